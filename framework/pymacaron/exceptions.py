@@ -1,0 +1,153 @@
+"""Errors a service raises or returns, and the errors that stop it from starting.
+
+Every error a pymacaron service returns has one JSON shape::
+
+    {"status": 401, "error": "TOKEN_INVALID", "error_description": "...",
+     "error_id": "<uuid4>", "user_message": "..."}   # user_message only when set
+
+Raise a :class:`PyMacaronException` (or a class made with :func:`add_error`) from a
+handler and the framework turns it into that reply.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+__all__ = [
+    "PyMacaronException",
+    "StartupError",
+    "add_error",
+    "is_error",
+    "error_body",
+    "UnhandledServerError",
+    "InternalServerError",
+    "InvalidParameterError",
+    "ValidationError",
+    "AuthMissingHeaderError",
+    "AuthTokenExpiredError",
+    "AuthInvalidTokenError",
+    "BadResponseError",
+    "NotFoundError",
+    "MethodNotAllowedError",
+    "RequestTooLargeError",
+]
+
+# code -> exception class, so a downstream error can be re-raised as its own class.
+code_to_class: dict[str, type[PyMacaronException]] = {}
+
+
+class PyMacaronException(Exception):
+    """Base class of the errors a handler raises; it becomes a JSON error reply.
+
+    Subclasses set ``code`` (an UPPER_SNAKE identifier) and ``status`` (an HTTP status).
+    """
+
+    code = "UNHANDLED_SERVER_ERROR"
+    status = 500
+    error_id: str | None = None
+    user_message: str | None = None
+    error_caught: BaseException | None = None
+
+    def __init__(self, message: str = "", *, error_id: str | None = None,
+                 user_message: str | None = None, status: int | None = None,
+                 code: str | None = None, caught: BaseException | None = None):
+        super().__init__(message)
+        self.message = message or self.code
+        self.error_id = error_id or str(uuid.uuid4())
+        if user_message is not None:
+            self.user_message = user_message
+        if status is not None:
+            self.status = status
+        if code is not None:
+            self.code = code
+        if caught is not None:
+            self.error_caught = caught
+
+    def to_dict(self) -> dict:
+        """The error reply's body."""
+        return error_body(self.status, self.code, self.message, self.error_id, self.user_message)
+
+    def is_error(self) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def error_body(status: int, code: str, description: str, error_id: str | None = None,
+               user_message: str | None = None) -> dict:
+    """Build the uniform error body."""
+    body = {
+        "status": status,
+        "error": code,
+        "error_description": description,
+        "error_id": error_id or str(uuid.uuid4()),
+    }
+    if user_message:
+        body["user_message"] = user_message
+    return body
+
+
+def add_error(name: str, code: str, status: int) -> type[PyMacaronException]:
+    """Create (and register) an exception class, as the original pymacaron did.
+
+    ``MyError = add_error("MyError", "MY_ERROR", 400)`` then ``raise MyError("why")``.
+    The class is also reachable as ``pymacaron.exceptions.<name>``.
+    """
+    if not name or not code or not status:
+        raise ValueError("add_error() needs a name, a code and a status")
+    if not isinstance(status, int) or not 100 <= status <= 599:
+        raise ValueError(f"add_error({name!r}): status must be an HTTP status code, got {status!r}")
+    existing = code_to_class.get(code)
+    if existing is not None:
+        if existing.__name__ == name and existing.status == status:
+            return existing
+        raise ValueError(f"add_error({name!r}): error code {code!r} is already defined by {existing.__name__}")
+    cls = type(name, (PyMacaronException,), {"code": code, "status": status})
+    cls.__module__ = __name__
+    code_to_class[code] = cls
+    globals()[name] = cls
+    return cls
+
+
+def is_error(o) -> bool:
+    """True for an exception of ours, an Error model or an error reply body."""
+    if isinstance(o, PyMacaronException):
+        return True
+    method = getattr(o, "is_error", None)
+    if callable(method):
+        try:
+            return bool(method())
+        except TypeError:
+            return False
+    if isinstance(o, dict):
+        return isinstance(o.get("error"), str) and isinstance(o.get("status"), int)
+    return False
+
+
+class StartupError(Exception):
+    """The service cannot start: a broken config, spec or binding.
+
+    ``file`` and ``location`` (a key path, JSON path or ``line N``) say where.
+    """
+
+    def __init__(self, message: str, file: str | None = None, location: str | None = None):
+        self.file = file
+        self.location = location
+        self.detail = message
+        where = ": ".join(str(p) for p in (file, location) if p)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+UnhandledServerError = add_error("UnhandledServerError", "UNHANDLED_SERVER_ERROR", 500)
+InternalServerError = add_error("InternalServerError", "SERVER_ERROR", 500)
+InvalidParameterError = add_error("InvalidParameterError", "INVALID_PARAMETER", 400)
+ValidationError = InvalidParameterError
+AuthMissingHeaderError = add_error("AuthMissingHeaderError", "AUTHORIZATION_HEADER_MISSING", 401)
+AuthTokenExpiredError = add_error("AuthTokenExpiredError", "TOKEN_EXPIRED", 401)
+AuthInvalidTokenError = add_error("AuthInvalidTokenError", "TOKEN_INVALID", 401)
+BadResponseError = add_error("BadResponseError", "BAD_RESPONSE", 500)
+NotFoundError = add_error("NotFoundError", "NOT_FOUND", 404)
+MethodNotAllowedError = add_error("MethodNotAllowedError", "METHOD_NOT_ALLOWED", 405)
+RequestTooLargeError = add_error("RequestTooLargeError", "REQUEST_TOO_LARGE", 413)
+UnsupportedMediaTypeError = add_error("UnsupportedMediaTypeError", "UNSUPPORTED_MEDIA_TYPE", 415)

@@ -1,0 +1,177 @@
+"""Schema validation compiled once: Swagger schemas -> JSON Schema draft 4 -> Python code.
+
+Validators are compiled with fastjsonschema at startup, once per operation and schema,
+so a request pays for a function call, not for walking a schema. Messages name the
+field (``body.owner.name``) and say what was expected.
+"""
+
+from __future__ import annotations
+
+import fastjsonschema
+from fastjsonschema import JsonSchemaException, JsonSchemaValueException
+
+__all__ = [
+    "compile_schema",
+    "to_json_schema",
+    "describe_violation",
+    "SchemaViolation",
+    "JsonSchemaValueException",
+]
+
+SchemaViolation = JsonSchemaValueException
+
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
+
+# Formats Swagger 2.0 names that fastjsonschema does not know; all other formats
+# (int32/int64 are ranges, float/double/binary/password are not checks) are handled
+# in to_json_schema or ignored, as bravado-core does.
+SWAGGER_FORMATS = {
+    "date": r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$",
+    "byte": r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+}
+
+_SKIP_KEYS = {"example", "discriminator", "readOnly", "xml", "externalDocs", "collectionFormat",
+              "in", "name", "required_", "allowEmptyValue"}
+
+
+def to_json_schema(schema):
+    """Translate a Swagger 2.0 schema into JSON Schema draft 4 (a new object).
+
+    ``x-nullable: true`` admits null, int32/int64 become bounds, ``type: file`` accepts
+    anything, vendor extensions are dropped.
+    """
+    if isinstance(schema, list):
+        return [to_json_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {}
+    for key, value in schema.items():
+        if key.startswith("x-") or key in _SKIP_KEYS:
+            continue
+        if key in ("properties", "definitions", "patternProperties"):
+            out[key] = {k: to_json_schema(v) for k, v in value.items()}
+        elif key in ("items", "additionalProperties", "allOf", "anyOf", "oneOf", "not"):
+            out[key] = to_json_schema(value)
+        else:
+            out[key] = value
+    kind = out.get("type")
+    if kind == "file":
+        out.pop("type")
+    if kind == "integer":
+        fmt = schema.get("format")
+        bounds = INT32 if fmt == "int32" else INT64 if fmt == "int64" else None
+        if bounds:
+            out.setdefault("minimum", bounds[0])
+            out.setdefault("maximum", bounds[1])
+    if schema.get("x-nullable") is True:
+        if "$ref" in out:
+            out = {"anyOf": [{"type": "null"}, out]}
+        elif isinstance(kind, str):
+            out["type"] = [kind, "null"]
+            if "enum" in out and None not in out["enum"]:
+                out["enum"] = [*out["enum"], None]
+    return out
+
+
+def compile_schema(schema: dict, definitions: dict | None = None):
+    """A fast validator function for ``schema`` (JSON Schema draft 4).
+
+    ``definitions`` (already translated) resolve ``#/definitions/...`` references.
+    The function returns the data or raises :class:`JsonSchemaValueException`.
+    """
+    if definitions:
+        schema = {**schema, "definitions": definitions}
+    try:
+        return fastjsonschema.compile(schema, formats=SWAGGER_FORMATS, use_default=False)
+    except JsonSchemaException as e:  # a broken schema, not a broken value
+        raise ValueError(f"invalid schema: {e}") from None
+
+
+_TYPE_NAMES = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "a boolean",
+    "object": "an object",
+    "array": "an array",
+    "null": "null",
+}
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _where(e: JsonSchemaValueException, root: str) -> str:
+    parts = list(e.path or [])[1:]  # drop 'data'
+    where = root
+    for p in parts:
+        if p.isdigit() or (p.startswith("-") and p[1:].isdigit()):
+            where += f"[{p}]"
+        else:
+            where += f".{p}" if where else p
+    return where
+
+
+def describe_violation(e: JsonSchemaValueException, root: str = "body") -> tuple[str, str]:
+    """(field path, human message) for a validation error."""
+    where = _where(e, root)
+    rule, definition, value = e.rule, e.rule_definition, e.value
+    if rule == "type":
+        kinds = definition if isinstance(definition, list) else [definition]
+        expected = " or ".join(_TYPE_NAMES.get(k, k) for k in kinds)
+        message = f"expected {expected}, got {_json_type(value)} {_short(value)}"
+    elif rule == "required" and isinstance(value, dict):
+        missing = [r for r in definition if r not in value]
+        name = missing[0] if missing else definition[0]
+        where = f"{where}.{name}" if where else name
+        message = "is required but missing"
+    elif rule == "additionalProperties":
+        extra = e.message.split("must not contain ", 1)[-1].rsplit(" properties", 1)[0]
+        message = f"has properties the spec does not declare: {extra}"
+    elif rule == "enum":
+        message = f"expected one of {', '.join(_short(v, 30) for v in definition)}, got {_short(value)}"
+    elif rule in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        message = e.message.split(" must ", 1)[-1]
+        message = f"must {message}, got {_short(value)}"
+    elif rule in ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"):
+        message = f"must {e.message.split(' must ', 1)[-1]}"
+    elif rule == "pattern":
+        message = f"must match the pattern {definition}, got {_short(value)}"
+    elif rule == "format":
+        message = f"must be a valid {definition}, got {_short(value)}"
+    elif rule == "uniqueItems":
+        message = "must contain unique items"
+    else:
+        text = e.message
+        message = text.split(" must ", 1)[-1] if " must " in text else text
+        message = f"must {message}" if " must " in text else message
+    return where, message
+
+
+def violation_text(e: JsonSchemaValueException, root: str = "body") -> str:
+    """'<field>: <message>' in one line."""
+    where, message = describe_violation(e, root)
+    return f"{where}: {message}" if where else message
+

@@ -1,0 +1,67 @@
+"""Read YAML files (specs, pym-config) with errors that name the file and the line."""
+
+from __future__ import annotations
+
+import os
+
+import yaml
+
+from .exceptions import StartupError
+
+try:  # the C loader is ~10x faster on large specs
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _Loader = yaml.SafeLoader
+
+
+def load_yaml(path: str) -> object:
+    """Parse a YAML file; a syntax error is a StartupError naming file and line."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read()
+    except OSError as e:
+        raise StartupError(f"cannot read file: {e.strerror}", file=path) from None
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = " ".join(p for p in (e.context, e.problem) if p) or "invalid YAML"
+        raise StartupError(f"malformed YAML: {problem}", file=path, location=line) from None
+    except yaml.YAMLError as e:
+        raise StartupError(f"malformed YAML: {e}", file=path) from None
+
+
+def line_of(path: str, json_path: list) -> int | None:
+    """Best-effort line number (1-based) of the node at ``json_path`` in a YAML file.
+
+    Only called on the error path, so it re-parses the file into a node tree.
+    """
+    try:
+        with open(path, "rb") as f:
+            node = yaml.compose(f, Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError):
+        return None
+    found = node
+    for part in json_path:
+        if isinstance(found, yaml.MappingNode):
+            for k, v in found.value:
+                if str(k.value) == str(part):
+                    found = v
+                    break
+            else:
+                break
+        elif isinstance(found, yaml.SequenceNode) and isinstance(part, int) and part < len(found.value):
+            found = found.value[part]
+        else:
+            break
+    return found.start_mark.line + 1 if found is not None else None
+
+
+def display_path(path: str) -> str:
+    """A path relative to the working directory when that is shorter."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return rel if len(rel) < len(path) else path
