@@ -196,8 +196,9 @@ def read_env_secrets(data: dict, path: str, environ=None) -> dict[str, str]:
     return secrets
 
 
-def load_config(service_dir: str | None = None, env: str | None = None,
-                path: str | None = None, environ=None) -> PymConfig:
+def load_config(
+    service_dir: str | None = None, env: str | None = None, path: str | None = None, environ=None
+) -> PymConfig:
     """Read, validate and resolve the configuration of the service in ``service_dir``."""
     env = env or os.environ.get("PYM_ENV") or "dev"
     if path is None:
@@ -205,8 +206,9 @@ def load_config(service_dir: str | None = None, env: str | None = None,
     path = os.path.abspath(path)
     raw = read_config_file(path)
     for key in unknown_keys(raw):
-        log.warning("%s: unknown key %r (kept, readable as get_config().%s)",
-                    display_path(path), key, key)
+        log.warning(
+            "%s: unknown key %r (kept, readable as get_config().%s)", display_path(path), key, key
+        )
     data = apply_stage(raw, env)
     secrets = read_env_secrets(data, path, environ)
     return PymConfig(data, path, env, secrets)

@@ -48,9 +48,16 @@ class PyMacaronException(Exception):
     user_message: str | None = None
     error_caught: BaseException | None = None
 
-    def __init__(self, message: str = "", *, error_id: str | None = None,
-                 user_message: str | None = None, status: int | None = None,
-                 code: str | None = None, caught: BaseException | None = None):
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        error_id: str | None = None,
+        user_message: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+        caught: BaseException | None = None,
+    ):
         super().__init__(message)
         self.message = message or self.code
         self.error_id = error_id or str(uuid.uuid4())
@@ -74,8 +81,13 @@ class PyMacaronException(Exception):
         return self.message
 
 
-def error_body(status: int, code: str, description: str, error_id: str | None = None,
-               user_message: str | None = None) -> dict:
+def error_body(
+    status: int,
+    code: str,
+    description: str,
+    error_id: str | None = None,
+    user_message: str | None = None,
+) -> dict:
     """Build the uniform error body."""
     body = {
         "status": status,
@@ -102,7 +114,9 @@ def add_error(name: str, code: str, status: int) -> type[PyMacaronException]:
     if existing is not None:
         if existing.__name__ == name and existing.status == status:
             return existing
-        raise ValueError(f"add_error({name!r}): error code {code!r} is already defined by {existing.__name__}")
+        raise ValueError(
+            f"add_error({name!r}): error code {code!r} is already defined by {existing.__name__}"
+        )
     cls = type(name, (PyMacaronException,), {"code": code, "status": status})
     cls.__module__ = __name__
     code_to_class[code] = cls

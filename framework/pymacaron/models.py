@@ -17,7 +17,7 @@ import copy
 import datetime as _dt
 import importlib
 
-__all__ = ["PyMacaronModel", "build_models", "register_models", "registered_models"]
+__all__ = ["PyMacaronModel", "build_models", "register_model", "registered_models", "ModelEntry"]
 
 
 class PyMacaronModel:
@@ -107,7 +107,9 @@ class PyMacaronModel:
                 if isinstance(value, list):
                     d[key] = [model.from_json(v) if isinstance(v, dict) else v for v in value]
             elif isinstance(value, dict):
-                d[key] = {k: model.from_json(v) if isinstance(v, dict) else v for k, v in value.items()}
+                d[key] = {
+                    k: model.from_json(v) if isinstance(v, dict) else v for k, v in value.items()
+                }
         for key in type(self).__datetimes__:
             value = d.get(key)
             if isinstance(value, str):
@@ -208,38 +210,48 @@ def _import_parent(dotted: str):
     return cls
 
 
-def build_models(api_name: str, definitions: dict, validators: dict | None = None) -> dict:
+def build_models(api_name: str, definitions: dict, reuse: dict | None = None) -> dict:
     """Make one model class per object definition; returns {name: class}.
 
-    ``validators`` maps definition name -> compiled validator, used by ``validate()``.
+    ``reuse`` maps names to existing classes (identical definitions merged across specs).
     Raises ImportError (with the dotted path) when an ``x-parent`` does not import.
     """
-    classes: dict[str, type] = {}
+    reuse = reuse or {}
+    classes: dict[str, type] = dict(reuse)
+    created: list[type] = []
     for name, schema in definitions.items():
-        if not is_model_schema(schema):
+        if name in reuse or not is_model_schema(schema):
             continue
         bases: tuple = (PyMacaronModel,)
         parent = schema.get("x-parent")
         if parent:
             parent_cls = _import_parent(parent)
-            bases = (parent_cls,) if issubclass(parent_cls, PyMacaronModel) else (parent_cls, PyMacaronModel)
+            bases = (
+                (parent_cls,)
+                if issubclass(parent_cls, PyMacaronModel)
+                else (parent_cls, PyMacaronModel)
+            )
         props = _collect_properties(schema, definitions)
         attrs = {
             "__swagger_name__": name,
             "__api_name__": api_name,
             "__properties__": frozenset(props),
             "__datetimes__": frozenset(
-                k for k, p in props.items()
-                if isinstance(p, dict) and p.get("format") in ("date-time", "date") and p.get("type") == "string"
+                k
+                for k, p in props.items()
+                if isinstance(p, dict)
+                and p.get("format") in ("date-time", "date")
+                and p.get("type") == "string"
             ),
-            "__doc__": schema.get("description") or f"Model of the '{name}' definition ({api_name}).",
+            "__doc__": schema.get("description")
+            or f"Model of the '{name}' definition ({api_name}).",
             "__module__": "pymacaron.models",
-            "__validator__": (validators or {}).get(name),
             "_props_schema": props,
         }
         classes[name] = type(name, bases, attrs)
+        created.append(classes[name])
     # second pass: nested models, now that every class exists
-    for cls in classes.values():
+    for cls in created:
         nested = {}
         for prop, pschema in cls._props_schema.items():
             if not isinstance(pschema, dict):
@@ -263,16 +275,26 @@ def build_models(api_name: str, definitions: dict, validators: dict | None = Non
 
 
 # -- the pymacaron.models namespace ----------------------------------------------------
-_registry: dict[str, tuple[type, str]] = {}  # name -> (class, file it came from)
+class ModelEntry:
+    """A registered model: its class, the file and schema it came from."""
+
+    __slots__ = ("cls", "source", "schema", "builtin")
+
+    def __init__(self, cls: type, source: str, schema: dict, builtin: bool = False):
+        self.cls, self.source, self.schema, self.builtin = cls, source, schema, builtin
 
 
-def register_models(classes: dict[str, type], source: str) -> None:
-    """Expose models as ``pymacaron.models.<Name>`` (merging is checked by the loader)."""
-    for name, cls in classes.items():
-        _registry[name] = (cls, source)
+_registry: dict[str, ModelEntry] = {}
 
 
-def registered_models() -> dict[str, tuple[type, str]]:
+def register_model(name: str, entry: ModelEntry) -> None:
+    """Expose a model as ``pymacaron.models.<name>``; a service's model shadows a built-in one."""
+    current = _registry.get(name)
+    if current is None or current.builtin or not entry.builtin:
+        _registry[name] = entry
+
+
+def registered_models() -> dict[str, ModelEntry]:
     return _registry
 
 
@@ -292,4 +314,4 @@ def __getattr__(name: str):
         raise AttributeError(
             f"pymacaron.models has no model {name!r} (no definition of that name in the loaded specs)"
         )
-    return entry[0]
+    return entry.cls

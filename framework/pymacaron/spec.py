@@ -114,8 +114,12 @@ def _validate_swagger(spec: dict, path: str, name: str) -> dict:
         bravado = Spec.from_dict(
             copy.deepcopy(spec),
             origin_url="file://" + os.path.abspath(path),
-            config={"use_models": False, "validate_swagger_spec": True,
-                    "validate_requests": False, "validate_responses": False},
+            config={
+                "use_models": False,
+                "validate_swagger_spec": True,
+                "validate_requests": False,
+                "validate_responses": False,
+            },
         )
     except SwaggerValidationError as e:
         cause = e.args[1] if len(e.args) > 1 else e.__cause__
@@ -131,10 +135,13 @@ def _validate_swagger(spec: dict, path: str, name: str) -> dict:
                 message = best.message
         line = line_of(path, json_path) if json_path else None
         location = _json_path_text(json_path) + (f" (line {line})" if line else "")
-        raise StartupError(f"not a valid Swagger 2.0 spec: {_first_line(message)}",
-                           file=shown, location=location) from None
+        raise StartupError(
+            f"not a valid Swagger 2.0 spec: {_first_line(message)}", file=shown, location=location
+        ) from None
     except Exception as e:  # bravado-core's own semantic checks
-        raise StartupError(f"not a valid Swagger 2.0 spec: {_first_line(str(e))}", file=shown) from None
+        raise StartupError(
+            f"not a valid Swagger 2.0 spec: {_first_line(str(e))}", file=shown
+        ) from None
     if _has_external_refs(spec):
         return _stringify_keys(bravado.flattened_spec)
     return spec
@@ -156,9 +163,9 @@ def _resolve(spec: dict, node: dict, section: str, shown: str, where: str) -> di
     if not ref:
         return node
     prefix = f"#/{section}/"
-    if not ref.startswith(prefix) or ref[len(prefix):] not in (spec.get(section) or {}):
+    if not ref.startswith(prefix) or ref[len(prefix) :] not in (spec.get(section) or {}):
         raise StartupError(f"unresolvable reference {ref!r}", file=shown, location=where)
-    return spec[section][ref[len(prefix):]]
+    return spec[section][ref[len(prefix) :]]
 
 
 _PATH_PARAM = re.compile(r"{([^}/]+)}")
@@ -181,9 +188,12 @@ def load_spec(path: str, name: str | None = None, validate: bool = True) -> ApiS
             raise StartupError(
                 f"OpenAPI {spec['openapi']} is not supported yet: pymacaron serves Swagger 2.0 specs "
                 "(convert it, or keep it beside as a client-only spec)",
-                file=shown, location="openapi",
+                file=shown,
+                location="openapi",
             )
-        raise StartupError(f"expected swagger: \"2.0\", got {version!r}", file=shown, location="swagger")
+        raise StartupError(
+            f'expected swagger: "2.0", got {version!r}', file=shown, location="swagger"
+        )
     if validate:
         spec = _validate_swagger(spec, path, name)
     api = ApiSpec(name=name, path=path, spec=spec)
@@ -218,12 +228,19 @@ def load_spec(path: str, name: str | None = None, validate: bool = True) -> ApiS
                     line = line_of(path, ["paths", p, method])
                     raise StartupError(
                         f"path parameter {{{used}}} is not declared in the operation's parameters",
-                        file=shown, location=where + (f" (line {line})" if line else ""),
+                        file=shown,
+                        location=where + (f" (line {line})" if line else ""),
                     )
-            api.operations.append(OperationSpec(
-                api=name, method=method, path=p, operation=op,
-                parameters=list(merged.values()), responses=responses,
-                consumes=op.get("consumes") or global_consumes,
-                produces=op.get("produces") or global_produces,
-            ))
+            api.operations.append(
+                OperationSpec(
+                    api=name,
+                    method=method,
+                    path=p,
+                    operation=op,
+                    parameters=list(merged.values()),
+                    responses=responses,
+                    consumes=op.get("consumes") or global_consumes,
+                    produces=op.get("produces") or global_produces,
+                )
+            )
     return api

@@ -32,8 +32,18 @@ SWAGGER_FORMATS = {
     "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
 }
 
-_SKIP_KEYS = {"example", "discriminator", "readOnly", "xml", "externalDocs", "collectionFormat",
-              "in", "name", "required_", "allowEmptyValue"}
+_SKIP_KEYS = {
+    "example",
+    "discriminator",
+    "readOnly",
+    "xml",
+    "externalDocs",
+    "collectionFormat",
+    "in",
+    "name",
+    "required_",
+    "allowEmptyValue",
+}
 
 
 def to_json_schema(schema):
@@ -151,11 +161,20 @@ def describe_violation(e: JsonSchemaValueException, root: str = "body") -> tuple
         extra = e.message.split("must not contain ", 1)[-1].rsplit(" properties", 1)[0]
         message = f"has properties the spec does not declare: {extra}"
     elif rule == "enum":
-        message = f"expected one of {', '.join(_short(v, 30) for v in definition)}, got {_short(value)}"
+        message = (
+            f"expected one of {', '.join(_short(v, 30) for v in definition)}, got {_short(value)}"
+        )
     elif rule in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         message = e.message.split(" must ", 1)[-1]
         message = f"must {message}, got {_short(value)}"
-    elif rule in ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"):
+    elif rule in (
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "minProperties",
+        "maxProperties",
+    ):
         message = f"must {e.message.split(' must ', 1)[-1]}"
     elif rule == "pattern":
         message = f"must match the pattern {definition}, got {_short(value)}"
@@ -174,4 +193,3 @@ def violation_text(e: JsonSchemaValueException, root: str = "body") -> str:
     """'<field>: <message>' in one line."""
     where, message = describe_violation(e, root)
     return f"{where}: {message}" if where else message
-

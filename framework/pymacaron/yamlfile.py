@@ -51,7 +51,11 @@ def line_of(path: str, json_path: list) -> int | None:
                     break
             else:
                 break
-        elif isinstance(found, yaml.SequenceNode) and isinstance(part, int) and part < len(found.value):
+        elif (
+            isinstance(found, yaml.SequenceNode)
+            and isinstance(part, int)
+            and part < len(found.value)
+        ):
             found = found.value[part]
         else:
             break

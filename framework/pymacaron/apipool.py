@@ -1,0 +1,235 @@
+"""ApiPool: every loaded API by name, with its models (and, for called APIs, its client).
+
+``ApiPool.<api>.model.<Definition>`` is a model class; ``ApiPool.<api>.client.<name>`` a
+client method (see client.py); ``ApiPool.<api>.spec`` the loaded :class:`ApiSpec`.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import threading
+
+from .exceptions import StartupError
+from .models import ModelEntry, build_models, is_model_schema, register_model, registered_models
+from .spec import ApiSpec, load_spec
+from .validation import compile_schema, to_json_schema
+from .yamlfile import display_path
+
+log = logging.getLogger("pymacaron")
+
+__all__ = ["ApiPool", "Api", "load_api", "spec_files"]
+
+BUILTIN_DIR = os.path.join(os.path.dirname(__file__), "builtin")
+
+
+class _Namespace:
+    """Attribute access over a dict, with an error that says what exists."""
+
+    def __init__(self, kind: str, api: str, items: dict):
+        self._kind, self._api, self._items = kind, api, items
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self._items[name]
+        except KeyError:
+            known = ", ".join(sorted(self._items)) or "none"
+            raise AttributeError(
+                f"ApiPool.{self._api}.{self._kind} has no {name!r} (known: {known})"
+            ) from None
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._items
+
+    def __dir__(self):
+        return sorted(self._items)
+
+
+class _LazyValidator:
+    """Compiles a definition's validator on first use (model.validate())."""
+
+    __slots__ = ("name", "definitions", "_fn")
+
+    def __init__(self, name: str, definitions: dict):
+        self.name, self.definitions, self._fn = name, definitions, None
+
+    def __call__(self, data):
+        if self._fn is None:
+            self._fn = compile_schema({"$ref": f"#/definitions/{self.name}"}, self.definitions)
+        return self._fn(data)
+
+
+class Api:
+    """One loaded API: spec, models, JSON-Schema definitions, client."""
+
+    def __init__(self, spec: ApiSpec, models: dict, builtin: bool = False):
+        self.name = spec.name
+        self.spec = spec
+        self.models = models
+        self.builtin = builtin
+        self.model = _Namespace("model", spec.name, models)
+        self.json_definitions = {k: to_json_schema(v) for k, v in spec.definitions.items()}
+        self._client = None
+        self.client_settings: dict = {}
+        for name, cls in models.items():
+            if cls.__api_name__ == spec.name and getattr(cls, "__validator__", None) is None:
+                cls.__validator__ = _LazyValidator(name, self.json_definitions)
+
+    @property
+    def client(self):
+        """Client methods for the operations with ``x-bind-client``."""
+        if self._client is None:
+            from .client import build_client
+
+            self._client = build_client(self)
+        return self._client
+
+    def __repr__(self) -> str:
+        return f"<Api {self.name} from {display_path(self.spec.path)}>"
+
+
+def load_api(path: str, name: str | None = None, builtin: bool = False) -> Api:
+    """Load a spec file, build (and merge) its models, register it in ApiPool."""
+    spec = load_spec(path, name=name)
+    existing = registered_models()
+    reuse: dict[str, type] = {}
+    for def_name, schema in spec.definitions.items():
+        if not is_model_schema(schema):
+            continue
+        entry = existing.get(def_name)
+        if entry is None or entry.source == spec.path:
+            continue
+        if entry.schema == schema:
+            reuse[def_name] = entry.cls
+        elif not (entry.builtin or builtin):
+            raise StartupError(
+                f"definition {def_name!r} differs from the one in {display_path(entry.source)}: "
+                "same-named definitions must be identical across specs (rename one of them)",
+                file=display_path(spec.path),
+                location=f"definitions.{def_name}",
+            )
+    try:
+        models = build_models(spec.name, spec.definitions, reuse)
+    except ImportError as e:
+        raise StartupError(
+            f"x-parent does not import: {e}", file=display_path(spec.path), location="definitions"
+        ) from None
+    for def_name, cls in models.items():
+        if def_name not in reuse:
+            register_model(
+                def_name, ModelEntry(cls, spec.path, spec.definitions[def_name], builtin)
+            )
+    api = Api(spec, models, builtin=builtin)
+    ApiPool.add(spec.name, api=api)
+    return api
+
+
+def spec_files(path: str) -> list[str]:
+    """The spec files of an apis/ directory, sorted."""
+    if not os.path.isdir(path):
+        raise StartupError("no such directory of API specs", file=display_path(path))
+    return sorted(glob.glob(os.path.join(path, "*.yaml")) + glob.glob(os.path.join(path, "*.yml")))
+
+
+class _ApiPoolMeta(type):
+    def __getattr__(cls, name: str) -> Api:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        api = cls._apis.get(name)
+        if api is None:
+            cls.ensure_loaded()
+            api = cls._apis.get(name)
+        if api is None:
+            known = ", ".join(sorted(cls._apis)) or "none"
+            raise AttributeError(f"ApiPool has no API {name!r} (loaded: {known})")
+        return api
+
+
+class ApiPool(metaclass=_ApiPoolMeta):
+    """Registry of the loaded APIs (class-level, one per process)."""
+
+    _apis: dict[str, Api] = {}
+    _lock = threading.RLock()
+    _autoloaded = False
+    current_server_name: str | None = None
+    current_server_api: Api | None = None
+    served: list[str] = []
+
+    @classmethod
+    def add(
+        cls,
+        name: str,
+        yaml_path: str | None = None,
+        api: Api | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        proto: str | None = None,
+        **settings,
+    ) -> Api:
+        """Register an API (loading ``yaml_path`` if given) and/or set where its client calls."""
+        with cls._lock:
+            if yaml_path:
+                api = load_api(yaml_path, name=name)
+            if api is None:
+                api = cls._apis.get(name)
+                if api is None:
+                    raise ValueError(
+                        f"ApiPool.add({name!r}): unknown API; give yaml_path to load it"
+                    )
+            cls._apis[name] = api
+            overrides = {
+                k: v
+                for k, v in {"host": host, "port": port, "proto": proto, **settings}.items()
+                if v is not None
+            }
+            if overrides:
+                api.client_settings.update(overrides)
+            return api
+
+    @classmethod
+    def has(cls, name: str) -> bool:
+        return name in cls._apis
+
+    @classmethod
+    def get(cls, name: str) -> Api:
+        return getattr(cls, name)
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return sorted(cls._apis)
+
+    @classmethod
+    def ensure_loaded(cls) -> None:
+        """Load the service's apis/ once, for code that uses models before the server starts."""
+        with cls._lock:
+            if cls._autoloaded:
+                return
+            cls._autoloaded = True
+            from .config import find_service_dir
+
+            apis_dir = os.path.join(find_service_dir(), "apis")
+            if not os.path.isdir(apis_dir):
+                return
+            for path in spec_files(apis_dir):
+                name = os.path.splitext(os.path.basename(path))[0]
+                if name not in cls._apis:
+                    load_api(path)
+
+    @classmethod
+    def clear(cls) -> None:
+        """Forget every API and model (tests)."""
+        from .models import clear_models
+
+        with cls._lock:
+            cls._apis.clear()
+            cls._autoloaded = False
+            cls.current_server_name = None
+            cls.current_server_api = None
+            cls.served = []
+            clear_models()

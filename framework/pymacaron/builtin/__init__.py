@@ -1,0 +1,1 @@
+"""Endpoints every pymacaron service serves: /ping, /version, /auth/version."""

@@ -1,0 +1,108 @@
+"""Request ids and logging: every log line carries the request id; one access line per request.
+
+``X-Request-ID`` is taken from the request when it is a sane token (letters, digits,
+``-_.:``, at most 128 characters), else a uuid4 is generated; it is returned in the
+response's ``X-Request-ID`` header. Headers (and so tokens) are never logged.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import sys
+import time
+import uuid
+
+__all__ = ["get_request_id", "setup_logging", "RequestIdMiddleware", "RequestIdFilter"]
+
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "pym_request_id", default=None
+)
+_VALID_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+access_log = logging.getLogger("pymacaron.access")
+
+LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+
+
+def get_request_id() -> str | None:
+    """The id of the request being served (None outside a request)."""
+    return _request_id.get()
+
+
+def set_request_id(value: str | None):
+    """Set the request id for this context (used by workers and clients); returns a token."""
+    return _request_id.set(value)
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``record.request_id`` ('-' outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = _request_id.get() or "-"
+        return True
+
+
+def setup_logging(debug: bool = False, force: bool = False) -> None:
+    """Log to stderr with the request id in every line (unless the app set up logging)."""
+    root = logging.getLogger()
+    marker = "_pymacaron_handler"
+    if any(getattr(h, marker, False) for h in root.handlers) and not force:
+        root.setLevel(logging.DEBUG if debug else logging.INFO)
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(RequestIdFilter())
+    setattr(handler, marker, True)
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    for noisy in ("werkzeug", "urllib3", "bravado_core", "swagger_spec_validator"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class RequestIdMiddleware:
+    """WSGI middleware: request id in, request id out, one access-log line per request."""
+
+    def __init__(self, app, access_log_enabled: bool = True):
+        self.app = app
+        self.access_log_enabled = access_log_enabled
+
+    def __call__(self, environ, start_response):
+        rid = environ.get("HTTP_X_REQUEST_ID")
+        if not rid or not _VALID_ID.match(rid):
+            rid = uuid.uuid4().hex
+        environ["pymacaron.request_id"] = rid
+        token = _request_id.set(rid)
+        start = time.perf_counter()
+        status_holder = ["-"]
+        header = ("X-Request-ID", rid)
+
+        def _start_response(status, headers, exc_info=None):
+            status_holder[0] = status.split(" ", 1)[0]
+            headers.append(header)
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.app(environ, _start_response)
+        finally:
+            if self.access_log_enabled and access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "%s %s %s %.1fms",
+                    environ.get("REQUEST_METHOD"),
+                    _safe_path(environ.get("PATH_INFO", "")),
+                    status_holder[0],
+                    (time.perf_counter() - start) * 1000,
+                )
+            _request_id.reset(token)
+
+
+def _safe_path(path: str) -> str:
+    """The path only (never the query string, which may carry secrets), printable, bounded."""
+    if len(path) > 200:
+        path = path[:200] + "..."
+    return (
+        path.encode("unicode_escape", "backslashreplace").decode("ascii")
+        if not path.isprintable()
+        else path
+    )

@@ -1,0 +1,371 @@
+"""One served operation: bind the handler, compile the validators, run the request pipeline.
+
+The whole pipeline is :meth:`Operation.__call__`, in order:
+parameters -> body -> handler -> result -> response validation -> JSON reply.
+Everything the spec fixes (validators, coercions, models, kwarg names) is computed once,
+when the operation is built at startup.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import re
+
+import orjson
+from flask import Response, request
+from werkzeug.exceptions import HTTPException
+
+from .exceptions import BadResponseError, InvalidParameterError, PyMacaronException, StartupError
+from .models import PyMacaronModel
+from .parameters import Param, snake_case
+from .replies import exception_reply, json_reply
+from .spec import ApiSpec, OperationSpec
+from .validation import JsonSchemaValueException, compile_schema, to_json_schema, violation_text
+from .yamlfile import display_path
+
+log = logging.getLogger("pymacaron")
+
+__all__ = ["Operation", "import_dotted", "flask_rule"]
+
+_PATH_VAR = re.compile(r"{([^}/]+)}")
+_JSON_TYPES = ("application/json",)
+
+
+def import_dotted(dotted: str):
+    """Import ``pkg.module.attr``."""
+    module, _, attr = dotted.rpartition(".")
+    if not module:
+        raise ImportError(f"{dotted!r} is not a dotted path (pkg.module.function)")
+    mod = importlib.import_module(module)
+    try:
+        return getattr(mod, attr)
+    except AttributeError:
+        raise ImportError(f"module {module!r} has no attribute {attr!r}") from None
+
+
+def flask_rule(path: str) -> tuple[str, list[str]]:
+    """``/pets/{pet-id}`` -> (``/pets/<p0>``, ['pet-id'])."""
+    names: list[str] = []
+
+    def repl(m):
+        names.append(m.group(1))
+        return f"<p{len(names) - 1}>"
+
+    return _PATH_VAR.sub(repl, path), names
+
+
+def _is_json(mimetype: str) -> bool:
+    return mimetype in _JSON_TYPES or mimetype.endswith("+json")
+
+
+class _Body:
+    __slots__ = ("name", "required", "validator", "model", "many")
+
+    def __init__(self, spec: dict, definitions: dict, models: dict):
+        self.name = spec.get("name", "body")
+        self.required = bool(spec.get("required"))
+        schema = spec.get("schema") or {}
+        self.validator = compile_schema(to_json_schema(schema), definitions) if schema else None
+        self.model, self.many = _model_of(schema, models)
+
+
+def _model_of(schema: dict, models: dict):
+    """(model class, is_list) for a $ref or an array of $ref, else (None, False)."""
+    ref = schema.get("$ref") if isinstance(schema, dict) else None
+    if ref and ref.startswith("#/definitions/"):
+        return models.get(ref.rsplit("/", 1)[1]), False
+    if isinstance(schema, dict) and schema.get("type") == "array":
+        items = schema.get("items") or {}
+        ref = items.get("$ref") if isinstance(items, dict) else None
+        if ref and ref.startswith("#/definitions/"):
+            return models.get(ref.rsplit("/", 1)[1]), True
+    return None, False
+
+
+class Operation:
+    """A Flask view for one spec operation."""
+
+    def __init__(self, op: OperationSpec, api: ApiSpec, definitions: dict, models: dict, config):
+        self.spec = op
+        self.api = api
+        self.label = f"{op.label} ({api.name})"
+        self.endpoint = f"{api.name}.{op.method}.{op.path}"
+        self.response_validation = config.response_validation or "error"
+        self.handler, self.target = self._bind(op, api)
+        signature = _signature_of(self.target)
+
+        self.path_params: list[tuple[str, Param]] = []
+        self.query_params: list[Param] = []
+        self.header_params: list[Param] = []
+        self.form_params: list[Param] = []
+        self.body: _Body | None = None
+        _, path_names = flask_rule(op.path)
+        for prm in op.parameters:
+            where = prm.get("in")
+            if where == "body":
+                self.body = _Body(prm, definitions, models)
+                continue
+            param = Param(prm, _kwarg_name(prm["name"], signature))
+            if where == "path":
+                self.path_params.append((f"p{path_names.index(param.name)}", param))
+            elif where == "query":
+                self.query_params.append(param)
+            elif where == "header":
+                self.header_params.append(param)
+            elif where == "formData":
+                self.form_params.append(param)
+        self.known_query = {p.name for p in self.query_params}
+        self.reject_unknown_query = bool(config.reject_unknown_query_params)
+        self.consumes_form = any(
+            c in ("application/x-www-form-urlencoded", "multipart/form-data") for c in op.consumes
+        ) or bool(self.form_params)
+        self._check_signature(signature)
+
+        self.responses: dict[int, tuple] = {}
+        self.default_response = None
+        for code, resp in op.responses.items():
+            schema = resp.get("schema")
+            validator = compile_schema(to_json_schema(schema), definitions) if schema else None
+            entry = (validator, bool(schema))
+            if code == "default":
+                self.default_response = entry
+            elif code.isdigit():
+                self.responses[int(code)] = entry
+        success = sorted(c for c in self.responses if 200 <= c < 300)
+        self.default_status = 200 if (200 in self.responses or not success) else success[0]
+
+    # -- startup ---------------------------------------------------------------------
+    def _bind(self, op: OperationSpec, api: ApiSpec):
+        where = f"{display_path(api.path)}: {op.label}"
+        target_name = op.x("bind-server")
+        if not target_name:
+            oid = op.operation_id or ""
+            if "." in oid and all(part.isidentifier() for part in oid.split(".")):
+                target_name = oid
+        if not target_name:
+            log.warning("%s has no x-bind-server (nor dotted operationId): it answers 501", where)
+            return self._not_implemented, self._not_implemented
+        try:
+            target = import_dotted(target_name)
+        except Exception as e:  # ImportError, or an error raised by the module itself
+            raise StartupError(
+                f"x-bind-server target {target_name!r} does not import: {type(e).__name__}: {e}",
+                file=display_path(api.path),
+                location=op.label,
+            ) from None
+        if not callable(target):
+            raise StartupError(
+                f"x-bind-server target {target_name!r} is not callable",
+                file=display_path(api.path),
+                location=op.label,
+            )
+        handler = target
+        decorators = op.x("decorate-server") or []
+        if isinstance(decorators, str):
+            decorators = [decorators]
+        for dotted in reversed(decorators):
+            try:
+                decorator = import_dotted(dotted)
+            except Exception as e:
+                raise StartupError(
+                    f"x-decorate-server {dotted!r} does not import: {type(e).__name__}: {e}",
+                    file=display_path(api.path),
+                    location=op.label,
+                ) from None
+            handler = decorator(handler)
+        return handler, target
+
+    def _not_implemented(self, *args, **kwargs):
+        raise PyMacaronException(
+            f"{self.spec.label} is not implemented", status=501, code="NOT_IMPLEMENTED"
+        )
+
+    def _check_signature(self, signature) -> None:
+        if signature is None or self.target is self._not_implemented:
+            return
+        params = signature.parameters.values()
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+            return
+        accepted = {
+            p.name
+            for p in params
+            if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        }
+        for param in self.all_params():
+            if param.kwarg not in accepted:
+                raise StartupError(
+                    f"handler {self.target.__module__}.{self.target.__qualname__} does not accept "
+                    f"the {param.label} (add a '{param.kwarg}' argument or **kwargs)",
+                    file=display_path(self.api.path),
+                    location=self.spec.label,
+                )
+
+    def all_params(self) -> list[Param]:
+        return (
+            [p for _, p in self.path_params]
+            + self.query_params
+            + self.header_params
+            + self.form_params
+        )
+
+    # -- the request pipeline ----------------------------------------------------------
+    def __call__(self, **path_values):
+        try:
+            args, kwargs = self.read_request(path_values)
+            result = self.handler(*args, **kwargs)
+            return self.make_reply(result)
+        except (PyMacaronException, HTTPException) as e:
+            return exception_reply(e, self.endpoint)
+        except Exception as e:
+            return exception_reply(e, self.endpoint)
+
+    def read_request(self, path_values: dict) -> tuple[list, dict]:
+        """Parse and validate everything the request carries: (args, kwargs) for the handler."""
+        kwargs = {}
+        for flask_name, param in self.path_params:
+            kwargs[param.kwarg] = param.parse(path_values[flask_name])
+        if self.query_params or self.reject_unknown_query:
+            args = request.args
+            if self.reject_unknown_query:
+                unknown = [k for k in args if k not in self.known_query]
+                if unknown:
+                    raise InvalidParameterError(
+                        f"query parameter '{unknown[0][:60]}' is not declared by {self.spec.label}"
+                    )
+            for param in self.query_params:
+                if param.name in args:
+                    kwargs[param.kwarg] = param.parse(args[param.name], args.getlist(param.name))
+                else:
+                    kwargs[param.kwarg] = param.missing()
+        for param in self.header_params:
+            value = request.headers.get(param.name)
+            kwargs[param.kwarg] = param.parse(value) if value is not None else param.missing()
+        if self.form_params:
+            self._read_form(kwargs)
+        if self.body is not None:
+            return [self._read_body()], kwargs
+        return [], kwargs
+
+    def _read_form(self, kwargs: dict) -> None:
+        mimetype = request.mimetype
+        if mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            raise InvalidParameterError(
+                f"expected Content-Type multipart/form-data or application/x-www-form-urlencoded, "
+                f"got {mimetype or 'none'!r}"
+            )
+        form, files = request.form, request.files
+        for param in self.form_params:
+            if param.kind == "file":
+                value = files.get(param.name)
+                kwargs[param.kwarg] = value if value is not None else param.missing()
+            elif param.name in form:
+                kwargs[param.kwarg] = param.parse(form[param.name], form.getlist(param.name))
+            else:
+                kwargs[param.kwarg] = param.missing()
+
+    def _read_body(self):
+        body = self.body
+        data = request.get_data(cache=False)
+        if not data:
+            if body.required:
+                raise InvalidParameterError(f"body: a JSON body is required by {self.spec.label}")
+            return None
+        mimetype = request.mimetype
+        if not _is_json(mimetype):
+            raise InvalidParameterError(
+                f"body: expected Content-Type application/json, got {mimetype or 'none'!r}"
+            )
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError as e:
+            raise InvalidParameterError(f"body: not valid JSON ({e})") from None
+        if body.validator is not None:
+            try:
+                body.validator(value)
+            except JsonSchemaValueException as e:
+                raise InvalidParameterError(violation_text(e, root="body")) from None
+        if body.model is not None:
+            if body.many:
+                return [body.model.from_json(v) for v in value]
+            return body.model.from_json(value)
+        return value
+
+    def make_reply(self, result) -> Response:
+        """Check the handler's result against the spec and serialise it."""
+        status = None
+        headers = None
+        if isinstance(result, Response):
+            return result
+        if isinstance(result, tuple):
+            if len(result) == 2:
+                result, status = result
+            elif len(result) == 3:
+                result, status, headers = result
+            else:
+                raise TypeError("a handler returns body, (body, status) or (body, status, headers)")
+        if isinstance(result, PyMacaronModel):
+            if status is None and result.is_error():
+                status = result.status
+            data = result.to_json()
+        elif isinstance(result, list):
+            data = [v.to_json() if isinstance(v, PyMacaronModel) else v for v in result]
+        else:
+            data = result
+        if status is None:
+            status = self.default_status
+        entry = self.responses.get(status) or self.default_response
+        if entry is None:
+            return self._bad_response(
+                f"{self.label} returned status {status}, which the spec does not declare",
+                data,
+                status,
+                headers,
+            )
+        validator, has_schema = entry
+        if validator is not None:
+            if data is None:
+                return self._bad_response(
+                    f"{self.label} returned no body for status {status}, the spec declares one",
+                    data,
+                    status,
+                    headers,
+                )
+            try:
+                validator(data)
+            except JsonSchemaValueException as e:
+                return self._bad_response(
+                    f"{self.label} returned a {status} body that does not match the spec: "
+                    f"{violation_text(e, root='response')}",
+                    data,
+                    status,
+                    headers,
+                )
+        if data is None or status == 204:
+            return Response(status=status, headers=headers)
+        return json_reply(data, status, headers)
+
+    def _bad_response(self, message: str, data, status, headers) -> Response:
+        if self.response_validation == "warn":
+            log.warning("BAD_RESPONSE (sent anyway, response_validation: warn): %s", message)
+            if data is None:
+                return Response(status=status, headers=headers)
+            return json_reply(data, status, headers)
+        error = BadResponseError("the server produced a reply that does not match its API spec")
+        log.error("BAD_RESPONSE error_id=%s: %s", error.error_id, message)
+        return exception_reply(error, self.endpoint)
+
+
+def _signature_of(target):
+    try:
+        return inspect.signature(target)
+    except (TypeError, ValueError):
+        return None
+
+
+def _kwarg_name(name: str, signature) -> str:
+    """The spec's name when the handler takes it as is, else its snake_case form."""
+    if signature is not None and name.isidentifier() and name in signature.parameters:
+        return name
+    return snake_case(name)

@@ -1,0 +1,193 @@
+"""Turning results and errors into HTTP replies, and reporting server errors.
+
+Every error reply goes through :func:`error_reply`: the uniform body, the service's
+``error_callback`` (to render it in the spec's own error model), logging (5xx with the
+traceback, under the error_id) and the ``error_reporter`` (5xx only, off the request path).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import traceback
+
+import orjson
+from flask import Response
+from werkzeug.exceptions import HTTPException
+
+from .exceptions import PyMacaronException, error_body
+from .logs import get_request_id
+
+log = logging.getLogger("pymacaron")
+
+__all__ = ["json_reply", "error_reply", "exception_reply", "ErrorHandling", "handling"]
+
+JSON = "application/json"
+
+_HTTP_CODES = {
+    400: "INVALID_PARAMETER",
+    401: "AUTHORIZATION_HEADER_MISSING",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    408: "REQUEST_TIMEOUT",
+    413: "REQUEST_TOO_LARGE",
+    414: "URI_TOO_LONG",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "TOO_MANY_REQUESTS",
+    431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
+    501: "NOT_IMPLEMENTED",
+}
+
+
+def json_reply(data, status: int = 200, headers=None) -> Response:
+    """A JSON response serialised with orjson."""
+    return Response(
+        orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS),
+        status=status,
+        headers=headers,
+        mimetype=JSON,
+    )
+
+
+class _Reporter:
+    """Calls error_reporter(title, data) on a background thread, never on the request path."""
+
+    def __init__(self):
+        self.callback = None
+        self._queue: queue.Queue = queue.Queue(maxsize=1000)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def report(self, title: str, data: dict) -> None:
+        if self.callback is None:
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="pym-error-reporter", daemon=True
+                )
+                self._thread.start()
+        try:
+            self._queue.put_nowait((title, data))
+        except queue.Full:
+            log.warning("error reporter queue is full: dropped report %r", title)
+
+    def _run(self) -> None:
+        while True:
+            title, data = self._queue.get()
+            try:
+                if self.callback is not None:
+                    self.callback(title, data)
+            except Exception:
+                log.exception("error_reporter failed")
+            finally:
+                self._queue.task_done()
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until queued reports are delivered (tests, shutdown)."""
+        done = threading.Event()
+
+        def waiter():
+            self._queue.join()
+            done.set()
+
+        threading.Thread(target=waiter, daemon=True).start()
+        done.wait(timeout)
+
+
+class ErrorHandling:
+    """The service's error hooks: ``error_callback`` and ``error_reporter``."""
+
+    def __init__(self):
+        self.error_callback = None
+        self.reporter = _Reporter()
+
+    @property
+    def error_reporter(self):
+        return self.reporter.callback
+
+    @error_reporter.setter
+    def error_reporter(self, callback) -> None:
+        self.reporter.callback = callback
+
+
+handling = ErrorHandling()
+
+
+def error_reply(
+    status: int,
+    code: str,
+    description: str,
+    error_id: str | None = None,
+    user_message: str | None = None,
+    exc: BaseException | None = None,
+    endpoint: str | None = None,
+) -> Response:
+    """Log (and report a 5xx), then reply with the uniform error body."""
+    body = error_body(status, code, description, error_id, user_message)
+    rid = get_request_id()
+    if status >= 500:
+        tb = "".join(traceback.format_exception(exc)) if exc is not None else None
+        log.error(
+            "%s %s error_id=%s%s: %s%s",
+            status,
+            code,
+            body["error_id"],
+            f" in {endpoint}" if endpoint else "",
+            description,
+            f"\n{tb}" if tb else "",
+        )
+        handling.reporter.report(
+            f"{status} {code}{f' in {endpoint}' if endpoint else ''}: {description[:200]}",
+            {**body, "request_id": rid, "endpoint": endpoint, "traceback": tb},
+        )
+    else:
+        log.info("%s %s error_id=%s: %s", status, code, body["error_id"], description)
+    callback = handling.error_callback
+    if callback is not None:
+        try:
+            rendered = callback(body)
+        except Exception:
+            log.exception("error_callback failed; replying with the default error body")
+            rendered = body
+        if isinstance(rendered, Response):
+            return rendered
+        if rendered is not None:
+            body = rendered.to_json() if hasattr(rendered, "to_json") else rendered
+    return json_reply(body, status)
+
+
+def exception_reply(e: BaseException, endpoint: str | None = None) -> Response:
+    """The reply for any exception raised while serving a request."""
+    if isinstance(e, PyMacaronException):
+        return error_reply(
+            e.status,
+            e.code,
+            e.message,
+            e.error_id,
+            e.user_message,
+            exc=e if e.status >= 500 else None,
+            endpoint=endpoint,
+        )
+    if isinstance(e, HTTPException):
+        status = e.code or 500
+        code = _HTTP_CODES.get(status, "HTTP_ERROR" if status < 500 else "UNHANDLED_SERVER_ERROR")
+        description = e.description or e.name
+        if status == 405 and endpoint is None:
+            description = "the method is not allowed on this path"
+        if status == 404:
+            description = "no such path on this service"
+        reply = error_reply(status, code, description, endpoint=endpoint)
+        if status == 405 and getattr(e, "valid_methods", None):
+            reply.headers["Allow"] = ", ".join(e.valid_methods)
+        return reply
+    return error_reply(
+        500,
+        "UNHANDLED_SERVER_ERROR",
+        f"the server failed to handle the request ({type(e).__name__})",
+        exc=e,
+        endpoint=endpoint,
+    )

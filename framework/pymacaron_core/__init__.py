@@ -1,0 +1,1 @@
+"""Compatibility aliases for services written against the original pymacaron-core."""

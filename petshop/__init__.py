@@ -1,0 +1,1 @@
+"""The example pymacaron service: a small pet shop (apis/petshop.yaml)."""
