@@ -173,8 +173,34 @@ def backend_token(
     )
 
 
-def add_auth(headers: dict) -> dict:
-    """``x-decorate-request``: forward the caller's token (else a backend token)."""
-    token = get_user_token() or backend_token()
-    headers["Authorization"] = f"Bearer {token}"
+def add_auth(target):
+    """``x-decorate-request``: send the caller's token (else a backend token) to the callee.
+
+    As in the original, it decorates the function that sends the request
+    (``send(url, headers=..., ...)``); given a headers dict instead, it adds the header to
+    it and returns it. An ``Authorization`` header the caller set explicitly is kept.
+    Without a request token and without ``jwt_secret`` no header is added.
+    """
+    if isinstance(target, dict):
+        return _auth_headers(target)
+
+    @functools.wraps(target)
+    def send_with_auth(*args, **kwargs):
+        kwargs["headers"] = _auth_headers(dict(kwargs.get("headers") or {}))
+        return target(*args, **kwargs)
+
+    return send_with_auth
+
+
+def _auth_headers(headers: dict) -> dict:
+    if any(k.lower() == "authorization" for k in headers):
+        return headers
+    token = get_user_token()
+    if not token:
+        try:
+            token = backend_token()
+        except Exception:  # no pym-config or no jwt_secret: nothing to sign with
+            token = None
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     return headers

@@ -39,6 +39,7 @@ DEFAULTS = {
     "client_connect_timeout": 3.0,
     "client_read_timeout": 10.0,
     "client_retries": 2,
+    "client_retry_backoff": 0.2,
     "with_async": False,
 }
 

@@ -44,8 +44,24 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def _install_record_factory() -> None:
+    """Every LogRecord gets ``request_id``, whatever handler (gunicorn's too) formats it."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_pymacaron", False):
+        return
+
+    def factory(*args, **kwargs):
+        record = previous(*args, **kwargs)
+        record.request_id = _request_id.get() or "-"
+        return record
+
+    factory._pymacaron = True
+    logging.setLogRecordFactory(factory)
+
+
 def setup_logging(debug: bool = False, force: bool = False) -> None:
     """Log to stderr with the request id in every line (unless the app set up logging)."""
+    _install_record_factory()
     root = logging.getLogger()
     marker = "_pymacaron_handler"
     if any(getattr(h, marker, False) for h in root.handlers) and not force:

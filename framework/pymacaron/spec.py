@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 
 from .exceptions import StartupError
@@ -111,7 +112,9 @@ def _validate_swagger(spec: dict, path: str, name: str) -> dict:
 
     shown = display_path(path)
     try:
-        bravado = Spec.from_dict(
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            bravado = Spec.from_dict(
             copy.deepcopy(spec),
             origin_url="file://" + os.path.abspath(path),
             config={
@@ -135,16 +138,31 @@ def _validate_swagger(spec: dict, path: str, name: str) -> dict:
                 message = best.message
         line = line_of(path, json_path) if json_path else None
         location = _json_path_text(json_path) + (f" (line {line})" if line else "")
+        if not json_path:
+            location = _guess_location(spec, path, str(message)) or location
         raise StartupError(
             f"not a valid Swagger 2.0 spec: {_first_line(message)}", file=shown, location=location
         ) from None
     except Exception as e:  # bravado-core's own semantic checks
-        raise StartupError(
-            f"not a valid Swagger 2.0 spec: {_first_line(str(e))}", file=shown
-        ) from None
+        message = _first_line(str(e))
+        raise StartupError(f"not a valid Swagger 2.0 spec: {message}", file=shown,
+                           location=_guess_location(spec, path, message)) from None
     if _has_external_refs(spec):
         return _stringify_keys(bravado.flattened_spec)
     return spec
+
+
+def _guess_location(spec: dict, path: str, message: str) -> str | None:
+    """The spec node a semantic error's message quotes ('/pets/{id}', #/definitions/X)."""
+    for quoted in re.findall(r"'(/[^']*)'", message):
+        if quoted in (spec.get("paths") or {}):
+            line = line_of(path, ["paths", quoted])
+            return f"paths.{quoted}" + (f" (line {line})" if line else "")
+    for quoted in re.findall(r"#/definitions/([A-Za-z0-9_.-]+)", message):
+        if quoted in (spec.get("definitions") or {}):
+            line = line_of(path, ["definitions", quoted])
+            return f"definitions.{quoted}" + (f" (line {line})" if line else "")
+    return None
 
 
 def _has_external_refs(node) -> bool:
