@@ -5,9 +5,9 @@ import time
 
 import jwt
 import pytest
+from conftest import TEST_SECRET
 from flask import Flask
 
-from conftest import TEST_SECRET
 from pymacaron import config
 from pymacaron.auth import (
     authenticate_request,

@@ -5,7 +5,6 @@ import os
 import uuid
 
 import pytest
-
 from conftest import FIXTURES, build_app
 
 LIBRARY = os.path.join(FIXTURES, "library_service")
@@ -92,9 +91,9 @@ def test_path_parameter_pattern(client):
 
 
 def test_all_of_model_with_x_parent_and_datetime(client):
-    from pymacaron.models import Author, Book
-
     from library.base import Printable
+
+    from pymacaron.models import Author, Book
 
     book = Book.from_json(
         {

@@ -8,8 +8,8 @@ import sys
 import uuid
 
 import pytest
-
 from conftest import FIXTURES, build_app, free_port, gunicorn_cmd
+
 from pymacaron.exceptions import StartupError
 
 LIBRARY = os.path.join(FIXTURES, "library_service")
