@@ -102,6 +102,8 @@ class LiveServer:
 def gunicorn_cmd(port: int, workers: int = 2, module: str = "server:app") -> list[str]:
     return [
         os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+        "-c",
+        "python:pymacaron.serving",
         "-b",
         f"127.0.0.1:{port}",
         "-w",

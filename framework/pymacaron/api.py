@@ -23,6 +23,7 @@ from . import cli
 from .apipool import BUILTIN_DIR, Api, ApiPool, load_api, spec_files
 from .config import get_config, set_service_dir
 from .exceptions import StartupError
+from .httpheaders import SECURITY_HEADERS, CorsMiddleware
 from .logs import RequestIdMiddleware, setup_logging
 from .operation import Operation, flask_rule
 from .replies import exception_reply, handling
@@ -167,7 +168,12 @@ def install(app: Flask, apis: list[Api], conf) -> None:
     if not getattr(app, "_pymacaron_installed", False):
         app.register_error_handler(HTTPException, exception_reply)
         app.register_error_handler(Exception, exception_reply)
-        app.wsgi_app = RequestIdMiddleware(app.wsgi_app, access_log_enabled=conf.access_log)
+        wsgi_app = app.wsgi_app
+        if conf.cors_origins:
+            wsgi_app = CorsMiddleware(wsgi_app, conf.cors_origins)
+        app.wsgi_app = RequestIdMiddleware(
+            wsgi_app, access_log_enabled=conf.access_log, extra_headers=SECURITY_HEADERS
+        )
         app._pymacaron_installed = True
     log.info(
         "serving %s on %d routes (pym_env=%s)",

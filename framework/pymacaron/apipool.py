@@ -117,8 +117,9 @@ def load_api(path: str, name: str | None = None, builtin: bool = False) -> Api:
     try:
         models = build_models(spec.name, spec.definitions, reuse)
     except ImportError as e:
+        where, _, detail = str(e).partition(": ")
         raise StartupError(
-            f"x-parent does not import: {e}", file=display_path(spec.path), location="definitions"
+            f"does not import: {detail}", file=display_path(spec.path), location=where
         ) from None
     for def_name, cls in models.items():
         if def_name not in reuse:

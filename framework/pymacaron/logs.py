@@ -80,9 +80,10 @@ def setup_logging(debug: bool = False, force: bool = False) -> None:
 class RequestIdMiddleware:
     """WSGI middleware: request id in, request id out, one access-log line per request."""
 
-    def __init__(self, app, access_log_enabled: bool = True):
+    def __init__(self, app, access_log_enabled: bool = True, extra_headers=()):
         self.app = app
         self.access_log_enabled = access_log_enabled
+        self.extra_headers = tuple(extra_headers)
 
     def __call__(self, environ, start_response):
         rid = environ.get("HTTP_X_REQUEST_ID")
@@ -93,10 +94,12 @@ class RequestIdMiddleware:
         start = time.perf_counter()
         status_holder = ["-"]
         header = ("X-Request-ID", rid)
+        extra = self.extra_headers
 
         def _start_response(status, headers, exc_info=None):
             status_holder[0] = status.split(" ", 1)[0]
             headers.append(header)
+            headers.extend(extra)
             return start_response(status, headers, exc_info)
 
         try:

@@ -225,7 +225,10 @@ def build_models(api_name: str, definitions: dict, reuse: dict | None = None) ->
         bases: tuple = (PyMacaronModel,)
         parent = schema.get("x-parent")
         if parent:
-            parent_cls = _import_parent(parent)
+            try:
+                parent_cls = _import_parent(parent)
+            except Exception as e:
+                raise ImportError(f"definitions.{name}: x-parent {parent!r}: {e}") from None
             bases = (
                 (parent_cls,)
                 if issubclass(parent_cls, PyMacaronModel)

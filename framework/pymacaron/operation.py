@@ -13,11 +13,11 @@ import inspect
 import logging
 import re
 
-import orjson
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
 from .exceptions import BadResponseError, InvalidParameterError, PyMacaronException, StartupError
+from .jsonbody import BodyError, parse_json_body
 from .models import PyMacaronModel
 from .parameters import Param, snake_case
 from .replies import exception_reply, json_reply
@@ -278,9 +278,9 @@ class Operation:
                 f"body: expected Content-Type application/json, got {mimetype or 'none'!r}"
             )
         try:
-            value = orjson.loads(data)
-        except orjson.JSONDecodeError as e:
-            raise InvalidParameterError(f"body: not valid JSON ({e})") from None
+            value = parse_json_body(data)
+        except BodyError as e:
+            raise InvalidParameterError(f"body: {e}") from None
         if body.validator is not None:
             try:
                 body.validator(value)

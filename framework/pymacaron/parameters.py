@@ -35,6 +35,7 @@ _CONSTRAINTS = (
 )
 _SEPARATORS = {"csv": ",", "ssv": " ", "tsv": "\t", "pipes": "|"}
 _INT = re.compile(r"^[+-]?\d+$")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
 
@@ -59,10 +60,14 @@ def _coerce_scalar(raw: str, kind: str | None):
         raw = raw.strip()
         if not _INT.match(raw):
             raise ParamError(f"expected an integer, got {raw[:40]!r}")
-        return int(raw)
+        if len(raw) > 20 or not _INT64_MIN <= (value := int(raw)) <= _INT64_MAX:
+            raise ParamError(f"expected an integer within the int64 range, got {raw[:40]!r}")
+        return value
     if kind == "number":
         raw = raw.strip()
         try:
+            if len(raw) > 64:
+                raise ValueError(raw)
             value = int(raw) if _INT.match(raw) else float(raw)
         except ValueError:
             raise ParamError(f"expected a number, got {raw[:40]!r}") from None

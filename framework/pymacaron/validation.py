@@ -71,7 +71,9 @@ def to_json_schema(schema):
         out.pop("type")
     if kind == "integer":
         fmt = schema.get("format")
-        bounds = INT32 if fmt == "int32" else INT64 if fmt == "int64" else None
+        # integers without a format are int64 too: a 10**30 id is a client mistake,
+        # not something to hand to a database driver
+        bounds = INT32 if fmt == "int32" else INT64
         if bounds:
             out.setdefault("minimum", bounds[0])
             out.setdefault("maximum", bounds[1])

@@ -1,0 +1,68 @@
+"""Strict JSON request bodies: what a JSON parser lets through but an API should not.
+
+orjson already refuses NaN/Infinity, numbers beyond a double, invalid UTF-8 and nesting
+deeper than 1024. On top of that a body here may not nest deeper than :data:`MAX_DEPTH`
+(recursive schemas would otherwise recurse in the validators) nor repeat a key inside one
+object (``{"amount": 1, "amount": 1000}`` means different things to different parsers).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import orjson
+
+__all__ = ["parse_json_body", "BodyError", "MAX_DEPTH"]
+
+MAX_DEPTH = 64
+_KEY_END = re.compile(rb'"\s*:')
+
+
+class BodyError(ValueError):
+    """The body is not acceptable JSON; the message says why."""
+
+
+def _shape(value) -> tuple[int, int]:
+    """(number of object keys, max nesting depth) of a parsed document, without recursion."""
+    keys = 0
+    depth = 0
+    stack = [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > depth:
+            depth = level
+            if depth > MAX_DEPTH:
+                return keys, depth
+        if isinstance(node, dict):
+            keys += len(node)
+            stack.extend((v, level + 1) for v in node.values() if isinstance(v, dict | list))
+        else:
+            stack.extend((v, level + 1) for v in node if isinstance(v, dict | list))
+    return keys, depth
+
+
+def _reject_duplicates(pairs):
+    seen = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise BodyError(f"duplicate key {key[:60]!r} in a JSON object")
+        seen.add(key)
+    return dict(pairs)
+
+
+def parse_json_body(data: bytes):
+    """Parse a request body; raises BodyError with a message for the client."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as e:
+        raise BodyError(f"not valid JSON ({e})") from None
+    if isinstance(value, dict | list):
+        keys, depth = _shape(value)
+        if depth > MAX_DEPTH:
+            raise BodyError(f"JSON nested deeper than {MAX_DEPTH} levels")
+        # every key ends with '":' in the text; more of those than keys parsed means a
+        # duplicate (or '":' inside a string): only then pay for the exact check
+        if len(_KEY_END.findall(data)) > keys:
+            json.loads(data, object_pairs_hook=_reject_duplicates)
+    return value
