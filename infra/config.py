@@ -1,0 +1,248 @@
+"""The deploy-time view of pym-config.yaml: a typed model over the runtime's one loader.
+
+``load_service_config(path)`` parses and validates the file with
+:func:`pymacaron.config.read_config_file` (the same JSON Schema the service reads at
+start-up), applies ``stages.<stage>`` overrides with :func:`pymacaron.config.apply_stage`,
+fills the deploy defaults below and checks what only makes sense on AWS (every name in
+``env_secrets`` has a ``secrets:`` reference in every deployed stage, min <= max hosts).
+Errors are :class:`pymacaron.exceptions.StartupError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from pymacaron.config import apply_stage, read_config_file
+from pymacaron.exceptions import StartupError
+from pymacaron.yamlfile import display_path
+
+# The stages a service is deployed to, in promotion order.
+STAGES = ("staging", "live")
+
+# A current Docker-on-AL2023 platform (Elastic Beanstalk retires old ones: override it with
+# `platform: {solution_stack: ...}` or `platform: {platform_arn: ...}` in pym-config.yaml).
+DEFAULT_SOLUTION_STACK = "64bit Amazon Linux 2023 v4.7.3 running Docker"
+
+DEFAULTS = {
+    "aws_instance_type": "t3.small",
+    "aws_hosts_min": 1,
+    "aws_hosts_max": 2,
+    "deployment_policy": "Immutable",
+    "log_retention_days": 30,
+}
+
+# The port the container listens on ($PORT in the image, docker/ contract).
+CONTAINER_PORT = 8080
+HEALTH_CHECK_PATH = "/ping"
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The Beanstalk platform: exactly one of a solution stack name or a platform ARN."""
+
+    solution_stack: str | None = None
+    platform_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class Network:
+    """Create a VPC (``vpc_id`` None) or use an existing one by id and subnet ids."""
+
+    vpc_id: str | None = None
+    public_subnets: tuple[str, ...] = ()
+    private_subnets: tuple[str, ...] = ()
+    max_azs: int = 2
+    nat_gateways: int = 1
+
+    @property
+    def existing(self) -> bool:
+        return self.vpc_id is not None
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """Where one environment secret lives on AWS (never its value)."""
+
+    env_name: str
+    service: str  # "ssm" or "secretsmanager"
+    arn: str | None = None  # a full ARN, or None for an SSM parameter given by name
+    parameter_name: str | None = None  # "/petshop/jwt-secret" (same account and region)
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """One deployed stage (staging or live) with its overrides applied."""
+
+    stage: str
+    instance_type: str
+    hosts_min: int
+    hosts_max: int
+    cert_arn: str | None
+    live_host: str | None
+    deployment_policy: str
+    notification_email: str | None
+    log_retention_days: int
+    secrets: tuple[SecretRef, ...]
+    env: dict = field(default_factory=dict)
+
+    @property
+    def https(self) -> bool:
+        return self.cert_arn is not None
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """Everything the CDK stacks need, read from one pym-config.yaml."""
+
+    path: str
+    name: str
+    region: str | None
+    account: str | None
+    platform: Platform
+    network: Network
+    env_secrets: tuple[str, ...]
+    stages: dict[str, StageConfig]
+
+    @property
+    def repository_name(self) -> str:
+        return self.name
+
+    @property
+    def application_name(self) -> str:
+        return self.name
+
+    def stack_name(self, part: str) -> str:
+        """CloudFormation stack names carry the service name: ``petshop-staging``."""
+        return f"{self.name}-{part}"
+
+    def environment_name(self, stage: str) -> str:
+        return f"{self.name}-{stage}"
+
+
+def _fail(path: str, key: str, message: str) -> StartupError:
+    return StartupError(message, file=display_path(path), location=f"key '{key}'")
+
+
+def _secret_ref(path: str, key: str, env_name: str, ref: str) -> SecretRef:
+    if ref.startswith("/"):
+        return SecretRef(env_name, "ssm", parameter_name=ref)
+    parts = ref.split(":")
+    # arn:<partition>:<service>:<region>:<account>:<resource...>
+    if len(parts) >= 6 and parts[0] == "arn" and parts[2] in ("ssm", "secretsmanager"):
+        service = parts[2]
+        resource = ":".join(parts[5:])
+        if service == "ssm" and resource.startswith("parameter/"):
+            return SecretRef(env_name, "ssm", arn=ref)
+        if service == "secretsmanager" and resource.startswith("secret:"):
+            return SecretRef(env_name, "secretsmanager", arn=ref)
+    raise _fail(
+        path,
+        key,
+        f"expected a reference to where {env_name} lives on AWS: an SSM parameter name "
+        "('/petshop/jwt-secret'), an SSM parameter ARN ('arn:aws:ssm:REGION:ACCOUNT:parameter/...') "
+        "or a Secrets Manager secret ARN ('arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-abc123'), "
+        f"got {ref!r}",
+    )
+
+
+def _stage_config(path: str, raw: dict, stage: str, env_secrets: tuple[str, ...]) -> StageConfig:
+    data = apply_stage(raw, stage)
+    merged = {**DEFAULTS, **{k: v for k, v in data.items() if v is not None}}
+    stage_keys = (raw.get("stages") or {}).get(stage) or {}
+
+    def where(key: str) -> str:
+        return f"stages.{stage}.{key}" if key in stage_keys else key
+
+    hosts_min, hosts_max = merged["aws_hosts_min"], merged["aws_hosts_max"]
+    if hosts_min > hosts_max:
+        key = where("aws_hosts_min") if "aws_hosts_min" in stage_keys else where("aws_hosts_max")
+        raise _fail(
+            path,
+            key,
+            f"stage {stage}: expected aws_hosts_min <= aws_hosts_max, "
+            f"got aws_hosts_min={hosts_min} and aws_hosts_max={hosts_max}",
+        )
+    secrets_map = merged.get("secrets") or {}
+    missing = [n for n in env_secrets if n not in secrets_map]
+    if missing:
+        raise _fail(
+            path,
+            where("secrets") if "secrets" in stage_keys else "secrets",
+            f"stage {stage}: every name in env_secrets needs a reference under 'secrets:' "
+            f"(ENV_NAME: SSM parameter name or Secrets Manager/SSM ARN); missing: "
+            + ", ".join(missing),
+        )
+    secrets = tuple(
+        _secret_ref(path, f"{where('secrets')}.{n}", n, ref) for n, ref in secrets_map.items()
+    )
+    return StageConfig(
+        stage=stage,
+        instance_type=merged["aws_instance_type"],
+        hosts_min=hosts_min,
+        hosts_max=hosts_max,
+        cert_arn=merged.get("aws_cert_arn"),
+        # The top-level live_host names live; another stage has a host only if it sets one.
+        live_host=merged.get("live_host") if stage == "live" else stage_keys.get("live_host"),
+        deployment_policy=merged["deployment_policy"],
+        notification_email=merged.get("notification_email"),
+        log_retention_days=merged["log_retention_days"],
+        secrets=secrets,
+        env={k: str(v) for k, v in (merged.get("env") or {}).items()},
+    )
+
+
+def _platform(path: str, raw: dict) -> Platform:
+    platform = raw.get("platform") or {}
+    if "solution_stack" in platform and "platform_arn" in platform:
+        raise _fail(
+            path,
+            "platform",
+            "expected one of 'solution_stack' or 'platform_arn', got both",
+        )
+    if "platform_arn" in platform:
+        return Platform(platform_arn=platform["platform_arn"])
+    return Platform(solution_stack=platform.get("solution_stack", DEFAULT_SOLUTION_STACK))
+
+
+def _network(path: str, raw: dict) -> Network:
+    vpc = raw.get("vpc") or {}
+    if "id" not in vpc:
+        for key in ("public_subnets", "private_subnets"):
+            if key in vpc:
+                raise _fail(
+                    path,
+                    f"vpc.{key}",
+                    "subnet ids only make sense with an existing VPC: expected 'vpc.id' too",
+                )
+        return Network(max_azs=vpc.get("max_azs", 2), nat_gateways=vpc.get("nat_gateways", 1))
+    if not vpc.get("public_subnets"):
+        raise _fail(
+            path,
+            "vpc.public_subnets",
+            "an existing VPC needs public subnet ids for the load balancer "
+            "(at least two, in different availability zones)",
+        )
+    return Network(
+        vpc_id=vpc["id"],
+        public_subnets=tuple(vpc["public_subnets"]),
+        private_subnets=tuple(vpc.get("private_subnets") or ()),
+    )
+
+
+def load_service_config(path: str) -> ServiceConfig:
+    """Read pym-config.yaml for deployment; raises StartupError naming the file and key."""
+    path = os.path.abspath(path)
+    raw = read_config_file(path)
+    env_secrets = tuple(raw.get("env_secrets") or ())
+    stages = {s: _stage_config(path, raw, s, env_secrets) for s in STAGES}
+    return ServiceConfig(
+        path=path,
+        name=raw["name"],
+        region=raw.get("aws_region"),
+        account=raw.get("aws_account"),
+        platform=_platform(path, raw),
+        network=_network(path, raw),
+        env_secrets=env_secrets,
+        stages=stages,
+    )

@@ -1,0 +1,51 @@
+"""Where images live: one ECR repository per service, in the shared stack.
+
+Tags are immutable: a version tag (``20261123-abc1234``) names exactly one image forever,
+so staging and live run the same bytes. Promotion adds a second tag ``live-<version>``
+to the same image; the lifecycle keeps every ``live-`` image and the most recent others.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_ecr as ecr
+from constructs import Construct
+
+LIVE_TAG_PREFIX = "live-"
+KEEP_RECENT_IMAGES = 50
+
+
+class ServiceRepository(Construct):
+    def __init__(self, scope: Construct, id: str, *, repository_name: str):
+        super().__init__(scope, id)
+        self.repository = ecr.Repository(
+            self,
+            "Repository",
+            repository_name=repository_name,
+            image_scan_on_push=True,
+            image_tag_mutability=ecr.TagMutability.IMMUTABLE,
+            encryption=ecr.RepositoryEncryption.AES_256,
+            # Images are release artifacts that live may still run: never deleted with the stack.
+            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[
+                ecr.LifecycleRule(
+                    rule_priority=1,
+                    description="Keep every image promoted to live (tagged live-<version>)",
+                    tag_prefix_list=[LIVE_TAG_PREFIX],
+                    max_image_count=9999,
+                ),
+                ecr.LifecycleRule(
+                    rule_priority=2,
+                    description=f"Keep the {KEEP_RECENT_IMAGES} most recent other images",
+                    tag_status=ecr.TagStatus.ANY,
+                    max_image_count=KEEP_RECENT_IMAGES,
+                ),
+            ],
+        )
+
+
+def repository_arn(scope: Construct, repository_name: str) -> str:
+    """The ARN of the service's repository, by name (no cross-stack export to pin it)."""
+    return Stack.of(scope).format_arn(
+        service="ecr", resource="repository", resource_name=repository_name
+    )

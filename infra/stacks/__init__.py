@@ -1,0 +1,112 @@
+"""The stacks ``app.py`` instantiates, and ``build_app`` which wires them from pym-config.
+
+Construct ids are what ``cdk deploy`` takes (``PymService-shared``, ``PymService-staging``,
+``PymService-live``); the CloudFormation stack names carry the service name
+(``petshop-shared``...) so two services can share an account.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from aws_cdk import App, Environment, Tags
+
+from pymacaron.exceptions import StartupError
+
+from ..config import STAGES, ServiceConfig, load_service_config
+from ..nag import add_quality_gates
+from ..version import image_uri
+from .service import ServiceStageStack
+from .shared import SharedStack
+
+__all__ = ["PymStacks", "SharedStack", "ServiceStageStack", "build_app", "stack_id"]
+
+CONFIG_CONTEXT = "config"  # -c config=path/to/pym-config.yaml (default: ./pym-config.yaml)
+VERSION_CONTEXT = "version"  # -c version=20261123-abc1234: the image tag to deploy
+TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+def stack_id(part: str) -> str:
+    return f"PymService-{part}"
+
+
+@dataclass
+class PymStacks:
+    config: ServiceConfig
+    shared: SharedStack
+    stages: dict[str, ServiceStageStack]
+
+
+def _image(config: ServiceConfig, version: str, environ) -> str:
+    account = config.account or environ.get("CDK_DEFAULT_ACCOUNT")
+    region = config.region or environ.get("CDK_DEFAULT_REGION")
+    if not (account and region):
+        raise StartupError(
+            f"deploying version {version!r} needs the AWS account and region of the image: "
+            "set aws_account and aws_region in pym-config.yaml, or run cdk with AWS "
+            "credentials (the CLI then sets CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION)",
+            file=config.path,
+            location="key 'aws_account'",
+        )
+    return image_uri(account, region, config.repository_name, version)
+
+
+def build_app(
+    app: App,
+    config_path: str | None = None,
+    version: str | None = None,
+    quality_gates: bool = True,
+    environ=None,
+    exit_on_error: bool = False,
+) -> PymStacks:
+    """Add the service's stacks to ``app`` from pym-config.yaml (context or arguments).
+
+    A config error raises StartupError (naming the file and key), or with
+    ``exit_on_error`` exits with that message alone, as the CLI shows it.
+    """
+    try:
+        return _build(app, config_path, version, quality_gates, environ)
+    except StartupError as e:
+        if exit_on_error:
+            raise SystemExit(f"pym-config error: {e}") from None
+        raise
+
+
+def _build(app, config_path, version, quality_gates, environ) -> PymStacks:
+    environ = os.environ if environ is None else environ
+    config_path = config_path or app.node.try_get_context(CONFIG_CONTEXT) or "pym-config.yaml"
+    version = version or app.node.try_get_context(VERSION_CONTEXT)
+    config = load_service_config(config_path)
+    # Region only (never an account lookup): stacks stay environment-agnostic enough to
+    # synthesize offline; `cdk deploy` targets aws_region when it is set.
+    env = Environment(region=config.region) if config.region else None
+    if version is not None and not TAG.match(str(version)):
+        raise StartupError(
+            f"expected an image tag (letters, digits, '_', '.', '-'; at most 128), got {version!r}",
+            location="context 'version' (-c version=...)",
+        )
+    image = _image(config, str(version), environ) if version else None
+    shared = SharedStack(app, stack_id("shared"), config=config, env=env)
+    stages = {}
+    for stage in STAGES:
+        stack = ServiceStageStack(
+            app,
+            stack_id(stage),
+            config=config,
+            stage=stage,
+            image=image,
+            version=str(version) if version else None,
+            env=env,
+        )
+        stack.add_stack_dependency(shared, "the environment runs the shared application's images")
+        stages[stage] = stack
+    for stack in (shared, *stages.values()):
+        Tags.of(stack).add("pym:service", config.name)
+        Tags.of(stack).add("pym:stack", stack.node.id)
+    for stage, stack in stages.items():
+        Tags.of(stack).add("pym:stage", stage)
+    if quality_gates:
+        add_quality_gates(app)
+    return PymStacks(config=config, shared=shared, stages=stages)

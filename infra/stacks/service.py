@@ -1,0 +1,116 @@
+"""``PymService-staging`` / ``PymService-live``: one Beanstalk environment and what it needs."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from ..alarms import EnvironmentAlarms
+from ..beanstalk import StageEnvironment, environment_options
+from ..config import ServiceConfig
+from ..iam import ServiceRoles, secret_arn
+from ..network import ServiceNetwork
+from ..registry import repository_arn
+from ..task_queue import TaskQueue, task_queue_settings
+from ..version import ImageVersion
+
+
+class ServiceStageStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: ServiceConfig,
+        stage: str,
+        image: str | None = None,
+        version: str | None = None,
+        **kwargs,
+    ):
+        stage_config = config.stages[stage]
+        super().__init__(
+            scope,
+            id,
+            stack_name=config.stack_name(stage),
+            description=f"{config.name}: the {stage} Beanstalk environment (pymacaron)",
+            **kwargs,
+        )
+        self.stage_name = stage
+        env_name = config.environment_name(stage)
+        self.network = ServiceNetwork(
+            self,
+            "Network",
+            network=config.network,
+            log_retention_days=stage_config.log_retention_days,
+        )
+        self.roles = ServiceRoles(
+            self,
+            "Roles",
+            repository_arn=repository_arn(self, config.repository_name),
+            secrets=stage_config.secrets,
+        )
+        # with_async: true -> an SQS task queue, its dead-letter queue and alarm (docs/tasks.md)
+        tasks = task_queue_settings(config.path, stage)
+        self.task_queue = (
+            TaskQueue(
+                self,
+                "Tasks",
+                queue_name=f"{config.name}-{stage}-tasks",
+                grantee=self.roles.instance_role,
+                **tasks,
+            )
+            if tasks
+            else None
+        )
+        self.release = None
+        if image and version:
+            self.release = ImageVersion(
+                self,
+                "Release",
+                application_name=config.application_name,
+                image=image,
+                version=version,
+                https_redirect=stage_config.https,
+            )
+        options = environment_options(
+            stage=stage_config,
+            vpc_id=self.network.vpc_id,
+            instance_subnets=self.network.instance_subnets,
+            elb_subnets=self.network.elb_subnets,
+            public_instances=self.network.public_instances,
+            instance_profile=self.roles.instance_profile.instance_profile_name,
+            service_role=self.roles.service_role.role_arn,
+            secrets={s.env_name: secret_arn(self, s) for s in stage_config.secrets},
+        )
+        if self.task_queue:
+            options += self.task_queue.environment_options()
+        self.beanstalk = StageEnvironment(
+            self,
+            "Service",
+            application_name=config.application_name,
+            environment_name=env_name,
+            platform=config.platform,
+            options=options,
+            version_label=self.release.version_label if self.release else None,
+        )
+        self.alarms = EnvironmentAlarms(
+            self,
+            "Alarms",
+            environment_name=env_name,
+            notification_email=stage_config.notification_email,
+        )
+        if self.task_queue:
+            self.task_queue.alarm_to(self.alarms.topic)
+        # Instances pull the image at launch: the instance role policy must exist first.
+        self.beanstalk.node.add_dependency(self.roles.instance_role)
+        endpoint = self.beanstalk.environment.attr_endpoint_url
+        CfnOutput(self, "EnvironmentName", value=env_name)
+        # The load balancer's own name: plain HTTP (the certificate names live_host).
+        CfnOutput(self, "EnvironmentUrl", value=f"http://{endpoint}")
+        CfnOutput(self, "EndpointUrl", value=endpoint)
+        CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
+        if stage_config.live_host:
+            host = stage_config.live_host
+            CfnOutput(self, "ServiceUrl", value=host if "://" in host else f"https://{host}")
+        if self.release:
+            CfnOutput(self, "Image", value=image)
