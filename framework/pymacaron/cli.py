@@ -81,6 +81,9 @@ def run_dev_server(app, port: int, debug: bool = False) -> None:
     """Flask's threaded development server (gunicorn serves in the image)."""
     host = standalone.get("host", "127.0.0.1")
     log.info("serving on http://%s:%s (development server; the image runs gunicorn)", host, port)
+    from .tasks.dev import start_dev_worker
+
+    start_dev_worker()  # with_async: true -> a task worker next to the server
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
 
 
@@ -185,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _add_plugins(sub) -> None:
     """Subcommands contributed by other modules (acceptance runner, fuzzing)."""
-    for module_name in ("pymacaron.testing.cli",):
+    for module_name in ("pymacaron.testing.cli", "pymacaron.fuzz"):
         try:
             module = importlib.import_module(module_name)
         except ImportError:

@@ -57,12 +57,10 @@ __all__ = [
     "with_async_enabled",
 ]
 
-TaskQueueUnavailableError = add_error(
-    "TaskQueueUnavailableError", "TASK_QUEUE_UNAVAILABLE", 503
-)
+TaskQueueUnavailableError = add_error("TaskQueueUnavailableError", "TASK_QUEUE_UNAVAILABLE", 503)
 
 ENVELOPE_VERSION = 1
-MAX_BACKOFF = 900  # seconds: SQS's longest delay, and well under the visibility timeout
+MAX_BACKOFF = 300  # seconds: a retry waits in the worker, well within the visibility timeout
 TASK_TOKEN_TTL = 900  # seconds a task's user token lives (minted when the task starts)
 
 _in_task: contextvars.ContextVar[bool] = contextvars.ContextVar("pym_in_task", default=False)
@@ -125,7 +123,7 @@ def asynctask(delay: float = 0, retries: int = 3, backoff: float = 2.0, queue: s
 
     ``delay``: seconds before the task may start; ``retries``: how many times a failing task
     is tried again; ``backoff``: seconds before the first retry, doubled at each retry (at
-    most 900); ``queue``: another queue than the service's ``task_queue`` (its worker must
+    most 300); ``queue``: another queue than the service's ``task_queue`` (its worker must
     consume it).
     """
     if callable(delay) and not isinstance(delay, (int, float)):  # @asynctask without ()

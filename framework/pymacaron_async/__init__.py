@@ -1,0 +1,8 @@
+"""Compatibility with the original pymacaron-async: ``from pymacaron_async import asynctask``.
+
+The implementation is :mod:`pymacaron.tasks` (Celery on Redis or SQS, no task lost).
+"""
+
+from pymacaron.tasks import AsyncTask, asynctask, in_task
+
+__all__ = ["asynctask", "AsyncTask", "in_task"]
