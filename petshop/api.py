@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 
+from pymacaron.apipool import ApiPool
 from pymacaron.auth import get_userid
-from pymacaron.exceptions import add_error
-from pymacaron.models import Order, Pet
+from pymacaron.client import DownstreamUnavailableError, error_to_exception
+from pymacaron.exceptions import add_error, is_error
+from pymacaron.models import DeliveryQuote, Order, Pet
 
 from . import store
+from .notifications import notify_order_placed
 
 PetNotFoundError = add_error("PetNotFoundError", "PET_NOT_FOUND", 404)
 PetNotAvailableError = add_error("PetNotAvailableError", "PET_NOT_AVAILABLE", 409)
@@ -64,4 +67,36 @@ def create_order(new_order):
         status="placed",
         note=new_order.note,
     )
+    notify_order_placed(order)  # a task: queued with with_async, else run inline
     return order, 201
+
+
+def quote_delivery(pet_id, country, postcode=None):
+    """GET /pets/{pet_id}/delivery: a service-to-service call to the delivery API.
+
+    The delivery service's own refusal (COUNTRY_NOT_SERVED) is passed on with its error_id;
+    any other failure (unreachable, timeout, bad reply) is a clean 503 DOWNSTREAM_UNAVAILABLE
+    under the client's error_id.
+    """
+    pet = store.get(pet_id)
+    if pet is None:
+        raise PetNotFoundError(f"there is no pet with id {pet_id}")
+    request = ApiPool.delivery.model.QuoteRequest(
+        species=pet["species"], country=country, postcode=postcode
+    )
+    quote = ApiPool.delivery.client.get_quote(request)
+    if is_error(quote):
+        if quote.error == "COUNTRY_NOT_SERVED":
+            raise error_to_exception(quote)
+        raise DownstreamUnavailableError(
+            f"the delivery service could not quote ({quote.error}, see the log)",
+            error_id=quote.error_id,
+            user_message="Delivery quotes are unavailable right now, please retry later.",
+        )
+    return DeliveryQuote(
+        pet_id=pet_id,
+        country=country,
+        carrier=quote.carrier,
+        price={"amount": quote.amount, "currency": quote.currency},
+        days=quote.days,
+    )

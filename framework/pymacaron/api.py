@@ -90,8 +90,13 @@ class API:
         return self
 
     def load_clients(self, path: str | None = None, apis: list[str] | None = None):
-        """Load specs only to call them (``ApiPool.<api>.client``), as in the original."""
+        """Load specs only to call them (``ApiPool.<api>.client``), as in the original.
+
+        ``path`` defaults to ``./apis``; ``apis`` names the specs to load (all when None).
+        """
         path = os.path.abspath(path or os.path.join(os.getcwd(), "apis"))
+        if isinstance(apis, str):
+            apis = [apis]
         wanted = set(apis or [])
         for spec_path in spec_files(path):
             name = os.path.splitext(os.path.basename(spec_path))[0]

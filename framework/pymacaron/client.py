@@ -69,13 +69,9 @@ __all__ = [
     "DownstreamError",
 ]
 
-DownstreamUnavailableError = add_error(
-    "DownstreamUnavailableError", "DOWNSTREAM_UNAVAILABLE", 503
-)
+DownstreamUnavailableError = add_error("DownstreamUnavailableError", "DOWNSTREAM_UNAVAILABLE", 503)
 DownstreamTimeoutError = add_error("DownstreamTimeoutError", "DOWNSTREAM_TIMEOUT", 504)
-DownstreamBadResponseError = add_error(
-    "DownstreamBadResponseError", "DOWNSTREAM_BAD_RESPONSE", 502
-)
+DownstreamBadResponseError = add_error("DownstreamBadResponseError", "DOWNSTREAM_BAD_RESPONSE", 502)
 DownstreamError = add_error("DownstreamError", "DOWNSTREAM_ERROR", 502)
 
 # Methods a server must treat as idempotent: safe to send again after a read failure.
@@ -96,6 +92,10 @@ _SETTING_KEYS = (
     "raise_on_error",
     "base_path",
 )
+# ApiPool.add() keywords of pymacaron-core kept for compatibility: timeout is the read
+# timeout; the others no longer mean anything for a client and are ignored.
+_COMPAT_KEYS = {"timeout": "read_timeout"}
+_IGNORED_KEYS = frozenset({"error_callback", "formats", "do_persist"})
 _ERROR_FIELDS = ("status", "error", "error_description", "error_id", "user_message")
 
 
@@ -179,6 +179,7 @@ def client_settings(api) -> dict:
     if env_url:
         layers.append((_split_host(env_url, env_name), env_name))
     for layer, where in layers:
+        layer = {_COMPAT_KEYS.get(k, k): v for k, v in layer.items() if k not in _IGNORED_KEYS}
         unknown = set(layer) - set(_SETTING_KEYS)
         if unknown:
             raise ClientConfigError(
@@ -679,4 +680,3 @@ def build_client(api) -> ApiClient:
             )
         operations[name] = ClientOperation(api, op, name)
     return ApiClient(api, operations)
-

@@ -1,0 +1,303 @@
+"""The acceptance runner: run a service's ``testaccept/`` with pytest against a target.
+
+Targets: ``--host H --port P``, ``--url https://...``, or ``--local`` (start the service's
+``server.py`` on a free port, wait for /ping, run, stop it). With ``--local`` the services
+listed in ``testaccept/acceptance.yaml`` under ``local_services: {<api>: <dir>}`` are
+started too, each on its own free port, and the service's client is pointed at them
+(``PYM_CLIENT_<API>_URL``). The tests learn which downstream services are really there
+from ``PYM_ACCEPT_PROVIDED`` (comma-separated API names: those started locally plus
+``--provided``), so they can assert the real answer or the clean DOWNSTREAM error.
+
+A test JWT is generated when the service's config has ``jwt_secret`` (``--local`` makes up
+a secret when ``JWT_SECRET`` is not set). The exit code is pytest's (0 when every test
+passed); 2 when the target cannot be reached or a local service does not start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+UNREACHABLE = 2
+ACCEPTANCE_FILE = "acceptance.yaml"
+
+__all__ = ["AcceptanceOptions", "run_acceptance", "free_port", "wait_for_ping"]
+
+
+@dataclass
+class AcceptanceOptions:
+    """What ``pym acceptance`` was asked to do."""
+
+    directory: str = "."
+    host: str | None = None
+    port: int | None = None
+    url: str | None = None
+    local: bool = False
+    tests: str = "testaccept"
+    junit: str | None = None
+    env: str | None = None
+    token: str | None = None
+    provided: list[str] = field(default_factory=list)
+    no_ssl_check: bool = False
+    start_timeout: float = 30.0
+    pytest_args: list[str] = field(default_factory=list)
+
+
+class AcceptanceError(Exception):
+    """The run could not start: unreachable target, a service that does not start."""
+
+
+def say(message: str) -> None:
+    print(f"acceptance: {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_ping(base_url: str, timeout: float, process: subprocess.Popen | None = None):
+    """Poll ``<base_url>/ping`` until it answers 200; raises AcceptanceError on timeout."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise AcceptanceError(f"the service exited with code {process.returncode}")
+        try:
+            r = requests.get(base_url + "/ping", timeout=2)
+            if r.status_code == 200:
+                return
+            last = f"status {r.status_code}"
+        except requests.RequestException as e:
+            last = _short_reason(e)
+        time.sleep(0.1)
+    raise AcceptanceError(f"{base_url}/ping did not answer 200 within {timeout:.0f}s ({last})")
+
+
+def _short_reason(e: BaseException) -> str:
+    text = str(e)
+    for needle, short in (
+        ("Connection refused", "connection refused"),
+        ("Name or service not known", "unknown host"),
+        ("Failed to resolve", "unknown host"),
+        ("timed out", "timed out"),
+        ("CERTIFICATE_VERIFY_FAILED", "TLS certificate verification failed"),
+    ):
+        if needle in text:
+            return short
+    return type(e).__name__
+
+
+def check_reachable(base_url: str, verify: bool) -> None:
+    """One GET /ping; raises AcceptanceError saying why the target cannot be tested."""
+    import requests
+
+    try:
+        r = requests.get(base_url + "/ping", timeout=(5, 15), verify=verify)
+    except requests.RequestException as e:
+        raise AcceptanceError(
+            f"cannot reach {base_url}/ping: {_short_reason(e)} (is the service running there?)"
+        ) from None
+    if r.status_code != 200:
+        raise AcceptanceError(f"{base_url}/ping answered {r.status_code}, expected 200")
+
+
+def load_local_services(directory: str, tests: str) -> dict[str, str]:
+    """``local_services`` of ``<tests>/acceptance.yaml``: {api name: service directory}."""
+    path = os.path.join(directory, tests, ACCEPTANCE_FILE)
+    if not os.path.isfile(path):
+        return {}
+    from pymacaron.yamlfile import load_yaml
+
+    data = load_yaml(path) or {}
+    services = data.get("local_services") or {}
+    if not isinstance(services, dict):
+        raise AcceptanceError(f"{path}: local_services must map API names to directories")
+    out = {}
+    for name, sub in services.items():
+        service_dir = os.path.normpath(os.path.join(directory, str(sub)))
+        if not os.path.isfile(os.path.join(service_dir, "server.py")):
+            raise AcceptanceError(f"{path}: local_services.{name}: no server.py in {service_dir}")
+        out[str(name)] = service_dir
+    return out
+
+
+class LocalService:
+    """A service started as a real process on a free port, its output in a log file."""
+
+    def __init__(self, name: str, directory: str, env: dict, logdir: str):
+        self.name = name
+        self.directory = directory
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = os.path.join(logdir, f"{name}.log")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop())
+        self.process = subprocess.Popen(
+            [sys.executable, "server.py", "--port", str(self.port), "--host", "127.0.0.1"],
+            cwd=directory,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def tail(self, lines: int = 15) -> str:
+        with open(self.log_path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._log.close()
+
+
+def _target(options: AcceptanceOptions) -> tuple[str, str, bool]:
+    """(PYM_SERVER_HOST, PYM_SERVER_PORT, https) for --url or --host/--port."""
+    if options.url:
+        parts = urlsplit(options.url if "://" in options.url else "https://" + options.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise AcceptanceError(f"--url {options.url!r} is not an http(s) URL")
+        if parts.path not in ("", "/"):
+            raise AcceptanceError(f"--url {options.url!r}: give the service's root URL")
+        https = parts.scheme == "https"
+        port = parts.port or (443 if https else 80)
+        return parts.hostname, str(port), https
+    if not options.host:
+        raise AcceptanceError("say where to test: --local, --url URL or --host H [--port P]")
+    port = options.port or 80
+    return options.host, str(port), port == 443
+
+
+def _base_url(host: str, port: str, https: bool) -> str:
+    scheme = "https" if https else "http"
+    default = (https and port == "443") or (not https and port == "80")
+    return f"{scheme}://{host}" if default else f"{scheme}://{host}:{port}"
+
+
+def _make_token(directory: str, env: dict) -> str | None:
+    """A JWT signed with the service's jwt_secret, or None when there is none."""
+    from pymacaron.auth import generate_token
+    from pymacaron.config import load_config, set_config
+
+    try:
+        config = load_config(service_dir=directory, env=env.get("PYM_ENV"), environ=env)
+    except Exception as e:
+        say(f"no test JWT: the service's config does not load ({e})")
+        return None
+    if not config.jwt_secret:
+        return None
+    set_config(config)
+    try:
+        return generate_token("acceptance-tester", expire_in=3600)
+    finally:
+        set_config(None)
+
+
+def _service_name(directory: str) -> str:
+    """The ``name`` of the service's pym-config.yaml (its directory name without one)."""
+    from pymacaron.yamlfile import load_yaml
+
+    try:
+        name = (load_yaml(os.path.join(directory, "pym-config.yaml")) or {}).get("name")
+    except Exception:
+        name = None
+    return str(name or os.path.basename(directory) or "service")
+
+
+def run_acceptance(options: AcceptanceOptions) -> int:
+    """Run the acceptance tests; returns the exit code (pytest's, or 2 when unreachable)."""
+    directory = os.path.abspath(options.directory)
+    tests_dir = os.path.join(directory, options.tests)
+    if not os.path.isdir(tests_dir):
+        say(f"no {options.tests}/ directory in {directory}")
+        return 4
+    env = dict(os.environ)
+    if options.env:
+        env["PYM_ENV"] = options.env
+    provided = [p for p in options.provided if p]
+    services: list[LocalService] = []
+    logdir = tempfile.mkdtemp(prefix="pym-acceptance-")
+    try:
+        if options.local:
+            if not env.get("JWT_SECRET"):
+                env["JWT_SECRET"] = secrets.token_urlsafe(32)
+                say("JWT_SECRET is not set: using a throw-away secret for this local run")
+            env.setdefault("PYM_ENV", "dev")
+            started_env = dict(env)
+            for name, service_dir in load_local_services(directory, options.tests).items():
+                service = LocalService(name, service_dir, started_env, logdir)
+                services.append(service)
+                env[f"PYM_CLIENT_{name.upper().replace('-', '_')}_URL"] = service.base_url
+                provided.append(name)
+            main = LocalService(_service_name(directory), directory, env, logdir)
+            services.append(main)
+            for service in services:
+                try:
+                    wait_for_ping(service.base_url, options.start_timeout, service.process)
+                except AcceptanceError as e:
+                    say(f"{service.name} ({service.directory}) did not start: {e}")
+                    say(f"last lines of {service.log_path}:\n{service.tail()}")
+                    return UNREACHABLE
+                say(f"started {service.name} on {service.base_url}")
+            host, port, https = "127.0.0.1", str(main.port), False
+        else:
+            host, port, https = _target(options)
+            try:
+                check_reachable(_base_url(host, port, https), verify=not options.no_ssl_check)
+            except AcceptanceError as e:
+                say(str(e))
+                return UNREACHABLE
+        token = options.token or env.get("PYM_JWT_TOKEN") or _make_token(directory, env)
+        if not token:
+            say("no test JWT (no jwt_secret, --token or PYM_JWT_TOKEN): authenticated tests fail")
+        test_env = dict(env)
+        test_env.update(
+            {
+                "PYM_SERVER_HOST": ("https://" if https and port != "443" else "") + host,
+                "PYM_SERVER_PORT": port,
+                "PYM_ACCEPT_PROVIDED": ",".join(sorted(set(provided))),
+            }
+        )
+        if token:
+            test_env["PYM_JWT_TOKEN"] = token
+        if options.no_ssl_check:
+            test_env["NO_SSL_CHECK"] = "1"
+        command = [sys.executable, "-m", "pytest", tests_dir, "-p", "no:cacheprovider"]
+        if options.junit:
+            command += ["--junitxml", os.path.abspath(options.junit)]
+        command += list(options.pytest_args)
+        say(
+            f"running {options.tests}/ against {_base_url(host, port, https)} "
+            f"(downstream provided: {test_env['PYM_ACCEPT_PROVIDED'] or 'none'})"
+        )
+        code = subprocess.call(command, cwd=directory, env=test_env)
+        if code != 0 and services:
+            for service in services:
+                say(f"last lines of {service.name}'s log ({service.log_path}):\n{service.tail()}")
+        return code
+    finally:
+        for service in reversed(services):
+            with contextlib.suppress(Exception):
+                service.stop()
+        if not services or all(s.process.returncode in (0, -signal.SIGTERM) for s in services):
+            shutil.rmtree(logdir, ignore_errors=True)
