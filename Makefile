@@ -26,7 +26,7 @@ help:
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev,infra]'
+	$(VENV)/bin/pip install -q -e '.[dev,infra,async]'
 	touch $@
 
 node_modules/.installed: package.json
@@ -41,7 +41,8 @@ system-tools:
 synth: setup
 	rm -rf cdk.out
 	cdk synth --no-notices -q -o cdk.out
-	@echo "synthesized: $$(ls cdk.out/*.template.json | xargs -n1 basename | tr '\n' ' ')"
+	cfn-lint --non-zero-exit-code error cdk.out/*.template.json $$(ls cdk.out/assembly-*/*.template.json 2>/dev/null)
+	@echo "synthesized: $$(ls cdk.out/*.template.json cdk.out/assembly-*/*.template.json 2>/dev/null | xargs -n1 basename | tr '\n' ' ')"
 
 serve: $(VENV)/.installed
 	@$(PY) -m pymacaron.cli tryme --port $(PORT)
@@ -52,6 +53,7 @@ run: setup synth serve
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/hadolint docker/Dockerfile
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .

@@ -92,6 +92,31 @@ class StageConfig:
 
 
 @dataclass(frozen=True)
+class PipelineConfig:
+    """``pipeline:``: where the source lives and how a push reaches live (infra/pipeline.py)."""
+
+    branch: str
+    manual_approval: bool
+    notification_email: str | None
+    connection_arn: str | None = None  # CodeStar/CodeConnections connection + owner/repo
+    repository: str | None = None
+    codecommit_repository: str | None = None  # or a CodeCommit repository name
+
+    @property
+    def source_label(self) -> str:
+        if self.codecommit_repository:
+            return f"codecommit:{self.codecommit_repository}@{self.branch}"
+        return f"{self.repository}@{self.branch}"
+
+
+# Pipeline-managed stage stacks and environments: <name>-pipeline-<stage> (distinct from the
+# direct-deploy <name>-<stage>, so both can exist in one account without colliding).
+PIPELINE_INFIX = "pipeline"
+# Beanstalk environment names are 4 to 40 characters.
+MAX_ENVIRONMENT_NAME = 40
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     """Everything the CDK stacks need, read from one pym-config.yaml."""
 
@@ -103,6 +128,12 @@ class ServiceConfig:
     network: Network
     env_secrets: tuple[str, ...]
     stages: dict[str, StageConfig]
+    pipeline: PipelineConfig | None = None
+
+    @property
+    def pipeline_prefix(self) -> str:
+        """Name prefix of pipeline-managed stacks/environments: ``petshop-pipeline``."""
+        return f"{self.name}-{PIPELINE_INFIX}"
 
     @property
     def repository_name(self) -> str:
@@ -230,6 +261,53 @@ def _network(path: str, raw: dict) -> Network:
     )
 
 
+def _pipeline(path: str, raw: dict) -> PipelineConfig | None:
+    data = raw.get("pipeline")
+    if data is None:
+        return None
+    has_connection = "connection_arn" in data or "repository" in data
+    if has_connection and "codecommit_repository" in data:
+        raise _fail(
+            path,
+            "pipeline",
+            "expected one source: 'connection_arn' + 'repository' (GitHub, Bitbucket, GitLab "
+            "through a CodeConnections connection) or 'codecommit_repository', got both",
+        )
+    if not has_connection and "codecommit_repository" not in data:
+        raise _fail(
+            path,
+            "pipeline",
+            "expected a source: 'connection_arn' + 'repository' (owner/repo) or "
+            "'codecommit_repository'",
+        )
+    if has_connection:
+        for key in ("connection_arn", "repository"):
+            if key not in data:
+                other = "repository" if key == "connection_arn" else "connection_arn"
+                raise _fail(
+                    path, f"pipeline.{key}", f"'pipeline.{other}' needs 'pipeline.{key}' too"
+                )
+    if "branch" not in data:
+        raise _fail(path, "pipeline.branch", "expected the branch whose pushes deploy (e.g. main)")
+    longest = f"{raw['name']}-{PIPELINE_INFIX}-staging"
+    if len(longest) > MAX_ENVIRONMENT_NAME:
+        raise _fail(
+            path,
+            "name",
+            f"with a pipeline, the environment {longest!r} would exceed Beanstalk's "
+            f"{MAX_ENVIRONMENT_NAME} characters: use a name of at most "
+            f"{MAX_ENVIRONMENT_NAME - len(longest) + len(raw['name'])} characters",
+        )
+    return PipelineConfig(
+        branch=data["branch"],
+        manual_approval=bool(data.get("manual_approval", False)),
+        notification_email=data.get("notification_email") or raw.get("notification_email"),
+        connection_arn=data.get("connection_arn"),
+        repository=data.get("repository"),
+        codecommit_repository=data.get("codecommit_repository"),
+    )
+
+
 def load_service_config(path: str) -> ServiceConfig:
     """Read pym-config.yaml for deployment; raises StartupError naming the file and key."""
     path = os.path.abspath(path)
@@ -245,4 +323,5 @@ def load_service_config(path: str) -> ServiceConfig:
         network=_network(path, raw),
         env_secrets=env_secrets,
         stages=stages,
+        pipeline=_pipeline(path, raw),
     )

@@ -176,8 +176,14 @@ def install(app: Flask, apis: list[Api], conf) -> None:
         wsgi_app = app.wsgi_app
         if conf.cors_origins:
             wsgi_app = CorsMiddleware(wsgi_app, conf.cors_origins)
+        # PYM_ACCESS_LOG=0: the server writes the access log (the image's gunicorn does)
+        access = conf.access_log and os.environ.get("PYM_ACCESS_LOG", "1").lower() not in (
+            "0",
+            "false",
+            "no",
+        )
         app.wsgi_app = RequestIdMiddleware(
-            wsgi_app, access_log_enabled=conf.access_log, extra_headers=SECURITY_HEADERS
+            wsgi_app, access_log_enabled=access, extra_headers=SECURITY_HEADERS
         )
         app._pymacaron_installed = True
     log.info(

@@ -78,7 +78,8 @@ class PyMacaronModel:
         for key, value in self.__dict__.items():
             if value is None:
                 continue
-            out[key] = _to_json_value(value, keep_datetime)
+            # exact JSON scalars (most values) are copied as they are, without a call
+            out[key] = value if type(value) in _SCALARS else _to_json_value(value, keep_datetime)
         return out
 
     @classmethod
@@ -147,11 +148,16 @@ class PyMacaronModel:
         return isinstance(d.get("error"), str) and isinstance(d.get("status"), int)
 
 
+_SCALARS = frozenset((str, int, float, bool))
+
+
 def _to_json_value(value, keep_datetime: bool):
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, PyMacaronModel):
         return value.to_json(keep_datetime)
     if isinstance(value, list):
-        return [_to_json_value(v, keep_datetime) for v in value]
+        return [v if type(v) in _SCALARS else _to_json_value(v, keep_datetime) for v in value]
     if isinstance(value, dict):
         return {k: _to_json_value(v, keep_datetime) for k, v in value.items() if v is not None}
     if not keep_datetime and isinstance(value, _dt.date):

@@ -343,14 +343,14 @@ class Operation:
                     headers,
                 )
         if data is None or status == 204:
-            return Response(status=status, headers=headers)
+            return Response(status=status, headers=headers, mimetype="application/json")
         return json_reply(data, status, headers)
 
     def _bad_response(self, message: str, data, status, headers) -> Response:
         if self.response_validation == "warn":
             log.warning("BAD_RESPONSE (sent anyway, response_validation: warn): %s", message)
             if data is None:
-                return Response(status=status, headers=headers)
+                return Response(status=status, headers=headers, mimetype="application/json")
             return json_reply(data, status, headers)
         error = BadResponseError("the server produced a reply that does not match its API spec")
         log.error("BAD_RESPONSE error_id=%s: %s", error.error_id, message)

@@ -130,8 +130,11 @@ def error_reply(
     body = error_body(status, code, description, error_id, user_message)
     rid = get_request_id()
     if status >= 500:
-        tb = ("".join(traceback.format_exception(exc))
-              if exc is not None and exc.__traceback__ is not None else None)
+        tb = (
+            "".join(traceback.format_exception(exc))
+            if exc is not None and exc.__traceback__ is not None
+            else None
+        )
         log.error(
             "%s %s error_id=%s%s: %s%s",
             status,

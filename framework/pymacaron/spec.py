@@ -5,6 +5,8 @@ and swagger-spec-validator (errors name the JSON path of the node and its line) 
 resolve ``#/parameters`` and ``#/responses`` references -> one :class:`OperationSpec`
 per path and method. Schemas keep their ``#/definitions/...`` references: validators
 and models are built from them (see validation.py, models.py).
+A successful bravado-core check is recorded (speccache.py), so a start with an unchanged
+spec does not import bravado-core at all; a failed check is never recorded.
 """
 
 from __future__ import annotations
@@ -105,6 +107,19 @@ def _first_line(text: str, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
+def _checked_swagger(spec: dict, path: str, name: str) -> dict:
+    """:func:`_validate_swagger`, skipped when this exact spec already passed it (speccache)."""
+    from . import speccache
+
+    key = speccache.cache_key(path, spec)
+    recorded = speccache.lookup(key)
+    if not speccache.is_missing(recorded):
+        return spec if recorded is None else recorded
+    checked = _validate_swagger(spec, path, name)
+    speccache.store(key, None if checked is spec else checked)
+    return checked
+
+
 def _validate_swagger(spec: dict, path: str, name: str) -> dict:
     """Check the spec with bravado-core; returns the spec with external refs inlined."""
     from bravado_core.spec import Spec  # slow import: only when a spec is loaded
@@ -115,45 +130,109 @@ def _validate_swagger(spec: dict, path: str, name: str) -> dict:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             bravado = Spec.from_dict(
-            copy.deepcopy(spec),
-            origin_url="file://" + os.path.abspath(path),
-            config={
-                "use_models": False,
-                "validate_swagger_spec": True,
-                "validate_requests": False,
-                "validate_responses": False,
-            },
-        )
+                copy.deepcopy(spec),
+                origin_url="file://" + os.path.abspath(path),
+                config={
+                    "use_models": False,
+                    "validate_swagger_spec": True,
+                    "validate_requests": False,
+                    "validate_responses": False,
+                },
+            )
     except SwaggerValidationError as e:
         cause = e.args[1] if len(e.args) > 1 else e.__cause__
         json_path = list(getattr(cause, "absolute_path", []) or [])
         message = getattr(cause, "message", None) or str(e.args[0] if e.args else e)
         context = getattr(cause, "context", None)
         if context:
-            from jsonschema.exceptions import best_match
-
-            best = best_match(context)
+            best = _most_telling(context)
             if best is not None:
                 json_path = list(best.absolute_path) or json_path
                 message = best.message
         line = line_of(path, json_path) if json_path else None
         location = _json_path_text(json_path) + (f" (line {line})" if line else "")
+        pointer = re.search(r"Unresolvable JSON pointer: '([^']*)'", str(message))
+        if pointer:
+            message = f"unresolvable reference '#/{pointer.group(1).lstrip('#/')}'"
+            json_path = []
+            location = _guess_location(
+                spec, path, f"Unresolvable JSON pointer: '{pointer.group(1)}'"
+            )
         if not json_path:
-            location = _guess_location(spec, path, str(message)) or location
+            location = (location if pointer else None) or (
+                _guess_location(spec, path, str(message))
+                or _locate_bad_default(spec, path)
+                or location
+            )
         raise StartupError(
             f"not a valid Swagger 2.0 spec: {_first_line(message)}", file=shown, location=location
         ) from None
     except Exception as e:  # bravado-core's own semantic checks
         message = _first_line(str(e))
-        raise StartupError(f"not a valid Swagger 2.0 spec: {message}", file=shown,
-                           location=_guess_location(spec, path, message)) from None
+        raise StartupError(
+            f"not a valid Swagger 2.0 spec: {message}",
+            file=shown,
+            location=_guess_location(spec, path, message),
+        ) from None
     if _has_external_refs(spec):
         return _stringify_keys(bravado.flattened_spec)
     return spec
 
 
+def _most_telling(errors):
+    """Among a oneOf's sub-errors, the one a human wants: a wrong enum value ('integr' is
+    not one of ...) over 'additional properties' noise; else jsonschema's best match."""
+    from jsonschema.exceptions import best_match
+
+    stack, enums = list(errors), []
+    while stack:
+        error = stack.pop()
+        if error.validator == "enum":
+            enums.append(error)
+        stack.extend(error.context or [])
+    if enums:
+        return max(enums, key=lambda e: len(e.absolute_path))
+    return best_match(errors)
+
+
+def _walk(node, where=()):
+    if isinstance(node, dict):
+        yield where, node
+        for k, v in node.items():
+            yield from _walk(v, (*where, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _walk(v, (*where, i))
+
+
+def _located(path: str, json_path) -> str:
+    line = line_of(path, list(json_path))
+    return _json_path_text(list(json_path)) + (f" (line {line})" if line else "")
+
+
+def _locate_bad_default(spec: dict, path: str) -> str | None:
+    """Where a parameter's default does not have the parameter's type."""
+    kinds = {"integer": int, "number": (int, float), "string": str, "boolean": bool, "array": list}
+    for where, node in _walk(spec.get("paths") or {}, ("paths",)):
+        kind = kinds.get(node.get("type")) if "default" in node and "in" in node else None
+        if kind is None:
+            continue
+        value = node["default"]
+        if not isinstance(value, kind) or (
+            node["type"] in ("integer", "number") and isinstance(value, bool)
+        ):
+            return _located(path, (*where, "default"))
+    return None
+
+
 def _guess_location(spec: dict, path: str, message: str) -> str | None:
     """The spec node a semantic error's message quotes ('/pets/{id}', #/definitions/X)."""
+    pointer = re.search(r"Unresolvable JSON pointer: '([^']*)'", message)
+    if pointer:
+        wanted = "#/" + pointer.group(1).lstrip("#/")
+        for where, node in _walk(spec):
+            if node.get("$ref") == wanted:
+                return _located(path, where)
     for quoted in re.findall(r"'(/[^']*)'", message):
         if quoted in (spec.get("paths") or {}):
             line = line_of(path, ["paths", quoted])
@@ -213,7 +292,7 @@ def load_spec(path: str, name: str | None = None, validate: bool = True) -> ApiS
             f'expected swagger: "2.0", got {version!r}', file=shown, location="swagger"
         )
     if validate:
-        spec = _validate_swagger(spec, path, name)
+        spec = _checked_swagger(spec, path, name)
     api = ApiSpec(name=name, path=path, spec=spec)
     global_consumes = spec.get("consumes") or ["application/json"]
     global_produces = spec.get("produces") or ["application/json"]
@@ -240,6 +319,16 @@ def load_spec(path: str, name: str | None = None, validate: bool = True) -> ApiS
                 for code, r in (op.get("responses") or {}).items()
                 if not str(code).startswith("x-")
             }
+            bodies = [x for x in merged.values() if x.get("in") == "body"]
+            forms = [x for x in merged.values() if x.get("in") == "formData"]
+            if len(bodies) > 1 or (bodies and forms):
+                names = ", ".join(repr(x.get("name")) for x in bodies + forms)
+                raise StartupError(
+                    f"an operation takes at most one body parameter, and no body with formData "
+                    f"parameters (got {names})",
+                    file=shown,
+                    location=_located(path, ("paths", p, method, "parameters")),
+                )
             declared = {x.get("name") for x in merged.values() if x.get("in") == "path"}
             for used in _PATH_PARAM.findall(p):
                 if used not in declared:

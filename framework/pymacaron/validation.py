@@ -7,8 +7,19 @@ field (``body.owner.name``) and say what was expected.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import marshal
+import os
+import sys
+import tempfile
+import types
+
 import fastjsonschema
 from fastjsonschema import JsonSchemaException, JsonSchemaValueException
+
+from . import fastcheck
 
 __all__ = [
     "compile_schema",
@@ -19,6 +30,8 @@ __all__ = [
 ]
 
 SchemaViolation = JsonSchemaValueException
+
+DRAFT4 = "http://json-schema.org/draft-04/schema#"
 
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
@@ -95,10 +108,87 @@ def compile_schema(schema: dict, definitions: dict | None = None):
     """
     if definitions:
         schema = {**schema, "definitions": definitions}
+    # Swagger 2.0 schemas are draft 4 (exclusiveMinimum: true is a flag, not the number 1);
+    # without $schema fastjsonschema would apply a later draft
+    schema = {"$schema": DRAFT4, **schema}
+    full_code, check_code = _compiled(schema)
+    namespace: dict = {}
+    exec(full_code, namespace)
+    full = namespace["validate"]
+    if check_code is None:
+        return full
+    namespace = {}
+    exec(check_code, namespace)
+    check = namespace["check"]
+
+    def validate(data):
+        # the pre-check says yes to valid data; anything else gets fastjsonschema's verdict
+        # and message (fastcheck.py)
+        if check(data):
+            return data
+        return full(data)
+
+    return validate
+
+
+def _compiled(schema: dict):
+    """(fastjsonschema's code, the pre-check's code or None) for ``schema``: generated and
+    compiled once, then kept as marshalled code in the cache directory (speccache.py), keyed
+    by the schema and the generators' versions, so a normal start only loads them."""
+    from .speccache import cache_dir
+
     try:
-        return fastjsonschema.compile(schema, formats=SWAGGER_FORMATS, use_default=False)
+        text = json.dumps(schema, sort_keys=True, default=repr)
+    except (TypeError, ValueError):  # keys of mixed types: compile it every time
+        text = None
+    base = cache_dir() if text is not None else None
+    record = None
+    if base:
+        key = hashlib.sha256(_generator_version().encode() + text.encode()).hexdigest()
+        record = os.path.join(base, "validators", f"{key}.marshal")
+        try:
+            with open(record, "rb") as f:
+                codes = marshal.loads(f.read())
+            if (
+                isinstance(codes, tuple)
+                and len(codes) == 2
+                and isinstance(codes[0], types.CodeType)
+                and (codes[1] is None or isinstance(codes[1], types.CodeType))
+            ):
+                return codes
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+    try:
+        full_source = fastjsonschema.compile_to_code(
+            schema, formats=SWAGGER_FORMATS, use_default=False
+        )
     except JsonSchemaException as e:  # a broken schema, not a broken value
         raise ValueError(f"invalid schema: {e}") from None
+    check_source = fastcheck.source(schema, SWAGGER_FORMATS)
+    codes = (
+        compile(full_source, "<fastjsonschema>", "exec"),
+        compile(check_source, "<pymacaron.fastcheck>", "exec") if check_source else None,
+    )
+    if record:
+        try:
+            os.makedirs(os.path.dirname(record), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(record), suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.write(marshal.dumps(codes))
+            os.replace(tmp, record)
+        except OSError:
+            pass  # a read-only cache only costs the compilation on every start
+    return codes
+
+
+@functools.cache
+def _generator_version() -> str:
+    """What the generated code depends on: Python, fastjsonschema, the pre-check generator."""
+    with open(fastcheck.__file__, "rb") as f:
+        mine = hashlib.sha256(f.read()).hexdigest()
+    return "\n".join(
+        [sys.version, fastjsonschema.VERSION, mine, json.dumps(SWAGGER_FORMATS, sort_keys=True)]
+    )
 
 
 _TYPE_NAMES = {

@@ -18,10 +18,18 @@ from pymacaron.exceptions import StartupError
 from ..config import STAGES, ServiceConfig, load_service_config
 from ..nag import add_quality_gates
 from ..version import image_uri
+from .pipeline import PipelineStack
 from .service import ServiceStageStack
 from .shared import SharedStack
 
-__all__ = ["PymStacks", "SharedStack", "ServiceStageStack", "build_app", "stack_id"]
+__all__ = [
+    "PipelineStack",
+    "PymStacks",
+    "SharedStack",
+    "ServiceStageStack",
+    "build_app",
+    "stack_id",
+]
 
 CONFIG_CONTEXT = "config"  # -c config=path/to/pym-config.yaml (default: ./pym-config.yaml)
 VERSION_CONTEXT = "version"  # -c version=20261123-abc1234: the image tag to deploy
@@ -37,6 +45,7 @@ class PymStacks:
     config: ServiceConfig
     shared: SharedStack
     stages: dict[str, ServiceStageStack]
+    pipeline: PipelineStack | None = None
 
 
 def _image(config: ServiceConfig, version: str, environ) -> str:
@@ -102,11 +111,27 @@ def _build(app, config_path, version, quality_gates, environ) -> PymStacks:
         )
         stack.add_stack_dependency(shared, "the environment runs the shared application's images")
         stages[stage] = stack
-    for stack in (shared, *stages.values()):
+    pipeline = None
+    if config.pipeline is not None:  # only when pym-config has `pipeline:`
+        pipeline = PipelineStack(
+            app,
+            stack_id("pipeline"),
+            config=config,
+            image=image,
+            version=str(version) if version else None,
+            env=env,
+            stage_env=env,
+        )
+        pipeline.add_stack_dependency(shared, "the pipeline pushes to the shared repository")
+    for stack in (shared, *stages.values(), *([pipeline] if pipeline else [])):
         Tags.of(stack).add("pym:service", config.name)
         Tags.of(stack).add("pym:stack", stack.node.id)
     for stage, stack in stages.items():
         Tags.of(stack).add("pym:stage", stage)
+    if pipeline is not None:
+        for stage_construct, stage in ((pipeline.staging, "staging"), (pipeline.live, "live")):
+            Tags.of(stage_construct).add("pym:stage", stage)
+            Tags.of(stage_construct).add("pym:deployed-by", "pipeline")
     if quality_gates:
         add_quality_gates(app)
-    return PymStacks(config=config, shared=shared, stages=stages)
+    return PymStacks(config=config, shared=shared, stages=stages, pipeline=pipeline)

@@ -25,18 +25,22 @@ class ServiceStageStack(Stack):
         stage: str,
         image: str | None = None,
         version: str | None = None,
+        name_prefix: str | None = None,
         **kwargs,
     ):
+        # name_prefix: the pipeline's stages use `<name>-pipeline` (stack, environment and
+        # queue names), so they never collide with direct deploys (`<name>-<stage>`).
+        prefix = name_prefix or config.name
         stage_config = config.stages[stage]
         super().__init__(
             scope,
             id,
-            stack_name=config.stack_name(stage),
+            stack_name=f"{prefix}-{stage}",
             description=f"{config.name}: the {stage} Beanstalk environment (pymacaron)",
             **kwargs,
         )
         self.stage_name = stage
-        env_name = config.environment_name(stage)
+        env_name = f"{prefix}-{stage}"
         self.network = ServiceNetwork(
             self,
             "Network",
@@ -55,7 +59,7 @@ class ServiceStageStack(Stack):
             TaskQueue(
                 self,
                 "Tasks",
-                queue_name=f"{config.name}-{stage}-tasks",
+                queue_name=f"{prefix}-{stage}-tasks",
                 grantee=self.roles.instance_role,
                 **tasks,
             )
@@ -106,11 +110,15 @@ class ServiceStageStack(Stack):
         endpoint = self.beanstalk.environment.attr_endpoint_url
         CfnOutput(self, "EnvironmentName", value=env_name)
         # The load balancer's own name: plain HTTP (the certificate names live_host).
-        CfnOutput(self, "EnvironmentUrl", value=f"http://{endpoint}")
+        self.environment_url = CfnOutput(self, "EnvironmentUrl", value=f"http://{endpoint}")
+        # Where tests reach the stage: ServiceUrl when it has a host name, else the LB.
+        self.public_url = self.environment_url
         CfnOutput(self, "EndpointUrl", value=endpoint)
         CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
         if stage_config.live_host:
             host = stage_config.live_host
-            CfnOutput(self, "ServiceUrl", value=host if "://" in host else f"https://{host}")
+            self.public_url = CfnOutput(
+                self, "ServiceUrl", value=host if "://" in host else f"https://{host}"
+            )
         if self.release:
             CfnOutput(self, "Image", value=image)

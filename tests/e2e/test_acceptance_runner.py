@@ -10,7 +10,8 @@ import textwrap
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import REPO, TEST_SECRET, LiveServer, free_port
+
+from tests.conftest import REPO, TEST_SECRET, LiveServer, free_port
 
 ACCEPTANCE = os.path.join(REPO, "scripts", "acceptance")
 PYM = os.path.join(os.path.dirname(sys.executable), "pym")

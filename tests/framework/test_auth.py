@@ -5,7 +5,6 @@ import time
 
 import jwt
 import pytest
-from conftest import TEST_SECRET
 from flask import Flask
 
 from pymacaron import config
@@ -23,6 +22,7 @@ from pymacaron.exceptions import (
     AuthTokenExpiredError,
     PyMacaronException,
 )
+from tests.conftest import TEST_SECRET
 
 AUD, ISS = "aud-test", "iss-test"
 

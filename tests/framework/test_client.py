@@ -15,7 +15,8 @@ import time
 import uuid
 
 import pytest
-from conftest import LiveServer, free_port, reset_pymacaron
+
+from tests.conftest import LiveServer, free_port, reset_pymacaron
 
 ECHO_SPEC = """
 swagger: "2.0"

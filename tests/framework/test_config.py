@@ -117,13 +117,16 @@ def test_env_specific_file_wins(tmp_path):
 
 
 def test_example_config_is_valid():
-    from conftest import REPO
+    from tests.conftest import REPO
 
     read_config_file(f"{REPO}/pym-config.yaml")
 
 
 def test_secret_values_are_not_echoed_in_errors(tmp_path):
-    path = write(tmp_path, "name: svc\nenv_secrets: [JWT_SECRET]\nsecrets:\n  JWT_SECRET: sup3r-s3cret-value\n")
+    path = write(
+        tmp_path,
+        "name: svc\nenv_secrets: [JWT_SECRET]\nsecrets:\n  JWT_SECRET: sup3r-s3cret-value\n",
+    )
     with pytest.raises(StartupError) as e:
         read_config_file(path)
     assert "key 'secrets.JWT_SECRET'" in str(e.value)

@@ -6,7 +6,8 @@ import shutil
 import sys
 
 import pytest
-from conftest import FIXTURES, build_app
+
+from tests.conftest import FIXTURES, build_app
 
 LIBRARY = os.path.join(FIXTURES, "library_service")
 

@@ -4,7 +4,8 @@ import os
 import shutil
 
 import pytest
-from conftest import FIXTURES, build_app
+
+from tests.conftest import FIXTURES, build_app
 
 LIBRARY = os.path.join(FIXTURES, "library_service")
 ORIGIN = "https://app.example.com"

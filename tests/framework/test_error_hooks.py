@@ -3,9 +3,8 @@
 import os
 import threading
 
-from conftest import FIXTURES, build_app
-
 from pymacaron.replies import handling
+from tests.conftest import FIXTURES, build_app
 
 LIBRARY = os.path.join(FIXTURES, "library_service")
 

@@ -3,7 +3,8 @@
 import uuid
 
 import pytest
-from conftest import REPO, build_app
+
+from tests.conftest import REPO, build_app
 
 
 @pytest.fixture(scope="module")

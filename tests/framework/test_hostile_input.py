@@ -5,9 +5,9 @@ import socket
 
 import pytest
 import requests
-from conftest import REPO, LiveServer, build_app, free_port, gunicorn_cmd
 
 from pymacaron.jsonbody import MAX_DEPTH
+from tests.conftest import REPO, LiveServer, build_app, free_port, gunicorn_cmd
 
 
 @pytest.fixture(scope="module")

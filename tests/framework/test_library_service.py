@@ -5,7 +5,8 @@ import os
 import uuid
 
 import pytest
-from conftest import FIXTURES, build_app
+
+from tests.conftest import FIXTURES, build_app
 
 LIBRARY = os.path.join(FIXTURES, "library_service")
 

@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 import requests
-from conftest import FIXTURES, REPO, LiveServer, free_port, gunicorn_cmd
+
+from tests.conftest import FIXTURES, REPO, LiveServer, free_port, gunicorn_cmd
 
 pytestmark = pytest.mark.slow
 

@@ -8,9 +8,9 @@ import sys
 import uuid
 
 import pytest
-from conftest import FIXTURES, build_app, free_port, gunicorn_cmd
 
 from pymacaron.exceptions import StartupError
+from tests.conftest import FIXTURES, build_app, free_port, gunicorn_cmd
 
 LIBRARY = os.path.join(FIXTURES, "library_service")
 

@@ -9,7 +9,8 @@ import textwrap
 import unittest
 
 import pytest
-from conftest import FIXTURES, REPO, LiveServer, build_app, free_port
+
+from tests.conftest import FIXTURES, REPO, LiveServer, build_app, free_port
 
 DELIVERY = os.path.join(FIXTURES, "delivery_service")
 QUOTE = {"species": "cat", "country": "FR"}

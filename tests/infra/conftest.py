@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from infra_helpers import CONFIGS, Synthesized, synthesize
+
+from tests.infra.infra_helpers import CONFIGS, Synthesized, synthesize
 
 
 @pytest.fixture(scope="session")

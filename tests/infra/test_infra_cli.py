@@ -6,7 +6,8 @@ import json
 import subprocess
 
 import pytest
-from infra_helpers import CONFIGS, ROOT, cdk_cli, tool_env
+
+from tests.infra.infra_helpers import CONFIGS, ROOT, cdk_cli, tool_env
 
 pytestmark = pytest.mark.xdist_group("cdk-cli")
 

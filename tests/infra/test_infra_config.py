@@ -5,10 +5,10 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from infra_helpers import CONFIGS, ROOT  # noqa: F401  (ROOT puts the repo on sys.path)
 
 from infra.config import DEFAULT_SOLUTION_STACK, DEFAULTS, load_service_config
 from pymacaron.exceptions import StartupError
+from tests.infra.infra_helpers import CONFIGS, ROOT  # noqa: F401  (ROOT puts the repo on sys.path)
 
 MINIMAL = """
 name: minsvc

@@ -18,7 +18,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from infra_helpers import CONFIGS, ROOT, cdk_cli, tool_env
+
+from tests.infra.infra_helpers import CONFIGS, ROOT, cdk_cli, tool_env
 
 pytestmark = [pytest.mark.emulated, pytest.mark.slow, pytest.mark.xdist_group("moto")]
 

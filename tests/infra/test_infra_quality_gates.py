@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from infra_helpers import CONFIGS, synthesize
 
 import infra.iam
+from tests.infra.infra_helpers import CONFIGS, synthesize
 
 pytestmark = pytest.mark.xdist_group("cdk")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from infra_helpers import CONFIGS, synthesize
+
+from tests.infra.infra_helpers import CONFIGS, synthesize
 
 pytestmark = pytest.mark.xdist_group("cdk")
 

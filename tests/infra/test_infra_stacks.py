@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from infra_helpers import option
 
 from infra.config import DEFAULT_SOLUTION_STACK
+from tests.infra.infra_helpers import option
 
 pytestmark = pytest.mark.xdist_group("cdk")
 

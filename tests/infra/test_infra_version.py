@@ -6,9 +6,9 @@ import json
 import textwrap
 
 import pytest
-from infra_helpers import CONFIGS, option, synthesize
 
 from pymacaron.exceptions import StartupError
+from tests.infra.infra_helpers import CONFIGS, option, synthesize
 
 pytestmark = pytest.mark.xdist_group("cdk")
 

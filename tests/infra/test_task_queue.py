@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from infra_helpers import CONFIGS, option, synthesize
+
+from tests.infra.infra_helpers import CONFIGS, option, synthesize
 
 CFN_LINT = str(Path(sys.executable).with_name("cfn-lint"))
 STAGES = {"staging": "PymService-staging", "live": "PymService-live"}

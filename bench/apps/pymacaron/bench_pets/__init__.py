@@ -1,0 +1,1 @@
+"""Handlers of bench/petstore.yaml for pymacaron."""

@@ -1,0 +1,366 @@
+"""A yes/no pre-check compiled beside each fastjsonschema validator: the fast accept path.
+
+fastjsonschema's generated code is built to explain a failure: every item of a list pays
+for formatting its own name (``data[3]``), every object for a copy of its keys. Valid
+data, the common case, needs none of that. :func:`build` generates, once per schema, a
+function that only answers "certainly valid?", using exact type tests, set operations on
+keys and the very regexes fastjsonschema uses. :func:`pymacaron.validation.compile_schema`
+runs it first and calls the full validator only when it says no, so every error (and its
+message) still comes from fastjsonschema.
+
+The pre-check is *conservative*: it says yes only when fastjsonschema would accept too.
+Values or keywords it does not model exactly (tuples, Decimals, subclasses of str or dict,
+integral floats for ``integer``, ``oneOf``, ``not``, ``multipleOf``, ``uniqueItems``...)
+make it say no (the full validator decides), or make :func:`build` return None for that
+schema (the full validator alone is used).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["build", "source"]
+
+# Keywords that never reject anything in draft 4 as fastjsonschema runs it (use_default=False).
+_ANNOTATIONS = {
+    "title",
+    "description",
+    "default",
+    "definitions",
+    "$schema",
+    "id",
+    "example",
+    "examples",
+    "readOnly",
+    "discriminator",
+    "xml",
+    "externalDocs",
+    "deprecated",
+}
+_TYPE_TEST = {
+    "string": "type({v}) is str",
+    "integer": "type({v}) is int",
+    "number": "(type({v}) is int or type({v}) is float)",
+    "boolean": "type({v}) is bool",
+    "object": "type({v}) is dict",
+    "array": "type({v}) is list",
+    "null": "{v} is None",
+}
+# the exact types the checks below understand; anything else goes to the full validator
+_BASIC = "(str, int, float, bool, dict, list, type(None))"
+
+
+class Unsupported(Exception):
+    """The schema uses something the pre-check does not model exactly."""
+
+
+class _Gen:
+    def __init__(self, root: dict, formats: dict):
+        self.root = root
+        self.formats = formats
+        self.consts: dict[str, object] = {}
+        self.funcs: dict[str, str] = {}  # $ref -> function name
+        self.blocks: list[list[str]] = []
+        self.n = 0
+        schema_uri = root.get("$schema") if isinstance(root, dict) else None
+        self.draft4 = isinstance(schema_uri, str) and "draft-04" in schema_uri
+
+    def const(self, value) -> str:
+        for name, existing in self.consts.items():
+            if type(existing) is type(value) and existing == value:
+                return name
+        name = f"_c{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    def var(self) -> str:
+        self.n += 1
+        return f"v{self.n}"
+
+    def ref(self, ref: str) -> str:
+        if not isinstance(ref, str) or not ref.startswith("#/definitions/"):
+            raise Unsupported(f"$ref {ref!r}")
+        if ref in self.funcs:
+            return self.funcs[ref]
+        key = ref[len("#/definitions/") :]
+        if "/" in key or "~" in key or key not in (self.root.get("definitions") or {}):
+            raise Unsupported(f"$ref {ref!r}")
+        name = f"_r{len(self.funcs)}"
+        self.funcs[ref] = name
+        self.function(name, self.root["definitions"][key])
+        return name
+
+    def function(self, name: str, schema) -> None:
+        body: list[str] = []
+        self.emit(schema, "v0", body)
+        self.blocks.append([f"def {name}(v0):", *_indent(body), "    return True"])
+
+    # -- one schema applied to the value in variable v: lines that 'return False' ----
+    def emit(self, schema, v: str, out: list[str]) -> None:
+        pad = ""
+        if schema is True or schema == {}:
+            out.append(f"{pad}if type({v}) not in {_BASIC}: return False")
+            return
+        if not isinstance(schema, dict):
+            raise Unsupported("schema is not an object")
+        unknown = set(schema) - _HANDLED - _ANNOTATIONS
+        if unknown:
+            raise Unsupported(", ".join(sorted(unknown)))
+        if "$ref" in schema:
+            out.append(f"{pad}if not {self.ref(schema['$ref'])}({v}): return False")
+        kinds = schema.get("type")
+        if kinds is None:
+            kinds = list(_TYPE_TEST)
+            if "$ref" not in schema:  # a $ref's function already said yes to the type
+                out.append(f"{pad}if type({v}) not in {_BASIC}: return False")
+        else:
+            kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+            if not kinds or any(k not in _TYPE_TEST for k in kinds):
+                raise Unsupported(f"type {kinds!r}")
+            test = " or ".join(_TYPE_TEST[k].format(v=v) for k in kinds)
+            out.append(f"{pad}if not ({test}): return False")
+        only = kinds[0] if len(kinds) == 1 else None
+
+        def guarded(kind: str, lines: list[str]) -> None:
+            if not lines or (kind not in kinds and not (kind == "number" and "integer" in kinds)):
+                return
+            if kind == only or (kind == "number" and only == "integer"):
+                out.extend(pad + line for line in lines)
+                return
+            test = {
+                "string": f"type({v}) is str",
+                "number": f"(type({v}) is int or type({v}) is float)",
+                "object": f"type({v}) is dict",
+                "array": f"type({v}) is list",
+            }[kind]
+            out.append(f"{pad}if {test}:")
+            out.extend(pad + "    " + line for line in lines)
+
+        if "enum" in schema:
+            values = schema["enum"]
+            if not isinstance(values, list) or not all(x is None or type(x) is str for x in values):
+                raise Unsupported("enum of non-strings")
+            strings = frozenset(x for x in values if x is not None)
+            test = f"(type({v}) is str and {v} in {self.const(strings)})"
+            if None in values:
+                test = f"({v} is None or {test})"
+            out.append(f"{pad}if not {test}: return False")
+
+        # numbers: as the draft fastjsonschema applies reads them. Draft 4 (what
+        # compile_schema names for Swagger 2.0): exclusiveMinimum/exclusiveMaximum are flags
+        # on minimum/maximum. Later drafts: they are numbers of their own.
+        lines = []
+        if self.draft4:
+            for key, exclusive, op in (
+                ("minimum", "exclusiveMinimum", "<"),
+                ("maximum", "exclusiveMaximum", ">"),
+            ):
+                flag = schema.get(exclusive, False)
+                if type(flag) is not bool:
+                    raise Unsupported(exclusive)
+                if key in schema:
+                    bound = schema[key]
+                    if type(bound) not in (int, float):
+                        raise Unsupported(key)
+                    lines.append(f"if {v} {op}{'=' if flag else ''} {bound!r}: return False")
+        else:
+            for key, op in (
+                ("minimum", "<"),
+                ("maximum", ">"),
+                ("exclusiveMinimum", "<="),
+                ("exclusiveMaximum", ">="),
+            ):
+                if key in schema:
+                    bound = schema[key]
+                    if type(bound) not in (int, float):  # bool (a draft 4 flag), Decimal...
+                        raise Unsupported(key)
+                    lines.append(f"if {v} {op} {bound!r}: return False")
+        if "multipleOf" in schema:
+            raise Unsupported("multipleOf")
+        guarded("number", lines)
+
+        # strings
+        lines = []
+        if "minLength" in schema or "maxLength" in schema:
+            lo, hi = schema.get("minLength"), schema.get("maxLength")
+            if any(b is not None and type(b) not in (int, float) for b in (lo, hi)):
+                raise Unsupported("length bounds")
+            if lo is not None:
+                lines.append(f"if len({v}) < {lo!r}: return False")
+            if hi is not None:
+                lines.append(f"if len({v}) > {hi!r}: return False")
+        if "pattern" in schema:
+            lines.append(
+                f"if not {self.const(_pattern(schema['pattern']))}.search({v}): return False"
+            )
+        if "format" in schema:
+            regex = self.format_regex(schema["format"])
+            if regex is not None:
+                lines.append(f"if not {self.const(regex)}.match({v}): return False")
+        guarded("string", lines)
+
+        # arrays
+        lines = []
+        for key, op in (("minItems", "<"), ("maxItems", ">")):
+            if key in schema:
+                if type(schema[key]) not in (int, float):
+                    raise Unsupported(key)
+                lines.append(f"if len({v}) {op} {schema[key]!r}: return False")
+        if schema.get("uniqueItems"):
+            raise Unsupported("uniqueItems")
+        if "additionalItems" in schema and isinstance(schema.get("items"), list):
+            raise Unsupported("additionalItems")
+        if "items" in schema:
+            items = schema["items"]
+            if isinstance(items, list):
+                raise Unsupported("items as a list")
+            item = self.var()
+            body: list[str] = []
+            self.emit(items, item, body)
+            lines.append(f"for {item} in {v}:")
+            lines += _indent(body)
+        guarded("array", lines)
+
+        # objects
+        lines = []
+        if "required" in schema:
+            required = schema["required"]
+            if not isinstance(required, list) or not all(type(r) is str for r in required):
+                raise Unsupported("required")
+            if required:
+                lines.append(
+                    f"if not {self.const(frozenset(required))} <= {v}.keys(): return False"
+                )
+        for key, op in (("minProperties", "<"), ("maxProperties", ">")):
+            if key in schema:
+                if type(schema[key]) not in (int, float):
+                    raise Unsupported(key)
+                lines.append(f"if len({v}) {op} {schema[key]!r}: return False")
+        if "patternProperties" in schema or "dependencies" in schema:
+            raise Unsupported("patternProperties/dependencies")
+        props = schema.get("properties") or {}
+        if not isinstance(props, dict):
+            raise Unsupported("properties")
+        extra = schema.get("additionalProperties", True)
+        if extra is False:
+            lines.append(f"if not {v}.keys() <= {self.const(frozenset(props))}: return False")
+        elif isinstance(extra, dict):
+            key, item = self.var(), self.var()
+            body = []
+            self.emit(extra, item, body)
+            lines.append(f"for {key}, {item} in {v}.items():")
+            lines.append(f"    if {key} not in {self.const(frozenset(props))}:")
+            lines += _indent(_indent(body))
+        elif extra is not True:
+            raise Unsupported("additionalProperties")
+        for name, sub in props.items():
+            if type(name) is not str:
+                raise Unsupported("property name")
+            item = self.var()
+            body = []
+            self.emit(sub, item, body)
+            lines.append(f"if {name!r} in {v}:")
+            lines.append(f"    {item} = {v}[{name!r}]")
+            lines += _indent(body)
+        guarded("object", lines)
+
+        # composition: allOf and anyOf are exact under a conservative pre-check
+        for sub in schema.get("allOf") or []:
+            self.emit(sub, v, out)
+        if "anyOf" in schema:
+            names = []
+            for sub in schema["anyOf"]:
+                name = f"_a{len(self.blocks)}_{self.var()}"
+                self.function(name, sub)
+                names.append(name)
+            test = " or ".join(f"{n}({v})" for n in names)
+            out.append(f"{pad}if not ({test}): return False")
+
+    def format_regex(self, fmt):
+        """The compiled regex fastjsonschema checks ``fmt`` with (None: not checked)."""
+        if fmt in self.formats:
+            if not isinstance(self.formats[fmt], str):
+                raise Unsupported(f"format {fmt} (a function)")
+            return re.compile(self.formats[fmt])
+        try:  # the generator fastjsonschema picks for this schema, and its regexes
+            from fastjsonschema import _get_code_generator_class
+
+            builtin = _get_code_generator_class(self.root).FORMAT_REGEXS
+        except (ImportError, AttributeError):
+            raise Unsupported("format") from None
+        if fmt in builtin:
+            return re.compile(builtin[fmt])
+        if fmt == "regex":
+            raise Unsupported("format regex")
+        return None  # an unknown format is no check at all, as in fastjsonschema
+
+
+_HANDLED = {
+    "$ref",
+    "type",
+    "enum",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "items",
+    "additionalItems",
+    "required",
+    "minProperties",
+    "maxProperties",
+    "properties",
+    "patternProperties",
+    "additionalProperties",
+    "dependencies",
+    "allOf",
+    "anyOf",
+}
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return ["    " + line for line in lines]
+
+
+def _pattern(pattern):
+    if not isinstance(pattern, str):
+        raise Unsupported("pattern")
+    try:
+        from fastjsonschema.draft04 import DOLLAR_FINDER
+    except ImportError:
+        raise Unsupported("pattern") from None
+    return re.compile(DOLLAR_FINDER.sub(r"\\Z", pattern))
+
+
+def source(schema: dict, formats: dict) -> str | None:
+    """Python source of a module defining ``check(data) -> bool``, or None."""
+    gen = _Gen(schema, formats)
+    try:
+        gen.function("check", schema)
+    except (Unsupported, RecursionError):
+        return None
+    head = ["import re", ""]
+    for name, value in gen.consts.items():
+        if isinstance(value, re.Pattern):
+            head.append(f"{name} = re.compile({value.pattern!r}, {int(value.flags)})")
+        else:
+            head.append(f"{name} = frozenset({sorted(value)!r})")
+    blocks = "\n\n".join("\n".join(block) for block in reversed(gen.blocks))
+    return "\n".join(head) + "\n\n" + blocks + "\n"
+
+
+def build(schema: dict, formats: dict):
+    """The pre-check function for ``schema``, or None when it cannot be exact."""
+    code = source(schema, formats)
+    if code is None:
+        return None
+    namespace: dict = {}
+    exec(compile(code, "<pymacaron.fastcheck>", "exec"), namespace)
+    return namespace["check"]

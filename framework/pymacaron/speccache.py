@@ -1,0 +1,178 @@
+"""Remember which spec files bravado-core has already checked, so a normal start skips it.
+
+Checking a Swagger 2.0 file with bravado-core / swagger-spec-validator costs ~1-2 s, most
+of it importing jsonschema's format extras. The verdict only depends on the bytes of the
+spec (and of the files its ``$ref`` reach), on the versions of the checking libraries and
+on pymacaron's checking code (spec.py), so a successful check is recorded under a hash of
+exactly those, and a start that finds the record skips bravado-core entirely. A spec that fails the check is never recorded:
+a broken spec fails every start with the same error.
+
+The records live in ``$PYM_CACHE_DIR`` (default ``$XDG_CACHE_HOME/pymacaron`` or
+``~/.cache/pymacaron``); ``PYM_CACHE_DIR=off`` disables them. ``pym check`` run while the
+image is built writes them (see docs/performance.md). An unwritable directory only costs
+the check on every start.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import tempfile
+
+__all__ = ["cache_dir", "cache_key", "lookup", "store"]
+
+log = logging.getLogger("pymacaron")
+
+FORMAT = "pym-spec-check-1"
+_ENGINE_PACKAGES = ("bravado_core", "swagger_spec_validator", "jsonschema")
+_MISSING = object()
+
+
+def cache_dir() -> str | None:
+    """Where records are kept, or None when disabled."""
+    value = os.environ.get("PYM_CACHE_DIR")
+    if value is not None:
+        value = value.strip()
+        if value.lower() in ("", "0", "off", "no", "false", "none"):
+            return None
+        return value
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "pymacaron")
+
+
+@functools.cache
+def _engine() -> str:
+    """The installed versions of the checking libraries (dist-info names, no imports)."""
+    from . import __version__
+
+    parts = [FORMAT, f"pymacaron-{__version__}"]
+    # the checking code itself (spec.py may gain checks without a version bump)
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in ("spec.py", "speccache.py"):
+        try:
+            with open(os.path.join(here, name), "rb") as f:
+                parts.append(f"{name}:{hashlib.sha256(f.read()).hexdigest()}")
+        except OSError:
+            parts.append(f"{name}:unreadable")
+    listings: dict[str, list[str]] = {}
+    for module in _ENGINE_PACKAGES:
+        spec = importlib.util.find_spec(module)
+        origin = getattr(spec, "origin", None) if spec else None
+        if not origin:
+            parts.append(f"{module}:missing")
+            continue
+        site = os.path.dirname(os.path.dirname(origin))
+        if site not in listings:
+            try:
+                listings[site] = os.listdir(site)
+            except OSError:
+                listings[site] = []
+        found = sorted(
+            n
+            for n in listings[site]
+            if n.endswith((".dist-info", ".egg-info"))
+            and n.lower().replace("-", "_").startswith(module + "_")
+        ) or sorted(
+            n
+            for n in listings[site]
+            if n.endswith((".dist-info", ".egg-info"))
+            and n.lower().replace("-", "_").split("_")[0] == module.split("_")[0]
+            and n.lower().replace("-", "_").startswith(module)
+        )
+        if found:
+            parts += found
+        else:  # no metadata next to it: fall back to the module file's identity
+            st = os.stat(origin)
+            parts.append(f"{module}:{origin}:{st.st_size}:{st.st_mtime_ns}")
+    return "\n".join(parts)
+
+
+def _external_files(node, base_dir: str, out: set[str]) -> bool:
+    """Add the files that ``$ref`` reach (recursively) to ``out``; False if one is not local."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            target = ref.split("#", 1)[0]
+            if "://" in target and not target.startswith("file://"):
+                return False
+            target = target.removeprefix("file://")
+            full = os.path.normpath(os.path.join(base_dir, target))
+            if full not in out:
+                out.add(full)
+                try:
+                    from .yamlfile import load_yaml
+
+                    doc = load_yaml(full)
+                except Exception:
+                    return False
+                if not _external_files(doc, os.path.dirname(full), out):
+                    return False
+        return all(_external_files(v, base_dir, out) for v in node.values())
+    if isinstance(node, list):
+        return all(_external_files(v, base_dir, out) for v in node)
+    return True
+
+
+def cache_key(path: str, spec: dict) -> str | None:
+    """The hash a check of ``path`` is recorded under (None: this spec is not cacheable)."""
+    path = os.path.abspath(path)
+    files = {path}
+    if not _external_files(spec, os.path.dirname(path), files):
+        return None
+    digest = hashlib.sha256(_engine().encode())
+    for name in sorted(files):
+        try:
+            with open(name, "rb") as f:
+                data = f.read()
+        except OSError:
+            return None
+        digest.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def _record_path(key: str) -> str | None:
+    base = cache_dir()
+    return os.path.join(base, "specs", f"{key}.json") if base else None
+
+
+def lookup(key: str | None):
+    """The recorded result: ``None`` (checked, use the spec as parsed), a dict (the checked
+    spec with external references inlined), or ``_MISSING`` when there is no record."""
+    record = _record_path(key) if key else None
+    if record is None:
+        return _MISSING
+    try:
+        with open(record, "rb") as f:
+            data = json.loads(f.read())
+    except (OSError, ValueError):
+        return _MISSING
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return _MISSING
+    return data.get("flattened")
+
+
+def store(key: str | None, flattened: dict | None) -> None:
+    """Record a successful check (best effort: a read-only disk only costs time)."""
+    record = _record_path(key) if key else None
+    if record is None:
+        return
+    try:
+        payload = json.dumps({"format": FORMAT, "flattened": flattened}).encode()
+    except (TypeError, ValueError):
+        return  # a spec with non-JSON values (YAML dates...): check it every time
+    try:
+        os.makedirs(os.path.dirname(record), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(record), suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+        os.replace(tmp, record)
+    except OSError as e:
+        log.debug("spec check not recorded in %s: %s", record, e)
+
+
+def is_missing(value) -> bool:
+    return value is _MISSING

@@ -1,0 +1,175 @@
+"""Shared helpers of the release steps (scripts/build-image, run-image, push-image).
+
+Deploy-time code: it talks to a container engine through the Docker API (`docker` SDK, at
+DOCKER_HOST: a Docker engine or podman's API service) and to AWS with boto3. It never runs in
+the image. Errors are ReleaseError(message, exit_code); each script prints the message and
+exits with the code:
+
+    0 done   1 failed (build, run, push)   2 usage   3 no engine reachable
+    4 registry refused (auth, TLS, unreachable)
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import subprocess
+import sys
+
+# The service root (build context, pym-config.yaml): the repository, or $PYM_RELEASE_ROOT.
+ROOT = os.environ.get("PYM_RELEASE_ROOT") or os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))
+)
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NO_ENGINE = 3
+EXIT_REGISTRY = 4
+
+ECR_HOST = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr(-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$"
+)
+
+START_ENGINE_HELP = """\
+Start one of:
+  - Docker (Docker Desktop, or `sudo systemctl start docker`), with DOCKER_HOST unset or
+    pointing at it;
+  - podman's Docker-compatible API service, no daemon needed (see docs/image.md):
+      BUILDAH_ISOLATION=chroot podman system service --time=0 unix:///tmp/podman.sock &
+      export DOCKER_HOST=unix:///tmp/podman.sock"""
+
+
+class ReleaseError(Exception):
+    def __init__(self, message: str, code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.code = code
+
+
+def run_main(name: str, main) -> None:
+    """Run a script's main(), turning ReleaseError into a message and an exit code."""
+    try:
+        code = main()
+    except ReleaseError as e:
+        print(f"{name}: error: {e}", file=sys.stderr)
+        sys.exit(e.code)
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code or 0)
+
+
+def docker_client(timeout: int = 600):
+    """A Docker API client for DOCKER_HOST, checked with a ping."""
+    try:
+        from docker.errors import DockerException
+
+        import docker
+    except ImportError as e:  # pragma: no cover - the [infra] extra provides it
+        raise ReleaseError(
+            f"the docker SDK is not installed ({e}): pip install -e '.[infra]'", EXIT_USAGE
+        ) from None
+    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock (default)"
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except DockerException as e:
+        raise ReleaseError(
+            f"no container engine reachable at DOCKER_HOST={host}: {_short(e)}\n{START_ENGINE_HELP}",
+            EXIT_NO_ENGINE,
+        ) from None
+    except Exception as e:  # requests errors when the socket exists but nobody answers
+        raise ReleaseError(
+            f"no container engine answering at DOCKER_HOST={host}: {_short(e)}\n{START_ENGINE_HELP}",
+            EXIT_NO_ENGINE,
+        ) from None
+    return client
+
+
+def _short(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return text[-1] if text else type(e).__name__
+
+
+def read_pym_config(root: str = ROOT) -> dict:
+    """pym-config.yaml as a dict (only the keys the release steps read); {} when absent."""
+    path = os.path.join(root, "pym-config.yaml")
+    if not os.path.isfile(path):
+        return {}
+    import yaml
+
+    with open(path) as f:
+        try:
+            data = yaml.safe_load(f) or {}
+        except yaml.YAMLError as e:
+            raise ReleaseError(f"{path}: not valid YAML: {e}", EXIT_USAGE) from None
+    if not isinstance(data, dict):
+        raise ReleaseError(f"{path}: expected a mapping at the top", EXIT_USAGE)
+    return data
+
+
+def service_name(root: str = ROOT) -> str:
+    """The image repository name: pym-config's `name`."""
+    name = read_pym_config(root).get("name")
+    if not name:
+        raise ReleaseError(
+            f"{os.path.join(root, 'pym-config.yaml')}: no `name` key (the image is named after it)",
+            EXIT_USAGE,
+        )
+    return str(name)
+
+
+def git_version(root: str = ROOT) -> str:
+    """A tag from git: commit date + short commit (`20261123-1042-ab12cd3`), `-dirty` when
+    the working tree has uncommitted changes. Without git: the current UTC time."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", root, *args], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        stamp = git("log", "-1", "--format=%cd", "--date=format-local:%Y%m%d-%H%M")
+        commit = git("rev-parse", "--short=7", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.CalledProcessError):
+        return datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S") + "-nogit"
+    return f"{stamp}-{commit}" + ("-dirty" if dirty else "")
+
+
+def image_ref(tag_or_ref: str, root: str = ROOT) -> str:
+    """`TAG` -> `<service name>:TAG`; a full reference (`repo:tag`, `host/repo:tag`) as is."""
+    last = tag_or_ref.rsplit("/", 1)[-1]
+    if "/" in tag_or_ref or ":" in last or "@" in tag_or_ref:
+        return tag_or_ref
+    return f"{service_name(root)}:{tag_or_ref}"
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """`host:5000/repo:tag` -> (`host:5000/repo`, `tag`); no tag -> `latest`."""
+    last = ref.rsplit("/", 1)[-1]
+    if ":" in last:
+        repo, tag = ref.rsplit(":", 1)
+        return repo, tag
+    return ref, "latest"
+
+
+def human_size(n: int | float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1000
+    return str(n)  # pragma: no cover
+
+
+def find_image(client, ref: str):
+    from docker.errors import ImageNotFound
+
+    for candidate in (ref, f"localhost/{ref}"):  # podman stores unqualified names as localhost/
+        try:
+            return client.images.get(candidate)
+        except ImageNotFound:
+            continue
+    raise ReleaseError(
+        f"no image {ref} in the engine at DOCKER_HOST (build it: scripts/build-image)"
+    )

