@@ -169,6 +169,7 @@ def store(key: str | None, flattened: dict | None) -> None:
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(record), suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600: other users (the image's app user) read it
         os.replace(tmp, record)
     except OSError as e:
         log.debug("spec check not recorded in %s: %s", record, e)

@@ -175,6 +175,7 @@ def _compiled(schema: dict):
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(record), suffix=".tmp")
             with os.fdopen(fd, "wb") as f:
                 f.write(marshal.dumps(codes))
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600: other users (the image's app user) read it
             os.replace(tmp, record)
         except OSError:
             pass  # a read-only cache only costs the compilation on every start

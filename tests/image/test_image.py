@@ -365,3 +365,20 @@ def test_push_to_a_registry_and_pull_back_the_same_digest(
     pulled = client.images.pull(repository, tag=built_image["tag"])
     assert f"{repository}@{digest}" in pulled.attrs["RepoDigests"]
     assert pulled.id == built_image["id"]
+
+
+def test_start_uses_the_checks_recorded_at_build_time(built_image, client):
+    """The build ran `pym check` and recorded the checked specs and compiled validators
+    (readable by the app user): loading the service imports neither bravado-core nor
+    jsonschema, which is what keeps the cold start short."""
+    probe = (
+        "import sys, time; t = time.time(); import server; "
+        "print(round(time.time() - t, 2), 'bravado_core' in sys.modules, "
+        "'jsonschema' in sys.modules)"
+    )
+    _, out = run_once(
+        client, built_image["id"], "python", "-c", probe, environment={"JWT_SECRET": "x"}
+    )
+    seconds, bravado, jsonschema = out.strip().splitlines()[-1].split()
+    assert (bravado, jsonschema) == ("False", "False"), out
+    print(f"\nservice loaded in {seconds} s from the build-time records")
