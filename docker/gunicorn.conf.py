@@ -6,22 +6,10 @@ properties, `scripts/run-image -e`), through the variables named below.
 
 import os
 
+from pymacaron.serve import cpu_count, env_int
 
-def _int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise SystemExit(f"gunicorn.conf.py: {name}={value!r} is not an integer") from None
-
-
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+# the same readers of the environment as pymacaron.serve (granian's settings)
+_int, _cpus = env_int, cpu_count
 
 
 # Listen on $PORT on every interface (Beanstalk's nginx / the load balancer connects from

@@ -48,7 +48,7 @@ from .config import DEFAULTS, config_path, find_service_dir, get_config
 from .exceptions import PyMacaronException, StartupError, add_error, code_to_class
 from .logs import get_request_id
 from .models import PyMacaronModel
-from .operation import _model_of, import_dotted
+from .operation import _model_of, decorate
 from .parameters import Param, snake_case
 from .validation import JsonSchemaValueException, compile_schema, to_json_schema, violation_text
 from .yamlfile import display_path
@@ -359,20 +359,7 @@ class ClientOperation:
         return f"<client {self.label}: {self.op.label}>"
 
     def _decorate(self, send):
-        decorators = self.op.x("decorate-request") or []
-        if isinstance(decorators, str):
-            decorators = [decorators]
-        for dotted in reversed(decorators):
-            try:
-                decorator = import_dotted(dotted)
-            except Exception as e:
-                raise StartupError(
-                    f"x-decorate-request {dotted!r} does not import: {type(e).__name__}: {e}",
-                    file=display_path(self.api.spec.path),
-                    location=self.op.label,
-                ) from None
-            send = decorator(send)
-        return send
+        return decorate(send, self.op, "decorate-request", self.api.spec.path)
 
     # -- request ---------------------------------------------------------------------
     def __call__(self, *args, **kwargs):

@@ -27,7 +27,7 @@ from .yamlfile import display_path
 
 log = logging.getLogger("pymacaron")
 
-__all__ = ["Operation", "import_dotted", "flask_rule"]
+__all__ = ["Operation", "decorate", "import_dotted", "flask_rule"]
 
 _PATH_VAR = re.compile(r"{([^}/]+)}")
 _JSON_TYPES = ("application/json",)
@@ -43,6 +43,25 @@ def import_dotted(dotted: str):
         return getattr(mod, attr)
     except AttributeError:
         raise ImportError(f"module {module!r} has no attribute {attr!r}") from None
+
+
+def decorate(func, op: OperationSpec, extension: str, spec_path: str):
+    """Wrap ``func`` with the dotted decorators of ``x-<extension>`` (a name or a list;
+    the first listed is the outermost); one that does not import is a StartupError."""
+    decorators = op.x(extension) or []
+    if isinstance(decorators, str):
+        decorators = [decorators]
+    for dotted in reversed(decorators):
+        try:
+            decorator = import_dotted(dotted)
+        except Exception as e:
+            raise StartupError(
+                f"x-{extension} {dotted!r} does not import: {type(e).__name__}: {e}",
+                file=display_path(spec_path),
+                location=op.label,
+            ) from None
+        func = decorator(func)
+    return func
 
 
 def flask_rule(path: str) -> tuple[str, list[str]]:
@@ -161,21 +180,7 @@ class Operation:
                 file=display_path(api.path),
                 location=op.label,
             )
-        handler = target
-        decorators = op.x("decorate-server") or []
-        if isinstance(decorators, str):
-            decorators = [decorators]
-        for dotted in reversed(decorators):
-            try:
-                decorator = import_dotted(dotted)
-            except Exception as e:
-                raise StartupError(
-                    f"x-decorate-server {dotted!r} does not import: {type(e).__name__}: {e}",
-                    file=display_path(api.path),
-                    location=op.label,
-                ) from None
-            handler = decorator(handler)
-        return handler, target
+        return decorate(target, op, "decorate-server", api.path), target
 
     def _not_implemented(self, *args, **kwargs):
         raise PyMacaronException(

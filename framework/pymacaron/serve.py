@@ -19,10 +19,10 @@ import os
 import shutil
 import sys
 
-__all__ = ["granian_argv", "gunicorn_argv", "main"]
+__all__ = ["cpu_count", "env_int", "granian_argv", "gunicorn_argv", "main"]
 
 
-def _int(name: str, default: int) -> int:
+def env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
@@ -32,7 +32,8 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"pymacaron.serve: {name}={value!r} is not an integer") from None
 
 
-def _cpus() -> int:
+def cpu_count() -> int:
+    """CPUs this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -44,11 +45,11 @@ def granian_argv(app: str = "server:app") -> list[str]:
     return [
         "granian", "--interface", "wsgi",
         "--host", os.environ.get("HOST", "0.0.0.0"),
-        "--port", str(_int("PORT", 8080)),
-        "--workers", str(_int("WEB_CONCURRENCY", max(2, _cpus()))),
-        "--blocking-threads", str(_int("GRANIAN_THREADS", 4)),
-        "--backpressure", str(_int("GRANIAN_BACKPRESSURE", 16)),
-        "--workers-kill-timeout", str(_int("GRANIAN_GRACEFUL_TIMEOUT", 25)),
+        "--port", str(env_int("PORT", 8080)),
+        "--workers", str(env_int("WEB_CONCURRENCY", max(2, cpu_count()))),
+        "--blocking-threads", str(env_int("GRANIAN_THREADS", 4)),
+        "--backpressure", str(env_int("GRANIAN_BACKPRESSURE", 16)),
+        "--workers-kill-timeout", str(env_int("GRANIAN_GRACEFUL_TIMEOUT", 25)),
         "--respawn-failed-workers",
         "--no-ws",
         app,
