@@ -45,7 +45,7 @@ synth: setup
 	@echo "synthesized: $$(ls cdk.out/*.template.json cdk.out/assembly-*/*.template.json 2>/dev/null | xargs -n1 basename | tr '\n' ' ')"
 
 serve: $(VENV)/.installed
-	@$(PY) -m pymacaron.cli tryme --port $(PORT)
+	@$(VENV)/bin/pym tryme --port $(PORT)
 	$(PY) server.py --port $(PORT)
 
 run: setup synth serve

@@ -80,7 +80,7 @@ def letsgo(name: str, callback=None):
 def run_dev_server(app, port: int, debug: bool = False) -> None:
     """Flask's threaded development server (gunicorn serves in the image)."""
     host = standalone.get("host", "127.0.0.1")
-    log.info("serving on http://%s:%s (development server; the image runs gunicorn)", host, port)
+    log.info("serving on http://%s:%s (development server; the image runs granian)", host, port)
     from .tasks.dev import start_dev_worker
 
     start_dev_worker()  # with_async: true -> a task worker next to the server
