@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -58,19 +59,32 @@ def build_app(service_dir: str, serve=None, env: str | None = None, **api_kwargs
 
 
 class LiveServer:
-    """A real server process (gunicorn or python server.py) on a free 127.0.0.1 port."""
+    """A real server process (gunicorn, python server.py...) on a free 127.0.0.1 port, in
+    its own process group (a server and the workers it spawns are stopped together)."""
 
-    def __init__(self, cmd: list[str], cwd: str, port: int, env: dict | None = None):
+    def __init__(
+        self,
+        cmd: list[str],
+        cwd: str,
+        port: int,
+        env: dict | None = None,
+        log_path: str | None = None,
+    ):
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         full_env = {**os.environ, **(env or {})}
-        self.log_path = os.path.join("/tmp", f"pym-live-{port}.log")
+        self.log_path = log_path or os.path.join("/tmp", f"pym-live-{port}.log")
         self.log = open(self.log_path, "w+b")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            cmd, cwd=cwd, env=full_env, stdout=self.log, stderr=subprocess.STDOUT
+            cmd,
+            cwd=cwd,
+            env=full_env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
-    def wait(self, timeout: float = 20.0) -> LiveServer:
+    def wait(self, timeout: float = 30.0) -> LiveServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -92,9 +106,9 @@ class LiveServer:
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(10)
+                self.proc.wait(20)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
         self.log.close()
 

@@ -142,7 +142,7 @@ def read_config_file(path: str) -> dict:
         _validator()(data)
     except Exception as e:  # fastjsonschema.JsonSchemaValueException
         where, message = describe_violation(e, root="")
-        if "secrets" in where.split(".")[0:2] or where.startswith("secrets"):
+        if "secrets" in where.split("."):  # top level or stages.<stage>.secrets
             message = message.split(", got ", 1)[0]  # never echo what may be a secret value
         parts = [p for p in where.split(".") if p]
         line = line_of(path, [int(p) if p.isdigit() else p for p in parts])

@@ -14,7 +14,6 @@ import logging
 import re
 
 from flask import Response, request
-from werkzeug.exceptions import HTTPException
 
 from .exceptions import BadResponseError, InvalidParameterError, PyMacaronException, StartupError
 from .jsonbody import BodyError, parse_json_body
@@ -221,9 +220,7 @@ class Operation:
             args, kwargs = self.read_request(path_values)
             result = self.handler(*args, **kwargs)
             return self.make_reply(result)
-        except (PyMacaronException, HTTPException) as e:
-            return exception_reply(e, self.endpoint)
-        except Exception as e:
+        except Exception as e:  # ours, werkzeug's (413...) or a bug: exception_reply tells
             return exception_reply(e, self.endpoint)
 
     def read_request(self, path_values: dict) -> tuple[list, dict]:

@@ -149,21 +149,17 @@ def _validate_swagger(spec: dict, path: str, name: str) -> dict:
             if best is not None:
                 json_path = list(best.absolute_path) or json_path
                 message = best.message
-        line = line_of(path, json_path) if json_path else None
-        location = _json_path_text(json_path) + (f" (line {line})" if line else "")
         pointer = re.search(r"Unresolvable JSON pointer: '([^']*)'", str(message))
-        if pointer:
-            message = f"unresolvable reference '#/{pointer.group(1).lstrip('#/')}'"
-            json_path = []
-            location = _guess_location(
-                spec, path, f"Unresolvable JSON pointer: '{pointer.group(1)}'"
-            )
-        if not json_path:
-            location = (location if pointer else None) or (
+        if json_path and not pointer:
+            location = _located(path, json_path)
+        else:  # no path (semantic checks) or a path that is not where the bad $ref is
+            location = (
                 _guess_location(spec, path, str(message))
                 or _locate_bad_default(spec, path)
-                or location
+                or _json_path_text([])
             )
+        if pointer:
+            message = f"unresolvable reference '#/{pointer.group(1).lstrip('#/')}'"
         raise StartupError(
             f"not a valid Swagger 2.0 spec: {_first_line(message)}", file=shown, location=location
         ) from None
@@ -235,12 +231,10 @@ def _guess_location(spec: dict, path: str, message: str) -> str | None:
                 return _located(path, where)
     for quoted in re.findall(r"'(/[^']*)'", message):
         if quoted in (spec.get("paths") or {}):
-            line = line_of(path, ["paths", quoted])
-            return f"paths.{quoted}" + (f" (line {line})" if line else "")
+            return _located(path, ("paths", quoted))
     for quoted in re.findall(r"#/definitions/([A-Za-z0-9_.-]+)", message):
         if quoted in (spec.get("definitions") or {}):
-            line = line_of(path, ["definitions", quoted])
-            return f"definitions.{quoted}" + (f" (line {line})" if line else "")
+            return _located(path, ("definitions", quoted))
     return None
 
 

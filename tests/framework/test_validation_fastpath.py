@@ -154,9 +154,9 @@ def test_precheck_never_accepts_what_fastjsonschema_rejects(name, schema):
     validator = compile_schema(schema)
     schema = {"$schema": DRAFT4, **schema}  # as compile_schema compiles it
     full = fastjsonschema.compile(schema, formats=SWAGGER_FORMATS, use_default=False)
+    # None: the pre-check does not cover this schema and fastjsonschema decides alone; the
+    # verdicts and messages of compile_schema must still be fastjsonschema's
     check = fastcheck.build(schema, SWAGGER_FORMATS)
-    if check is None:
-        pytest.skip("schema not covered by the pre-check (fastjsonschema alone)")
     rnd = random.Random(name)
     agreed = 0
     for seed in [*SEEDS, *VALUES]:
@@ -169,16 +169,17 @@ def test_precheck_never_accepts_what_fastjsonschema_rejects(name, schema):
                 expected = None
             except fastjsonschema.JsonSchemaValueException as e:
                 expected = (e.message, e.rule, list(e.path or []))
-            fast = check(value)
-            assert not (fast and expected), f"{name}: pre-check accepted {value!r}: {expected}"
-            agreed += fast == (expected is None)
+            if check is not None:
+                fast = check(value)
+                assert not (fast and expected), f"{name}: pre-check accepted {value!r}: {expected}"
+                agreed += fast == (expected is None)
             try:
                 validator(value)
                 got = None
             except fastjsonschema.JsonSchemaValueException as e:
                 got = (e.message, e.rule, list(e.path or []))
             assert got == expected, value
-    assert agreed > 0
+    assert check is None or agreed > 0
 
 
 def test_precheck_accepts_valid_data():

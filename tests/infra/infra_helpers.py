@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,3 +120,20 @@ def option(template: dict, namespace: str, name: str):
     ]
     assert len(values) <= 1, f"{namespace} {name} set twice"
     return values[0] if values else None
+
+
+def cfn_lint(templates) -> subprocess.CompletedProcess:
+    """cfn-lint over templates, failing (non-zero) on errors only."""
+    cfn = str(Path(sys.executable).with_name("cfn-lint"))
+    return subprocess.run(
+        [cfn, "--non-zero-exit-code", "error", *map(str, templates)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def nag_violations(outdir: Path) -> list[dict]:
+    """The cdk-nag violations of a synthesis (its validation-report.json)."""
+    report = json.loads((Path(outdir) / "validation-report.json").read_text())
+    return [v for p in report.get("pluginReports", []) for v in p.get("violations", [])]

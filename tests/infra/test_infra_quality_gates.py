@@ -3,37 +3,26 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 import infra.iam
-from tests.infra.infra_helpers import CONFIGS, synthesize
+from tests.infra.infra_helpers import CONFIGS, cfn_lint, nag_violations, synthesize
 
 pytestmark = pytest.mark.xdist_group("cdk")
-
-CFN_LINT = str(Path(sys.executable).with_name("cfn-lint"))
 
 
 def test_cfn_lint_has_no_errors_on_any_template(synthesized):
     templates = sorted(synthesized.outdir.glob("*.template.json"))
     assert len(templates) == 3
-    proc = subprocess.run(
-        [CFN_LINT, "--non-zero-exit-code", "error", *map(str, templates)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = cfn_lint(templates)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_cdk_nag_reports_no_unacknowledged_finding(synthesized):
     # The session app was synthesized with AwsSolutionsChecks: an unacknowledged error
     # would have failed synthesis; the report must show no violation at all.
-    report = json.loads((synthesized.outdir / "validation-report.json").read_text())
-    violations = [v for p in report.get("pluginReports", []) for v in p.get("violations", [])]
+    violations = nag_violations(synthesized.outdir)
     assert violations == []
 
 

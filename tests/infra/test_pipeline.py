@@ -8,20 +8,17 @@ source without manual approval.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from pymacaron.exceptions import StartupError
-from tests.infra.infra_helpers import CONFIGS, synthesize
+from tests.infra.infra_helpers import CONFIGS, cfn_lint, nag_violations, synthesize
 
 pytestmark = pytest.mark.xdist_group("cdk")
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 ACCOUNT = "111122223333"
-CFN_LINT = str(Path(sys.executable).with_name("cfn-lint"))
 
 
 @pytest.fixture(scope="module")
@@ -297,18 +294,12 @@ def test_cfn_lint_has_no_errors_on_the_pipeline_and_its_stages(piped):
         *sorted(piped.outdir.glob("assembly-*/*.template.json")),
     ]
     assert len(templates) == 3
-    proc = subprocess.run(
-        [CFN_LINT, "--non-zero-exit-code", "error", *map(str, templates)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = cfn_lint(templates)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_cdk_nag_is_clean_and_every_acknowledgement_has_a_reason(piped):
-    report = json.loads((piped.outdir / "validation-report.json").read_text())
-    violations = [v for p in report.get("pluginReports", []) for v in p.get("violations", [])]
+    violations = nag_violations(piped.outdir)
     assert violations == []
     acks = {}
     for construct in piped.stacks.pipeline.node.find_all():

@@ -3,16 +3,10 @@ alarm and least-privilege grants to its instance role only (infra/task_queue.py)
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from tests.infra.infra_helpers import CONFIGS, option, synthesize
+from tests.infra.infra_helpers import CONFIGS, cfn_lint, nag_violations, option, synthesize
 
-CFN_LINT = str(Path(sys.executable).with_name("cfn-lint"))
 STAGES = {"staging": "PymService-staging", "live": "PymService-live"}
 ENV = "aws:elasticbeanstalk:application:environment"
 
@@ -155,15 +149,9 @@ def test_the_environment_points_the_worker_at_its_queues(async_app, stage):
 
 def test_quality_gates_pass_with_the_task_queue(async_app):
     templates = sorted(async_app.outdir.glob("*.template.json"))
-    proc = subprocess.run(
-        [CFN_LINT, "--non-zero-exit-code", "error", *map(str, templates)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = cfn_lint(templates)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    report = json.loads((async_app.outdir / "validation-report.json").read_text())
-    violations = [v for p in report.get("pluginReports", []) for v in p.get("violations", [])]
+    violations = nag_violations(async_app.outdir)
     assert violations == []
     # cdk-nag passes without any acknowledgement for the queues (the DLQ is recognised as one).
     acked = [

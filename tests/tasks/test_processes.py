@@ -99,7 +99,7 @@ def test_dev_server_with_async_starts_a_worker_and_acceptance_observes_the_task(
 def test_supervisor_runs_server_and_worker_and_stops_both(jobs_env, tmp_path, auth_headers):
     """The image's entrypoint: gunicorn + worker; SIGTERM stops both, exit code 0."""
     port = free_port()
-    cmd = [sys.executable, "-m", "pymacaron.tasks.supervise", *gunicorn_cmd(port)]
+    cmd = [sys.executable, "-m", "pymacaron.tasks.supervise", *gunicorn_cmd(port, workers=1)]
     server = LiveServer(
         cmd, cwd=SERVICE, port=port, env=jobs_env.env, log_path=str(tmp_path / "supervise.log")
     )
@@ -152,7 +152,7 @@ def test_supervisor_stops_when_the_worker_dies(jobs_env, tmp_path):
     """Half a service is not kept running: the container exits and is replaced."""
     port = free_port()
     env = {**jobs_env.env, "PYM_BROKER_URL": "sqs://"}  # no queue URLs: the worker refuses
-    cmd = [sys.executable, "-m", "pymacaron.tasks.supervise", *gunicorn_cmd(port)]
+    cmd = [sys.executable, "-m", "pymacaron.tasks.supervise", *gunicorn_cmd(port, workers=1)]
     proc = subprocess.run(
         cmd, cwd=SERVICE, capture_output=True, text=True, timeout=60, env={**os.environ, **env}
     )
