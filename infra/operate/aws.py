@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from pymacaron.exceptions import StartupError
 
@@ -56,7 +57,7 @@ class Aws:
             if error_code(e) == "ValidationError" and "does not exist" in error_message(e):
                 return None
             return call_failed(client, "describe_stacks", e)
-        except BotoCoreError as e:
+        except (BotoCoreError, ResponseParserError) as e:
             return call_failed(client, "describe_stacks", e)
         stacks = [s for s in stacks if s.get("StackStatus") != "DELETE_COMPLETE"]
         return stacks[0] if stacks else None

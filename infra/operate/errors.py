@@ -18,6 +18,7 @@ from botocore.exceptions import (
     NoRegionError,
     PartialCredentialsError,
 )
+from botocore.parsers import ResponseParserError
 
 from pymacaron.exceptions import StartupError
 
@@ -72,7 +73,7 @@ def call(client, operation: str, **kwargs):
         return getattr(client, operation)(**kwargs)
     except ClientError as e:
         raise translate(client, operation, e) from None
-    except (BotoCoreError, ValueError) as e:
+    except (BotoCoreError, ResponseParserError, ValueError) as e:
         raise translate(client, operation, e) from None
 
 
@@ -87,6 +88,10 @@ def translate(client, operation: str, e: Exception) -> StartupError:
         )
     if isinstance(e, NoRegionError):
         return StartupError("no AWS region: set aws_region in pym-config.yaml or AWS_REGION")
+    if isinstance(e, ResponseParserError):
+        return StartupError(
+            f"unreadable answer from AWS to {action} in {region} (is AWS_ENDPOINT_URL right?)"
+        )
     if isinstance(e, EndpointConnectionError):
         return StartupError(f"cannot reach AWS ({action} in {region}): {e}")
     if isinstance(e, ClientError):

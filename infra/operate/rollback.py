@@ -167,10 +167,11 @@ def plan(aws: Aws, target: Target, to: str | None = None) -> Plan:
             f"{aws.names.create_command(target)}"
         )
     current = image_tag(outputs(stack).get("Image"))
-    past = history(aws, target)
+    past: list[Deployment] = []
     if to is not None:
         version, reason = to, "asked for with --to"
     else:
+        past = history(aws, target)
         previous = next((d for d in past if d.version != current), None)
         if previous is None:
             raise NotFound(

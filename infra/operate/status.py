@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from pymacaron.exceptions import StartupError
 
@@ -92,7 +93,7 @@ def image(aws: Aws, tag: str) -> dict | None:
         if error_code(e) in ("ImageNotFoundException", "RepositoryNotFoundException"):
             return None
         raise _fail(client, "describe_images", e) from None
-    except BotoCoreError as e:
+    except (BotoCoreError, ResponseParserError) as e:
         raise _fail(client, "describe_images", e) from None
     if not details:
         return None
@@ -177,6 +178,8 @@ def pipeline_status(aws: Aws) -> dict | None:
             row.update(exists=False, create=aws.names.pipeline_create_command())
             return row
         raise _fail(client, "list_pipeline_executions", e) from None
+    except (BotoCoreError, ResponseParserError) as e:
+        raise _fail(client, "list_pipeline_executions", e) from None
     row["exists"] = True
     last = executions[0] if executions else None
     row["last_execution"] = (
@@ -227,7 +230,7 @@ def collect(aws: Aws, targets: list[Target], with_pipeline: bool) -> dict:
             "stages": [target_status(aws, t) for t in targets],
             "pipeline": pipeline_status(aws) if with_pipeline else None,
         }
-    except BotoCoreError as e:  # a call made outside errors.call
+    except (BotoCoreError, ResponseParserError) as e:  # a call made outside errors.call
         raise StartupError(f"AWS request failed: {e}") from None
 
 
