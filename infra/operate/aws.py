@@ -23,6 +23,7 @@ class Aws:
         self.names = names
         self._session = session
         self._clients = dict(clients or {})
+        self._stacks: dict[str, dict | None] = {}
 
     @property
     def region(self) -> str | None:
@@ -50,6 +51,11 @@ class Aws:
 
     def stack(self, name: str) -> dict | None:
         """The CloudFormation stack, or None when it does not exist (or was deleted)."""
+        if name not in self._stacks:
+            self._stacks[name] = self._describe_stack(name)
+        return self._stacks[name]
+
+    def _describe_stack(self, name: str) -> dict | None:
         client = self.client("cloudformation")
         try:
             stacks = client.describe_stacks(StackName=name)["Stacks"]

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 
 from pymacaron.exceptions import StartupError
 
@@ -24,10 +25,19 @@ from .aws import Aws
 from .errors import NotFound, Refused
 from .names import Names, Target
 
-EXIT_CODES = (
-    "exit codes: 0 ok; 1 not deployed/unhealthy/not found/refused/deploy failed; "
-    "2 usage, pym-config or AWS access error (no credentials, access denied)"
-)
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, 79)
+
+
+def exit_codes(one: str) -> str:
+    return (
+        "exit codes:\n"
+        "  0  ok\n"
+        f"  1  {one}\n"
+        "  2  usage or pym-config error, or AWS access error (no credentials or region,\n"
+        "     access denied: the message names the missing IAM permission)"
+    )
 
 
 def _aws(args) -> Aws:
@@ -111,6 +121,7 @@ def cmd_logs(args) -> int:
 
 
 def cmd_rollback(args) -> int:
+    rollback_mod.check_version(args.to)
     aws = _aws(args)
     target = resolve(aws, args.stage)
     p = rollback_mod.plan(aws, target, args.to)
@@ -173,10 +184,13 @@ def add_commands(sub) -> None:
     p = sub.add_parser(
         "status",
         help="health, version, size, URL and last deploy of each stage, and the pipeline",
-        description="Show each stage's environment health and status, running version "
-        "(label, image tag and digest), instances against aws_hosts_min/max, URL, last deploy "
-        "time, and the pipeline's last execution and the stage it stopped at.",
-        epilog=EXIT_CODES + " (1: a stage is unhealthy, or STAGE is not deployed)",
+        description=_wrap(
+            "Show each stage's environment health and status, running version "
+            "(label, image tag and digest), instances against aws_hosts_min/max, URL, last deploy "
+            "time, and the pipeline's last execution and the stage it stopped at."
+        ),
+        epilog=exit_codes("a stage is unhealthy, or STAGE is not deployed"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("stage", nargs="?", help=STAGE_HELP + " (default: every stage)")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
@@ -186,9 +200,12 @@ def add_commands(sub) -> None:
     p = sub.add_parser(
         "logs",
         help="the stage's CloudWatch logs, every instance merged in time order",
-        description="Print the stage's instance logs from CloudWatch (the container's "
-        "output; --all for every log group of the environment), merged in time order.",
-        epilog=EXIT_CODES + " (1: no log group for the stage)",
+        description=_wrap(
+            "Print the stage's instance logs from CloudWatch (the container's "
+            "output; --all for every log group of the environment), merged in time order."
+        ),
+        epilog=exit_codes("no log group for the stage"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("stage", help=STAGE_HELP)
     p.add_argument(
@@ -217,10 +234,13 @@ def add_commands(sub) -> None:
     p = sub.add_parser(
         "rollback",
         help="redeploy the version that ran before (or --to VERSION) on a stage",
-        description="Redeploy the previous version that ran on STAGE, or --to VERSION, with "
-        "`cdk deploy <stack> -c version=V`. Refused when the image is no longer in ECR, and "
-        "on live when the image carries no live-* tag.",
-        epilog=EXIT_CODES + " (1: nothing to roll back to, refused, or the deploy failed)",
+        description=_wrap(
+            "Redeploy the previous version that ran on STAGE, or --to VERSION, with "
+            "`cdk deploy <stack> -c version=V`. Refused when the image is no longer in ECR, and "
+            "on live when the image carries no live-* tag."
+        ),
+        epilog=exit_codes("nothing to roll back to, refused, or the deploy failed"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("stage", help=STAGE_HELP)
     p.add_argument("--to", metavar="VERSION", help="the version (image tag) to deploy")
@@ -233,8 +253,11 @@ def add_commands(sub) -> None:
     p = sub.add_parser(
         "url",
         help="print the stage's URL",
-        description="Print the stage's URL (ServiceUrl when it has a host name, else the load balancer).",
-        epilog=EXIT_CODES + " (1: the stage is not deployed)",
+        description=_wrap(
+            "Print the stage's URL (ServiceUrl when it has a host name, else the load balancer)."
+        ),
+        epilog=exit_codes("the stage is not deployed"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("stage", help=STAGE_HELP)
     p.add_argument("--docs", action="store_true", help="print the docs page URL (/docs) instead")
@@ -244,9 +267,12 @@ def add_commands(sub) -> None:
     p = sub.add_parser(
         "open",
         help="print the stage's URL and docs page, and open the docs in a browser if there is one",
-        description="Print the stage's URL and docs page URL; open the docs page in a "
-        "browser when one is available.",
-        epilog=EXIT_CODES + " (1: the stage is not deployed)",
+        description=_wrap(
+            "Print the stage's URL and docs page URL; open the docs page in a "
+            "browser when one is available."
+        ),
+        epilog=exit_codes("the stage is not deployed"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("stage", help=STAGE_HELP)
     p.add_argument("--no-browser", action="store_true", help="only print the URLs")

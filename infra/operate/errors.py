@@ -96,8 +96,9 @@ def translate(client, operation: str, e: Exception) -> StartupError:
         return StartupError(f"cannot reach AWS ({action} in {region}): {e}")
     if isinstance(e, ClientError):
         code = error_code(e)
-        if code in ACCESS_DENIED:
-            match = _PERFORM.search(error_message(e))
+        status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in ACCESS_DENIED or (status == 403 and code not in BAD_CREDENTIALS):
+            match = _PERFORM.search(error_message(e)) or _PERFORM.search(str(e))
             missing = match.group(1) if match else action
             return StartupError(
                 f"access denied: your AWS identity lacks the IAM permission {missing} "

@@ -154,12 +154,17 @@ def history(aws: Aws, target: Target) -> list[Deployment]:
     return out
 
 
-def plan(aws: Aws, target: Target, to: str | None = None) -> Plan:
+def check_version(to: str | None) -> str | None:
     if to is not None and not TAG.match(to):
         raise StartupError(
             f"expected an image tag (letters, digits, '_', '.', '-'; at most 128), got {to!r}",
             location="option --to",
         )
+    return to
+
+
+def plan(aws: Aws, target: Target, to: str | None = None) -> Plan:
+    check_version(to)
     stack = aws.stack(target.stack_name)
     if stack is None:
         raise NotFound(

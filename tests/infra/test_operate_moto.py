@@ -24,9 +24,10 @@ from tests.infra.operate_fixtures import (
     SERVICE_CONFIG,
     MotoServer,
     Seed,
+    stage_template,
 )
 
-pytestmark = [pytest.mark.emulated, pytest.mark.xdist_group("moto")]
+pytestmark = [pytest.mark.emulated, pytest.mark.slow, pytest.mark.xdist_group("moto")]
 
 APP_GROUP = "/aws/elasticbeanstalk/testsvc-staging/var/log/eb-docker/containers/eb-current-app/stdouterr.log"
 
@@ -396,3 +397,53 @@ def test_missing_stack_is_exit_1_for_every_command_against_moto_emulation(aws, c
         code, out, err = run(capsys, *command, "--config", SERVICE_CONFIG)
         assert code == 1, (command, out, err)
         assert "does not exist" in out + err
+
+
+@pytest.fixture
+def moto_with_iam_auth(tmp_path, monkeypatch):
+    """A moto_server enforcing IAM policies after the first 5 (seeding) calls."""
+    server = MotoServer(tmp_path / "moto-auth.log", env={"INITIAL_NO_AUTH_ACTION_COUNT": "5"})
+    try:
+        for key, value in FAKE_ENV.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
+        yield server
+    finally:
+        server.stop()
+
+
+def test_access_denied_names_the_missing_permission_against_moto_emulation(
+    moto_with_iam_auth, capsys, monkeypatch
+):
+    session = boto3.Session(region_name=REGION)
+    session.client("cloudformation").create_stack(
+        StackName="testsvc-staging", TemplateBody=stage_template("testsvc-staging", "v1")
+    )
+    iam = session.client("iam")
+    iam.create_user(UserName="ops")
+    policy = iam.create_policy(
+        PolicyName="only-describe-stacks",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["cloudformation:DescribeStacks"],
+                        "Resource": "*",
+                    }
+                ],
+            }
+        ),
+    )
+    iam.attach_user_policy(UserName="ops", PolicyArn=policy["Policy"]["Arn"])
+    key = iam.create_access_key(UserName="ops")["AccessKey"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+
+    code, _, err = run(capsys, "status", "staging", "--config", SERVICE_CONFIG)
+    assert code == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "lacks the IAM permission elasticbeanstalk:DescribeEnvironments" in err
+    code, _, err = run(capsys, "logs", "staging", "--config", SERVICE_CONFIG)
+    assert code == 2 and "lacks the IAM permission logs:DescribeLogGroups" in err
