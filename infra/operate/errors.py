@@ -53,7 +53,14 @@ def error_code(e: ClientError) -> str:
 
 
 def error_message(e: ClientError) -> str:
-    return e.response.get("Error", {}).get("Message", "") or str(e)
+    return one_line(e.response.get("Error", {}).get("Message", "") or str(e))
+
+
+def one_line(text: str, limit: int = 240) -> str:
+    """Whitespace collapsed, HTML error pages reduced to their text, at most ``limit``."""
+    text = re.sub(r"<[^>]+>", " ", str(text))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def permission(client, operation: str) -> str:
@@ -93,7 +100,7 @@ def translate(client, operation: str, e: Exception) -> StartupError:
             f"unreadable answer from AWS to {action} in {region} (is AWS_ENDPOINT_URL right?)"
         )
     if isinstance(e, EndpointConnectionError):
-        return StartupError(f"cannot reach AWS ({action} in {region}): {e}")
+        return StartupError(f"cannot reach AWS ({action} in {region}): {one_line(e)}")
     if isinstance(e, ClientError):
         code = error_code(e)
         status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -110,4 +117,4 @@ def translate(client, operation: str, e: Exception) -> StartupError:
                 "(`aws sso login`, new keys) and retry"
             )
         return StartupError(f"AWS error on {action} ({code or 'unknown'}): {error_message(e)}")
-    return StartupError(f"AWS request {action} in {region} failed: {e}")
+    return StartupError(f"AWS request {action} in {region} failed: {one_line(e)}")

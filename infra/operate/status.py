@@ -195,7 +195,11 @@ def pipeline_status(aws: Aws) -> dict | None:
         if last
         else None
     )
-    state = call(client, "get_pipeline_state", name=name)
+    try:
+        state = call(client, "get_pipeline_state", name=name)
+    except StartupError as e:  # the execution is shown; the stage detail is extra
+        row.update(stages=[], stopped_at=f"unknown ({e})")
+        return row
     row["stages"] = [
         {
             "name": s["stageName"],

@@ -447,3 +447,78 @@ def test_access_denied_names_the_missing_permission_against_moto_emulation(
     assert "lacks the IAM permission elasticbeanstalk:DescribeEnvironments" in err
     code, _, err = run(capsys, "logs", "staging", "--config", SERVICE_CONFIG)
     assert code == 2 and "lacks the IAM permission logs:DescribeLogGroups" in err
+
+
+def test_status_with_pipeline_last_execution_against_moto_emulation(aws, capsys):
+    """moto emulates ListPipelineExecutions, not GetPipelineState: the stage detail says so."""
+    iam = aws.client("iam")
+    role = iam.create_role(
+        RoleName="pipeline-role",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "codepipeline.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
+    cp = aws.client("codepipeline")
+    cp.create_pipeline(
+        pipeline={
+            "name": "testsvc-pipeline",
+            "roleArn": role,
+            "artifactStore": {"type": "S3", "location": "artifacts"},
+            "stages": [
+                {
+                    "name": "Source",
+                    "actions": [
+                        {
+                            "name": "Source",
+                            "actionTypeId": {
+                                "category": "Source",
+                                "owner": "AWS",
+                                "provider": "S3",
+                                "version": "1",
+                            },
+                            "configuration": {"S3Bucket": "b", "S3ObjectKey": "k"},
+                            "outputArtifacts": [{"name": "src"}],
+                        }
+                    ],
+                },
+                {
+                    "name": "Build",
+                    "actions": [
+                        {
+                            "name": "Build",
+                            "actionTypeId": {
+                                "category": "Build",
+                                "owner": "AWS",
+                                "provider": "CodeBuild",
+                                "version": "1",
+                            },
+                            "configuration": {"ProjectName": "p"},
+                            "inputArtifacts": [{"name": "src"}],
+                        }
+                    ],
+                },
+            ],
+        }
+    )
+    execution = cp.start_pipeline_execution(name="testsvc-pipeline")["pipelineExecutionId"]
+    Seed(aws).stage("testsvc-pipeline-live", "v1")
+    code, out, err = run(capsys, "status", "--json", "--config", PIPELINE_CONFIG)
+    report = json.loads(out)
+    p = report["pipeline"]
+    assert p["exists"] is True and p["last_execution"]["id"] == execution
+    assert p["stopped_at"].startswith("unknown (AWS error on codepipeline:GetPipelineState")
+    assert "\n" not in p["stopped_at"] and len(p["stopped_at"]) < 300
+    rows = {r["stage"]: r for r in report["stages"]}
+    assert rows["pipeline-live"]["exists"] and rows["pipeline-live"]["version"] == "v1"
+    assert not rows["pipeline-staging"]["exists"]
+    assert "git push to main" in rows["pipeline-staging"]["create"]
+    assert code == 0
