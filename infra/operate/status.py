@@ -30,7 +30,7 @@ def iso(value) -> str | None:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        return value.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     return str(value)
 
 

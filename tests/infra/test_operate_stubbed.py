@@ -357,3 +357,39 @@ def _client():
 def test_botocore_errors_become_one_line(error, expected):
     message = str(translate(_client(), "describe_environments", error))
     assert expected in message and "\n" not in message
+
+
+def test_follow_stops_on_ctrl_c_with_stubber():
+    client, stub = stubbed("logs")
+    group = "/aws/elasticbeanstalk/testsvc-staging/var/log/eb-docker/containers/eb-current-app/stdouterr.log"
+    stub.add_response(
+        "describe_log_groups",
+        {"logGroups": [{"logGroupName": group}]},
+        {"logGroupNamePrefix": "/aws/elasticbeanstalk/testsvc-staging/"},
+    )
+    stub.add_response(
+        "filter_log_events",
+        {
+            "events": [
+                {
+                    "logStreamName": "i-1",
+                    "timestamp": 1_800_000_000_000,
+                    "message": "hello [r]",
+                    "eventId": "1",
+                }
+            ]
+        },
+        {"logGroupName": group, "startTime": 0},
+    )
+    from infra.operate import logs
+
+    aws = Aws(Names(load_service_config(SERVICE_CONFIG)), clients={"logs": client})
+
+    def ctrl_c(_seconds):
+        raise KeyboardInterrupt
+
+    import io
+
+    out = io.StringIO()
+    assert logs.show(aws, aws.names.target("staging"), 0, follow=True, out=out, sleep=ctrl_c) == 1
+    assert out.getvalue() == "2027-01-15T08:00:00.000Z i-1 hello [r]\n"
