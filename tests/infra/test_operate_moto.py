@@ -24,7 +24,6 @@ from tests.infra.operate_fixtures import (
     SERVICE_CONFIG,
     MotoServer,
     Seed,
-    stage_template,
 )
 
 pytestmark = [pytest.mark.emulated, pytest.mark.slow, pytest.mark.xdist_group("moto")]
@@ -401,8 +400,8 @@ def test_missing_stack_is_exit_1_for_every_command_against_moto_emulation(aws, c
 
 @pytest.fixture
 def moto_with_iam_auth(tmp_path, monkeypatch):
-    """A moto_server enforcing IAM policies after the first 5 (seeding) calls."""
-    server = MotoServer(tmp_path / "moto-auth.log", env={"INITIAL_NO_AUTH_ACTION_COUNT": "5"})
+    """A moto_server enforcing IAM policies after the first 4 (seeding) calls."""
+    server = MotoServer(tmp_path / "moto-auth.log", env={"INITIAL_NO_AUTH_ACTION_COUNT": "4"})
     try:
         for key, value in FAKE_ENV.items():
             monkeypatch.setenv(key, value)
@@ -415,23 +414,15 @@ def moto_with_iam_auth(tmp_path, monkeypatch):
 def test_access_denied_names_the_missing_permission_against_moto_emulation(
     moto_with_iam_auth, capsys, monkeypatch
 ):
-    session = boto3.Session(region_name=REGION)
-    session.client("cloudformation").create_stack(
-        StackName="testsvc-staging", TemplateBody=stage_template("testsvc-staging", "v1")
-    )
-    iam = session.client("iam")
+    iam = boto3.Session(region_name=REGION).client("iam")
     iam.create_user(UserName="ops")
     policy = iam.create_policy(
-        PolicyName="only-describe-stacks",
+        PolicyName="only-ecr-reads",
         PolicyDocument=json.dumps(
             {
                 "Version": "2012-10-17",
                 "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": ["cloudformation:DescribeStacks"],
-                        "Resource": "*",
-                    }
+                    {"Effect": "Allow", "Action": ["ecr:DescribeImages"], "Resource": "*"}
                 ],
             }
         ),
@@ -441,12 +432,15 @@ def test_access_denied_names_the_missing_permission_against_moto_emulation(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
 
-    code, _, err = run(capsys, "status", "staging", "--config", SERVICE_CONFIG)
-    assert code == 2
-    assert err.count("\n") == 1 and "Traceback" not in err
-    assert "lacks the IAM permission elasticbeanstalk:DescribeEnvironments" in err
-    code, _, err = run(capsys, "logs", "staging", "--config", SERVICE_CONFIG)
-    assert code == 2 and "lacks the IAM permission logs:DescribeLogGroups" in err
+    for argv, permission in (
+        (["status", "staging"], "cloudformation:DescribeStacks"),
+        (["logs", "staging"], "logs:DescribeLogGroups"),
+        (["url", "live"], "cloudformation:DescribeStacks"),
+    ):
+        code, _, err = run(capsys, *argv, "--config", SERVICE_CONFIG)
+        assert code == 2, err
+        assert err.count("\n") == 1 and "Traceback" not in err
+        assert f"lacks the IAM permission {permission}" in err, err
 
 
 def test_status_with_pipeline_last_execution_against_moto_emulation(aws, capsys):
