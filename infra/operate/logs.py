@@ -77,6 +77,11 @@ def log_groups(aws: Aws, target: Target, every: bool) -> list[str]:
         if not token:
             break
     groups = sorted(found) if every else [g for g in found if g == target.app_log_group]
+    if not groups and aws.stack(target.stack_name) is None:
+        raise NotFound(
+            f"stack {target.stack_name} does not exist: no logs; create it with "
+            f"{aws.names.create_command(target)}"
+        )
     if not groups:
         raise NotFound(
             f"no log group {target.app_log_group if not every else target.log_group_prefix + '*'} "

@@ -193,7 +193,7 @@ def test_open_only_when_a_browser_exists():
 def test_no_browser_detected_without_display(monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    monkeypatch.setenv("BROWSER", "")
+    monkeypatch.delenv("BROWSER", raising=False)
     import shutil
     import webbrowser
 

@@ -200,6 +200,10 @@ def test_logs_follow_polls_and_prints_new_lines_once_against_moto_emulation(aws,
 def test_logs_of_a_stage_without_log_group_exit_1_against_moto_emulation(aws, capsys):
     code, _, err = run(capsys, "logs", "live", "--config", SERVICE_CONFIG)
     assert code == 1
+    assert err.count("\n") == 1 and "stack testsvc-live does not exist" in err
+    Seed(aws).stage("testsvc-live", "v1")
+    code, _, err = run(capsys, "logs", "live", "--config", SERVICE_CONFIG)
+    assert code == 1
     assert err.count("\n") == 1 and "no log group" in err and "testsvc-live" in err
 
 
@@ -389,6 +393,7 @@ def test_no_credentials_is_one_line_exit_2_against_moto_emulation(aws, capsys, m
 def test_missing_stack_is_exit_1_for_every_command_against_moto_emulation(aws, capsys):
     for command in (
         ["status", "staging"],
+        ["logs", "staging"],
         ["rollback", "staging"],
         ["url", "live"],
         ["open", "live", "--no-browser"],
@@ -516,3 +521,17 @@ def test_status_with_pipeline_last_execution_against_moto_emulation(aws, capsys)
     assert not rows["pipeline-staging"]["exists"]
     assert "git push to main" in rows["pipeline-staging"]["create"]
     assert code == 0
+
+
+def test_unparseable_aws_answer_is_one_line_not_a_traceback_against_moto_emulation(aws, capsys):
+    """moto answers Beanstalk DescribeEvents with an HTML 500 page: botocore raises
+    ResponseParserError (not a BotoCoreError), which once escaped as a traceback."""
+    seed = Seed(aws)
+    seed.images(("v1",), ("v2",))
+    seed.stage("testsvc-staging", "v2")
+    code, _, err = run(
+        capsys, "rollback", "staging", "--config", SERVICE_CONFIG, deploy=lambda *a: 0
+    )
+    assert code == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "elasticbeanstalk:DescribeEvents" in err
