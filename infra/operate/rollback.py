@@ -97,6 +97,7 @@ def cloudformation_history(aws: Aws, target: Target) -> list[Deployment]:
     return done
 
 
+MAX_LABELS = 100  # the newest labels looked up in one DescribeApplicationVersions call
 _FAILED = re.compile(r"fail|roll(ed)? ?back|abort", re.IGNORECASE)
 
 
@@ -116,13 +117,17 @@ def beanstalk_history(aws: Aws, target: Target) -> list[Deployment]:
         token = page.get("NextToken")
         if not token or len(events) >= 1000:
             break
-    labels = {
-        e["VersionLabel"]
+    events = [
+        e
         for e in events
         if e.get("VersionLabel")
         and e.get("Severity") not in ("ERROR", "FATAL")
         and not _FAILED.search(e.get("Message", ""))
-    }
+    ]
+    labels: list[str] = []
+    for e in sorted(events, key=lambda e: e["EventDate"], reverse=True):
+        if e["VersionLabel"] not in labels and len(labels) < MAX_LABELS:
+            labels.append(e["VersionLabel"])
     if not labels:
         return []
     versions = call(

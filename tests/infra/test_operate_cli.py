@@ -11,6 +11,7 @@ import pytest
 
 from infra.config import load_service_config
 from infra.operate import cli, logs, rollback, url
+from infra.operate.aws import image_tag
 from infra.operate.names import Names
 from tests.infra.operate_fixtures import PIPELINE_CONFIG, SERVICE_CONFIG
 
@@ -69,6 +70,7 @@ def test_every_name_comes_from_pym_config():
 def test_names_match_the_synthesized_stacks():
     """The names the stacks create, read from the CDK app itself (not restated)."""
     from aws_cdk import App
+    from aws_cdk.assertions import Template
 
     from infra.stacks import build_app
 
@@ -84,6 +86,13 @@ def test_names_match_the_synthesized_stacks():
     )
     assert stacks.shared.stack_name == names.shared_stack
     assert stacks.pipeline.stack_name == names.pipeline_name
+    # what status and rollback read back: the Image output and the version's description
+    template = Template.from_stack(stacks.stages["staging"]).to_json()
+    (version,) = [
+        r for r in template["Resources"].values() if r["Type"] == rollback.VERSION_RESOURCE
+    ]
+    assert rollback.version_of(version["Properties"]["Description"]) == "v1"
+    assert image_tag(template["Outputs"]["Image"]["Value"]) == "v1"
 
 
 @pytest.mark.parametrize("command", COMMANDS)
