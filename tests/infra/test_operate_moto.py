@@ -26,7 +26,7 @@ from tests.infra.operate_fixtures import (
     Seed,
 )
 
-pytestmark = [pytest.mark.emulated, pytest.mark.slow, pytest.mark.xdist_group("moto")]
+pytestmark = [pytest.mark.emulated, pytest.mark.slow, pytest.mark.xdist_group("operate-moto")]
 
 APP_GROUP = "/aws/elasticbeanstalk/testsvc-staging/var/log/eb-docker/containers/eb-current-app/stdouterr.log"
 
