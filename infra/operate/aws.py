@@ -1,0 +1,86 @@
+"""The boto3 clients the commands use: credentials from boto3's standard chain, region
+from pym-config's ``aws_region`` (else boto3's own default), ``AWS_ENDPOINT_URL`` honoured
+by boto3 itself. Tests pass ``clients={"elasticbeanstalk": stubbed}`` to replace one."""
+
+from __future__ import annotations
+
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
+
+from pymacaron.exceptions import StartupError
+
+from .errors import call, error_code, error_message
+from .names import Names
+
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30
+)
+
+
+class Aws:
+    def __init__(self, names: Names, session=None, clients: dict | None = None):
+        self.names = names
+        self._session = session
+        self._clients = dict(clients or {})
+        self._stacks: dict[str, dict | None] = {}
+
+    @property
+    def region(self) -> str | None:
+        return self.names.config.region
+
+    def client(self, service: str):
+        if service not in self._clients:
+            try:
+                import boto3
+
+                session = self._session or boto3.Session(region_name=self.region)
+                self._clients[service] = session.client(service, config=CLIENT_CONFIG)
+            except BotoCoreError as e:
+                if "region" in str(e).lower():
+                    raise StartupError(
+                        "no AWS region: set aws_region in pym-config.yaml or AWS_REGION",
+                        file=self.names.config.path,
+                        location="key 'aws_region'",
+                    ) from None
+                raise StartupError(f"cannot create the AWS {service} client: {e}") from None
+        return self._clients[service]
+
+    def call(self, service: str, operation: str, **kwargs):
+        return call(self.client(service), operation, **kwargs)
+
+    def stack(self, name: str) -> dict | None:
+        """The CloudFormation stack, or None when it does not exist (or was deleted)."""
+        if name not in self._stacks:
+            self._stacks[name] = self._describe_stack(name)
+        return self._stacks[name]
+
+    def _describe_stack(self, name: str) -> dict | None:
+        client = self.client("cloudformation")
+        try:
+            stacks = client.describe_stacks(StackName=name)["Stacks"]
+        except ClientError as e:
+            if error_code(e) == "ValidationError" and "does not exist" in error_message(e):
+                return None
+            return call_failed(client, "describe_stacks", e)
+        except (BotoCoreError, ResponseParserError) as e:
+            return call_failed(client, "describe_stacks", e)
+        stacks = [s for s in stacks if s.get("StackStatus") != "DELETE_COMPLETE"]
+        return stacks[0] if stacks else None
+
+
+def call_failed(client, operation: str, e: Exception):
+    from .errors import translate
+
+    raise translate(client, operation, e) from None
+
+
+def outputs(stack: dict) -> dict[str, str]:
+    return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs") or []}
+
+
+def image_tag(image: str | None) -> str | None:
+    """``ACCOUNT.dkr.ecr.REGION.amazonaws.com/name:TAG`` -> ``TAG``."""
+    if not image or ":" not in image.rsplit("/", 1)[-1]:
+        return None
+    return image.rsplit(":", 1)[1]
