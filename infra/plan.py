@@ -10,8 +10,9 @@ schemas cfn-lint bundles, plus user-set primary identifiers). A replacement *fai
 the resource keeps a fixed physical name (CloudFormation: "cannot update a stack when a
 custom-named resource requires replacing"), when a new resource takes the name of one being
 removed (CloudFormation creates before it deletes), or when its stack is renamed (a new
-stack is created beside the old one, which keeps running). Exit codes: 0 planned, 1 a
-planned change would fail, 2 usage (no git, unknown ref, synth failed).
+stack is created beside the old one, which keeps running). Exit codes: 0 planned (or the
+ref no longer synthesizes: no plan, and why), 1 a planned change would fail, 2 usage (no
+git, unknown ref, the working tree does not synthesize).
 """
 
 from __future__ import annotations
@@ -339,26 +340,39 @@ def export_ref(ref: str, dest: Path, cwd: Path) -> Path:
 
 
 def plan_against(ref: str, project: str | Path = ".", context: dict | None = None):
-    """(plans, short commit) of the working tree in ``project`` against ``ref``."""
+    """(plans, short commit, why there is no plan) of the working tree against ``ref``.
+
+    A ref that no longer synthesizes (a config the current kit refuses, say) gives no plan
+    and the reason, not an error: the working tree is what is deployed, and it must.
+    """
     project = Path(project).resolve()
     with tempfile.TemporaryDirectory(prefix="pym-plan-") as tmp:
         tmp = Path(tmp)
         (tmp / "ref").mkdir()
         old_project = export_ref(ref, tmp / "ref", project)
-        old = synthesize(old_project, tmp / "ref.out", context)
         new = synthesize(project, tmp / "new.out", context)
+        try:
+            old = synthesize(old_project, tmp / "ref.out", context)
+        except StartupError as e:
+            old, why = None, str(e)
     short = subprocess.run(
         ["git", "rev-parse", "--short", ref], cwd=project, capture_output=True, text=True
     ).stdout.strip()
-    return compare(old, new), short
+    if old is None:
+        return [], short, why
+    return compare(old, new), short, None
 
 
 def _command(args) -> int:
     if shutil.which("git") is None:
         raise StartupError("pym plan needs git on PATH")
     context = {"config": args.config} if args.config else {}
-    plans, short = plan_against(args.against, ".", context)
-    print(render(plans, f"pym plan: working tree against {args.against} ({short})"))
+    plans, short, why = plan_against(args.against, ".", context)
+    title = f"pym plan: working tree against {args.against} ({short})"
+    if why:
+        print(f"{title}: no plan, the ref does not synthesize: {why}")
+        return 0
+    print(render(plans, title))
     return 1 if any(p.fails for p in plans) else 0
 
 

@@ -135,7 +135,10 @@ class ServiceStageStack(Stack):
             host = stage_config.live_host.split("://", 1)[-1].split("/", 1)[0]
             self.public_url = CfnOutput(self, "ServiceUrl", value=f"https://{host}")
             self.dns_record = None
-            if stage_config.hosted_zone:
+            # One stack owns the record: the pipeline's stage when there is a pipeline (two
+            # stacks creating one record name would fail), else the direct deploy's.
+            owns_dns = (name_prefix is not None) == (config.pipeline is not None)
+            if stage_config.hosted_zone and owns_dns:
                 zone = stage_config.hosted_zone
                 # A CNAME to the load balancer's name, which Beanstalk owns and may change
                 # when it replaces the load balancer (the record follows the attribute).

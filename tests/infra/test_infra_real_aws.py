@@ -121,6 +121,17 @@ def test_2_live_gets_its_dns_record_and_https_url(synthesized):
     assert option(staging, "aws:elbv2:listener:443", "ListenerEnabled") is None
 
 
+def test_2_with_a_pipeline_only_its_live_stage_owns_the_dns_record(piped):
+    records = {
+        name: [r for r in t["Resources"].values() if r["Type"] == "AWS::Route53::RecordSet"]
+        for name, t in {**piped.templates, **nested(piped)}.items()
+    }
+    owners = {name for name, found in records.items() if found}
+    assert owners == {"assembly-PymService-pipeline-Live"}
+    (record,) = records["assembly-PymService-pipeline-Live"]
+    assert record["Properties"]["Name"] == "api.testsvc.example.com."
+
+
 # 4. Containers keep instance credentials ------------------------------------------------
 
 

@@ -152,3 +152,11 @@ def test_pym_plan_against_a_git_ref_end_to_end(tmp_path, capsys, monkeypatch):
     with pytest.raises(StartupError, match="unknown git ref"):
         args = parser.parse_args(["plan", "--against", "nope"])
         args.func(args)
+    # a ref the kit no longer synthesizes gives no plan, and why, but does not fail
+    (repo / "pym-config.yaml").write_text("name: Bad Name\n")
+    git("commit", "-q", "-am", "broken")
+    (repo / "pym-config.yaml").write_text(config)
+    args = parser.parse_args(["plan"])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "no plan, the ref does not synthesize" in out and "name" in out
