@@ -365,6 +365,13 @@ def _network(path: str, raw: dict) -> Network:
                 f"a network of its own ({vpc['name']}) needs its own address range, not "
                 f"overlapping {Network.cidr} of the shared {Network.name}: e.g. 10.1.0.0/16",
             )
+        if vpc.get("name", Network.name) != Network.name and vpc.get("cidr") == Network.cidr:
+            raise _fail(
+                path,
+                "vpc.cidr",
+                f"{vpc['name']} would overlap the shared {Network.name} ({Network.cidr}): "
+                "expected another range, e.g. 10.1.0.0/16",
+            )
         return Network(
             max_azs=vpc.get("max_azs", 2),
             nat_gateways=vpc.get("nat_gateways", 1),

@@ -119,6 +119,10 @@ def test_2_live_gets_its_dns_record_and_https_url(synthesized):
     assert not synthesized.resources("PymService-staging", "AWS::Route53::RecordSet")
     assert "ServiceUrl" not in staging["Outputs"]
     assert option(staging, "aws:elbv2:listener:443", "ListenerEnabled") is None
+    # a stage without a host is tested on its load balancer's own URL
+    stacks = synthesized.stacks.stages
+    assert stacks["staging"].public_url is stacks["staging"].environment_url
+    assert stacks["live"].public_url is not stacks["live"].environment_url
 
 
 def test_2_with_a_pipeline_only_its_live_stage_owns_the_dns_record(piped):
@@ -204,6 +208,10 @@ def test_6_a_second_network_needs_its_own_range(tmp_path):
         write(tmp_path, "name: svc\nvpc:\n  name: other-net\n  cidr: 10.1.0.0/16\n")
     )
     assert (cfg.network.name, cfg.network.cidr) == ("other-net", "10.1.0.0/16")
+    with pytest.raises(StartupError, match="would overlap"):
+        load_service_config(
+            write(tmp_path, "name: svc\nvpc:\n  name: other-net\n  cidr: 10.0.0.0/16\n")
+        )
 
 
 def test_6_the_shared_network_has_the_default_range(synthesized):
