@@ -20,9 +20,10 @@ from pymacaron.yamlfile import display_path
 # The stages a service is deployed to, in promotion order.
 STAGES = ("staging", "live")
 
-# A current Docker-on-AL2023 platform (Elastic Beanstalk retires old ones: override it with
-# `platform: {solution_stack: ...}` or `platform: {platform_arn: ...}` in pym-config.yaml).
-DEFAULT_SOLUTION_STACK = "64bit Amazon Linux 2023 v4.7.3 running Docker"
+# The Beanstalk platform branch environments run on. Its versions are named by ARN (updatable
+# in place, unlike a solution stack name); `pym platform refresh` records the current one in
+# cdk.context.json (infra/platform.py).
+PLATFORM_BRANCH = "Docker running on 64bit Amazon Linux 2023"
 
 DEFAULTS = {
     "aws_instance_type": "t3.small",
@@ -39,7 +40,8 @@ HEALTH_CHECK_PATH = "/ping"
 
 @dataclass(frozen=True)
 class Platform:
-    """The Beanstalk platform: exactly one of a solution stack name or a platform ARN."""
+    """The Beanstalk platform: a solution stack name, a platform ARN, or neither (the
+    branch's version recorded in cdk.context.json, infra/platform.py)."""
 
     solution_stack: str | None = None
     platform_arn: str | None = None
@@ -54,6 +56,10 @@ class Network:
     private_subnets: tuple[str, ...] = ()
     max_azs: int = 2
     nat_gateways: int = 1
+    # A created network is shared by every service of the account and region (VPC and
+    # Elastic IP quotas): the stack `pym-network` unless `vpc.name` names another one.
+    name: str = "pym-network"
+    cidr: str = "10.0.0.0/16"
 
     @property
     def existing(self) -> bool:
@@ -71,6 +77,14 @@ class SecretRef:
 
 
 @dataclass(frozen=True)
+class HostedZone:
+    """A Route 53 hosted zone where the stage's host name gets an alias record."""
+
+    zone_id: str
+    zone_name: str
+
+
+@dataclass(frozen=True)
 class StageConfig:
     """One deployed stage (staging or live) with its overrides applied."""
 
@@ -85,6 +99,7 @@ class StageConfig:
     log_retention_days: int
     secrets: tuple[SecretRef, ...]
     env: dict = field(default_factory=dict)
+    hosted_zone: HostedZone | None = None
 
     @property
     def https(self) -> bool:
@@ -109,6 +124,24 @@ class PipelineConfig:
         return f"{self.repository}@{self.branch}"
 
 
+# Image scan severities, most severe first (ECR basic and enhanced scanning).
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED")
+
+
+@dataclass(frozen=True)
+class ScanGate:
+    """``image_scan:``: how many findings of each severity promotion tolerates.
+
+    A severity missing from ``max_findings`` is unlimited; the default lets no CRITICAL
+    finding through. ``allow: true`` (or ``pym image-scan-gate --allow-findings``) lets a
+    known finding pass, saying so in the log.
+    """
+
+    max_findings: dict = field(default_factory=lambda: {"CRITICAL": 0})
+    allow: bool = False
+    timeout_seconds: int = 900
+
+
 # Pipeline-managed stage stacks and environments: <name>-pipeline-<stage> (distinct from the
 # direct-deploy <name>-<stage>, so both can exist in one account without colliding).
 PIPELINE_INFIX = "pipeline"
@@ -129,6 +162,9 @@ class ServiceConfig:
     env_secrets: tuple[str, ...]
     stages: dict[str, StageConfig]
     pipeline: PipelineConfig | None = None
+    scan_gate: ScanGate = field(default_factory=lambda: ScanGate())
+    # `cdk bootstrap --qualifier Q`: every stack deploys through that bootstrap's roles.
+    bootstrap_qualifier: str | None = None
 
     @property
     def pipeline_prefix(self) -> str:
@@ -204,22 +240,98 @@ def _stage_config(path: str, raw: dict, stage: str, env_secrets: tuple[str, ...]
             f"(ENV_NAME: SSM parameter name or Secrets Manager/SSM ARN); missing: "
             + ", ".join(missing),
         )
+    # `{stage}` in a reference names one secret per stage: /petshop/{stage}/jwt-secret.
     secrets = tuple(
-        _secret_ref(path, f"{where('secrets')}.{n}", n, ref) for n, ref in secrets_map.items()
+        _secret_ref(path, f"{where('secrets')}.{n}", n, str(ref).replace("{stage}", stage))
+        for n, ref in secrets_map.items()
     )
+    # The top-level live_host, aws_cert_arn and hosted_zone name live; another stage has a
+    # host (and a certificate for it) only if it sets its own: a certificate for live's
+    # name on staging's load balancer would not match its URL.
+    own = merged if stage == "live" else stage_keys
+    live_host, cert_arn = own.get("live_host"), own.get("aws_cert_arn")
+    if live_host and not cert_arn:
+        raise _fail(
+            path,
+            where("live_host"),
+            f"stage {stage}: a host name ({live_host}) is served over HTTPS and needs its "
+            f"certificate: set {where('aws_cert_arn') if stage != 'live' else 'aws_cert_arn'} "
+            "(an ACM certificate ARN for that name, in the stack's region)",
+        )
+    if cert_arn and not live_host:
+        raise _fail(
+            path,
+            where("aws_cert_arn"),
+            f"stage {stage}: a certificate needs the host name it was issued for "
+            f"(set {'live_host' if stage == 'live' else where('live_host')}); without one "
+            "the stage is served on its load balancer's own name, over HTTP",
+        )
+    zone = own.get("hosted_zone")
+    hosted_zone = None
+    if zone is not None:
+        if not live_host:
+            raise _fail(path, where("hosted_zone"), f"stage {stage}: a hosted zone needs live_host")
+        host = _host_name(live_host)
+        name = zone["name"].rstrip(".")
+        if host != name and not host.endswith("." + name):
+            raise _fail(
+                path,
+                where("hosted_zone") + ".name",
+                f"stage {stage}: expected a zone that contains {host}, got {name}",
+            )
+        if host == name:
+            raise _fail(
+                path,
+                where("live_host"),
+                f"stage {stage}: {host} is the zone apex, where DNS allows no CNAME: "
+                "use a name inside the zone (api.example.com)",
+            )
+        hosted_zone = HostedZone(zone_id=zone["id"], zone_name=name)
     return StageConfig(
         stage=stage,
         instance_type=merged["aws_instance_type"],
         hosts_min=hosts_min,
         hosts_max=hosts_max,
-        cert_arn=merged.get("aws_cert_arn"),
-        # The top-level live_host names live; another stage has a host only if it sets one.
-        live_host=merged.get("live_host") if stage == "live" else stage_keys.get("live_host"),
+        cert_arn=cert_arn,
+        live_host=live_host,
+        hosted_zone=hosted_zone,
         deployment_policy=merged["deployment_policy"],
         notification_email=merged.get("notification_email"),
         log_retention_days=merged["log_retention_days"],
         secrets=secrets,
         env={k: str(v) for k, v in (merged.get("env") or {}).items()},
+    )
+
+
+def _host_name(live_host: str) -> str:
+    """``https://api.example.com/`` -> ``api.example.com``."""
+    return live_host.split("://", 1)[-1].split("/", 1)[0].lower()
+
+
+def _check_secrets_per_stage(path: str, raw: dict, stages: dict[str, StageConfig]) -> None:
+    """Staging and live must not share a secret (staging's tests send its tokens over HTTP)."""
+    shared_ok = set(raw.get("shared_secrets") or ())
+    staging = {s.env_name: s for s in stages["staging"].secrets}
+    for ref in stages["live"].secrets:
+        other = staging.get(ref.env_name)
+        if other and other == ref and ref.env_name not in shared_ok:
+            where = ref.parameter_name or ref.arn
+            raise _fail(
+                path,
+                f"secrets.{ref.env_name}",
+                f"staging and live share {where}: a token or key staging's tests use would be "
+                f"valid on live. Use one per stage ('/{raw['name']}/{{stage}}/...' or "
+                f"stages.<stage>.secrets), or list {ref.env_name} under shared_secrets",
+            )
+
+
+def _scan_gate(path: str, raw: dict) -> ScanGate:
+    data = raw.get("image_scan") or {}
+    limits = data.get("max_findings", {"CRITICAL": 0})
+    return ScanGate(
+        max_findings={k.upper(): int(v) for k, v in limits.items()},
+        allow=bool(data.get("allow", False)),
+        timeout_seconds=int(data.get("timeout_seconds", 900)),
     )
 
 
@@ -233,7 +345,7 @@ def _platform(path: str, raw: dict) -> Platform:
         )
     if "platform_arn" in platform:
         return Platform(platform_arn=platform["platform_arn"])
-    return Platform(solution_stack=platform.get("solution_stack", DEFAULT_SOLUTION_STACK))
+    return Platform(solution_stack=platform.get("solution_stack"))
 
 
 def _network(path: str, raw: dict) -> Network:
@@ -246,7 +358,26 @@ def _network(path: str, raw: dict) -> Network:
                     f"vpc.{key}",
                     "subnet ids only make sense with an existing VPC: expected 'vpc.id' too",
                 )
-        return Network(max_azs=vpc.get("max_azs", 2), nat_gateways=vpc.get("nat_gateways", 1))
+        if "name" in vpc and "cidr" not in vpc:
+            raise _fail(
+                path,
+                "vpc.cidr",
+                f"a network of its own ({vpc['name']}) needs its own address range, not "
+                f"overlapping {Network.cidr} of the shared {Network.name}: e.g. 10.1.0.0/16",
+            )
+        if vpc.get("name", Network.name) != Network.name and vpc.get("cidr") == Network.cidr:
+            raise _fail(
+                path,
+                "vpc.cidr",
+                f"{vpc['name']} would overlap the shared {Network.name} ({Network.cidr}): "
+                "expected another range, e.g. 10.1.0.0/16",
+            )
+        return Network(
+            max_azs=vpc.get("max_azs", 2),
+            nat_gateways=vpc.get("nat_gateways", 1),
+            name=vpc.get("name", Network.name),
+            cidr=vpc.get("cidr", Network.cidr),
+        )
     if not vpc.get("public_subnets"):
         raise _fail(
             path,
@@ -314,6 +445,7 @@ def load_service_config(path: str) -> ServiceConfig:
     raw = read_config_file(path)
     env_secrets = tuple(raw.get("env_secrets") or ())
     stages = {s: _stage_config(path, raw, s, env_secrets) for s in STAGES}
+    _check_secrets_per_stage(path, raw, stages)
     return ServiceConfig(
         path=path,
         name=raw["name"],
@@ -324,4 +456,6 @@ def load_service_config(path: str) -> ServiceConfig:
         env_secrets=env_secrets,
         stages=stages,
         pipeline=_pipeline(path, raw),
+        scan_gate=_scan_gate(path, raw),
+        bootstrap_qualifier=raw.get("bootstrap_qualifier"),
     )

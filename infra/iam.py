@@ -2,19 +2,22 @@
 
 Nothing here uses the account-global ``aws-elasticbeanstalk-*`` roles: each environment
 gets its own roles, the instance role pulls only from the service's own repository and
-reads only the secrets its stage references.
+reads only the secrets its stage references. Instead of ``AWSElasticBeanstalkWebTier``
+(every ``elasticbeanstalk-*`` bucket and ``/aws/elasticbeanstalk*`` log group of the
+account) the platform agent gets :func:`platform_agent_statements`: this region's
+Beanstalk bucket for environment resources and logs, this environment's log groups.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import ArnFormat, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .config import SecretRef
 from .nag import acknowledge
 
-INSTANCE_MANAGED_POLICIES = ("AWSElasticBeanstalkWebTier",)
+INSTANCE_MANAGED_POLICIES: tuple[str, ...] = ()
 SERVICE_MANAGED_POLICIES = (
     "service-role/AWSElasticBeanstalkEnhancedHealth",
     "AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy",
@@ -30,6 +33,83 @@ def secret_arn(scope: Construct, ref: SecretRef) -> str:
     )
 
 
+def platform_agent_statements(
+    scope: Construct, *, application_name: str, environment_name: str
+) -> list[iam.PolicyStatement]:
+    """What the Beanstalk agent on an instance needs, for this environment only.
+
+    The Beanstalk bucket (``elasticbeanstalk-<region>-<account>``): read the environment
+    resources Beanstalk stages there, write published/tail/bundle logs. Log streaming: this
+    environment's ``/aws/elasticbeanstalk/<environment>/`` groups. Enhanced health: this
+    environment's instance statistics.
+    """
+    stack = Stack.of(scope)
+    bucket = f"arn:{stack.partition}:s3:::elasticbeanstalk-{stack.region}-{stack.account}"
+    log_groups = stack.format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name=f"/aws/elasticbeanstalk/{environment_name}/*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    return [
+        iam.PolicyStatement(
+            sid="BeanstalkBucketList",
+            actions=["s3:ListBucket", "s3:GetBucketLocation"],
+            resources=[bucket],
+        ),
+        iam.PolicyStatement(
+            sid="BeanstalkEnvironmentResources",
+            actions=["s3:GetObject"],
+            resources=[f"{bucket}/resources/environments/*"],
+        ),
+        iam.PolicyStatement(
+            sid="BeanstalkLogs",
+            actions=["s3:PutObject"],
+            resources=[f"{bucket}/resources/environments/logs/*"],
+        ),
+        iam.PolicyStatement(
+            sid="StreamOwnLogs",
+            actions=[
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "logs:DescribeLogStreams",
+                "logs:PutRetentionPolicy",
+            ],
+            resources=[log_groups],
+        ),
+        iam.PolicyStatement(
+            sid="OwnInstanceStatistics",
+            actions=["elasticbeanstalk:PutInstanceStatistics"],
+            resources=[
+                stack.format_arn(
+                    service="elasticbeanstalk",
+                    resource="application",
+                    resource_name=application_name,
+                ),
+                stack.format_arn(
+                    service="elasticbeanstalk",
+                    resource="environment",
+                    resource_name=f"{application_name}/{environment_name}",
+                ),
+            ],
+        ),
+    ]
+
+
+def _nag_arn(scope: Construct, text: str) -> str:
+    """How cdk-nag spells an ARN built from this stack's tokens in its finding ids."""
+    stack = Stack.of(scope)
+    for token, name in (
+        (stack.partition, "<AWS::Partition>"),
+        (stack.region, "<AWS::Region>"),
+        (stack.account, "<AWS::AccountId>"),
+    ):
+        if Token.is_unresolved(token):
+            text = text.replace(token, name)
+    return text
+
+
 class ServiceRoles(Construct):
     def __init__(
         self,
@@ -38,6 +118,8 @@ class ServiceRoles(Construct):
         *,
         repository_arn: str,
         secrets: tuple[SecretRef, ...],
+        application_name: str | None = None,
+        environment_name: str | None = None,
     ):
         super().__init__(scope, id)
         self.instance_role = iam.Role(
@@ -67,6 +149,40 @@ class ServiceRoles(Construct):
                 resources=["*"],
             )
         )
+        if application_name and environment_name:
+            for statement in platform_agent_statements(
+                self, application_name=application_name, environment_name=environment_name
+            ):
+                self.instance_role.add_to_policy(statement)
+            stack = Stack.of(self)
+            bucket = f"arn:{stack.partition}:s3:::elasticbeanstalk-{stack.region}-{stack.account}"
+            for resource, reason in (
+                (
+                    f"{bucket}/resources/environments/*",
+                    "Beanstalk stages each environment's resources under a prefix named by "
+                    "its environment id, which CloudFormation does not expose.",
+                ),
+                (
+                    f"{bucket}/resources/environments/logs/*",
+                    "Log publication writes under a prefix named by the environment id, "
+                    "which CloudFormation does not expose.",
+                ),
+                (
+                    stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name=f"/aws/elasticbeanstalk/{environment_name}/*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    ),
+                    "Beanstalk names one log group per log file under this environment's "
+                    "own prefix.",
+                ),
+            ):
+                acknowledge(
+                    self.instance_role,
+                    f"AwsSolutions-IAM5[Resource::{_nag_arn(self, resource)}]",
+                    reason,
+                )
         ssm = [secret_arn(self, s) for s in secrets if s.service == "ssm"]
         if ssm:
             self.instance_role.add_to_policy(

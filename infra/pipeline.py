@@ -10,7 +10,9 @@ and pushes ``<repository>:<commit>``, live deploys the same application version 
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, RemovalPolicy, pipelines
+import json
+
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codecommit as codecommit
 from aws_cdk import aws_iam as iam
@@ -21,6 +23,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from constructs import Construct
 
+from . import pins
 from .config import PipelineConfig, SecretRef
 from .nag import acknowledge
 from .retention import retention_days
@@ -28,8 +31,10 @@ from .retention import retention_days
 # CodeBuild's Ubuntu standard image: python 3.11 and node 22 via runtime-versions.
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 RUNTIME_VERSIONS = {"python": "3.11", "nodejs": "22"}
-# The CDK CLI the self-mutation and asset steps install (package.json pins the same).
-CDK_CLI_VERSION = "2.1148.1"
+# The CDK CLI the self-mutation step installs and the cdk-assets of the asset step, both as
+# package.json pins them (infra/pins.py; never @latest).
+CDK_CLI_VERSION = pins.CDK_CLI
+CDK_ASSETS_VERSION = pins.CDK_ASSETS
 
 # The commands of each step: scripts/ (and make setup), nothing else.
 INSTALL = ["make setup", 'export PATH="$PWD/.venv/bin:$PATH"']
@@ -43,6 +48,17 @@ ACCEPTANCE = [
     'scripts/acceptance --url "$STAGING_URL" --env staging --junit reports/acceptance.xml',
     'scripts/fuzz --url "$STAGING_URL" --env staging --junit reports/fuzz.xml',
 ]
+# Before the approval and the promotion: ECR's scan of the image, against pym-config's
+# image_scan thresholds (infra/scan_gate.py).
+SCAN_GATE = ['pym image-scan-gate --tag "$COMMIT_ID" --repository-uri "$REPOSITORY_URI"']
+# After synth: what this commit adds, changes and replaces compared with its parent
+# (infra/plan.py); a replacement CloudFormation would refuse fails the step here.
+PLAN = [
+    "if git rev-parse -q --verify HEAD~1 >/dev/null; then pym plan --against HEAD~1; "
+    "else echo 'pym plan: no parent commit to compare with'; fi"
+]
+# Before `make setup`: pip installs the gates at the versions the repository tests with.
+PIN_GATES = pins.constraint_commands()
 PROMOTE = ['scripts/promote-image "$COMMIT_ID" --registry "$REPOSITORY_URI"']
 SMOKE = ['scripts/smoke-test --url "$LIVE_URL" --version "$COMMIT_ID"']
 REPORTS = {
@@ -64,6 +80,7 @@ ECR_PUSH_ACTIONS = [
     "ecr:BatchGetImage",
     "ecr:GetDownloadUrlForLayer",
 ]
+ECR_SCAN_ACTIONS = ["ecr:DescribeImageScanFindings", "ecr:DescribeImages"]
 ECR_PROMOTE_ACTIONS = ["ecr:BatchGetImage", "ecr:PutImage", "ecr:DescribeImages"]
 
 
@@ -74,12 +91,47 @@ def pipeline_source(scope: Construct, config: PipelineConfig) -> pipelines.CodeP
             scope, "SourceRepository", config.codecommit_repository
         )
         return pipelines.CodePipelineSource.code_commit(repo, config.branch)
+    # A full clone (not a zip) for the CodeBuild steps: `pym plan` compares with HEAD~1.
     return pipelines.CodePipelineSource.connection(
         config.repository,
         config.branch,
         connection_arn=config.connection_arn,
         trigger_on_push=True,
+        code_build_clone_output=True,
     )
+
+
+def connection_actions(connection_arn: str) -> list[str]:
+    """IAM's action prefix must match the connection ARN's service prefix."""
+    if ":codeconnections:" in connection_arn:
+        return ["codeconnections:UseConnection"]
+    return ["codestar-connections:UseConnection"]
+
+
+def grant_connection_use(scope: Construct, connection_arn: str | None) -> int:
+    """Grant every role CDK gave ``codestar-connections:UseConnection`` the action its
+    connection's ARN needs (``codeconnections:`` for ``arn:aws:codeconnections:`` ones);
+    returns how many roles got it."""
+    if not connection_arn or ":codeconnections:" not in connection_arn:
+        return 0
+    stack = Stack.of(scope)
+    granted = 0
+    for construct in scope.node.find_all():
+        if not isinstance(construct, iam.Policy):
+            continue
+        document = stack.resolve(construct.document.to_json())
+        uses = any(
+            "codestar-connections:UseConnection" in json.dumps(st.get("Action"))
+            for st in document.get("Statement", [])
+        )
+        if uses:
+            construct.add_statements(
+                iam.PolicyStatement(
+                    actions=connection_actions(connection_arn), resources=[connection_arn]
+                )
+            )
+            granted += 1
+    return granted
 
 
 def repository_uri(repository_name: str) -> str:
@@ -194,7 +246,7 @@ def step(
     return pipelines.CodeBuildStep(
         id,
         input=source,
-        install_commands=list(INSTALL),
+        install_commands=[*PIN_GATES, *INSTALL],
         commands=list(commands),
         env=env or {},
         env_from_cfn_outputs=env_from_cfn_outputs,

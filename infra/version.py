@@ -50,6 +50,28 @@ HTTPS_REDIRECT = {
 }
 
 
+# Docker's bridge network is one more hop from the instance metadata service: with IMDSv1
+# off (IMDSv2 only) the default PUT hop limit of 1 leaves the container without instance
+# credentials. Beanstalk has no option for it; this customizes its launch template.
+IMDS_HOP_LIMIT = 2
+IMDS_LAUNCH_TEMPLATE = {
+    "Resources": {
+        "AWSEBEC2LaunchTemplate": {
+            "Type": "AWS::EC2::LaunchTemplate",
+            "Properties": {
+                "LaunchTemplateData": {
+                    "MetadataOptions": {
+                        "HttpEndpoint": "enabled",
+                        "HttpTokens": "required",
+                        "HttpPutResponseHopLimit": IMDS_HOP_LIMIT,
+                    }
+                }
+            },
+        }
+    }
+}
+
+
 def image_uri(account: str, region: str, repository: str, tag: str) -> str:
     suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
     return f"{account}.dkr.ecr.{region}.{suffix}/{repository}:{tag}"
@@ -62,7 +84,12 @@ def source_bundle(image: str, https_redirect: bool) -> dict[str, str]:
         "Image": {"Name": image, "Update": "true"},
         "Ports": [{"ContainerPort": CONTAINER_PORT}],
     }
-    files = {"Dockerrun.aws.json": json.dumps(dockerrun, indent=2, sort_keys=True) + "\n"}
+    files = {
+        "Dockerrun.aws.json": json.dumps(dockerrun, indent=2, sort_keys=True) + "\n",
+        ".ebextensions/imds-hop-limit.config": (
+            json.dumps(IMDS_LAUNCH_TEMPLATE, indent=2, sort_keys=True) + "\n"
+        ),
+    }
     if https_redirect:
         files[".ebextensions/https-redirect.config"] = (
             json.dumps(HTTPS_REDIRECT, indent=2, sort_keys=True) + "\n"

@@ -18,11 +18,13 @@ from pymacaron.exceptions import StartupError
 from ..config import STAGES, ServiceConfig, load_service_config
 from ..nag import add_quality_gates
 from ..version import image_uri
+from .network import NetworkStack
 from .pipeline import PipelineStack
 from .service import ServiceStageStack
 from .shared import SharedStack
 
 __all__ = [
+    "NetworkStack",
     "PipelineStack",
     "PymStacks",
     "SharedStack",
@@ -33,6 +35,7 @@ __all__ = [
 
 CONFIG_CONTEXT = "config"  # -c config=path/to/pym-config.yaml (default: ./pym-config.yaml)
 VERSION_CONTEXT = "version"  # -c version=20261123-abc1234: the image tag to deploy
+QUALIFIER_CONTEXT = "@aws-cdk/core:bootstrapQualifier"
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -46,6 +49,7 @@ class PymStacks:
     shared: SharedStack
     stages: dict[str, ServiceStageStack]
     pipeline: PipelineStack | None = None
+    network: NetworkStack | None = None
 
 
 def _image(config: ServiceConfig, version: str, environ) -> str:
@@ -97,7 +101,13 @@ def _build(app, config_path, version, quality_gates, environ) -> PymStacks:
             location="context 'version' (-c version=...)",
         )
     image = _image(config, str(version), environ) if version else None
+    if config.bootstrap_qualifier:
+        # every stack (the pipeline's stages too) deploys through that bootstrap's roles
+        app.node.set_context(QUALIFIER_CONTEXT, config.bootstrap_qualifier)
     shared = SharedStack(app, stack_id("shared"), config=config, env=env)
+    network = None
+    if not config.network.existing:
+        network = NetworkStack(app, stack_id("network"), config=config, env=env)
     stages = {}
     for stage in STAGES:
         stack = ServiceStageStack(
@@ -110,6 +120,8 @@ def _build(app, config_path, version, quality_gates, environ) -> PymStacks:
             env=env,
         )
         stack.add_stack_dependency(shared, "the environment runs the shared application's images")
+        if network is not None:
+            stack.add_stack_dependency(network, "the environment runs in the shared network")
         stages[stage] = stack
     pipeline = None
     if config.pipeline is not None:  # only when pym-config has `pipeline:`
@@ -123,15 +135,19 @@ def _build(app, config_path, version, quality_gates, environ) -> PymStacks:
             stage_env=env,
         )
         pipeline.add_stack_dependency(shared, "the pipeline pushes to the shared repository")
+        if network is not None:
+            pipeline.add_stack_dependency(network, "its stages run in the shared network")
     for stack in (shared, *stages.values(), *([pipeline] if pipeline else [])):
         Tags.of(stack).add("pym:service", config.name)
         Tags.of(stack).add("pym:stack", stack.node.id)
     for stage, stack in stages.items():
         Tags.of(stack).add("pym:stage", stage)
-    if pipeline is not None:
-        for stage_construct, stage in ((pipeline.staging, "staging"), (pipeline.live, "live")):
-            Tags.of(stage_construct).add("pym:stage", stage)
-            Tags.of(stage_construct).add("pym:deployed-by", "pipeline")
+    # The pipeline's stage stacks are tagged inside their Stage (add_stage synthesizes them
+    # before anything here runs); the shared network carries no one service's tag.
+    if network is not None:
+        Tags.of(network).add("pym:stack", network.node.id)
     if quality_gates:
         add_quality_gates(app)
-    return PymStacks(config=config, shared=shared, stages=stages, pipeline=pipeline)
+    return PymStacks(
+        config=config, shared=shared, stages=stages, pipeline=pipeline, network=network
+    )

@@ -9,7 +9,7 @@ repository, Beanstalk application) is the direct one: the pipeline stack depends
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack, Stage, Token, pipelines
+from aws_cdk import CfnOutput, Stack, Stage, Tags, Token, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_iam as iam
@@ -37,6 +37,14 @@ class ServiceStage(Stage):
         **kwargs,
     ):
         super().__init__(scope, id, **kwargs)
+        # Tags here: add_stage() synthesizes the stage before build_app could tag it.
+        for key, value in (
+            ("pym:service", config.name),
+            ("pym:stack", f"{config.pipeline_prefix}-{stage}"),
+            ("pym:stage", stage),
+            ("pym:deployed-by", "pipeline"),
+        ):
+            Tags.of(self).add(key, value)
         self.service = ServiceStageStack(
             self,
             "Service",
@@ -81,8 +89,8 @@ class PipelineStack(Stack):
         synth = pipelines.CodeBuildStep(
             "Synth",
             input=self.source,
-            install_commands=list(steps.INSTALL),
-            commands=list(steps.SYNTH),
+            install_commands=[*steps.PIN_GATES, *steps.INSTALL],
+            commands=[*steps.SYNTH, *steps.PLAN],
             env={"COMMIT_ID": commit},
             primary_output_directory="cdk.out",
         )
@@ -97,6 +105,7 @@ class PipelineStack(Stack):
             self_mutation=True,
             publish_assets_in_parallel=False,
             cli_version=steps.CDK_CLI_VERSION,
+            cdk_assets_cli_version=steps.CDK_ASSETS_VERSION,
             code_build_defaults=steps.code_build_defaults(self.build_logs),
         )
 
@@ -144,6 +153,16 @@ class PipelineStack(Stack):
                 "Approve", comment=f"Promote {config.name} from staging to live?"
             )
             live_pre.append(self.approval)
+        self.scan_gate = steps.step(
+            "ImageScanGate",
+            self.source,
+            steps.SCAN_GATE,
+            env={"COMMIT_ID": commit, "REPOSITORY_URI": repo_uri},
+            policies=[iam.PolicyStatement(actions=steps.ECR_SCAN_ACTIONS, resources=[repo_arn])],
+        )
+        live_pre.insert(0, self.scan_gate)
+        if self.approval:
+            self.approval.add_step_dependency(self.scan_gate)
         self.promote = steps.step(
             "PromoteImage",
             self.source,
@@ -151,8 +170,7 @@ class PipelineStack(Stack):
             env={"COMMIT_ID": commit, "REPOSITORY_URI": repo_uri},
             policies=[iam.PolicyStatement(actions=steps.ECR_PROMOTE_ACTIONS, resources=[repo_arn])],
         )
-        if self.approval:
-            self.promote.add_step_dependency(self.approval)
+        self.promote.add_step_dependency(self.approval or self.scan_gate)
         live_pre.append(self.promote)
         self.live = ServiceStage(
             self,
@@ -173,6 +191,7 @@ class PipelineStack(Stack):
         self.pipeline.add_stage(self.live, pre=live_pre, post=[self.smoke])
 
         self.pipeline.build_pipeline()
+        steps.grant_connection_use(self.pipeline, p.connection_arn)
         self.topic = steps.notification_topic(self, "Notifications", p.notification_email)
         self.pipeline.pipeline.notify_on(
             "Notify",

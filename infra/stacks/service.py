@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
 from ..alarms import EnvironmentAlarms
@@ -10,6 +12,7 @@ from ..beanstalk import StageEnvironment, environment_options
 from ..config import ServiceConfig
 from ..iam import ServiceRoles, secret_arn
 from ..network import ServiceNetwork
+from ..platform import resolve as resolve_platform
 from ..registry import repository_arn
 from ..task_queue import TaskQueue, task_queue_settings
 from ..version import ImageVersion
@@ -52,6 +55,8 @@ class ServiceStageStack(Stack):
             "Roles",
             repository_arn=repository_arn(self, config.repository_name),
             secrets=stage_config.secrets,
+            application_name=config.application_name,
+            environment_name=env_name,
         )
         # with_async: true -> an SQS task queue, its dead-letter queue and alarm (docs/tasks.md)
         tasks = task_queue_settings(config.path, stage)
@@ -76,6 +81,15 @@ class ServiceStageStack(Stack):
                 version=version,
                 https_redirect=stage_config.https,
             )
+            # Instances download the source bundle with their own role: that object only.
+            bundle = self.release.bundle
+            self.roles.instance_role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="ReadOwnSourceBundle",
+                    actions=["s3:GetObject"],
+                    resources=[bundle.bucket.arn_for_objects(bundle.s3_object_key)],
+                )
+            )
         options = environment_options(
             stage=stage_config,
             vpc_id=self.network.vpc_id,
@@ -93,7 +107,7 @@ class ServiceStageStack(Stack):
             "Service",
             application_name=config.application_name,
             environment_name=env_name,
-            platform=config.platform,
+            platform=resolve_platform(self, config),
             options=options,
             version_label=self.release.version_label if self.release else None,
         )
@@ -115,10 +129,27 @@ class ServiceStageStack(Stack):
         self.public_url = self.environment_url
         CfnOutput(self, "EndpointUrl", value=endpoint)
         CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
+        # A host name always comes with its certificate (config.py), so it is served over
+        # HTTPS; the smoke/acceptance tests target it, else the load balancer's own URL.
         if stage_config.live_host:
-            host = stage_config.live_host
-            self.public_url = CfnOutput(
-                self, "ServiceUrl", value=host if "://" in host else f"https://{host}"
-            )
+            host = stage_config.live_host.split("://", 1)[-1].split("/", 1)[0]
+            self.public_url = CfnOutput(self, "ServiceUrl", value=f"https://{host}")
+            self.dns_record = None
+            # One stack owns the record: the pipeline's stage when there is a pipeline (two
+            # stacks creating one record name would fail), else the direct deploy's.
+            owns_dns = (name_prefix is not None) == (config.pipeline is not None)
+            if stage_config.hosted_zone and owns_dns:
+                zone = stage_config.hosted_zone
+                # A CNAME to the load balancer's name, which Beanstalk owns and may change
+                # when it replaces the load balancer (the record follows the attribute).
+                self.dns_record = route53.CfnRecordSet(
+                    self,
+                    "DnsRecord",
+                    hosted_zone_id=zone.zone_id,
+                    name=f"{host}.",
+                    type="CNAME",
+                    ttl="60",
+                    resource_records=[endpoint],
+                )
         if self.release:
             CfnOutput(self, "Image", value=image)

@@ -35,6 +35,7 @@ def test_cdk_synth_writes_every_stack_offline_without_credentials(tmp_path):
     names = sorted(p.name for p in out.glob("*.template.json"))
     assert names == [
         "PymService-live.template.json",
+        "PymService-network.template.json",
         "PymService-shared.template.json",
         "PymService-staging.template.json",
     ]
@@ -45,6 +46,7 @@ def test_cdk_synth_writes_every_stack_offline_without_credentials(tmp_path):
         if v["type"] == "aws:cloudformation:stack"
     }
     assert stack_names == {
+        "PymService-network": "pym-network",  # one per account and region, not per service
         "PymService-shared": "testsvc-shared",
         "PymService-staging": "testsvc-staging",
         "PymService-live": "testsvc-live",

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from infra.config import DEFAULT_SOLUTION_STACK, DEFAULTS, load_service_config
+from infra.config import DEFAULTS, load_service_config
 from pymacaron.exceptions import StartupError
 from tests.infra.infra_helpers import CONFIGS, ROOT  # noqa: F401  (ROOT puts the repo on sys.path)
 
@@ -14,7 +14,7 @@ MINIMAL = """
 name: minsvc
 env_secrets: [JWT_SECRET]
 secrets:
-  JWT_SECRET: /minsvc/jwt-secret
+  JWT_SECRET: /minsvc/{stage}/jwt-secret
 """
 
 
@@ -58,16 +58,21 @@ def test_defaults_for_a_minimal_config(tmp_path):
         assert stage.deployment_policy == "Immutable"
         assert stage.log_retention_days == 30
         assert stage.cert_arn is None and stage.notification_email is None
-    assert cfg.platform.solution_stack == DEFAULT_SOLUTION_STACK
-    assert cfg.platform.platform_arn is None
+    # neither: the branch's version recorded by `pym platform refresh` (infra/platform.py)
+    assert cfg.platform.solution_stack is None and cfg.platform.platform_arn is None
     assert not cfg.network.existing and cfg.network.nat_gateways == 1
     assert cfg.region is None and cfg.account is None
 
 
 def test_live_host_names_live_only(tmp_path):
-    cfg = load_service_config(write(tmp_path, MINIMAL + "live_host: api.minsvc.example.com\n"))
+    cert = "arn:aws:acm:eu-west-1:111122223333:certificate/abc"
+    cfg = load_service_config(
+        write(tmp_path, MINIMAL + f"live_host: api.minsvc.example.com\naws_cert_arn: {cert}\n")
+    )
     assert cfg.stages["live"].live_host == "api.minsvc.example.com"
-    assert cfg.stages["staging"].live_host is None
+    assert cfg.stages["live"].cert_arn == cert
+    # the top-level certificate is live's: staging serves its LB name, over HTTP
+    assert cfg.stages["staging"].live_host is None and cfg.stages["staging"].cert_arn is None
 
 
 def test_existing_vpc_by_ids(tmp_path):

@@ -105,6 +105,7 @@ def test_deploy_staging_against_moto_emulation(moto_endpoint, tmp_path):
     stacks = {s["StackName"]: s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]}
     assert stacks == {
         "CDKToolkit": "CREATE_COMPLETE",
+        "pym-network": "CREATE_COMPLETE",  # deployed first, as a dependency of staging
         "testsvc-shared": "CREATE_COMPLETE",
         "testsvc-staging": "CREATE_COMPLETE",
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from infra.plan import compare
 from tests.infra.infra_helpers import CONFIGS, synthesize
 
 pytestmark = pytest.mark.xdist_group("cdk")
@@ -32,15 +33,17 @@ def setting_at(template: dict, path: str) -> tuple[str, dict]:
     return logical_id, template["Resources"][logical_id]["Properties"]["OptionSettings"][index]
 
 
-def test_scaling_edit_changes_only_the_autoscaling_options(tmp_path):
+def test_scaling_edit_changes_only_the_autoscaling_options(tmp_path, synthesized):
     base_config = CONFIGS / "service.yaml"
     data = yaml.safe_load(base_config.read_text())
     data["aws_hosts_min"] = 2  # top level: staging inherits it (live overrides its min)
     data["stages"]["live"]["aws_hosts_max"] = 10  # per stage
     edited_config = tmp_path / "pym-config.yaml"
     edited_config.write_text(yaml.safe_dump(data))
+    # the same recorded platform as the fixture's (cdk.context.json beside the config)
+    (tmp_path / "cdk.context.json").write_text((CONFIGS / "cdk.context.json").read_text())
 
-    base = synthesize(base_config, tmp_path / "base", quality_gates=False)
+    base = synthesized  # the session's app: configs/service.yaml
     edited = synthesize(edited_config, tmp_path / "edited", quality_gates=False)
 
     assert edited.templates["PymService-shared"] == base.templates["PymService-shared"]
@@ -65,6 +68,14 @@ def test_scaling_edit_changes_only_the_autoscaling_options(tmp_path):
             assert setting["Namespace"] == "aws:autoscaling:asg", path
             assert changed["OptionName"] == setting["OptionName"]
             seen.add((setting["OptionName"], setting["Value"], changed["Value"]))
-            platform = before["Resources"][logical_id]["Properties"]["SolutionStackName"]
-            assert after["Resources"][logical_id]["Properties"]["SolutionStackName"] == platform
+            platform = before["Resources"][logical_id]["Properties"]["PlatformArn"]
+            assert after["Resources"][logical_id]["Properties"]["PlatformArn"] == platform
         assert seen == changes
+    # pym plan reads the same edit as in-place updates only (infra/plan.py)
+    plans = compare(
+        {k: {"stack_name": k, "template": v} for k, v in base.templates.items()},
+        {k: {"stack_name": k, "template": v} for k, v in edited.templates.items()},
+    )
+    actions = {(p.stack_id, c.logical_id, c.action) for p in plans for c in p.changes}
+    assert {a for *_, a in actions} == {"modified"}, actions
+    assert {s for s, *_ in actions} == {"PymService-staging", "PymService-live"}

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from infra.config import DEFAULT_SOLUTION_STACK
+from infra.config import PLATFORM_BRANCH
 from tests.infra.infra_helpers import option
 
 pytestmark = pytest.mark.xdist_group("cdk")
@@ -18,13 +18,15 @@ SECRETS_NS = "aws:elasticbeanstalk:application:environmentsecrets"
 
 def test_construct_ids_and_stack_names_carry_the_service(synthesized):
     stacks = synthesized.stacks
-    assert set(synthesized.templates) == {"PymService-shared", *STAGES}
+    assert set(synthesized.templates) == {"PymService-shared", "PymService-network", *STAGES}
+    assert synthesized.stacks.network.stack_name == "pym-network"
     assert stacks.shared.stack_name == "testsvc-shared"
     assert stacks.stages["staging"].stack_name == "testsvc-staging"
     assert stacks.stages["live"].stack_name == "testsvc-live"
     manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
     for stack_id in STAGES:
         assert "PymService-shared" in manifest["artifacts"][stack_id]["dependencies"]
+        assert "PymService-network" in manifest["artifacts"][stack_id]["dependencies"]
 
 
 def test_sizes_and_instance_type_per_stage(synthesized):
@@ -46,11 +48,12 @@ def test_environment_platform_load_balancer_and_health(synthesized, stack_id):
         {
             "ApplicationName": "testsvc",
             "EnvironmentName": f"testsvc-{stack_id.split('-')[1]}",
-            "SolutionStackName": DEFAULT_SOLUTION_STACK,
             "Tier": {"Name": "WebServer", "Type": "Standard"},
         },
     )
-    assert "Docker" in DEFAULT_SOLUTION_STACK and "Amazon Linux 2023" in DEFAULT_SOLUTION_STACK
+    env = next(iter(synthesized.resources(stack_id, "AWS::ElasticBeanstalk::Environment").values()))
+    assert "SolutionStackName" not in env["Properties"]
+    assert f"platform/{PLATFORM_BRANCH}/4.8.0" in json.dumps(env["Properties"]["PlatformArn"])
     assert option(t, "aws:elasticbeanstalk:environment", "EnvironmentType") == "LoadBalanced"
     assert option(t, "aws:elasticbeanstalk:environment", "LoadBalancerType") == "application"
     proc = "aws:elasticbeanstalk:environment:process:default"
@@ -257,16 +260,25 @@ def test_alarms_notify_the_email(synthesized, stack_id):
 
 @pytest.mark.parametrize("stack_id", STAGES)
 def test_network_created_with_instances_in_private_subnets(synthesized, stack_id):
+    # the stage imports the shared network (finding 6: no VPC, NAT or EIP per stage)
     t = synthesized.templates[stack_id]
-    vpc_id = next(iter(synthesized.resources(stack_id, "AWS::EC2::VPC")))
-    assert option(t, "aws:ec2:vpc", "VPCId") == {"Ref": vpc_id}
+    for type_ in ("AWS::EC2::VPC", "AWS::EC2::NatGateway", "AWS::EC2::EIP"):
+        assert not synthesized.resources(stack_id, type_), type_
+    assert option(t, "aws:ec2:vpc", "VPCId") == {"Fn::ImportValue": "pym-network-VpcId"}
     assert option(t, "aws:ec2:vpc", "AssociatePublicIpAddress") == "false"
-    subnets = json.dumps(option(t, "aws:ec2:vpc", "Subnets"))
-    elb_subnets = json.dumps(option(t, "aws:ec2:vpc", "ELBSubnets"))
-    assert "instancesSubnet" in subnets and "publicSubnet" not in subnets
-    assert "publicSubnet" in elb_subnets
-    assert len(synthesized.resources(stack_id, "AWS::EC2::NatGateway")) == 1
-    assert len(synthesized.resources(stack_id, "AWS::EC2::FlowLog")) == 1
+    assert option(t, "aws:ec2:vpc", "Subnets") == {"Fn::ImportValue": "pym-network-InstanceSubnets"}
+    assert option(t, "aws:ec2:vpc", "ELBSubnets") == {
+        "Fn::ImportValue": "pym-network-PublicSubnets"
+    }
+    net = synthesized.templates["PymService-network"]
+    vpc_id = next(iter(synthesized.resources("PymService-network", "AWS::EC2::VPC")))
+    exports = {o["Export"]["Name"]: o["Value"] for o in net["Outputs"].values() if "Export" in o}
+    assert exports["pym-network-VpcId"] == {"Ref": vpc_id}
+    assert "instancesSubnet" in json.dumps(exports["pym-network-InstanceSubnets"])
+    assert "publicSubnet" not in json.dumps(exports["pym-network-InstanceSubnets"])
+    assert "publicSubnet" in json.dumps(exports["pym-network-PublicSubnets"])
+    assert len(synthesized.resources("PymService-network", "AWS::EC2::NatGateway")) == 1
+    assert len(synthesized.resources("PymService-network", "AWS::EC2::FlowLog")) == 1
 
 
 def test_no_version_means_no_application_version(synthesized):

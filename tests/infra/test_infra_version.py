@@ -97,6 +97,9 @@ def test_existing_vpc_and_no_nat(tmp_path):
     no_nat.write_text("name: natless\nvpc:\n  nat_gateways: 0\n")
     s = synthesize(no_nat, tmp_path / "b", quality_gates=False)
     t = s.templates["PymService-live"]
-    assert not s.resources("PymService-live", "AWS::EC2::NatGateway")
+    assert not s.resources("PymService-network", "AWS::EC2::NatGateway")
     assert option(t, "aws:ec2:vpc", "AssociatePublicIpAddress") == "true"
-    assert "publicSubnet" in json.dumps(option(t, "aws:ec2:vpc", "Subnets"))
+    assert option(t, "aws:ec2:vpc", "Subnets") == {"Fn::ImportValue": "pym-network-InstanceSubnets"}
+    net = s.templates["PymService-network"]["Outputs"]
+    instance_subnets = next(o for o in net.values() if "InstanceSubnets" in str(o.get("Export")))
+    assert "publicSubnet" in json.dumps(instance_subnets["Value"])

@@ -1,7 +1,7 @@
 """PymService-pipeline: stage and action order, commands, trigger, roles, storage, gates.
 
 One pipeline-configured app (configs/pipeline.yaml, synthesized with the quality gates and a
-commit as version) is shared by this module; a second, gate-less synth covers the CodeCommit
+commit as version: the session fixture ``piped`` of conftest.py) is shared; a second, gate-less synth covers the CodeCommit
 source without manual approval.
 """
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from infra.pipeline import PIN_GATES, PLAN, SCAN_GATE
 from pymacaron.exceptions import StartupError
 from tests.infra.infra_helpers import CONFIGS, cfn_lint, nag_violations, synthesize
 
@@ -19,13 +20,6 @@ pytestmark = pytest.mark.xdist_group("cdk")
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 ACCOUNT = "111122223333"
-
-
-@pytest.fixture(scope="module")
-def piped(tmp_path_factory):
-    return synthesize(
-        CONFIGS / "pipeline.yaml", tmp_path_factory.mktemp("cdk-pipeline") / "cdk.out", COMMIT
-    )
 
 
 def pipeline_resource(templates: dict) -> dict:
@@ -95,6 +89,7 @@ def test_stages_and_actions_run_in_the_promised_order(piped):
         (
             "Live",
             [
+                "ImageScanGate",
                 "Approve",
                 "PromoteImage",
                 "testsvc-pipeline-live.Prepare",
@@ -120,12 +115,13 @@ def test_every_push_to_the_branch_triggers_through_the_connection(piped):
         "FullRepositoryId": "acme/testsvc",
         "BranchName": "main",
         "DetectChanges": True,
+        "OutputArtifactFormat": "CODEBUILD_CLONE_REF",  # a git clone: `pym plan` needs HEAD~1
     }
 
 
 def test_every_step_runs_scripts_after_make_setup(piped):
     expected = {
-        "Synth": ['scripts/ci-synth "$COMMIT_ID"'],
+        "Synth": ['scripts/ci-synth "$COMMIT_ID"', *PLAN],
         "UnitTests": ["scripts/ci-unit-tests"],
         "Image": [
             'scripts/build-image --tag "$COMMIT_ID"',
@@ -135,15 +131,20 @@ def test_every_step_runs_scripts_after_make_setup(piped):
             'scripts/acceptance --url "$STAGING_URL" --env staging --junit reports/acceptance.xml',
             'scripts/fuzz --url "$STAGING_URL" --env staging --junit reports/fuzz.xml',
         ],
+        "ImageScanGate": SCAN_GATE,
         "PromoteImage": ['scripts/promote-image "$COMMIT_ID" --registry "$REPOSITORY_URI"'],
         "SmokeTest": ['scripts/smoke-test --url "$LIVE_URL" --version "$COMMIT_ID"'],
     }
     root = Path(__file__).resolve().parents[2]
     for name, commands in expected.items():
         spec = buildspec(piped, name)
-        assert spec["phases"]["install"]["commands"][0] == "make setup", name
+        install = spec["phases"]["install"]["commands"]
+        # the gates' pins first (infra/pins.py), then make setup
+        assert install[: len(PIN_GATES) + 1] == [*PIN_GATES, "make setup"], name
         assert spec["phases"]["build"]["commands"] == commands, name
         for command in commands:
+            if not command.startswith("scripts/"):
+                continue
             script = root / command.split()[0]
             assert script.is_file() and script.stat().st_mode & 0o111, script
     reports = buildspec(piped, "AcceptanceTests")["reports"]["acceptance"]
@@ -327,7 +328,7 @@ def test_codecommit_source_without_approval(tmp_path):
     )
     synth = synthesize(config, tmp_path / "cdk.out", COMMIT, quality_gates=False)
     order = dict(stages(synth.templates))
-    assert order["Live"][:1] == ["PromoteImage"]  # no approval step
+    assert order["Live"][:2] == ["ImageScanGate", "PromoteImage"]  # no approval step
     source = action(synth.templates, order["Source"][0])
     assert source["ActionTypeId"]["Provider"] == "CodeCommit"
     assert source["Configuration"]["BranchName"] == "release"
@@ -341,6 +342,7 @@ def test_no_pipeline_section_means_no_pipeline_stack(synthesized):
     assert synthesized.stacks.pipeline is None
     assert sorted(synthesized.templates) == [
         "PymService-live",
+        "PymService-network",
         "PymService-shared",
         "PymService-staging",
     ]
