@@ -28,7 +28,7 @@ __all__ = ["cache_dir", "cache_key", "lookup", "store"]
 log = logging.getLogger("pymacaron")
 
 FORMAT = "pym-spec-check-1"
-_ENGINE_PACKAGES = ("bravado_core", "swagger_spec_validator", "jsonschema")
+_ENGINE_PACKAGES = ("swagger_spec_validator", "jsonschema", "fastjsonschema")
 _MISSING = object()
 
 
@@ -52,7 +52,7 @@ def _engine() -> str:
     parts = [FORMAT, f"pymacaron-{__version__}"]
     # the checking code itself (spec.py may gain checks without a version bump)
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in ("spec.py", "speccache.py"):
+    for name in ("spec.py", "speccache.py", "specchecks.py", "specschema.py"):
         try:
             with open(os.path.join(here, name), "rb") as f:
                 parts.append(f"{name}:{hashlib.sha256(f.read()).hexdigest()}")

@@ -23,6 +23,8 @@ from . import fastcheck
 
 __all__ = [
     "compile_schema",
+    "validator_for",
+    "LazyValidator",
     "to_json_schema",
     "describe_violation",
     "SchemaViolation",
@@ -129,6 +131,51 @@ def compile_schema(schema: dict, definitions: dict | None = None):
         return full(data)
 
     return validate
+
+
+class LazyValidator:
+    """A validator compiled on its first call (a big spec starts in seconds); every
+    validator is compiled at once when :func:`eager` says so (``pym check``, the image's
+    build-time records), so a broken schema still fails before anything is served."""
+
+    __slots__ = ("_schema", "_definitions", "_fn", "_lock")
+
+    def __init__(self, schema: dict, definitions: dict | None = None):
+        import threading
+
+        self._schema, self._definitions, self._fn = schema, definitions, None
+        self._lock = threading.Lock()
+
+    def compile(self):
+        with self._lock:
+            if self._fn is None:
+                self._fn = compile_schema(self._schema, self._definitions)
+                self._schema = self._definitions = None
+        return self._fn
+
+    def __call__(self, data):
+        fn = self._fn
+        if fn is None:
+            fn = self.compile()
+        return fn(data)
+
+
+def eager() -> bool:
+    """Compile every validator at startup: ``pym check`` (which imports the service with
+    ``standalone['raise']``), or ``PYM_EAGER_VALIDATORS=1``."""
+    if os.environ.get("PYM_EAGER_VALIDATORS", "").lower() in ("1", "true", "yes"):
+        return True
+    from . import cli
+
+    return bool(cli.standalone.get("raise"))
+
+
+def validator_for(schema: dict, definitions: dict | None = None):
+    """The validator of ``schema``: compiled now when :func:`eager`, else on first use."""
+    lazy = LazyValidator(schema, definitions)
+    if eager():
+        lazy.compile()
+    return lazy
 
 
 def _compiled(schema: dict):
