@@ -15,7 +15,7 @@ import threading
 from .exceptions import StartupError
 from .models import ModelEntry, build_models, is_model_schema, register_model, registered_models
 from .spec import ApiSpec, load_spec
-from .validation import compile_schema, to_json_schema
+from .validation import compile_schema, json_definitions
 from .yamlfile import display_path
 
 log = logging.getLogger("pymacaron")
@@ -75,7 +75,7 @@ class Api:
         self.models = models
         self.builtin = builtin
         self.model = _Namespace("model", spec.name, models)
-        self.json_definitions = {k: to_json_schema(v) for k, v in spec.definitions.items()}
+        self.json_definitions = json_definitions(spec.definitions)
         self._client = None
         self.client_settings: dict = {}
         for name, cls in models.items():

@@ -23,6 +23,7 @@ from . import fastcheck
 
 __all__ = [
     "compile_schema",
+    "json_definitions",
     "validator_for",
     "LazyValidator",
     "to_json_schema",
@@ -102,6 +103,94 @@ def to_json_schema(schema):
     return out
 
 
+BASE_SUFFIX = "__pym_base"
+MARKER = "x-pym-discriminator"
+
+
+def json_definitions(definitions: dict) -> dict:
+    """Translate every definition (:func:`to_json_schema`), with Swagger 2.0's
+    ``discriminator`` enforced: the value of the property names the definition (the one
+    that has the discriminator, or one that extends it through ``allOf``) the object must
+    also validate against. Specs without a discriminator are translated as they are."""
+    out = {k: to_json_schema(v) for k, v in definitions.items()}
+    roots = [
+        k
+        for k, v in definitions.items()
+        if isinstance(v, dict) and isinstance(v.get("discriminator"), str)
+    ]
+    if not roots:
+        return out
+
+    def parents(name: str) -> list[str]:
+        schema = definitions.get(name)
+        found = []
+        for part in (schema.get("allOf") or []) if isinstance(schema, dict) else []:
+            ref = part.get("$ref") if isinstance(part, dict) else None
+            if isinstance(ref, str) and ref.startswith("#/definitions/"):
+                found.append(ref[len("#/definitions/") :])
+        return found
+
+    def extends(name: str, root: str, seen=()) -> bool:
+        return any(
+            p == root or (p not in seen and extends(p, root, (*seen, p))) for p in parents(name)
+        )
+
+    for root in roots:
+        prop = definitions[root]["discriminator"]
+        base = root + BASE_SUFFIX
+        root_ref = f"#/definitions/{root}"
+        out[base] = out[root]
+        children = sorted(n for n in definitions if n != root and extends(n, root))
+        for child in children:  # a subtype extends the base, not the dispatch (no cycle)
+            for part in out[child].get("allOf") or []:
+                if isinstance(part, dict) and part.get("$ref") == root_ref:
+                    part["$ref"] = f"#/definitions/{base}"
+        names = [root, *children]
+        branches = []
+        for n in names:
+            branch = {MARKER: [prop, n], "properties": {prop: {"enum": [n]}}}
+            if n != root:
+                branch["allOf"] = [{"$ref": f"#/definitions/{n}"}]
+            branches.append(branch)
+        out[root] = {
+            "allOf": [
+                {"$ref": f"#/definitions/{base}"},
+                {"properties": {prop: {"enum": names}}},
+            ],
+            "anyOf": branches,
+        }
+    return out
+
+
+def _discriminated(e: JsonSchemaValueException, definitions: dict, cache: dict):
+    """The precise error under a failed discriminator branch (the named definition's)."""
+    branches = e.rule_definition if e.rule == "anyOf" else None
+    if not isinstance(branches, list) or not all(
+        isinstance(b, dict) and MARKER in b for b in branches
+    ):
+        return e
+    prop = branches[0][MARKER][0]
+    name = e.value.get(prop) if isinstance(e.value, dict) else None
+    if not isinstance(name, str) or f"{name}" not in definitions:
+        return e
+    validator = cache.get(name)
+    if validator is None:
+        validator = cache[name] = compile_schema({"$ref": f"#/definitions/{name}"}, definitions)
+    try:
+        validator(e.value)
+    except JsonSchemaValueException as inner:
+        prefix = e.name or "data"
+        rest = (inner.name or "data")[len("data") :]
+        return JsonSchemaValueException(
+            inner.message.replace("data", prefix, 1),
+            inner.value,
+            prefix + rest,
+            inner.definition,
+            inner.rule,
+        )
+    return e
+
+
 def compile_schema(schema: dict, definitions: dict | None = None):
     """A fast validator function for ``schema`` (JSON Schema draft 4).
 
@@ -117,6 +206,15 @@ def compile_schema(schema: dict, definitions: dict | None = None):
     namespace: dict = {}
     exec(full_code, namespace)
     full = namespace["validate"]
+    if definitions and any(k.endswith(BASE_SUFFIX) for k in definitions):
+        plain, cache = full, {}
+
+        def full(data):  # noqa: F811 - a discriminator's failure says what failed inside
+            try:
+                return plain(data)
+            except JsonSchemaValueException as e:
+                raise _discriminated(e, definitions, cache) from None
+
     if check_code is None:
         return full
     namespace = {}
