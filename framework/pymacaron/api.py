@@ -177,7 +177,7 @@ def install(app: Flask, apis: list[Api], conf) -> None:
                 endpoint=operation.endpoint,
                 view_func=operation,
                 methods=[op_spec.method.upper()],
-                provide_automatic_options="options" not in methods,
+                provide_automatic_options=False if "options" in methods else None,
             )
             if op_spec.method == "get" and "head" in methods:
                 # the spec's HEAD operation answers HEAD, not this GET rule

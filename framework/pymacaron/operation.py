@@ -199,6 +199,13 @@ class Operation:
                 self.default_response = entry
             elif code.isdigit():
                 self.responses[int(code)] = entry
+        self.error_model = None
+        if config.error_model == "auto":
+            from .errormodel import renderers_for
+
+            self.error_model = renderers_for(
+                op.responses, api.definitions, op.label, display_path(api.path)
+            )
         success = sorted(c for c in self.responses if 200 <= c < 300)
         self.default_status = 200 if (200 in self.responses or not success) else success[0]
         # content negotiation, fixed per operation: JSON-only operations (most) only look
@@ -277,7 +284,7 @@ class Operation:
             result = self.handler(*args, **kwargs)
             return self.make_reply(result, mimetype)
         except Exception as e:  # ours, werkzeug's (413...) or a bug: exception_reply tells
-            return exception_reply(e, self.endpoint)
+            return exception_reply(e, self.endpoint, self.error_model)
 
     def negotiate(self) -> str:
         """The declared media type the reply is sent as, from ``Accept`` (406 if none fits)."""
@@ -490,7 +497,7 @@ class Operation:
             return json_reply(data, status, headers)
         error = BadResponseError("the server produced a reply that does not match its API spec")
         log.error("BAD_RESPONSE error_id=%s: %s", error.error_id, message)
-        return exception_reply(error, self.endpoint)
+        return exception_reply(error, self.endpoint, self.error_model)
 
 
 def _kind(value) -> str:
