@@ -117,3 +117,23 @@ def test_invalid_spec_is_refused_naming_the_place(tmp_path, case):
     assert "apis/api.yaml" in lines[0], lines[0]
     missing = [e for e in expected if e not in lines[0]]
     assert not missing, f"{missing} not in: {lines[0]}"
+
+
+@pytest.mark.slow
+def test_without_error_model_auto_the_fuzz_reports_error_bodies(tmp_path):
+    """The counter-check: the Docker-shaped spec's ErrorResponse is not pymacaron's body."""
+    svc = service(tmp_path, "valid", "docker_engine")
+    with open(os.path.join(svc, "pym-config.yaml"), "w") as f:
+        f.write("name: engine\n")
+    server = start_gunicorn(svc, workers=1)
+    try:
+        result = pym(
+            "fuzz", "--url", server.url, "--dir", svc, "--max-examples", "3", "--seed", "15",
+            "--no-builtin", "--no-auth", "--checks", "response_schema_conformance", timeout=240,
+        )  # fmt: skip
+    finally:
+        server.stop()
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "ST108 Response violates schema" in result.stdout and '"message" is a required' in (
+        result.stdout
+    ), result.stdout[-3000:]

@@ -426,3 +426,96 @@ def test_json_spec_errors_name_the_line(tmp_path):
         serve(tmp_path, spec, fmt="json")
     assert "apis/shapes.json" in str(e.value) and "paths./a.get" in str(e.value)
     assert "(line 4)" in str(e.value), str(e.value)
+
+
+# -- error_model: auto -------------------------------------------------------------------
+ERRORS = (
+    HEAD
+    + """paths:
+  /images/{name}/json:
+    get:
+      x-bind-server: H.inspect
+      parameters:
+        - {name: name, in: path, required: true, type: string}
+        - {name: size, in: query, type: integer}
+      responses:
+        "200": {description: ok}
+        "404": {description: no such image, schema: {$ref: "#/definitions/ErrorResponse"}}
+        "400": {description: bad parameter, schema: {$ref: "#/definitions/ErrorResponse"}}
+        "500": {description: server error, schema: {$ref: "#/definitions/ErrorResponse"}}
+  /pets:
+    get:
+      x-bind-server: H.pets
+      parameters: [{name: limit, in: query, type: integer, maximum: 10}]
+      responses:
+        "200": {description: ok}
+        default: {description: unexpected error, schema: {$ref: "#/definitions/ErrorModel"}}
+  /chat.post:
+    get:
+      x-bind-server: H.pets
+      parameters: [{name: limit, in: query, type: integer, maximum: 10}]
+      responses:
+        "200": {description: ok}
+        default:
+          description: failure
+          schema:
+            type: object
+            required: [ok, error]
+            additionalProperties: false
+            properties: {ok: {type: boolean}, error: {type: string}, warning: {type: string}}
+definitions:
+  ErrorResponse:
+    type: object
+    required: [message]
+    properties: {message: {type: string}}
+  ErrorModel:
+    type: object
+    required: [code, message]
+    properties: {code: {type: integer, format: int32}, message: {type: string}}
+"""
+)
+ERROR_HANDLERS = """
+from pymacaron.exceptions import NotFoundError
+
+def inspect(name, size=None):
+    if name == "crash":
+        raise RuntimeError("boom")
+    raise NotFoundError(f"no such image: {name}")
+
+def pets(limit=None):
+    return {}
+"""
+
+
+def test_error_model_auto_renders_errors_in_the_declared_schema(tmp_path):
+    client = serve(tmp_path, ERRORS, ERROR_HANDLERS, config="error_model: auto\n")
+    r = client.get("/images/alpine/json")
+    assert r.status_code == 404 and r.get_json() == {"message": "no such image: alpine"}
+    r = client.get("/images/alpine/json?size=big")
+    assert r.status_code == 400 and list(r.get_json()) == ["message"]
+    assert "size" in r.get_json()["message"]
+    r = client.get("/images/crash/json")
+    assert r.status_code == 500 and list(r.get_json()) == ["message"]
+    r = client.get("/pets?limit=99")
+    assert r.status_code == 400 and r.get_json()["code"] == 400
+    assert set(r.get_json()) == {"code", "message"}
+    r = client.get("/chat.post?limit=99")
+    assert r.status_code == 400 and r.get_json() == {"ok": False, "error": "INVALID_PARAMETER"}
+
+
+def test_without_error_model_auto_errors_keep_pymacarons_body(tmp_path):
+    client = serve(tmp_path, ERRORS, ERROR_HANDLERS)
+    body = client.get("/images/alpine/json").get_json()
+    assert body["error"] == "NOT_FOUND" and body["status"] == 404 and "error_id" in body
+
+
+def test_error_model_auto_refuses_an_error_schema_it_cannot_fill(tmp_path):
+    spec = ERRORS.replace(
+        "required: [message]\n    properties: {message: {type: string}}",
+        "required: [message, errorDetail]\n"
+        "    properties: {message: {type: string}, errorDetail: {type: object}}",
+    )
+    with pytest.raises(StartupError) as e:
+        serve(tmp_path, spec, ERROR_HANDLERS, config="error_model: auto\n")
+    assert "cannot fill the required field 'errorDetail'" in str(e.value)
+    assert "responses.404.schema.errorDetail" in str(e.value), str(e.value)
