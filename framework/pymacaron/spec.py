@@ -1,12 +1,14 @@
 """Load a Swagger 2.0 file into an :class:`ApiSpec`: checked, resolved, ready to compile.
 
-Loading is: parse YAML (errors name the line) -> check it is Swagger 2.0 with bravado-core
-and swagger-spec-validator (errors name the JSON path of the node and its line) ->
+Loading is: parse YAML or JSON (errors name the line) -> check it is Swagger 2.0: the
+official JSON Schema (specschema.py) and the specification's own rules (specchecks.py),
+errors naming the JSON path of the node in the file and its line -> inline references to
+other files ->
 resolve ``#/parameters`` and ``#/responses`` references -> one :class:`OperationSpec`
 per path and method. Schemas keep their ``#/definitions/...`` references: validators
 and models are built from them (see validation.py, models.py).
-A successful bravado-core check is recorded (speccache.py), so a start with an unchanged
-spec does not import bravado-core at all; a failed check is never recorded.
+A successful check is recorded (speccache.py), so a start with an unchanged spec skips
+it; a failed check is never recorded.
 """
 
 from __future__ import annotations
@@ -125,7 +127,7 @@ def _validate_swagger(spec: dict, path: str, name: str) -> dict:
     """Check the spec as Swagger 2.0 defines it; returns it with external refs inlined.
 
     Fatal: what the official Swagger 2.0 JSON Schema refuses (specschema.py), and the
-    specification's own MUSTs that the schema cannot say (checks.py). Everything else
+    specification's own MUSTs that the schema cannot say (specchecks.py). Everything else
     bravado-core / swagger-spec-validator used to refuse is at most a warning naming the place.
     """
     from . import specchecks, specschema

@@ -1,10 +1,10 @@
-"""Remember which spec files bravado-core has already checked, so a normal start skips it.
+"""Remember which spec files have already been checked, so a normal start skips the check.
 
-Checking a Swagger 2.0 file with bravado-core / swagger-spec-validator costs ~1-2 s, most
-of it importing jsonschema's format extras. The verdict only depends on the bytes of the
+Checking a Swagger 2.0 file (spec.py: the official JSON Schema and the specification's
+rules) costs little on a valid spec but imports its engines; a refused one imports jsonschema. The verdict only depends on the bytes of the
 spec (and of the files its ``$ref`` reach), on the versions of the checking libraries and
 on pymacaron's checking code (spec.py), so a successful check is recorded under a hash of
-exactly those, and a start that finds the record skips bravado-core entirely. A spec that fails the check is never recorded:
+exactly those, and a start that finds the record skips the check entirely. A spec that fails the check is never recorded:
 a broken spec fails every start with the same error.
 
 The records live in ``$PYM_CACHE_DIR`` (default ``$XDG_CACHE_HOME/pymacaron`` or
@@ -111,7 +111,11 @@ def _external_files(node, base_dir: str, out: set[str]) -> bool:
                     return False
                 if not _external_files(doc, os.path.dirname(full), out):
                     return False
-        return all(_external_files(v, base_dir, out) for v in node.values())
+        return all(
+            _external_files(v, base_dir, out)
+            for k, v in node.items()
+            if not (isinstance(k, str) and k.startswith("x-"))  # extensions are opaque
+        )
     if isinstance(node, list):
         return all(_external_files(v, base_dir, out) for v in node)
     return True
