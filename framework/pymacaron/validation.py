@@ -191,14 +191,35 @@ def _discriminated(e: JsonSchemaValueException, definitions: dict, cache: dict):
     return e
 
 
+def _reachable(schema, definitions: dict) -> dict:
+    """The definitions ``schema`` reaches through ``#/definitions/`` references (a
+    validator, and its cache key, carry only those, not every definition of the spec)."""
+    found: dict = {}
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/definitions/"):
+                name = ref[len("#/definitions/") :]
+                if name not in found and name in definitions:
+                    found[name] = definitions[name]
+                    stack.append(definitions[name])
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return found
+
+
 def compile_schema(schema: dict, definitions: dict | None = None):
     """A fast validator function for ``schema`` (JSON Schema draft 4).
 
     ``definitions`` (already translated) resolve ``#/definitions/...`` references.
     The function returns the data or raises :class:`JsonSchemaValueException`.
     """
-    if definitions:
-        schema = {**schema, "definitions": definitions}
+    used = _reachable(schema, definitions) if definitions else {}
+    if used:
+        schema = {**schema, "definitions": used}
     # Swagger 2.0 schemas are draft 4 (exclusiveMinimum: true is a flag, not the number 1);
     # without $schema fastjsonschema would apply a later draft
     schema = {"$schema": DRAFT4, **schema}
@@ -206,7 +227,7 @@ def compile_schema(schema: dict, definitions: dict | None = None):
     namespace: dict = {}
     exec(full_code, namespace)
     full = namespace["validate"]
-    if definitions and any(k.endswith(BASE_SUFFIX) for k in definitions):
+    if any(k.endswith(BASE_SUFFIX) for k in used):
         plain, cache = full, {}
 
         def full(data):  # noqa: F811 - a discriminator's failure says what failed inside
