@@ -288,7 +288,7 @@ class Operation:
 
     def negotiate(self) -> str:
         """The declared media type the reply is sent as, from ``Accept`` (406 if none fits)."""
-        accept = request.headers.get("Accept")
+        accept = request.environ.get("HTTP_ACCEPT")
         if self.json_only and (accept is None or self.json_type in accept or "*/*" in accept):
             return self.json_type
         if not accept:
