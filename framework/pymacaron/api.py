@@ -148,7 +148,15 @@ def install(app: Flask, apis: list[Api], conf) -> None:
     app.url_map.strict_slashes = False
     for api in apis:
         base = "" if (conf.ignore_base_path or api.builtin) else api.spec.base_path
+        declared: dict[str, set[str]] = {}
         for op_spec in api.spec.operations:
+            declared.setdefault(op_spec.path, set()).add(op_spec.method)
+        # a spec's own HEAD and OPTIONS first: werkzeug adds HEAD to a GET rule and Flask
+        # answers OPTIONS itself on the first rule of a path that matches
+        ordered = sorted(
+            api.spec.operations, key=lambda o: 0 if o.method in ("head", "options") else 1
+        )
+        for op_spec in ordered:
             if op_spec.x("no-bind-server"):
                 continue
             rule, _ = flask_rule(base + op_spec.path)
@@ -163,12 +171,17 @@ def install(app: Flask, apis: list[Api], conf) -> None:
                 )
             routes[key] = where
             operation = Operation(op_spec, api.spec, api.json_definitions, api.models, conf)
+            methods = declared[op_spec.path]
             app.add_url_rule(
                 rule,
                 endpoint=operation.endpoint,
                 view_func=operation,
                 methods=[op_spec.method.upper()],
+                provide_automatic_options=False if "options" in methods else None,
             )
+            if op_spec.method == "get" and "head" in methods:
+                # the spec's HEAD operation answers HEAD, not this GET rule
+                app.url_map._rules_by_endpoint[operation.endpoint][-1].methods.discard("HEAD")
     app.config["MAX_CONTENT_LENGTH"] = conf.max_body_size
     if not getattr(app, "_pymacaron_installed", False):
         app.register_error_handler(HTTPException, exception_reply)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import re
 import threading
 
 from .exceptions import StartupError
 from .models import ModelEntry, build_models, is_model_schema, register_model, registered_models
 from .spec import ApiSpec, load_spec
-from .validation import compile_schema, to_json_schema
+from .validation import compile_schema, json_definitions
 from .yamlfile import display_path
 
 log = logging.getLogger("pymacaron")
@@ -74,7 +75,7 @@ class Api:
         self.models = models
         self.builtin = builtin
         self.model = _Namespace("model", spec.name, models)
-        self.json_definitions = {k: to_json_schema(v) for k, v in spec.definitions.items()}
+        self.json_definitions = json_definitions(spec.definitions)
         self._client = None
         self.client_settings: dict = {}
         for name, cls in models.items():
@@ -131,11 +132,35 @@ def load_api(path: str, name: str | None = None, builtin: bool = False) -> Api:
     return api
 
 
+_SPEC_KEY = re.compile(rb'^(?:swagger|openapi)\s*:|^\s*[{,]?\s*"(?:swagger|openapi)"\s*:', re.M)
+
+
 def spec_files(path: str) -> list[str]:
-    """The spec files of an apis/ directory, sorted."""
+    """The spec files (``*.yaml``, ``*.yml``, ``*.json``) of an apis/ directory, sorted.
+
+    A file with no top-level ``swagger``/``openapi`` key that another file of the
+    directory references (``$ref: other.yaml#/...``) is a fragment, not an API.
+    """
     if not os.path.isdir(path):
         raise StartupError("no such directory of API specs", file=display_path(path))
-    return sorted(glob.glob(os.path.join(path, "*.yaml")) + glob.glob(os.path.join(path, "*.yml")))
+    found = sorted(
+        f for ext in ("*.yaml", "*.yml", "*.json") for f in glob.glob(os.path.join(path, ext))
+    )
+    texts: dict[str, bytes] = {}
+    for f in found:
+        try:
+            with open(f, "rb") as handle:
+                texts[f] = handle.read()
+        except OSError:
+            texts[f] = b""
+    fragments = set()
+    for f, text in texts.items():
+        if _SPEC_KEY.search(text):
+            continue
+        name = os.path.basename(f).encode()
+        if any(name in other and b"$ref" in other for g, other in texts.items() if g != f):
+            fragments.add(f)
+    return [f for f in found if f not in fragments]
 
 
 class _ApiPoolMeta(type):

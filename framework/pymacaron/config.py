@@ -41,6 +41,7 @@ DEFAULTS = {
     "client_retries": 2,
     "client_retry_backoff": 0.2,
     "with_async": False,
+    "error_model": "pymacaron",
 }
 
 STAGE_KEY = "stages"
@@ -53,9 +54,31 @@ def config_schema() -> dict:
         return json.load(f)
 
 
+DEPLOY_KEYS_FIELD = "x-deploy-keys"
+
+
+def deploy_keys() -> frozenset:
+    """Keys only the deploy kit reads (AWS sizes, certificates, network...): the runtime
+    does not refuse a value of theirs, ``pym synth``/``pym plan`` do (infra/config.py)."""
+    return frozenset(config_schema().get(DEPLOY_KEYS_FIELD) or ())
+
+
 @cache
 def _validator():
-    return compile_schema(config_schema())
+    schema = copy.deepcopy(config_schema())
+    schema.pop(DEPLOY_KEYS_FIELD, None)
+    return compile_schema(schema)
+
+
+@cache
+def _runtime_validator():
+    """The schema with every deploy-only key accepted as anything (top level and stages)."""
+    schema = copy.deepcopy(config_schema())
+    keys = set(schema.pop(DEPLOY_KEYS_FIELD, None) or ())
+    for props in (schema["properties"], schema["definitions"]["stage"]["properties"]):
+        for key in keys & set(props):
+            props[key] = {}
+    return compile_schema(schema)
 
 
 class PymConfig:
@@ -122,8 +145,13 @@ def config_path(service_dir: str, env: str | None = None) -> str:
     return os.path.join(service_dir, "pym-config.yaml")
 
 
-def read_config_file(path: str) -> dict:
-    """Parse and validate one pym-config file; errors name the file and the key."""
+def read_config_file(path: str, deploy: bool = True) -> dict:
+    """Parse and validate one pym-config file; errors name the file and the key.
+
+    ``deploy=False`` (the runtime) checks only the keys a running service reads, so a v1
+    service with placeholder deploy values (``aws_cert_arn: <ARN_OF_SSL_CERTIFICATE>``)
+    still serves; the deploy kit reads with ``deploy=True`` and refuses them at synth.
+    """
     shown = display_path(path)
     if not os.path.isfile(path):
         raise StartupError(
@@ -139,7 +167,7 @@ def read_config_file(path: str) -> dict:
             file=shown,
         )
     try:
-        _validator()(data)
+        (_validator() if deploy else _runtime_validator())(data)
     except Exception as e:  # fastjsonschema.JsonSchemaValueException
         where, message = describe_violation(e, root="")
         if "secrets" in where.split("."):  # top level or stages.<stage>.secrets
@@ -151,7 +179,7 @@ def read_config_file(path: str) -> dict:
             location += f" (line {line})"
         raise StartupError(message, file=shown, location=location) from None
     hosts_min, hosts_max = data.get("aws_hosts_min"), data.get("aws_hosts_max")
-    if hosts_min is not None and hosts_max is not None and hosts_min > hosts_max:
+    if deploy and hosts_min is not None and hosts_max is not None and hosts_min > hosts_max:
         raise StartupError(
             f"aws_hosts_min ({hosts_min}) is larger than aws_hosts_max ({hosts_max})",
             file=shown,
@@ -207,7 +235,7 @@ def load_config(
     if path is None:
         path = config_path(service_dir or find_service_dir(), env)
     path = os.path.abspath(path)
-    raw = read_config_file(path)
+    raw = read_config_file(path, deploy=False)
     for key in unknown_keys(raw):
         log.warning(
             "%s: unknown key %r (kept, readable as get_config().%s)", display_path(path), key, key

@@ -36,6 +36,7 @@ _ANNOTATIONS = {
     "xml",
     "externalDocs",
     "deprecated",
+    "x-pym-discriminator",  # validation.json_definitions' branch marker
 }
 _TYPE_TEST = {
     "string": "type({v}) is str",

@@ -12,7 +12,9 @@ import importlib
 import inspect
 import logging
 import re
+from urllib.parse import unquote
 
+import orjson
 from flask import Response, request
 
 from .exceptions import BadResponseError, InvalidParameterError, PyMacaronException, StartupError
@@ -21,7 +23,7 @@ from .models import PyMacaronModel
 from .parameters import Param, snake_case
 from .replies import exception_reply, json_reply
 from .spec import ApiSpec, OperationSpec
-from .validation import JsonSchemaValueException, compile_schema, to_json_schema, violation_text
+from .validation import JsonSchemaValueException, to_json_schema, validator_for, violation_text
 from .yamlfile import display_path
 
 log = logging.getLogger("pymacaron")
@@ -29,7 +31,7 @@ log = logging.getLogger("pymacaron")
 __all__ = ["Operation", "decorate", "import_dotted", "flask_rule"]
 
 _PATH_VAR = re.compile(r"{([^}/]+)}")
-_JSON_TYPES = ("application/json",)
+_JSON_TYPES = ("application/json", "text/json")
 
 
 def import_dotted(dotted: str):
@@ -64,29 +66,75 @@ def decorate(func, op: OperationSpec, extension: str, spec_path: str):
 
 
 def flask_rule(path: str) -> tuple[str, list[str]]:
-    """``/pets/{pet-id}`` -> (``/pets/<p0>``, ['pet-id'])."""
+    """``/pets/{pet-id}`` -> (``/pets/<p0>``, ['pet-id']).
+
+    Percent-encoded characters of the spec's path are decoded (``green%20color`` is the
+    path a client writes as ``green%20color``, and werkzeug matches decoded paths), except
+    an encoded ``/``, which stays inside its segment.
+    """
     names: list[str] = []
-
-    def repl(m):
+    out: list[str] = []
+    last = 0
+    for m in _PATH_VAR.finditer(path):
+        out.append(_decoded(path[last : m.start()]))
         names.append(m.group(1))
-        return f"<p{len(names) - 1}>"
+        out.append(f"<p{len(names) - 1}>")
+        last = m.end()
+    out.append(_decoded(path[last:]))
+    return "".join(out), names
 
-    return _PATH_VAR.sub(repl, path), names
+
+def _decoded(literal: str) -> str:
+    if "%" not in literal:
+        return literal
+    return "%2F".join(unquote(part) for part in re.split("%2[fF]", literal))
 
 
 def _is_json(mimetype: str) -> bool:
     return mimetype in _JSON_TYPES or mimetype.endswith("+json")
 
 
-class _Body:
-    __slots__ = ("name", "required", "validator", "model", "many")
+def _is_text(mimetype: str) -> bool:
+    return mimetype.startswith("text/") or mimetype.endswith(("/xml", "+xml"))
 
-    def __init__(self, spec: dict, definitions: dict, models: dict):
+
+def _media_types(declared: list[str]) -> list[str]:
+    """Declared media types without parameters, lowercased (``text/plain; charset=x``)."""
+    return [m.split(";", 1)[0].strip().lower() for m in declared if isinstance(m, str)]
+
+
+def _matches(mimetype: str, declared: list[str]) -> bool:
+    for d in declared:
+        if d == mimetype or d == "*/*":
+            return True
+        if d.endswith("/*") and mimetype.startswith(d[:-1]):
+            return True
+    return False
+
+
+class _Body:
+    """The body parameter: which Content-Types it takes, its validator, its model."""
+
+    __slots__ = ("name", "required", "validator", "model", "many", "consumes", "json", "nullable")
+
+    def __init__(self, spec: dict, definitions: dict, models: dict, consumes: list[str]):
         self.name = spec.get("name", "body")
         self.required = bool(spec.get("required"))
         schema = spec.get("schema") or {}
-        self.validator = compile_schema(to_json_schema(schema), definitions) if schema else None
+        self.consumes = _media_types(consumes) or ["application/json"]
+        # JSON bodies are parsed and validated; other declared types reach the handler as
+        # bytes (binary) or str (text, XML) -- a string schema of format binary says so too
+        binary = schema.get("type") == "string" and schema.get("format") == "binary"
+        self.json = not binary and any(_is_json(c) or c == "*/*" for c in self.consumes)
+        self.validator = (
+            validator_for(to_json_schema(schema), definitions) if schema and self.json else None
+        )
         self.model, self.many = _model_of(schema, models)
+        self.nullable = schema.get("x-nullable") is True
+
+    def missing(self, label: str) -> str:
+        kind = "JSON" if self.json else self.consumes[0]
+        return f"body: a {kind} body is required by {label}"
 
 
 def _model_of(schema: dict, models: dict):
@@ -123,7 +171,7 @@ class Operation:
         for prm in op.parameters:
             where = prm.get("in")
             if where == "body":
-                self.body = _Body(prm, definitions, models)
+                self.body = _Body(prm, definitions, models, op.consumes)
                 continue
             param = Param(prm, _kwarg_name(prm["name"], signature))
             if where == "path":
@@ -145,14 +193,28 @@ class Operation:
         self.default_response = None
         for code, resp in op.responses.items():
             schema = resp.get("schema")
-            validator = compile_schema(to_json_schema(schema), definitions) if schema else None
+            validator = validator_for(to_json_schema(schema), definitions) if schema else None
             entry = (validator, bool(schema))
             if code == "default":
                 self.default_response = entry
             elif code.isdigit():
                 self.responses[int(code)] = entry
+        self.error_model = None
+        if config.error_model == "auto":
+            from .errormodel import renderers_for
+
+            self.error_model = renderers_for(
+                op.responses, api.definitions, op.label, display_path(api.path)
+            )
         success = sorted(c for c in self.responses if 200 <= c < 300)
         self.default_status = 200 if (200 in self.responses or not success) else success[0]
+        # content negotiation, fixed per operation: JSON-only operations (most) only look
+        # for a JSON-compatible Accept header, others pick among their declared types
+        self.produces = _media_types(op.produces) or ["application/json"]
+        self.json_only = all(_is_json(m) for m in self.produces)
+        self.json_type = next((m for m in self.produces if _is_json(m)), "application/json")
+        if self.json_type not in ("application/json",) and "application/json" in self.produces:
+            self.json_type = "application/json"
 
     # -- startup ---------------------------------------------------------------------
     def _bind(self, op: OperationSpec, api: ApiSpec):
@@ -217,11 +279,29 @@ class Operation:
     # -- the request pipeline ----------------------------------------------------------
     def __call__(self, **path_values):
         try:
+            mimetype = self.negotiate()
             args, kwargs = self.read_request(path_values)
             result = self.handler(*args, **kwargs)
-            return self.make_reply(result)
+            return self.make_reply(result, mimetype)
         except Exception as e:  # ours, werkzeug's (413...) or a bug: exception_reply tells
-            return exception_reply(e, self.endpoint)
+            return exception_reply(e, self.endpoint, self.error_model)
+
+    def negotiate(self) -> str:
+        """The declared media type the reply is sent as, from ``Accept`` (406 if none fits)."""
+        accept = request.environ.get("HTTP_ACCEPT")
+        if self.json_only and (accept is None or self.json_type in accept or "*/*" in accept):
+            return self.json_type
+        if not accept:
+            return self.json_type if self.json_type in self.produces else self.produces[0]
+        best = request.accept_mimetypes.best_match(self.produces)
+        if best is None:
+            raise PyMacaronException(
+                f"{self.spec.label} produces {', '.join(self.produces)}, none of which the "
+                f"Accept header allows ({accept[:100]!r})",
+                status=406,
+                code="NOT_ACCEPTABLE",
+            )
+        return best
 
     def read_request(self, path_values: dict) -> tuple[list, dict]:
         """Parse and validate everything the request carries: (args, kwargs) for the handler."""
@@ -269,16 +349,34 @@ class Operation:
 
     def _read_body(self):
         body = self.body
-        data = request.get_data(cache=False)
+        mimetype = request.mimetype
+        if not _matches(mimetype, body.consumes) and not (
+            body.json and _is_json(mimetype) and mimetype != "application/x-ndjson"
+        ):
+            if not request.content_length and not request.headers.get("Transfer-Encoding"):
+                if body.required:
+                    raise InvalidParameterError(body.missing(self.spec.label))
+                return None
+            raise PyMacaronException(
+                f"body: expected Content-Type {' or '.join(body.consumes)}, "
+                f"got {mimetype or 'none'!r}",
+                status=415,
+                code="UNSUPPORTED_MEDIA_TYPE",
+            )
+        data = request.get_data(cache=False)  # bounded by max_body_size (413)
         if not data:
             if body.required:
-                raise InvalidParameterError(f"body: a JSON body is required by {self.spec.label}")
+                raise InvalidParameterError(body.missing(self.spec.label))
             return None
-        mimetype = request.mimetype
-        if not _is_json(mimetype):
-            raise InvalidParameterError(
-                f"body: expected Content-Type application/json, got {mimetype or 'none'!r}"
-            )
+        if not (body.json and (_is_json(mimetype) or mimetype == "")):
+            if _is_text(mimetype):
+                try:
+                    return data.decode(request.mimetype_params.get("charset") or "utf-8")
+                except (UnicodeDecodeError, LookupError):
+                    raise InvalidParameterError(
+                        f"body: not valid {request.mimetype_params.get('charset') or 'utf-8'} text"
+                    ) from None
+            return data
         try:
             value = parse_json_body(data)
         except BodyError as e:
@@ -290,12 +388,28 @@ class Operation:
                 raise InvalidParameterError(violation_text(e, root="body")) from None
         if body.model is not None:
             if body.many:
+                if not isinstance(value, list):
+                    raise InvalidParameterError(
+                        f"body: expected an array of {body.model.__name__}, got {_kind(value)}"
+                    )
+                for i, v in enumerate(value):
+                    if not isinstance(v, dict):
+                        raise InvalidParameterError(
+                            f"body[{i}]: expected an object ({body.model.__name__}), got {_kind(v)}"
+                        )
                 return [body.model.from_json(v) for v in value]
+            if not isinstance(value, dict):
+                if value is None and body.nullable:
+                    return None
+                raise InvalidParameterError(
+                    f"body: expected an object ({body.model.__name__}), got {_kind(value)}"
+                )
             return body.model.from_json(value)
         return value
 
-    def make_reply(self, result) -> Response:
-        """Check the handler's result against the spec and serialise it."""
+    def make_reply(self, result, mimetype: str | None = None) -> Response:
+        """Check the handler's result against the spec and serialise it as ``mimetype``
+        (one of the declared ``produces``, JSON by default)."""
         status = None
         headers = None
         if isinstance(result, Response):
@@ -326,6 +440,8 @@ class Operation:
                 headers,
             )
         validator, has_schema = entry
+        if mimetype is not None and mimetype != self.json_type and not _is_json(mimetype):
+            return self._raw_reply(data, status, headers, mimetype, validator)
         if validator is not None:
             if data is None:
                 return self._bad_response(
@@ -346,7 +462,32 @@ class Operation:
                 )
         if data is None or status == 204:
             return Response(status=status, headers=headers, mimetype="application/json")
+        if mimetype is not None and mimetype != "application/json":
+            reply = json_reply(data, status, headers)
+            reply.mimetype = mimetype
+            return reply
         return json_reply(data, status, headers)
+
+    def _raw_reply(self, data, status, headers, mimetype, validator) -> Response:
+        """A text or binary reply: str and bytes as they are (a string schema checks a str)."""
+        if isinstance(data, str) and validator is not None:
+            try:
+                validator(data)
+            except JsonSchemaValueException as e:
+                return self._bad_response(
+                    f"{self.label} returned a {status} body that does not match the spec: "
+                    f"{violation_text(e, root='response')}",
+                    data,
+                    status,
+                    headers,
+                )
+        if data is None:
+            return Response(status=status, headers=headers, mimetype=mimetype)
+        if not isinstance(data, str | bytes | bytearray) and not hasattr(data, "__iter__"):
+            data = str(data)
+        elif isinstance(data, dict | list):
+            data = orjson.dumps(data)
+        return Response(data, status=status, headers=headers, mimetype=mimetype)
 
     def _bad_response(self, message: str, data, status, headers) -> Response:
         if self.response_validation == "warn":
@@ -356,7 +497,13 @@ class Operation:
             return json_reply(data, status, headers)
         error = BadResponseError("the server produced a reply that does not match its API spec")
         log.error("BAD_RESPONSE error_id=%s: %s", error.error_id, message)
-        return exception_reply(error, self.endpoint)
+        return exception_reply(error, self.endpoint, self.error_model)
+
+
+def _kind(value) -> str:
+    from .validation import _json_type
+
+    return _json_type(value)
 
 
 def _signature_of(target):

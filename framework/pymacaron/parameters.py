@@ -12,7 +12,7 @@ import math
 import re
 
 from .exceptions import InvalidParameterError
-from .validation import JsonSchemaValueException, compile_schema, describe_violation, to_json_schema
+from .validation import JsonSchemaValueException, describe_violation, to_json_schema, validator_for
 
 __all__ = ["Param", "snake_case", "ParamError"]
 
@@ -127,7 +127,7 @@ class Param:
             json_schema = to_json_schema(
                 {"type": self.kind, **schema} if self.kind not in (None, "file") else schema
             )
-            self.validator = compile_schema(json_schema)
+            self.validator = validator_for(json_schema)
         else:
             self.validator = None
 

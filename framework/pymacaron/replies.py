@@ -125,8 +125,10 @@ def error_reply(
     user_message: str | None = None,
     exc: BaseException | None = None,
     endpoint: str | None = None,
+    error_model: dict | None = None,
 ) -> Response:
-    """Log (and report a 5xx), then reply with the uniform error body."""
+    """Log (and report a 5xx), then reply with the uniform error body (or, with
+    ``error_model`` from errormodel.py, in the operation's own error schema)."""
     body = error_body(status, code, description, error_id, user_message)
     rid = get_request_id()
     if status >= 500:
@@ -161,10 +163,16 @@ def error_reply(
             return rendered
         if rendered is not None:
             body = rendered.to_json() if hasattr(rendered, "to_json") else rendered
+    elif error_model:
+        from .errormodel import render
+
+        body = render(error_model, status, body)
     return json_reply(body, status)
 
 
-def exception_reply(e: BaseException, endpoint: str | None = None) -> Response:
+def exception_reply(
+    e: BaseException, endpoint: str | None = None, error_model: dict | None = None
+) -> Response:
     """The reply for any exception raised while serving a request."""
     if isinstance(e, PyMacaronException):
         return error_reply(
@@ -175,6 +183,7 @@ def exception_reply(e: BaseException, endpoint: str | None = None) -> Response:
             e.user_message,
             exc=e if e.status >= 500 else None,
             endpoint=endpoint,
+            error_model=error_model,
         )
     if isinstance(e, HTTPException):
         status = e.code or 500
@@ -184,7 +193,7 @@ def exception_reply(e: BaseException, endpoint: str | None = None) -> Response:
             description = "the method is not allowed on this path"
         if status == 404:
             description = "no such path on this service"
-        reply = error_reply(status, code, description, endpoint=endpoint)
+        reply = error_reply(status, code, description, endpoint=endpoint, error_model=error_model)
         if status == 405 and getattr(e, "valid_methods", None):
             reply.headers["Allow"] = ", ".join(e.valid_methods)
         return reply
@@ -194,4 +203,5 @@ def exception_reply(e: BaseException, endpoint: str | None = None) -> Response:
         f"the server failed to handle the request ({type(e).__name__})",
         exc=e,
         endpoint=endpoint,
+        error_model=error_model,
     )

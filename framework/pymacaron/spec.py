@@ -1,24 +1,27 @@
 """Load a Swagger 2.0 file into an :class:`ApiSpec`: checked, resolved, ready to compile.
 
-Loading is: parse YAML (errors name the line) -> check it is Swagger 2.0 with bravado-core
-and swagger-spec-validator (errors name the JSON path of the node and its line) ->
+Loading is: parse YAML or JSON (errors name the line) -> check it is Swagger 2.0: the
+official JSON Schema (specschema.py) and the specification's own rules (specchecks.py),
+errors naming the JSON path of the node in the file and its line -> inline references to
+other files ->
 resolve ``#/parameters`` and ``#/responses`` references -> one :class:`OperationSpec`
 per path and method. Schemas keep their ``#/definitions/...`` references: validators
 and models are built from them (see validation.py, models.py).
-A successful bravado-core check is recorded (speccache.py), so a start with an unchanged
-spec does not import bravado-core at all; a failed check is never recorded.
+A successful check is recorded (speccache.py), so a start with an unchanged spec skips
+it; a failed check is never recorded.
 """
 
 from __future__ import annotations
 
-import copy
+import logging
 import os
 import re
-import warnings
 from dataclasses import dataclass, field
 
 from .exceptions import StartupError
 from .yamlfile import display_path, line_of, load_yaml
+
+log = logging.getLogger("pymacaron")
 
 __all__ = ["ApiSpec", "OperationSpec", "load_spec", "HTTP_METHODS"]
 
@@ -121,57 +124,21 @@ def _checked_swagger(spec: dict, path: str, name: str) -> dict:
 
 
 def _validate_swagger(spec: dict, path: str, name: str) -> dict:
-    """Check the spec with bravado-core; returns the spec with external refs inlined."""
-    from bravado_core.spec import Spec  # slow import: only when a spec is loaded
-    from swagger_spec_validator.common import SwaggerValidationError
+    """Check the spec as Swagger 2.0 defines it; returns it with external refs inlined.
+
+    Fatal: what the official Swagger 2.0 JSON Schema refuses (specschema.py), and the
+    specification's own MUSTs that the schema cannot say (specchecks.py). Everything else
+    bravado-core / swagger-spec-validator used to refuse is at most a warning naming the place.
+    """
+    from . import specchecks, specschema
 
     shown = display_path(path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            bravado = Spec.from_dict(
-                copy.deepcopy(spec),
-                origin_url="file://" + os.path.abspath(path),
-                config={
-                    "use_models": False,
-                    "validate_swagger_spec": True,
-                    "validate_requests": False,
-                    "validate_responses": False,
-                },
-            )
-    except SwaggerValidationError as e:
-        cause = e.args[1] if len(e.args) > 1 else e.__cause__
-        json_path = list(getattr(cause, "absolute_path", []) or [])
-        message = getattr(cause, "message", None) or str(e.args[0] if e.args else e)
-        context = getattr(cause, "context", None)
-        if context:
-            best = _most_telling(context)
-            if best is not None:
-                json_path = list(best.absolute_path) or json_path
-                message = best.message
-        pointer = re.search(r"Unresolvable JSON pointer: '([^']*)'", str(message))
-        if json_path and not pointer:
-            location = _located(path, json_path)
-        else:  # no path (semantic checks) or a path that is not where the bad $ref is
-            location = (
-                _guess_location(spec, path, str(message))
-                or _locate_bad_default(spec, path)
-                or _json_path_text([])
-            )
-        if pointer:
-            message = f"unresolvable reference '#/{pointer.group(1).lstrip('#/')}'"
-        raise StartupError(
-            f"not a valid Swagger 2.0 spec: {_first_line(message)}", file=shown, location=location
-        ) from None
-    except Exception as e:  # bravado-core's own semantic checks
-        message = _first_line(str(e))
-        raise StartupError(
-            f"not a valid Swagger 2.0 spec: {message}",
-            file=shown,
-            location=_guess_location(spec, path, message),
-        ) from None
+    specschema.check(spec, path, shown)
     if _has_external_refs(spec):
-        return _stringify_keys(bravado.flattened_spec)
+        spec = specchecks.inline_external_refs(spec, path, shown)
+        specschema.check(spec, path, shown)  # what the referenced files brought in
+    for message, json_path in specchecks.check(spec, path, shown):
+        log.warning("%s: %s: %s", shown, _located(path, json_path), message)
     return spec
 
 
@@ -191,51 +158,9 @@ def _most_telling(errors):
     return best_match(errors)
 
 
-def _walk(node, where=()):
-    if isinstance(node, dict):
-        yield where, node
-        for k, v in node.items():
-            yield from _walk(v, (*where, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _walk(v, (*where, i))
-
-
 def _located(path: str, json_path) -> str:
     line = line_of(path, list(json_path))
     return _json_path_text(list(json_path)) + (f" (line {line})" if line else "")
-
-
-def _locate_bad_default(spec: dict, path: str) -> str | None:
-    """Where a parameter's default does not have the parameter's type."""
-    kinds = {"integer": int, "number": (int, float), "string": str, "boolean": bool, "array": list}
-    for where, node in _walk(spec.get("paths") or {}, ("paths",)):
-        kind = kinds.get(node.get("type")) if "default" in node and "in" in node else None
-        if kind is None:
-            continue
-        value = node["default"]
-        if not isinstance(value, kind) or (
-            node["type"] in ("integer", "number") and isinstance(value, bool)
-        ):
-            return _located(path, (*where, "default"))
-    return None
-
-
-def _guess_location(spec: dict, path: str, message: str) -> str | None:
-    """The spec node a semantic error's message quotes ('/pets/{id}', #/definitions/X)."""
-    pointer = re.search(r"Unresolvable JSON pointer: '([^']*)'", message)
-    if pointer:
-        wanted = "#/" + pointer.group(1).lstrip("#/")
-        for where, node in _walk(spec):
-            if node.get("$ref") == wanted:
-                return _located(path, where)
-    for quoted in re.findall(r"'(/[^']*)'", message):
-        if quoted in (spec.get("paths") or {}):
-            return _located(path, ("paths", quoted))
-    for quoted in re.findall(r"#/definitions/([A-Za-z0-9_.-]+)", message):
-        if quoted in (spec.get("definitions") or {}):
-            return _located(path, ("definitions", quoted))
-    return None
 
 
 def _has_external_refs(node) -> bool:
@@ -243,7 +168,11 @@ def _has_external_refs(node) -> bool:
         ref = node.get("$ref")
         if isinstance(ref, str) and not ref.startswith("#"):
             return True
-        return any(_has_external_refs(v) for v in node.values())
+        return any(
+            _has_external_refs(v)
+            for k, v in node.items()
+            if not (isinstance(k, str) and k.startswith("x-"))
+        )
     if isinstance(node, list):
         return any(_has_external_refs(v) for v in node)
     return False
@@ -326,11 +255,11 @@ def load_spec(path: str, name: str | None = None, validate: bool = True) -> ApiS
             declared = {x.get("name") for x in merged.values() if x.get("in") == "path"}
             for used in _PATH_PARAM.findall(p):
                 if used not in declared:
-                    line = line_of(path, ["paths", p, method])
                     raise StartupError(
-                        f"path parameter {{{used}}} is not declared in the operation's parameters",
+                        f"Path parameter {used!r} used is not documented on {p!r} "
+                        f"(declare it in the parameters of {method.upper()})",
                         file=shown,
-                        location=where + (f" (line {line})" if line else ""),
+                        location=_located(path, ("paths", p)),
                     )
             api.operations.append(
                 OperationSpec(

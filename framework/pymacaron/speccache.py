@@ -1,10 +1,10 @@
-"""Remember which spec files bravado-core has already checked, so a normal start skips it.
+"""Remember which spec files have already been checked, so a normal start skips the check.
 
-Checking a Swagger 2.0 file with bravado-core / swagger-spec-validator costs ~1-2 s, most
-of it importing jsonschema's format extras. The verdict only depends on the bytes of the
+Checking a Swagger 2.0 file (spec.py: the official JSON Schema and the specification's
+rules) costs little on a valid spec but imports its engines; a refused one imports jsonschema. The verdict only depends on the bytes of the
 spec (and of the files its ``$ref`` reach), on the versions of the checking libraries and
 on pymacaron's checking code (spec.py), so a successful check is recorded under a hash of
-exactly those, and a start that finds the record skips bravado-core entirely. A spec that fails the check is never recorded:
+exactly those, and a start that finds the record skips the check entirely. A spec that fails the check is never recorded:
 a broken spec fails every start with the same error.
 
 The records live in ``$PYM_CACHE_DIR`` (default ``$XDG_CACHE_HOME/pymacaron`` or
@@ -28,7 +28,7 @@ __all__ = ["cache_dir", "cache_key", "lookup", "store"]
 log = logging.getLogger("pymacaron")
 
 FORMAT = "pym-spec-check-1"
-_ENGINE_PACKAGES = ("bravado_core", "swagger_spec_validator", "jsonschema")
+_ENGINE_PACKAGES = ("swagger_spec_validator", "jsonschema", "fastjsonschema")
 _MISSING = object()
 
 
@@ -52,7 +52,7 @@ def _engine() -> str:
     parts = [FORMAT, f"pymacaron-{__version__}"]
     # the checking code itself (spec.py may gain checks without a version bump)
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in ("spec.py", "speccache.py"):
+    for name in ("spec.py", "speccache.py", "specchecks.py", "specschema.py"):
         try:
             with open(os.path.join(here, name), "rb") as f:
                 parts.append(f"{name}:{hashlib.sha256(f.read()).hexdigest()}")
@@ -111,7 +111,11 @@ def _external_files(node, base_dir: str, out: set[str]) -> bool:
                     return False
                 if not _external_files(doc, os.path.dirname(full), out):
                     return False
-        return all(_external_files(v, base_dir, out) for v in node.values())
+        return all(
+            _external_files(v, base_dir, out)
+            for k, v in node.items()
+            if not (isinstance(k, str) and k.startswith("x-"))  # extensions are opaque
+        )
     if isinstance(node, list):
         return all(_external_files(v, base_dir, out) for v in node)
     return True

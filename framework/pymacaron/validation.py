@@ -23,6 +23,9 @@ from . import fastcheck
 
 __all__ = [
     "compile_schema",
+    "json_definitions",
+    "validator_for",
+    "LazyValidator",
     "to_json_schema",
     "describe_violation",
     "SchemaViolation",
@@ -100,14 +103,123 @@ def to_json_schema(schema):
     return out
 
 
+BASE_SUFFIX = "__pym_base"
+MARKER = "x-pym-discriminator"
+
+
+def json_definitions(definitions: dict) -> dict:
+    """Translate every definition (:func:`to_json_schema`), with Swagger 2.0's
+    ``discriminator`` enforced: the value of the property names the definition (the one
+    that has the discriminator, or one that extends it through ``allOf``) the object must
+    also validate against. Specs without a discriminator are translated as they are."""
+    out = {k: to_json_schema(v) for k, v in definitions.items()}
+    roots = [
+        k
+        for k, v in definitions.items()
+        if isinstance(v, dict) and isinstance(v.get("discriminator"), str)
+    ]
+    if not roots:
+        return out
+
+    def parents(name: str) -> list[str]:
+        schema = definitions.get(name)
+        found = []
+        for part in (schema.get("allOf") or []) if isinstance(schema, dict) else []:
+            ref = part.get("$ref") if isinstance(part, dict) else None
+            if isinstance(ref, str) and ref.startswith("#/definitions/"):
+                found.append(ref[len("#/definitions/") :])
+        return found
+
+    def extends(name: str, root: str, seen=()) -> bool:
+        return any(
+            p == root or (p not in seen and extends(p, root, (*seen, p))) for p in parents(name)
+        )
+
+    for root in roots:
+        prop = definitions[root]["discriminator"]
+        base = root + BASE_SUFFIX
+        root_ref = f"#/definitions/{root}"
+        out[base] = out[root]
+        children = sorted(n for n in definitions if n != root and extends(n, root))
+        for child in children:  # a subtype extends the base, not the dispatch (no cycle)
+            for part in out[child].get("allOf") or []:
+                if isinstance(part, dict) and part.get("$ref") == root_ref:
+                    part["$ref"] = f"#/definitions/{base}"
+        names = [root, *children]
+        branches = []
+        for n in names:
+            branch = {MARKER: [prop, n], "properties": {prop: {"enum": [n]}}}
+            if n != root:
+                branch["allOf"] = [{"$ref": f"#/definitions/{n}"}]
+            branches.append(branch)
+        out[root] = {
+            "allOf": [
+                {"$ref": f"#/definitions/{base}"},
+                {"properties": {prop: {"enum": names}}},
+            ],
+            "anyOf": branches,
+        }
+    return out
+
+
+def _discriminated(e: JsonSchemaValueException, definitions: dict, cache: dict):
+    """The precise error under a failed discriminator branch (the named definition's)."""
+    branches = e.rule_definition if e.rule == "anyOf" else None
+    if not isinstance(branches, list) or not all(
+        isinstance(b, dict) and MARKER in b for b in branches
+    ):
+        return e
+    prop = branches[0][MARKER][0]
+    name = e.value.get(prop) if isinstance(e.value, dict) else None
+    if not isinstance(name, str) or f"{name}" not in definitions:
+        return e
+    validator = cache.get(name)
+    if validator is None:
+        validator = cache[name] = compile_schema({"$ref": f"#/definitions/{name}"}, definitions)
+    try:
+        validator(e.value)
+    except JsonSchemaValueException as inner:
+        prefix = e.name or "data"
+        rest = (inner.name or "data")[len("data") :]
+        return JsonSchemaValueException(
+            inner.message.replace("data", prefix, 1),
+            inner.value,
+            prefix + rest,
+            inner.definition,
+            inner.rule,
+        )
+    return e
+
+
+def _reachable(schema, definitions: dict) -> dict:
+    """The definitions ``schema`` reaches through ``#/definitions/`` references (a
+    validator, and its cache key, carry only those, not every definition of the spec)."""
+    found: dict = {}
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/definitions/"):
+                name = ref[len("#/definitions/") :]
+                if name not in found and name in definitions:
+                    found[name] = definitions[name]
+                    stack.append(definitions[name])
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return found
+
+
 def compile_schema(schema: dict, definitions: dict | None = None):
     """A fast validator function for ``schema`` (JSON Schema draft 4).
 
     ``definitions`` (already translated) resolve ``#/definitions/...`` references.
     The function returns the data or raises :class:`JsonSchemaValueException`.
     """
-    if definitions:
-        schema = {**schema, "definitions": definitions}
+    used = _reachable(schema, definitions) if definitions else {}
+    if used:
+        schema = {**schema, "definitions": used}
     # Swagger 2.0 schemas are draft 4 (exclusiveMinimum: true is a flag, not the number 1);
     # without $schema fastjsonschema would apply a later draft
     schema = {"$schema": DRAFT4, **schema}
@@ -115,6 +227,15 @@ def compile_schema(schema: dict, definitions: dict | None = None):
     namespace: dict = {}
     exec(full_code, namespace)
     full = namespace["validate"]
+    if any(k.endswith(BASE_SUFFIX) for k in used):
+        plain, cache = full, {}
+
+        def full(data):  # noqa: F811 - a discriminator's failure says what failed inside
+            try:
+                return plain(data)
+            except JsonSchemaValueException as e:
+                raise _discriminated(e, definitions, cache) from None
+
     if check_code is None:
         return full
     namespace = {}
@@ -129,6 +250,51 @@ def compile_schema(schema: dict, definitions: dict | None = None):
         return full(data)
 
     return validate
+
+
+class LazyValidator:
+    """A validator compiled on its first call (a big spec starts in seconds); every
+    validator is compiled at once when :func:`eager` says so (``pym check``, the image's
+    build-time records), so a broken schema still fails before anything is served."""
+
+    __slots__ = ("_schema", "_definitions", "_fn", "_lock")
+
+    def __init__(self, schema: dict, definitions: dict | None = None):
+        import threading
+
+        self._schema, self._definitions, self._fn = schema, definitions, None
+        self._lock = threading.Lock()
+
+    def compile(self):
+        with self._lock:
+            if self._fn is None:
+                self._fn = compile_schema(self._schema, self._definitions)
+                self._schema = self._definitions = None
+        return self._fn
+
+    def __call__(self, data):
+        fn = self._fn
+        if fn is None:
+            fn = self.compile()
+        return fn(data)
+
+
+def eager() -> bool:
+    """Compile every validator at startup: ``pym check`` (which imports the service with
+    ``standalone['raise']``), or ``PYM_EAGER_VALIDATORS=1``."""
+    if os.environ.get("PYM_EAGER_VALIDATORS", "").lower() in ("1", "true", "yes"):
+        return True
+    from . import cli
+
+    return bool(cli.standalone.get("raise"))
+
+
+def validator_for(schema: dict, definitions: dict | None = None):
+    """The validator of ``schema``: compiled now when :func:`eager`, else on first use."""
+    lazy = LazyValidator(schema, definitions)
+    if eager():
+        lazy.compile()
+    return lazy
 
 
 def _compiled(schema: dict):

@@ -46,6 +46,8 @@ def load_yaml(path: str) -> object:
             text = f.read()
     except OSError as e:
         raise StartupError(f"cannot read file: {e.strerror}", file=path) from None
+    if path.endswith(".json"):
+        return _load_json(text, path)
     try:
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as e:
@@ -57,6 +59,27 @@ def load_yaml(path: str) -> object:
         raise StartupError(f"malformed YAML: {e}", file=path) from None
 
 
+def _load_json(text: bytes, path: str):
+    import json
+
+    def pairs(items):
+        seen = set()
+        for key, _ in items:
+            if key in seen:
+                raise ValueError(f"duplicate key {key!r}")
+            seen.add(key)
+        return dict(items)
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs)
+    except json.JSONDecodeError as e:
+        raise StartupError(
+            f"malformed JSON: {e.msg}", file=path, location=f"line {e.lineno}, column {e.colno}"
+        ) from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise StartupError(f"malformed JSON: {e}", file=path) from None
+
+
 def line_of(path: str, json_path: list) -> int | None:
     """Best-effort line number (1-based) of the node at ``json_path`` in a YAML file.
 
@@ -64,7 +87,10 @@ def line_of(path: str, json_path: list) -> int | None:
     """
     try:
         with open(path, "rb") as f:
-            node = yaml.compose(f, Loader=yaml.SafeLoader)
+            text = f.read()
+        if path.endswith(".json"):  # JSON is YAML, but for tabs (only ever whitespace)
+            text = text.replace(b"\t", b" ")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
     except (OSError, yaml.YAMLError):
         return None
     found = node

@@ -122,8 +122,8 @@ def test_body_must_be_json(client, auth):
         client.post(
             "/pets", data="name=x", headers=auth, content_type="application/x-www-form-urlencoded"
         ),
-        400,
-        "INVALID_PARAMETER",
+        415,  # a Content-Type the operation does not consume (issue 15: was a 400)
+        "UNSUPPORTED_MEDIA_TYPE",
     )
     assert "Content-Type application/json" in body["error_description"]
     body = error_of(

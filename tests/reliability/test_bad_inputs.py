@@ -25,6 +25,9 @@ CORPUS = os.path.join(HERE, "corpus")
 MINIMAL = os.path.join(HERE, "minimal_service")
 CONFIGS = sorted(os.listdir(os.path.join(CORPUS, "configs")))
 SPECS = sorted(os.listdir(os.path.join(CORPUS, "specs")))
+# deploy-only keys (AWS sizes, region, certificate): the deploy kit refuses them at synth,
+# the runtime serves (a v1 service ships placeholders such as <ARN_OF_SSL_CERTIFICATE>)
+DEPLOY_CONFIGS = sorted(os.listdir(os.path.join(CORPUS, "deploy_configs")))
 _EXPECT = re.compile(r"^# expect: (.+?)\s*$", re.M)
 
 
@@ -40,7 +43,7 @@ def broken_service(tmp_path, kind: str, name: str) -> tuple[str, str, list[str]]
     dest = tmp_path / "svc"
     shutil.copytree(MINIMAL, dest, ignore=shutil.ignore_patterns("__pycache__"))
     source = os.path.join(CORPUS, kind, name)
-    target = "pym-config.yaml" if kind == "configs" else os.path.join("apis", "mini.yaml")
+    target = "pym-config.yaml" if kind.endswith("configs") else os.path.join("apis", "mini.yaml")
     shutil.copyfile(source, dest / target)
     return str(dest), target, expectations(source)
 
@@ -123,8 +126,24 @@ def test_bad_spec_is_refused_clearly(tmp_path, name):
         assert_refused(result, target, expected)
 
 
+@pytest.mark.parametrize("name", DEPLOY_CONFIGS)
+def test_bad_deploy_key_is_refused_at_synth_and_served_by_the_runtime(tmp_path, name):
+    from infra.config import load_service_config
+    from pymacaron.config import load_config
+    from pymacaron.exceptions import StartupError
+
+    service, target, expected = broken_service(tmp_path, "deploy_configs", name)
+    with pytest.raises(StartupError) as e:
+        load_service_config(os.path.join(service, target))
+    missing = [fragment for fragment in expected if fragment not in str(e.value)]
+    assert not missing, f"{missing} not in: {e.value}"
+    assert load_config(path=os.path.join(service, target), environ={}).name == "mini"
+    (result,) = run(pym_check_cmd(), cwd=service)
+    assert result.returncode == 0 and "ok:" in result.stdout, result.stdout + result.stderr
+
+
 @pytest.mark.parametrize(
-    "kind, name", [("configs", "wrong_type_hosts_max.yaml"), ("specs", "bind_target_missing.yaml")]
+    "kind, name", [("configs", "unknown_stage.yaml"), ("specs", "bind_target_missing.yaml")]
 )
 def test_debug_adds_the_traceback(tmp_path, kind, name):
     service, target, _ = broken_service(tmp_path, kind, name)

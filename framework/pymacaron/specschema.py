@@ -1,0 +1,140 @@
+"""The official Swagger 2.0 JSON Schema: a compiled yes/no for every load, an explanation
+(JSON path and line in the file) only for a spec it refuses.
+
+The schema is the one swagger-spec-validator ships, made self-contained (its draft 4
+references inlined) and compiled like any other validator (validation.py, cached on
+disk). ``format`` keywords of the meta-schema are dropped: JSON Schema does not assert
+them by default, and a spec's ``pattern`` written for another regex dialect is still a
+valid spec. A refusal is explained by jsonschema on the spec *as written* (no
+dereferencing), so the location is where the bad node is in the file.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import importlib.util
+import json
+import os
+
+from .exceptions import StartupError
+from .yamlfile import line_of
+
+__all__ = ["check", "official_schema"]
+
+_DRAFT4_URI = "http://json-schema.org/draft-04/schema#"
+
+
+def _package_file(package: str, *parts: str) -> str:
+    found = importlib.util.find_spec(package)  # no import: only the file is read
+    if found is None or not found.origin:
+        raise StartupError(
+            f"{package} is not installed: it ships the schema specs are checked with"
+        )
+    return os.path.join(os.path.dirname(found.origin), *parts)
+
+
+@functools.cache
+def official_schema() -> dict:
+    """The Swagger 2.0 JSON Schema, as published."""
+    with open(_package_file("swagger_spec_validator", "schemas", "v2.0", "schema.json")) as f:
+        return json.load(f)
+
+
+@functools.cache
+def _draft4() -> dict:
+    path = _package_file("jsonschema_specifications", "schemas", "draft4", "metaschema.json")
+    with open(path) as f:
+        return json.load(f)
+
+
+def _self_contained() -> dict:
+    schema = copy.deepcopy(official_schema())
+    draft4 = _draft4()
+    extra: dict = {}
+
+    def local(pointer: str) -> str:
+        # '#/definitions/positiveInteger' of draft 4 -> '#/definitions/d4_definitions_positiveInteger'
+        parts = [p for p in pointer.lstrip("#").split("/") if p]
+        name = "d4_" + "_".join(parts)
+        if name not in extra:
+            node = draft4
+            for p in parts:
+                node = node[p]
+            extra[name] = None  # placeholder against cycles
+            extra[name] = rewrite(copy.deepcopy(node), in_draft4=True)
+        return f"#/definitions/{name}"
+
+    def rewrite(node, in_draft4=False, in_names=False):
+        if isinstance(node, list):
+            return [rewrite(v, in_draft4) for v in node]
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for k, v in node.items():
+            if in_names:  # keys of 'properties' are names, not keywords
+                out[k] = rewrite(v, in_draft4)
+            elif k == "$ref" and isinstance(v, str):
+                if v.startswith(_DRAFT4_URI):
+                    out[k] = local(v[len(_DRAFT4_URI) :])
+                elif in_draft4 and v.startswith("#"):
+                    out[k] = local(v)
+                else:
+                    out[k] = v
+            elif k == "format" and isinstance(v, str):
+                continue  # not asserted by default in JSON Schema
+            elif k in ("properties", "patternProperties", "definitions"):
+                out[k] = rewrite(v, in_draft4, in_names=True)
+            else:
+                out[k] = rewrite(v, in_draft4)
+        return out
+
+    schema = rewrite(schema)
+    schema.pop("id", None)
+    schema.setdefault("definitions", {}).update(extra)
+    return schema
+
+
+@functools.cache
+def _validator():
+    from .validation import compile_schema
+
+    return compile_schema(_self_contained())
+
+
+def check(spec: dict, path: str, shown: str) -> None:
+    """Raise StartupError (JSON path and line of the node) unless ``spec`` is Swagger 2.0."""
+    from .validation import JsonSchemaValueException
+
+    try:
+        _validator()(spec)
+        return
+    except JsonSchemaValueException:
+        pass
+    _explain(spec, path, shown)
+
+
+def _explain(spec: dict, path: str, shown: str) -> None:
+    from jsonschema import Draft4Validator
+    from jsonschema.exceptions import relevance
+
+    from .spec import _first_line, _json_path_text, _most_telling
+
+    errors = list(Draft4Validator(official_schema()).iter_errors(spec))
+    if not errors:  # the two engines disagree: jsonschema's yes stands
+        return
+    error = max(errors, key=relevance)
+    json_path = list(error.absolute_path)
+    message = error.message
+    if error.context:
+        best = _most_telling(error.context)
+        if best is not None:
+            json_path = list(best.absolute_path) or json_path
+            message = best.message
+    location = None
+    if json_path:
+        line = line_of(path, json_path)
+        location = _json_path_text(json_path) + (f" (line {line})" if line else "")
+    raise StartupError(
+        f"not a valid Swagger 2.0 spec: {_first_line(message)}", file=shown, location=location
+    )
