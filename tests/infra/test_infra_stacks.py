@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from infra.config import DEFAULT_SOLUTION_STACK
+from pymacaron_kit.config import DEFAULT_SOLUTION_STACK
 from tests.infra.infra_helpers import option
 
 pytestmark = pytest.mark.xdist_group("cdk")

@@ -361,7 +361,7 @@ def test_no_pipeline_section_means_no_pipeline_stack(synthesized):
     ],
 )
 def test_pipeline_config_errors_name_the_key(tmp_path, block, key, message):
-    from infra.config import load_service_config
+    from pymacaron_kit.config import load_service_config
 
     path = tmp_path / "pym-config.yaml"
     path.write_text("name: svc\npipeline:\n" + block)
@@ -372,7 +372,7 @@ def test_pipeline_config_errors_name_the_key(tmp_path, block, key, message):
 
 
 def test_a_name_too_long_for_pipeline_environments_is_refused(tmp_path):
-    from infra.config import load_service_config
+    from pymacaron_kit.config import load_service_config
 
     path = tmp_path / "pym-config.yaml"
     path.write_text(
