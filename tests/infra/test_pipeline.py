@@ -123,29 +123,34 @@ def test_every_push_to_the_branch_triggers_through_the_connection(piped):
     }
 
 
-def test_every_step_runs_scripts_after_make_setup(piped):
+def test_every_step_installs_the_requirements_then_runs_pym(piped):
     expected = {
-        "Synth": ['scripts/ci-synth "$COMMIT_ID"'],
-        "UnitTests": ["scripts/ci-unit-tests"],
+        "Synth": ['pym synth --version "$COMMIT_ID"'],
+        "UnitTests": ["python -m pytest -q tests"],  # pipeline.unit_tests' default
         "Image": [
-            'scripts/build-image --tag "$COMMIT_ID"',
-            'scripts/push-image "$COMMIT_ID" --registry "$REPOSITORY_URI"',
+            'pym image build --tag "$COMMIT_ID" --unless-in "$REPOSITORY_URI"',
+            'pym image push "$COMMIT_ID" --registry "$REPOSITORY_URI"',
         ],
         "AcceptanceTests": [
-            'scripts/acceptance --url "$STAGING_URL" --env staging --junit reports/acceptance.xml',
-            'scripts/fuzz --url "$STAGING_URL" --env staging --junit reports/fuzz.xml',
+            'pym acceptance --url "$STAGING_URL" --env staging --junit reports/acceptance.xml',
+            'pym fuzz --url "$STAGING_URL" --env staging --junit reports/fuzz.xml',
         ],
-        "PromoteImage": ['scripts/promote-image "$COMMIT_ID" --registry "$REPOSITORY_URI"'],
-        "SmokeTest": ['scripts/smoke-test --url "$LIVE_URL" --version "$COMMIT_ID"'],
+        "PromoteImage": ['pym image promote "$COMMIT_ID" --registry "$REPOSITORY_URI"'],
+        "SmokeTest": ['pym smoke --url "$LIVE_URL" --version "$COMMIT_ID"'],
     }
-    root = Path(__file__).resolve().parents[2]
+    from pymacaron.cli import main
+
     for name, commands in expected.items():
         spec = buildspec(piped, name)
-        assert spec["phases"]["install"]["commands"][0] == "make setup", name
+        install = spec["phases"]["install"]["commands"]
+        assert install[0] == "pip install -q -r requirements.txt", name
         assert spec["phases"]["build"]["commands"] == commands, name
         for command in commands:
-            script = root / command.split()[0]
-            assert script.is_file() and script.stat().st_mode & 0o111, script
+            if command.startswith("pym "):  # the subcommand exists: its --help exits 0
+                words = [w for w in command.split()[1:] if not w.startswith(("-", '"'))]
+                with pytest.raises(SystemExit) as e:
+                    main([*words[: 2 if words[0] in ("image", "pipeline") else 1], "--help"])
+                assert e.value.code == 0, command
     reports = buildspec(piped, "AcceptanceTests")["reports"]["acceptance"]
     assert reports["file-format"] == "JUNITXML" and "acceptance.xml" in reports["files"]
     assert buildspec(piped, "Synth")["artifacts"]["base-directory"] == "cdk.out"
