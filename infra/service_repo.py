@@ -52,3 +52,8 @@ def check_service_repo(root: str, config_path: str, unit_tests: str | None) -> N
 def _installs_this_checkout(root: str) -> bool:
     """pymacaron's own repository installs itself (`-e .[kit]`)."""
     return os.path.isfile(os.path.join(root, "framework", "pymacaron", "__init__.py"))
+
+
+def unit_test_command(raw_pipeline: dict | None) -> str:
+    """The unit-test step's command from pym-config's raw ``pipeline:`` section."""
+    return ((raw_pipeline or {}).get("unit_tests") or DEFAULT_UNIT_TESTS).strip()

@@ -49,7 +49,7 @@ def pymacaron_wheel(dest: str, quiet: bool = True) -> str:
         return shutil.copy2(path, dest)
     if path and (direct.get("dir_info") or {}).get("editable"):
         cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"]
-        cmd += ["--no-build-isolation", "-w", dest, path]
+        cmd += ["-w", dest, path]
         what = f"building the pymacaron {version} wheel from {path}"
     else:
         cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
