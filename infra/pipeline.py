@@ -21,6 +21,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from constructs import Construct
 
+from .cdk_cli import CDK_CLI_VERSION  # noqa: F401 - the CLI self-mutation installs
 from .config import PipelineConfig, SecretRef
 from .nag import acknowledge
 from .retention import retention_days
@@ -29,7 +30,6 @@ from .service_repo import DEFAULT_UNIT_TESTS
 # CodeBuild's Ubuntu standard image: python 3.11 and node 22 via runtime-versions.
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 RUNTIME_VERSIONS = {"python": "3.11", "nodejs": "22"}
-# The CDK CLI the self-mutation and asset steps install (package.json pins the same).
 
 # The commands of each step: the service's requirements (pymacaron[kit] pinned there; pip
 # honours PIP_FIND_LINKS / PIP_INDEX_URL), then `pym`, nothing else.
