@@ -122,6 +122,7 @@ def build(root: str, *, tag=None, name=None, base=None, ca_bundle=None, network=
     config = rel.read_pym_config(root)
     name = name or rel.service_name(root)
     tag = tag or rel.git_version(root)
+    ca_bundle = ca_bundle or os.environ.get("PIP_CERT") or None
     if not TAG.match(tag):
         raise rel.ReleaseError(f"--tag {tag!r}: expected an image tag", rel.EXIT_USAGE)
     ref = f"{name}:{tag}"

@@ -34,6 +34,7 @@ pytestmark = [pytest.mark.xdist_group("image"), pytest.mark.slow]
 # The service's own layers (venv + app), on top of the base image: measured ~29 MB.
 MAX_SERVICE_LAYERS_BYTES = 60_000_000
 DEPLOY_TIME_MODULES = (
+    "pymacaron_kit",
     "boto3",
     "botocore",
     "docker",

@@ -196,3 +196,49 @@ def test_make_setup_installs_node_modules_with_a_working_npm(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Cannot find module" not in proc.stderr
     assert (tmp_path / "node_modules" / ".bin" / "cdk").exists()
+
+
+# ---- pym run ------------------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+@pytest.mark.slow
+def test_pym_run_workers_2_serves_with_two_processes_like_the_image(tmp_path):
+    """Module-level state differs between the dev server (one process) and the image
+    (granian, N processes): `pym run --workers 2` shows the image's side locally."""
+    import requests
+
+    from tests.image.image_helpers import free_port, wait_until
+
+    target = tmp_path / "svc"
+    new.new_service("svc", str(target))
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pymacaron", "run", "--workers", "2", "--port", str(port),
+         "--dir", str(target)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, JWT_SECRET="x" * 32),
+    )  # fmt: skip
+    try:
+        wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/ping", timeout=1).ok, 30, "/ping")
+        wait_until(lambda: len(_children(proc.pid)) >= 2, 10, "two worker processes")
+        assert requests.get(f"http://127.0.0.1:{port}/hello?who=x", timeout=2).json() == {
+            "message": "hello, x"
+        }
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=30)[0]
+    assert "2 worker processes" in out and "module-level state is per process" in out

@@ -252,3 +252,49 @@ def test_deploy_live_tags_the_image_live_first(monkeypatch, capsys):
     assert calls[0] == ("abc1234", "ecr")  # live-abc1234 before cdk deploy
     assert calls[1][-2:] == ["-c", "version=abc1234"]
     assert "tag abc1234 as live-abc1234" in capsys.readouterr().out
+
+
+# ---- the build context and the service's lock ---------------------------------------------
+
+
+def test_service_lock_excludes_pymacaron_and_the_image_refuses_an_unlocked_dependency(tmp_path):
+    from pymacaron_kit import new
+    from pymacaron_kit.release import lock
+
+    target = tmp_path / "svc"
+    new.new_service("svc", str(target))
+    (target / "requirements.lock").unlink()
+    assert lock.service_lock(str(target)) == 0  # only pymacaron: nothing to resolve
+    text = (target / "requirements.lock").read_text()
+    assert "==" not in text and "pym lock" in text
+    assert promote.service_lock(str(target)) == text
+    (target / "requirements.txt").write_text("pymacaron[kit]==3.1.0\nrequests-oauthlib>=1\n")
+    (target / "requirements.lock").unlink()
+    with pytest.raises(ReleaseError, match="names requests-oauthlib>=1 but there is no") as e:
+        promote.service_lock(str(target))
+    assert e.value.code == 2
+    assert lock.service_lock(str(target), check_only=True) == 1
+
+
+@pytest.mark.slow
+def test_the_build_context_is_the_service_plus_the_wheel_never_pymacaron_source(tmp_path):
+    import tarfile
+
+    from pymacaron import __version__
+    from pymacaron_kit import new
+
+    target = tmp_path / "svc"
+    new.new_service("svc", str(target))
+    context, count, wheel = promote.make_context(str(target), None, str(tmp_path / "wheels"))
+    with tarfile.open(fileobj=context) as tar:
+        names = set(tar.getnames())
+    context.close()
+    assert wheel == f"pymacaron-{__version__}-py3-none-any.whl"
+    assert {"server.py", "apis/svc.yaml", "svc/api.py", "pym-config.yaml",
+            ".pym-build/Dockerfile", ".pym-build/gunicorn.conf.py",
+            ".pym-build/requirements.lock", ".pym-build/service.lock",
+            f".pym-build/wheels/{wheel}"} <= names  # fmt: skip
+    for kept_out in ("tests/test_api.py", "testaccept/test_svc.py", "app.py", "cdk.json",
+                     "requirements.txt", "README.md", "Makefile", ".gitignore"):  # fmt: skip
+        assert kept_out not in names, kept_out
+    assert not [n for n in names if n.startswith(("framework", "infra", "docker/"))]
