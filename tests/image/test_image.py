@@ -1,5 +1,5 @@
-"""The real image: built from docker/Dockerfile by scripts/build-image, run by
-scripts/run-image, tested from outside, stopped with SIGTERM under load, pushed and pulled.
+"""The real image: built from docker/Dockerfile by pym image build (scripts/build-image), run by
+pym image run, tested from outside, stopped with SIGTERM under load, pushed and pulled.
 
 All in xdist_group "image": one worker, one build shared through session fixtures
 (tests/image/conftest.py), run in file order.
