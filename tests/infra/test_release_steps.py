@@ -298,3 +298,16 @@ def test_the_build_context_is_the_service_plus_the_wheel_never_pymacaron_source(
                      "requirements.txt", "README.md", "Makefile", ".gitignore"):  # fmt: skip
         assert kept_out not in names, kept_out
     assert not [n for n in names if n.startswith(("framework", "infra", "docker/"))]
+
+
+def test_a_deploy_failing_for_lack_of_bootstrap_says_how_to_bootstrap(monkeypatch):
+    from pymacaron_kit import deploy
+
+    class Failed:
+        returncode = 1
+        stderr = "PymService-staging: SSM parameter /cdk-bootstrap/hnb659fds/version not found."
+
+    monkeypatch.setattr(deploy.subprocess, "run", lambda *a, **k: Failed())
+    with pytest.raises(ReleaseError, match=r"failed \(exit 1\); is the account bootstrapped") as e:
+        deploy.deploy(str(ROOT), "staging", "abc1234")
+    assert "bootstrap aws://ACCOUNT/REGION" in str(e.value) and e.value.code == 1
