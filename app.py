@@ -1,12 +1,9 @@
 #!/usr/bin/env python3
-"""The CDK app: `cdk synth`, `cdk deploy PymService-staging -c version=<image tag>`.
-
-Every decision lives in infra/ (docs/deploy.md); this file only wires it to the CLI.
-"""
+"""The CDK app: the kit builds every stack from pym-config.yaml (`pym synth`, `pym deploy STAGE`)."""
 
 from aws_cdk import App
 
-from infra.stacks import build_app
+from pymacaron_kit.stacks import build_app
 
 app = App()
 build_app(app, exit_on_error=True)

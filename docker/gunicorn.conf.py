@@ -1,7 +1,7 @@
 """gunicorn settings for the pymacaron image (CMD: gunicorn -c this-file server:app).
 
 Every value can be changed per environment without rebuilding (Beanstalk environment
-properties, `scripts/run-image -e`), through the variables named below.
+properties, `pym image run -e`), through the variables named below.
 """
 
 import os
@@ -28,7 +28,7 @@ threads = _int("GUNICORN_THREADS", 4)
 timeout = _int("GUNICORN_TIMEOUT", 60)
 # On SIGTERM (docker stop, Beanstalk deploys) stop accepting, let in-flight requests finish
 # for up to this long, then exit. Keep it below the stop timeout of the platform (docker
-# stop's 10 s default is raised by scripts/run-image; Beanstalk waits 30 s+).
+# stop's 10 s default is raised by pym image run; Beanstalk waits 30 s+).
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
 # Longer than the load balancer's idle timeout (ALB default 60 s): the balancer, not
 # gunicorn, must close idle connections, else it may send a request on a connection

@@ -116,6 +116,7 @@ class PipelineConfig:
     connection_arn: str | None = None  # CodeStar/CodeConnections connection + owner/repo
     repository: str | None = None
     codecommit_repository: str | None = None  # or a CodeCommit repository name
+    unit_tests: str | None = None  # the unit-test step's command (None: pytest tests/)
 
     @property
     def source_label(self) -> str:
@@ -133,7 +134,7 @@ class ScanGate:
     """``image_scan:``: how many findings of each severity promotion tolerates.
 
     A severity missing from ``max_findings`` is unlimited; the default lets no CRITICAL
-    finding through. ``allow: true`` (or ``pym image-scan-gate --allow-findings``) lets a
+    finding through. ``allow: true`` (or ``pym image scan-gate --allow-findings``) lets a
     known finding pass, saying so in the log.
     """
 
@@ -436,6 +437,7 @@ def _pipeline(path: str, raw: dict) -> PipelineConfig | None:
         connection_arn=data.get("connection_arn"),
         repository=data.get("repository"),
         codecommit_repository=data.get("codecommit_repository"),
+        unit_tests=(data.get("unit_tests") or "").strip() or None,
     )
 
 
@@ -443,6 +445,7 @@ def load_service_config(path: str) -> ServiceConfig:
     """Read pym-config.yaml for deployment; raises StartupError naming the file and key."""
     path = os.path.abspath(path)
     raw = read_config_file(path)
+    check_deploy_keys(path, raw)
     env_secrets = tuple(raw.get("env_secrets") or ())
     stages = {s: _stage_config(path, raw, s, env_secrets) for s in STAGES}
     _check_secrets_per_stage(path, raw, stages)
@@ -459,3 +462,35 @@ def load_service_config(path: str) -> ServiceConfig:
         scan_gate=_scan_gate(path, raw),
         bootstrap_qualifier=raw.get("bootstrap_qualifier"),
     )
+
+
+def _known_keys() -> dict[str, set[str]]:
+    """Keys the schema declares: top level, and inside each object section."""
+    import json
+
+    import pymacaron
+
+    schema_path = os.path.join(os.path.dirname(pymacaron.__file__), "pym-config.schema.json")
+    with open(schema_path) as f:
+        schema = json.load(f)
+    props = schema.get("properties") or {}
+    out = {"": set(props)}
+    for key, value in props.items():
+        if isinstance(value, dict) and "properties" in value:
+            out[key] = set(value["properties"])
+    return out
+
+
+def check_deploy_keys(path: str, raw: dict) -> None:
+    """Fail synth on an unknown key that looks like a deploy key (``aws_host_max``): the
+    runtime tolerates unknown keys (services read their own), the kit must not ignore a typo."""
+    import difflib
+
+    known = _known_keys()
+    for key in raw:
+        if key in known[""]:
+            continue
+        close = difflib.get_close_matches(key, sorted(known[""]), n=1, cutoff=0.8)
+        if close or key.startswith("aws_"):
+            hint = f": did you mean '{close[0]}'?" if close else ""
+            raise _fail(path, key, f"unknown deploy key '{key}'{hint}")

@@ -3,7 +3,7 @@
 The repository tests with these (``.venv`` and ``package-lock.json``); CodeBuild must run
 the same, or a rule release of cdk-nag or cfn-lint, or a new cdk-assets, fails a pipeline
 with no commit behind it. pip takes them as constraints (``PIP_CONSTRAINT``) when
-``make setup`` installs the kit's ranges; the CDK CLI and cdk-assets are pinned where CDK
+the install step installs the kit's ranges; the CDK CLI and cdk-assets are pinned where CDK
 Pipelines installs them. tests/infra/test_pipeline_real_aws.py checks that these are what
 is installed here and that no buildspec installs anything unpinned.
 """

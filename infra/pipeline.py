@@ -1,11 +1,11 @@
 """The pipeline's building blocks: source, storage, logs, notifications and the steps.
 
-Every step runs a script from ``scripts/`` -- the same command a developer runs by hand
-(docs/pipeline.md); the buildspecs hold no other logic. The image tag is the commit id of
+Every step runs ``pym ...`` in the service's repository -- the same command a developer
+runs by hand (docs/pipeline.md); the buildspecs hold no other logic. The image tag is the commit id of
 the source revision (the source action's ``CommitId`` variable): the synth step passes it
 as ``-c version=<commit>`` (so both stage stacks deploy that tag), the image step builds
 and pushes ``<repository>:<commit>``, live deploys the same application version source
-(no rebuild) after ``scripts/promote-image`` tagged it ``live-<commit>``.
+(no rebuild) after ``pym image promote`` tagged it ``live-<commit>``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from . import pins
 from .config import PipelineConfig, SecretRef
 from .nag import acknowledge
 from .retention import retention_days
+from .service_repo import DEFAULT_UNIT_TESTS
 
 # CodeBuild's Ubuntu standard image: python 3.11 and node 22 via runtime-versions.
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
@@ -36,31 +37,39 @@ RUNTIME_VERSIONS = {"python": "3.11", "nodejs": "22"}
 CDK_CLI_VERSION = pins.CDK_CLI
 CDK_ASSETS_VERSION = pins.CDK_ASSETS
 
-# The commands of each step: scripts/ (and make setup), nothing else.
-INSTALL = ["make setup", 'export PATH="$PWD/.venv/bin:$PATH"']
-SYNTH = ['scripts/ci-synth "$COMMIT_ID"']
-UNIT_TESTS = ["scripts/ci-unit-tests"]
+# The commands of each step: the service's requirements (pymacaron[kit] pinned there; pip
+# honours PIP_FIND_LINKS / PIP_INDEX_URL), then `pym`, nothing else.
+INSTALL = ["pip install -q -r requirements.txt", "pym --help > /dev/null"]
+SYNTH = ['pym synth --version "$COMMIT_ID"']
+# A re-run of a commit finds <repository>:<commit> in ECR (immutable tags): no rebuild.
 IMAGE = [
-    'scripts/build-image --tag "$COMMIT_ID"',
-    'scripts/push-image "$COMMIT_ID" --registry "$REPOSITORY_URI"',
+    'pym image build --tag "$COMMIT_ID" --unless-in "$REPOSITORY_URI"',
+    'pym image push "$COMMIT_ID" --registry "$REPOSITORY_URI"',
 ]
 ACCEPTANCE = [
-    'scripts/acceptance --url "$STAGING_URL" --env staging --junit reports/acceptance.xml',
-    'scripts/fuzz --url "$STAGING_URL" --env staging --junit reports/fuzz.xml',
+    'pym acceptance --url "$STAGING_URL" --env staging --junit reports/acceptance.xml',
+    'pym fuzz --url "$STAGING_URL" --env staging --junit reports/fuzz.xml',
 ]
 # Before the approval and the promotion: ECR's scan of the image, against pym-config's
 # image_scan thresholds (infra/scan_gate.py).
-SCAN_GATE = ['pym image-scan-gate --tag "$COMMIT_ID" --repository-uri "$REPOSITORY_URI"']
+SCAN_GATE = ['pym image scan-gate --tag "$COMMIT_ID" --repository-uri "$REPOSITORY_URI"']
 # After synth: what this commit adds, changes and replaces compared with its parent
 # (infra/plan.py); a replacement CloudFormation would refuse fails the step here.
 PLAN = [
     "if git rev-parse -q --verify HEAD~1 >/dev/null; then pym plan --against HEAD~1; "
     "else echo 'pym plan: no parent commit to compare with'; fi"
 ]
-# Before `make setup`: pip installs the gates at the versions the repository tests with.
+# Before the install step: pip installs the gates at the versions the repository tests with.
 PIN_GATES = pins.constraint_commands()
-PROMOTE = ['scripts/promote-image "$COMMIT_ID" --registry "$REPOSITORY_URI"']
-SMOKE = ['scripts/smoke-test --url "$LIVE_URL" --version "$COMMIT_ID"']
+PROMOTE = ['pym image promote "$COMMIT_ID" --registry "$REPOSITORY_URI"']
+SMOKE = ['pym smoke --url "$LIVE_URL" --version "$COMMIT_ID"']
+
+
+def unit_test_commands(config: PipelineConfig) -> list[str]:
+    """The unit-test step: the repository's own test command (pipeline.unit_tests)."""
+    return [config.unit_tests or DEFAULT_UNIT_TESTS]
+
+
 REPORTS = {
     "reports": {
         "acceptance": {
@@ -242,7 +251,7 @@ def step(
     variables: dict | None = None,
     partial_build_spec: dict | None = None,
 ) -> pipelines.CodeBuildStep:
-    """A CodeBuild step on the source checkout: `make setup`, then scripts."""
+    """A CodeBuild step on the source checkout: install the requirements, then `pym`."""
     return pipelines.CodeBuildStep(
         id,
         input=source,

@@ -15,9 +15,6 @@ import json
 import os
 from datetime import UTC, datetime
 
-from aws_cdk import Annotations, Stack
-from constructs import Construct
-
 from pymacaron.exceptions import StartupError
 
 from .config import PLATFORM_BRANCH, Platform, ServiceConfig, load_service_config
@@ -59,8 +56,9 @@ def read_record(path: str) -> dict | None:
     return record
 
 
-def resolve(scope: Construct, config: ServiceConfig) -> Platform:
-    """The platform the stage environments run: pym-config's, else the recorded version.
+def resolve(scope, config: ServiceConfig) -> Platform:
+    """The platform the stage environments run in the construct ``scope``: pym-config's,
+    else the recorded version.
 
     ``platform.platform_arn`` or ``platform.solution_stack`` in pym-config win (the latter is
     create-only: `pym plan` reports changing it as a failing replacement). Otherwise the
@@ -70,6 +68,8 @@ def resolve(scope: Construct, config: ServiceConfig) -> Platform:
     """
     if config.platform.platform_arn or config.platform.solution_stack:
         return config.platform
+    from aws_cdk import Annotations, Stack  # here, not at import: `pym` starts without jsii
+
     stack = Stack.of(scope)
     record = scope.node.try_get_context(CONTEXT_KEY)
     where = "context"

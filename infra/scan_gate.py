@@ -4,7 +4,7 @@ The repository scans on push (infra/registry.py); nothing read the result, so an
 critical findings reached live. :func:`gate` waits for ``DescribeImageScanFindings`` to
 report a finished scan and compares its severity counts with pym-config's
 ``image_scan.max_findings`` (default ``{CRITICAL: 0}``). The pipeline runs
-``pym image-scan-gate --tag <commit>`` before the approval and the promotion
+``pym image scan-gate --tag <commit>`` before the approval and the promotion
 (infra/pipeline.py). An explicit override (``image_scan.allow: true`` or
 ``--allow-findings``) lets a known finding through and says so in the build log.
 
@@ -146,7 +146,7 @@ def _command(args) -> int:
         import boto3
 
         client = boto3.client("ecr", region_name=region)
-        print(f"image-scan-gate: waiting for the scan of {repository}:{args.tag}", flush=True)
+        print(f"image scan-gate: waiting for the scan of {repository}:{args.tag}", flush=True)
         result = gate(
             client,
             repository,
@@ -158,33 +158,33 @@ def _command(args) -> int:
     except NoCredentialsError:
         raise StartupError("no AWS credentials to read the image scan") from None
     except BotoCoreError as e:
-        print(f"image-scan-gate: ECR unreachable: {e}")
+        print(f"image scan-gate: ECR unreachable: {e}")
         return EXIT_REGISTRY
     except GateError as e:
         if allow and e.code == EXIT_FAILED:
-            print(f"image-scan-gate: ALLOWED by override despite: {e}")
+            print(f"image scan-gate: ALLOWED by override despite: {e}")
             return 0
-        print(f"image-scan-gate: {e}")
+        print(f"image scan-gate: {e}")
         return e.code
     limits = ", ".join(f"{k} <= {v}" for k, v in settings.max_findings.items()) or "none"
-    print(f"image-scan-gate: {repository}:{args.tag}: {_summary(result.counts)} (max: {limits})")
+    print(f"image scan-gate: {repository}:{args.tag}: {_summary(result.counts)} (max: {limits})")
     if result.passed:
         return 0
     over = "; ".join(f"{sev}: {n} > {limit}" for sev, (n, limit) in result.over.items())
     if allow:
-        print(f"image-scan-gate: ALLOWED by override ({over})")
+        print(f"image scan-gate: ALLOWED by override ({over})")
         return 0
     print(
-        f"image-scan-gate: not promoted: {over} (see the findings in the ECR console; "
+        f"image scan-gate: not promoted: {over} (see the findings in the ECR console; "
         "raise image_scan.max_findings or pass --allow-findings to override)"
     )
     return EXIT_FAILED
 
 
 def add_commands(sub) -> None:
-    """``pym image-scan-gate``."""
+    """``pym image scan-gate``."""
     p = sub.add_parser(
-        "image-scan-gate",
+        "scan-gate",
         help="wait for the ECR scan of an image and refuse it over the findings threshold",
         description="Wait for ECR's scan of TAG (DescribeImageScanFindings) and compare its "
         "severity counts with pym-config's image_scan.max_findings (default: no CRITICAL). "

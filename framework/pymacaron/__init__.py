@@ -12,7 +12,7 @@ from .cli import letsgo
 from .config import get_config
 from .exceptions import PyMacaronException, add_error, is_error
 
-__version__ = "3.0.0"
+__version__ = "3.1.0"
 
 __all__ = [
     "API",

@@ -103,8 +103,17 @@ def _load_service(directory: str, env: str | None):
         standalone["raise"] = False
 
 
+def _require_server(directory: str) -> None:
+    if not os.path.isfile(os.path.join(directory, "server.py")):
+        raise StartupError(
+            f"no server.py in {os.path.abspath(directory)}: run this in a service's directory "
+            "or pass --dir (pym new NAME writes one)"
+        )
+
+
 def cmd_check(args) -> int:
     """Load config, specs and handlers without serving; exit 0 when the service would start."""
+    _require_server(args.dir)
     module = _load_service(args.dir, args.env)
     app = getattr(module, "app", None)
     if app is None:
@@ -148,6 +157,45 @@ Serving on {base} — try:
     return 0
 
 
+def cmd_run(args) -> int:
+    """Serve the service: the development server, or with --workers N the image's server."""
+    _require_server(args.dir)
+    directory = os.path.abspath(args.dir)
+    env = dict(os.environ, PYM_SERVICE_DIR=directory)
+    if args.env:
+        env["PYM_ENV"] = args.env
+    if not args.workers:
+        argv = [sys.executable, "server.py", "--port", str(args.port), "--host", args.host]
+        print(f"pym run: development server, one process, on http://{args.host}:{args.port}")
+    else:
+        env.update(PORT=str(args.port), HOST=args.host, WEB_CONCURRENCY=str(args.workers))
+        env["PYM_ACCESS_LOG"] = env.get("PYM_ACCESS_LOG", "1")
+        argv = [sys.executable, "-m", "pymacaron.serve"]
+        print(
+            f"pym run: the image's server (granian), {args.workers} worker processes, on "
+            f"http://{args.host}:{args.port}: module-level state is per process, as in the image"
+        )
+    sys.stdout.flush()
+    os.chdir(directory)
+    os.execve(argv[0], argv, env)
+    return 0  # pragma: no cover - execve does not return
+
+
+# Subcommands of the deploy kit (pymacaron[kit]); without it each says what to install.
+KIT_COMMANDS = ("new", "synth", "deploy", "image", "pipeline", "lock", "smoke")
+
+
+def _kit_missing(args) -> int:
+    from . import __version__
+
+    print(
+        f"pym {args.command}: part of the deploy kit, not installed here: "
+        f"pip install 'pymacaron[kit]=={__version__}'",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pym", description="pymacaron command line")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -168,6 +216,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dir", default=".", help="service directory (default: .)")
     p.set_defaults(func=cmd_token)
 
+    p = sub.add_parser(
+        "run",
+        help="serve the service: the development server (one process), or with --workers N "
+        "the image's server (granian, N processes)",
+        epilog="exit codes: the server's; 2 on a startup error",
+    )
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8080)))
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument("--workers", type=int, default=0, help="N processes, as in the image")
+    p.add_argument("--env", help="PYM_ENV to run as")
+    p.add_argument("--dir", default=".", help="service directory (default: .)")
+    p.set_defaults(func=cmd_run)
+
     p = sub.add_parser("tryme", help="print curl lines for a service served locally")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--dir", default=".", help="service directory (default: .)")
@@ -187,11 +248,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _add_plugins(sub) -> None:
-    """Subcommands contributed by other modules (acceptance runner, fuzzing)."""
-    for module_name in ("pymacaron.testing.cli", "pymacaron.fuzz"):
+    """Subcommands contributed by other modules (acceptance runner, fuzzing, the deploy kit)."""
+    for module_name in ("pymacaron.testing.cli", "pymacaron.fuzz", "pymacaron_kit.cli"):
         try:
             module = importlib.import_module(module_name)
         except ImportError:
+            if module_name == "pymacaron_kit.cli":
+                for name in KIT_COMMANDS:
+                    p = sub.add_parser(name, help="(deploy kit: pip install 'pymacaron[kit]')")
+                    p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+                    p.set_defaults(func=_kit_missing)
             continue
         module.add_commands(sub)
 

@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> None:
         argv = gunicorn_argv(app)
     else:
         raise SystemExit(f"pymacaron.serve: PYM_SERVER={server!r}: expected granian or gunicorn")
-    exe = shutil.which(argv[0])
+    # beside this Python first (a venv that is not activated), then on PATH
+    beside = os.path.join(os.path.dirname(sys.executable), argv[0])
+    exe = beside if os.access(beside, os.X_OK) else shutil.which(argv[0])
     if exe is None:
         raise SystemExit(f"pymacaron.serve: {argv[0]} is not installed")
     sys.stdout.flush()

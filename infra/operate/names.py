@@ -124,7 +124,7 @@ class Names:
         """The command that creates a target's stack (docs/deploy.md, docs/pipeline.md)."""
         if target.managed_by == "pipeline":
             return self.pipeline_create_command()
-        return f"cdk deploy {target.cdk_id} -c version=VERSION"
+        return f"pym deploy {target.stage} --version VERSION"
 
     def pipeline_create_command(self) -> str:
         branch = self.config.pipeline.branch if self.config.pipeline else "BRANCH"

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 
 from pymacaron.exceptions import StartupError
@@ -208,7 +209,18 @@ def plan(aws: Aws, target: Target, to: str | None = None) -> Plan:
 
 
 def cdk_deploy(target: Target, version: str, service_dir: str) -> int:
-    """The default deploy: the CDK CLI, in the service directory (where cdk.json is)."""
+    """The default deploy, the path every deploy takes: ``pym deploy STAGE --version V`` for
+    a direct stage (on live it keeps the image's ``live-*`` tag), the CDK CLI on the
+    pipeline's stage stack otherwise; in the service directory (where cdk.json is)."""
+    if target.managed_by != "pipeline":
+        from ..deploy import deploy
+        from ..release.common import ReleaseError
+
+        try:
+            return deploy(service_dir, target.stage, version, extra=("--require-approval", "never"))
+        except ReleaseError as e:
+            print(f"pym deploy: error: {e}", file=sys.stderr)
+            return e.code
     cdk = shutil.which("cdk") or shutil.which(
         "cdk", path=os.path.join(service_dir, "node_modules", ".bin")
     )

@@ -17,6 +17,7 @@ from pymacaron.exceptions import StartupError
 
 from ..config import STAGES, ServiceConfig, load_service_config
 from ..nag import add_quality_gates
+from ..service_repo import check_service_repo
 from ..version import image_uri
 from .network import NetworkStack
 from .pipeline import PipelineStack
@@ -125,6 +126,9 @@ def _build(app, config_path, version, quality_gates, environ) -> PymStacks:
         stages[stage] = stack
     pipeline = None
     if config.pipeline is not None:  # only when pym-config has `pipeline:`
+        # what the buildspecs will call must exist in the repository (cdk's working dir)
+        check_service_repo(environ.get("PYM_SERVICE_DIR") or os.getcwd(), config.path,
+                           config.pipeline.unit_tests)  # fmt: skip
         pipeline = PipelineStack(
             app,
             stack_id("pipeline"),

@@ -110,7 +110,7 @@ class PipelineStack(Stack):
         )
 
         # staging: unit tests, then image build + push (the tag: the commit), deploy, test
-        self.unit_tests = steps.step("UnitTests", self.source, steps.UNIT_TESTS)
+        self.unit_tests = steps.step("UnitTests", self.source, steps.unit_test_commands(p))
         self.image = steps.step(
             "Image",
             self.source,

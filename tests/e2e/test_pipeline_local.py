@@ -1,4 +1,5 @@
-"""scripts/pipeline-local for real: a passing run promotes, a failing acceptance test stops it.
+"""`pym pipeline local` for real on this repository's example service: a passing run
+promotes, a failing acceptance test stops it.
 
 This module starts its own registry (free 127.0.0.1 port) and podman API service (temp
 socket), like tests/image/conftest.py, and stops them by handle. It shares the image tests'
@@ -9,10 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 
@@ -24,11 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "image"))
 from tests.image.image_helpers import (  # noqa: E402
     BASE_IMAGE,
     REPO,
-    SETUP_HINT,
     TEST_JWT_SECRET,
-    Proc,
-    free_port,
-    wait_until,
 )
 
 pytestmark = [pytest.mark.xdist_group("image"), pytest.mark.slow]
@@ -53,47 +48,6 @@ def test_version_is_not_what_we_shipped():
 """
 
 
-@pytest.fixture(scope="module")
-def services():
-    """(registry host:port, DOCKER_HOST) started for this module."""
-    for tool in ("docker-registry", "podman"):
-        assert shutil.which(tool), f"{tool} is not installed: {SETUP_HINT}"
-    work = tempfile.mkdtemp(prefix="pym-pipeline-local-")
-    port = free_port()
-    registry = f"127.0.0.1:{port}"
-    config = os.path.join(work, "registry.yml")
-    with open(config, "w") as f:
-        f.write(
-            f"version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
-            f"    rootdirectory: {work}/registry\nhttp:\n  addr: {registry}\n"
-        )
-    reg = Proc([shutil.which("docker-registry"), "serve", config], f"{work}/registry.log")
-    conf = os.path.join(work, "registries.conf")
-    with open(conf, "w") as f:
-        f.write(f'[[registry]]\nlocation = "{registry}"\ninsecure = true\n')
-    sock = f"unix://{work}/podman.sock"
-    env = dict(os.environ, BUILDAH_ISOLATION="chroot", CONTAINERS_REGISTRIES_CONF=conf)
-    engine = Proc(
-        [shutil.which("podman"), "system", "service", "--time=0", sock],
-        f"{work}/podman.log",
-        env=env,
-    )
-    try:
-        import docker
-
-        wait_until(
-            lambda: requests.get(f"http://{registry}/v2/", timeout=1).status_code == 200,
-            20,
-            "the registry",
-        )
-        wait_until(lambda: docker.DockerClient(base_url=sock, timeout=5).ping(), 30, "podman")
-        yield registry, sock
-    finally:
-        engine.stop()
-        reg.stop()
-        shutil.rmtree(work, ignore_errors=True)
-
-
 def digest(registry: str, tag: str) -> str | None:
     r = requests.head(
         f"http://{registry}/v2/petshop/manifests/{tag}", headers={"Accept": MANIFESTS}, timeout=5
@@ -107,7 +61,7 @@ def pipeline_local(services, tmp_path, tag: str, *extra: str):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYM_", "PYTEST_"))}
     env.update(DOCKER_HOST=docker_host, JWT_SECRET=TEST_JWT_SECRET)
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    cmd = [sys.executable, os.path.join(REPO, "scripts", "pipeline-local")]
+    cmd = [sys.executable, "-m", "pymacaron", "pipeline", "local", "--dir", REPO]
     cmd += ["--registry", registry, "--tag", tag, "--base", BASE_IMAGE, "--skip-unit-tests"]
     cmd += ["--no-fuzz", "--reports", str(tmp_path / "reports"), "--summary", str(summary)]
     proc = subprocess.run(

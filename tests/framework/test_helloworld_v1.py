@@ -23,8 +23,8 @@ def test_helloworld_serves_and_passes_its_acceptance_tests():
 
 
 def test_helloworld_passes_pym_check_but_synth_refuses_its_placeholder_cert():
-    from infra.config import load_service_config
     from pymacaron.exceptions import StartupError
+    from pymacaron_kit.config import load_service_config
 
     result = pym("check", "--dir", HELLO, env=SECRET, cwd=HELLO)
     assert result.returncode == 0 and "ok:" in result.stdout, result.stdout + result.stderr

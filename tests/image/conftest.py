@@ -4,9 +4,9 @@ Per test session (one xdist worker: every image test is in xdist_group "image"):
 - a registry (Debian's docker-registry) on a free 127.0.0.1 port, storage in a temp dir;
 - podman's Docker-compatible API service on a temp unix socket, with that registry marked
   insecure (plain http) in its own registries.conf; BUILDAH_ISOLATION=chroot for builds;
-- the image, built once from docker/Dockerfile by scripts/build-image on
+- the image, built once from docker/Dockerfile by pym image build (scripts/build-image) on
   localhost/pym-base:bookworm (scripts/setup/system-tools.d/10-image-tools makes it);
-- a container of it started by scripts/run-image.
+- a container of it started by pym image run.
 Everything started here is stopped here, by process handle. PYM_TEST_DOCKER_HOST=<url> uses
 an existing engine (e.g. a real Docker) instead of starting podman.
 """

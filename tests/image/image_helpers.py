@@ -23,11 +23,11 @@ def free_port() -> int:
 
 
 def script(name: str, *args: str, env: dict | None = None, timeout: float = 600):
-    """Run scripts/<name> with the venv's python; returns the CompletedProcess."""
-    full_env = dict(os.environ)
+    """Run scripts/<name> (a thin wrapper of `pym`) with this python; the CompletedProcess."""
+    full_env = dict(os.environ, PYTHON=sys.executable)
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, os.path.join(SCRIPTS, name), *args],
+        [os.path.join(SCRIPTS, name), *args],
         capture_output=True,
         text=True,
         env=full_env,

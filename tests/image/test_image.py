@@ -1,5 +1,5 @@
-"""The real image: built from docker/Dockerfile by scripts/build-image, run by
-scripts/run-image, tested from outside, stopped with SIGTERM under load, pushed and pulled.
+"""The real image: built from docker/Dockerfile by pym image build (scripts/build-image), run by
+pym image run, tested from outside, stopped with SIGTERM under load, pushed and pulled.
 
 All in xdist_group "image": one worker, one build shared through session fixtures
 (tests/image/conftest.py), run in file order.
@@ -22,7 +22,6 @@ import requests
 from tests.image.image_helpers import (
     BASE_IMAGE,
     REPO,
-    SCRIPTS,
     TEST_JWT_SECRET,
     free_port,
     script,
@@ -34,6 +33,7 @@ pytestmark = [pytest.mark.xdist_group("image"), pytest.mark.slow]
 # The service's own layers (venv + app), on top of the base image: measured ~29 MB.
 MAX_SERVICE_LAYERS_BYTES = 60_000_000
 DEPLOY_TIME_MODULES = (
+    "pymacaron_kit",
     "boto3",
     "botocore",
     "docker",
@@ -172,17 +172,8 @@ def test_acceptance_tests_pass_against_the_container(service):
         PYM_SERVER_HOST="127.0.0.1",
         PYM_SERVER_PORT=str(port),
     )
-    acceptance = os.path.join(SCRIPTS, "acceptance")
-    testaccept = os.path.join(REPO, "testaccept")
-    has_tests = os.path.isdir(testaccept) and any(
-        n.startswith("test") and n.endswith(".py") for n in os.listdir(testaccept)
-    )
-    if os.path.isfile(acceptance) and has_tests:
-        cmd = [sys.executable, acceptance, "--host", "127.0.0.1", "--port", str(port)]
-    elif has_tests:  # before scripts/acceptance existed
-        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", testaccept]
-    else:
-        cmd = None
+    cmd = [sys.executable, "-m", "pymacaron", "acceptance", "--dir", REPO, "--host",
+           "127.0.0.1", "--port", str(port)]  # fmt: skip
     if cmd:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
         assert proc.returncode == 0, f"{cmd}:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"

@@ -86,7 +86,7 @@ def synthesize(
     """Build and synthesize the app for one pym-config file (the session fixture's engine)."""
     from aws_cdk import App
 
-    from infra.stacks import build_app
+    from pymacaron_kit.stacks import build_app
 
     if outdir.exists():
         shutil.rmtree(outdir)

@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from infra.config import DEFAULTS, load_service_config
 from pymacaron.exceptions import StartupError
+from pymacaron_kit.config import DEFAULTS, load_service_config
 from tests.infra.infra_helpers import CONFIGS, ROOT  # noqa: F401  (ROOT puts the repo on sys.path)
 
 MINIMAL = """

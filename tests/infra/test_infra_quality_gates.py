@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-import infra.iam
+import pymacaron_kit.iam
 from tests.infra.infra_helpers import CONFIGS, cfn_lint, nag_violations, synthesize
 
 pytestmark = pytest.mark.xdist_group("cdk")
@@ -54,7 +54,7 @@ def test_every_acknowledgement_states_its_reason_in_one_sentence(synthesized):
 
 def test_the_nag_gate_fails_synthesis_on_an_unacknowledged_finding(tmp_path, monkeypatch):
     # Drop the acknowledgements: the same app must no longer synthesize.
-    monkeypatch.setattr(infra.iam, "acknowledge", lambda *a, **k: None)
+    monkeypatch.setattr(pymacaron_kit.iam, "acknowledge", lambda *a, **k: None)
     with pytest.raises(Exception) as err:
         synthesize(CONFIGS / "service.yaml", tmp_path / "cdk.out")
     assert "Validation failed" in str(err.value) or "ValidationFailed" in str(err.value)

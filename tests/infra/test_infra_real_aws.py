@@ -12,11 +12,11 @@ from importlib.metadata import version
 
 import pytest
 
-from infra import pins
-from infra.config import load_service_config
-from infra.pipeline import connection_actions
-from infra.version import IMDS_HOP_LIMIT, source_bundle
 from pymacaron.exceptions import StartupError
+from pymacaron_kit import pins
+from pymacaron_kit.config import load_service_config
+from pymacaron_kit.pipeline import connection_actions
+from pymacaron_kit.version import IMDS_HOP_LIMIT, source_bundle
 from tests.infra.infra_helpers import ROOT, option
 
 pytestmark = pytest.mark.xdist_group("cdk")
@@ -253,7 +253,7 @@ def test_7_staging_and_live_may_not_share_a_secret(tmp_path):
 def test_7_a_bootstrap_qualifier_reaches_every_stack(tmp_path):
     from aws_cdk import App
 
-    from infra.stacks import build_app
+    from pymacaron_kit.stacks import build_app
 
     app = App()
     stacks = build_app(
@@ -356,7 +356,7 @@ def test_11_the_scan_gate_runs_before_approval_and_promotion(piped):
     project = tpl["Resources"][gate["Configuration"]["ProjectName"]["Ref"]]["Properties"]
     spec = json.loads(project["Source"]["BuildSpec"])
     assert spec["phases"]["build"]["commands"] == [
-        'pym image-scan-gate --tag "$COMMIT_ID" --repository-uri "$REPOSITORY_URI"'
+        'pym image scan-gate --tag "$COMMIT_ID" --repository-uri "$REPOSITORY_URI"'
     ]
     role = project["ServiceRole"]["Fn::GetAtt"][0]
     statements = [
@@ -373,7 +373,7 @@ def test_11_the_scan_gate_runs_before_approval_and_promotion(piped):
 def test_the_new_subcommands_parse(tmp_path):
     import argparse
 
-    from infra import plan, platform, scan_gate
+    from pymacaron_kit import plan, platform, scan_gate
 
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()
@@ -382,4 +382,4 @@ def test_the_new_subcommands_parse(tmp_path):
     assert parser.parse_args(["plan"]).against == "HEAD"
     assert parser.parse_args(["plan", "--against", "main"]).against == "main"
     assert parser.parse_args(["platform", "refresh"]).func is platform._refresh_command
-    assert parser.parse_args(["image-scan-gate", "--tag", "x"]).allow_findings is False
+    assert parser.parse_args(["scan-gate", "--tag", "x"]).allow_findings is False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from infra.plan import compare
+from pymacaron_kit.plan import compare
 from tests.infra.infra_helpers import CONFIGS, synthesize
 
 pytestmark = pytest.mark.xdist_group("cdk")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from infra.config import PLATFORM_BRANCH
+from pymacaron_kit.config import PLATFORM_BRANCH
 from tests.infra.infra_helpers import option
 
 pytestmark = pytest.mark.xdist_group("cdk")

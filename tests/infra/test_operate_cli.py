@@ -9,10 +9,10 @@ import stat
 
 import pytest
 
-from infra.config import load_service_config
-from infra.operate import cli, logs, rollback, url
-from infra.operate.aws import image_tag
-from infra.operate.names import Names
+from pymacaron_kit.config import load_service_config
+from pymacaron_kit.operate import cli, logs, rollback, url
+from pymacaron_kit.operate.aws import image_tag
+from pymacaron_kit.operate.names import Names
 from tests.infra.operate_fixtures import PIPELINE_CONFIG, SERVICE_CONFIG
 
 COMMANDS = ("status", "logs", "rollback", "url", "open")
@@ -63,7 +63,7 @@ def test_every_name_comes_from_pym_config():
     assert (
         names.target("testsvc-pipeline-live").key == "pipeline-live"
     )  # the environment name works too
-    assert names.create_command(live) == "cdk deploy PymService-live -c version=VERSION"
+    assert names.create_command(live) == "pym deploy live --version VERSION"
     assert Names(load_service_config(SERVICE_CONFIG)).pipeline_name is None
 
 
@@ -72,7 +72,7 @@ def test_names_match_the_synthesized_stacks():
     from aws_cdk import App
     from aws_cdk.assertions import Template
 
-    from infra.stacks import build_app
+    from pymacaron_kit.stacks import build_app
 
     stacks = build_app(App(), config_path=PIPELINE_CONFIG, version="v1", quality_gates=False)
     names = Names(stacks.config)
@@ -186,9 +186,20 @@ def test_default_deploy_runs_cdk_deploy_of_the_stage_stack(tmp_path, monkeypatch
 
 def test_default_deploy_without_cdk_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    names = Names(load_service_config(SERVICE_CONFIG))
+    names = Names(load_service_config(PIPELINE_CONFIG))
     with pytest.raises(Exception, match="the CDK CLI 'cdk' is not on PATH"):
-        rollback.cdk_deploy(names.target("staging"), "v1", str(tmp_path))
+        rollback.cdk_deploy(names.target("pipeline-staging"), "v1", str(tmp_path))
+
+
+def test_default_deploy_of_a_direct_stage_goes_through_pym_deploy(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        "pymacaron_kit.deploy.deploy",
+        lambda root, stage, version, extra=(): calls.append((root, stage, version, extra)) or 0,
+    )
+    names = Names(load_service_config(SERVICE_CONFIG))
+    assert rollback.cdk_deploy(names.target("live"), "v3", str(tmp_path)) == 0
+    assert calls == [(str(tmp_path), "live", "v3", ("--require-approval", "never"))]
 
 
 def test_open_only_when_a_browser_exists():

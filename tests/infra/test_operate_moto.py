@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from infra.operate import cli
+from pymacaron_kit.operate import cli
 from tests.infra.operate_fixtures import (
     FAKE_ENV,
     PIPELINE_CONFIG,
@@ -111,7 +111,7 @@ def test_status_of_a_stage_not_deployed_names_the_command_against_moto_emulation
     code, out, _ = run(capsys, "status", "live", "--config", SERVICE_CONFIG)
     assert code == 1
     assert "not deployed yet: stack testsvc-live does not exist" in out
-    assert "cdk deploy PymService-live -c version=VERSION" in out
+    assert "pym deploy live --version VERSION" in out
     # without STAGE, an absent stage is listed but is not a failure
     code, out, _ = run(capsys, "status", "--config", SERVICE_CONFIG)
     assert code == 0 and "testsvc-live" in out
@@ -176,10 +176,10 @@ def test_logs_follow_polls_and_prints_new_lines_once_against_moto_emulation(aws,
             ],
         )
 
-    from infra.config import load_service_config
-    from infra.operate import logs as logs_mod
-    from infra.operate.aws import Aws
-    from infra.operate.names import Names
+    from pymacaron_kit.config import load_service_config
+    from pymacaron_kit.operate import logs as logs_mod
+    from pymacaron_kit.operate.aws import Aws
+    from pymacaron_kit.operate.names import Names
 
     a = Aws(Names(load_service_config(SERVICE_CONFIG)))
     target = a.names.target("staging")

@@ -12,11 +12,11 @@ import pytest
 from botocore.exceptions import ClientError, NoRegionError
 from botocore.stub import Stubber
 
-from infra.config import load_service_config
-from infra.operate import cli, rollback, status
-from infra.operate.aws import Aws
-from infra.operate.errors import translate
-from infra.operate.names import Names
+from pymacaron_kit.config import load_service_config
+from pymacaron_kit.operate import cli, rollback, status
+from pymacaron_kit.operate.aws import Aws
+from pymacaron_kit.operate.errors import translate
+from pymacaron_kit.operate.names import Names
 from tests.infra.operate_fixtures import PIPELINE_CONFIG, REPO_URI, SERVICE_CONFIG
 
 T0 = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
@@ -381,7 +381,7 @@ def test_follow_stops_on_ctrl_c_with_stubber():
         },
         {"logGroupName": group, "startTime": 0},
     )
-    from infra.operate import logs
+    from pymacaron_kit.operate import logs
 
     aws = Aws(Names(load_service_config(SERVICE_CONFIG)), clients={"logs": client})
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.pipeline import PIN_GATES, PLAN, SCAN_GATE
 from pymacaron.exceptions import StartupError
+from pymacaron_kit.pipeline import PIN_GATES, PLAN, SCAN_GATE
 from tests.infra.infra_helpers import CONFIGS, cfn_lint, nag_violations, synthesize
 
 pytestmark = pytest.mark.xdist_group("cdk")
@@ -119,34 +119,39 @@ def test_every_push_to_the_branch_triggers_through_the_connection(piped):
     }
 
 
-def test_every_step_runs_scripts_after_make_setup(piped):
+def test_every_step_installs_the_requirements_then_runs_pym(piped):
     expected = {
-        "Synth": ['scripts/ci-synth "$COMMIT_ID"', *PLAN],
-        "UnitTests": ["scripts/ci-unit-tests"],
+        "Synth": ['pym synth --version "$COMMIT_ID"', *PLAN],
+        "UnitTests": ["python -m pytest -q tests"],  # pipeline.unit_tests' default
         "Image": [
-            'scripts/build-image --tag "$COMMIT_ID"',
-            'scripts/push-image "$COMMIT_ID" --registry "$REPOSITORY_URI"',
+            'pym image build --tag "$COMMIT_ID" --unless-in "$REPOSITORY_URI"',
+            'pym image push "$COMMIT_ID" --registry "$REPOSITORY_URI"',
         ],
         "AcceptanceTests": [
-            'scripts/acceptance --url "$STAGING_URL" --env staging --junit reports/acceptance.xml',
-            'scripts/fuzz --url "$STAGING_URL" --env staging --junit reports/fuzz.xml',
+            'pym acceptance --url "$STAGING_URL" --env staging --junit reports/acceptance.xml',
+            'pym fuzz --url "$STAGING_URL" --env staging --junit reports/fuzz.xml',
         ],
         "ImageScanGate": SCAN_GATE,
-        "PromoteImage": ['scripts/promote-image "$COMMIT_ID" --registry "$REPOSITORY_URI"'],
-        "SmokeTest": ['scripts/smoke-test --url "$LIVE_URL" --version "$COMMIT_ID"'],
+        "PromoteImage": ['pym image promote "$COMMIT_ID" --registry "$REPOSITORY_URI"'],
+        "SmokeTest": ['pym smoke --url "$LIVE_URL" --version "$COMMIT_ID"'],
     }
-    root = Path(__file__).resolve().parents[2]
+    from pymacaron.cli import main
+
     for name, commands in expected.items():
         spec = buildspec(piped, name)
         install = spec["phases"]["install"]["commands"]
-        # the gates' pins first (infra/pins.py), then make setup
-        assert install[: len(PIN_GATES) + 1] == [*PIN_GATES, "make setup"], name
+        # the gates' pins first (infra/pins.py), then the requirements
+        assert install[: len(PIN_GATES) + 1] == [
+            *PIN_GATES,
+            "pip install -q -r requirements.txt",
+        ], name
         assert spec["phases"]["build"]["commands"] == commands, name
         for command in commands:
-            if not command.startswith("scripts/"):
-                continue
-            script = root / command.split()[0]
-            assert script.is_file() and script.stat().st_mode & 0o111, script
+            if command.startswith("pym "):  # the subcommand exists: its --help exits 0
+                words = [w for w in command.split()[1:] if not w.startswith(("-", '"'))]
+                with pytest.raises(SystemExit) as e:
+                    main([*words[: 2 if words[0] in ("image", "pipeline") else 1], "--help"])
+                assert e.value.code == 0, command
     reports = buildspec(piped, "AcceptanceTests")["reports"]["acceptance"]
     assert reports["file-format"] == "JUNITXML" and "acceptance.xml" in reports["files"]
     assert buildspec(piped, "Synth")["artifacts"]["base-directory"] == "cdk.out"
@@ -363,7 +368,7 @@ def test_no_pipeline_section_means_no_pipeline_stack(synthesized):
     ],
 )
 def test_pipeline_config_errors_name_the_key(tmp_path, block, key, message):
-    from infra.config import load_service_config
+    from pymacaron_kit.config import load_service_config
 
     path = tmp_path / "pym-config.yaml"
     path.write_text("name: svc\npipeline:\n" + block)
@@ -374,7 +379,7 @@ def test_pipeline_config_errors_name_the_key(tmp_path, block, key, message):
 
 
 def test_a_name_too_long_for_pipeline_environments_is_refused(tmp_path):
-    from infra.config import load_service_config
+    from pymacaron_kit.config import load_service_config
 
     path = tmp_path / "pym-config.yaml"
     path.write_text(

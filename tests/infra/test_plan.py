@@ -14,7 +14,7 @@ import subprocess
 import pytest
 import yaml
 
-from infra import plan
+from pymacaron_kit import plan
 from tests.infra.infra_helpers import CONFIGS, ROOT, synthesize
 
 pytestmark = pytest.mark.xdist_group("cdk")

@@ -14,9 +14,9 @@ import pytest
 from aws_cdk import App, Environment, Stack
 from botocore.stub import Stubber
 
-from infra import platform
-from infra.config import PLATFORM_BRANCH, load_service_config
 from pymacaron.exceptions import StartupError
+from pymacaron_kit import platform
+from pymacaron_kit.config import PLATFORM_BRANCH, load_service_config
 
 ARN = "arn:aws:elasticbeanstalk:eu-west-1::platform/" + PLATFORM_BRANCH + "/{}"
 FILTERS = [

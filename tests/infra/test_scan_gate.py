@@ -13,8 +13,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from infra import scan_gate
-from infra.scan_gate import GateError, gate
+from pymacaron_kit import scan_gate
+from pymacaron_kit.scan_gate import GateError, gate
 
 REPO, TAG = "testsvc", "0123456789abcdef"
 REQUEST = {"repositoryName": REPO, "imageId": {"imageTag": TAG}}
@@ -123,7 +123,7 @@ def _cli(tmp_path, monkeypatch, body, *extra, config_extra=""):
     scan_gate.add_commands(parser.add_subparsers())
     args = parser.parse_args(
         [
-            "image-scan-gate",
+            "scan-gate",
             "--tag",
             TAG,
             "--repository-uri",
@@ -153,8 +153,8 @@ def test_stubber_cli_exit_codes_and_the_explicit_override(tmp_path, monkeypatch,
 
 
 def test_scan_threshold_config_is_validated(tmp_path):
-    from infra.config import load_service_config
     from pymacaron.exceptions import StartupError
+    from pymacaron_kit.config import load_service_config
 
     path = tmp_path / "pym-config.yaml"
     path.write_text("name: testsvc\nimage_scan:\n  max_findings: {SEVERE: 1}\n")

@@ -128,9 +128,9 @@ def test_bad_spec_is_refused_clearly(tmp_path, name):
 
 @pytest.mark.parametrize("name", DEPLOY_CONFIGS)
 def test_bad_deploy_key_is_refused_at_synth_and_served_by_the_runtime(tmp_path, name):
-    from infra.config import load_service_config
     from pymacaron.config import load_config
     from pymacaron.exceptions import StartupError
+    from pymacaron_kit.config import load_service_config
 
     service, target, expected = broken_service(tmp_path, "deploy_configs", name)
     with pytest.raises(StartupError) as e:

@@ -88,8 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "--":
         argv = argv[1:]
+    usage = "usage: python -m pymacaron.tasks.supervise SERVER-COMMAND..."
+    if argv and argv[0] in ("-h", "--help"):
+        print(f"{usage}\n\n{__doc__.strip()}\n\nexit code: the server's (or the worker's)")
+        return 0
     if not argv:
-        print("usage: python -m pymacaron.tasks.supervise SERVER-COMMAND...", file=sys.stderr)
+        print(usage, file=sys.stderr)
         return 2
     if not _async_enabled():
         os.execvp(argv[0], argv)

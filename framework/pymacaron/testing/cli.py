@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .runner import AcceptanceOptions, run_acceptance
+from .runner import AcceptanceError, AcceptanceOptions, run_acceptance
 
 __all__ = ["add_commands", "main", "build_parser"]
 
@@ -67,7 +67,11 @@ def cmd_acceptance(args) -> int:
         start_timeout=args.start_timeout,
         pytest_args=args.pytest_args,
     )
-    return run_acceptance(options)
+    try:
+        return run_acceptance(options)
+    except AcceptanceError as e:  # a bad testaccept/acceptance.yaml...: one line, no traceback
+        print(f"acceptance: {e}", file=sys.stderr)
+        return 2
 
 
 def add_commands(subparsers) -> None:

@@ -124,6 +124,11 @@ def load_local_services(directory: str, tests: str) -> dict[str, str]:
     from pymacaron.yamlfile import load_yaml
 
     data = load_yaml(path) or {}
+    if not isinstance(data, dict):
+        raise AcceptanceError(
+            f"{path}: expected a mapping (local_services:, fuzz_exclude_paths:), "
+            f"got a {type(data).__name__}"
+        )
     services = data.get("local_services") or {}
     if not isinstance(services, dict):
         raise AcceptanceError(f"{path}: local_services must map API names to directories")

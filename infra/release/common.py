@@ -1,8 +1,9 @@
-"""Shared helpers of the release steps (scripts/build-image, run-image, push-image).
+"""Shared helpers of the release steps (``pym image build|run|push|promote``, ``pym pipeline
+local``, ``pym smoke``, ``pym lock``).
 
 Deploy-time code: it talks to a container engine through the Docker API (`docker` SDK, at
 DOCKER_HOST: a Docker engine or podman's API service) and to AWS with boto3. It never runs in
-the image. Errors are ReleaseError(message, exit_code); each script prints the message and
+the image. Errors are ReleaseError(message, exit_code); ``pym`` prints the message in one line and
 exits with the code:
 
     0 done   1 failed (build, run, push)   2 usage   3 no engine reachable
@@ -17,10 +18,11 @@ import re
 import subprocess
 import sys
 
-# The service root (build context, pym-config.yaml): the repository, or $PYM_RELEASE_ROOT.
-ROOT = os.environ.get("PYM_RELEASE_ROOT") or os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__))
-)
+
+def service_root(directory: str | None = None) -> str:
+    """The service's repository (build context, pym-config.yaml): DIR, $PYM_RELEASE_ROOT or ."""
+    return os.path.abspath(directory or os.environ.get("PYM_RELEASE_ROOT") or os.getcwd())
+
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -46,17 +48,16 @@ class ReleaseError(Exception):
         self.code = code
 
 
-def run_main(name: str, main) -> None:
-    """Run a script's main(), turning ReleaseError into a message and an exit code."""
+def run_command(name: str, body) -> int:
+    """Run ``body()``, turning ReleaseError into a one-line message and its exit code."""
     try:
-        code = main()
+        return body() or 0
     except ReleaseError as e:
         print(f"{name}: error: {e}", file=sys.stderr)
-        sys.exit(e.code)
+        return e.code
     except KeyboardInterrupt:
         print(f"{name}: interrupted", file=sys.stderr)
-        sys.exit(130)
-    sys.exit(code or 0)
+        return 130
 
 
 def docker_client(timeout: int = 600):
@@ -65,9 +66,9 @@ def docker_client(timeout: int = 600):
         from docker.errors import DockerException
 
         import docker
-    except ImportError as e:  # pragma: no cover - the [infra] extra provides it
+    except ImportError as e:  # pragma: no cover - the [kit] extra provides it
         raise ReleaseError(
-            f"the docker SDK is not installed ({e}): pip install -e '.[infra]'", EXIT_USAGE
+            f"the docker SDK is not installed ({e}): pip install 'pymacaron[kit]'", EXIT_USAGE
         ) from None
     host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock (default)"
     try:
@@ -91,7 +92,7 @@ def _short(e: Exception) -> str:
     return text[-1] if text else type(e).__name__
 
 
-def read_pym_config(root: str = ROOT) -> dict:
+def read_pym_config(root: str) -> dict:
     """pym-config.yaml as a dict (only the keys the release steps read); {} when absent."""
     path = os.path.join(root, "pym-config.yaml")
     if not os.path.isfile(path):
@@ -108,7 +109,7 @@ def read_pym_config(root: str = ROOT) -> dict:
     return data
 
 
-def service_name(root: str = ROOT) -> str:
+def service_name(root: str) -> str:
     """The image repository name: pym-config's `name`."""
     name = read_pym_config(root).get("name")
     if not name:
@@ -119,7 +120,7 @@ def service_name(root: str = ROOT) -> str:
     return str(name)
 
 
-def git_version(root: str = ROOT) -> str:
+def git_version(root: str) -> str:
     """A tag from git: commit date + short commit (`20261123-1042-ab12cd3`), `-dirty` when
     the working tree has uncommitted changes. Without git: the current UTC time."""
 
@@ -137,7 +138,7 @@ def git_version(root: str = ROOT) -> str:
     return f"{stamp}-{commit}" + ("-dirty" if dirty else "")
 
 
-def image_ref(tag_or_ref: str, root: str = ROOT) -> str:
+def image_ref(tag_or_ref: str, root: str) -> str:
     """`TAG` -> `<service name>:TAG`; a full reference (`repo:tag`, `host/repo:tag`) as is."""
     last = tag_or_ref.rsplit("/", 1)[-1]
     if "/" in tag_or_ref or ":" in last or "@" in tag_or_ref:
@@ -170,6 +171,4 @@ def find_image(client, ref: str):
             return client.images.get(candidate)
         except ImageNotFound:
             continue
-    raise ReleaseError(
-        f"no image {ref} in the engine at DOCKER_HOST (build it: scripts/build-image)"
-    )
+    raise ReleaseError(f"no image {ref} in the engine at DOCKER_HOST (build it: pym image build)")

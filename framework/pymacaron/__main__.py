@@ -1,0 +1,7 @@
+"""``python -m pymacaron ...`` is ``pym ...`` (for a Python whose bin/ is not on PATH)."""
+
+import sys
+
+from pymacaron.cli import main
+
+sys.exit(main())

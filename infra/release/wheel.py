@@ -1,0 +1,63 @@
+"""The pymacaron wheel the image installs (never the framework's source).
+
+In order: the wheel file this environment was installed from (pip records it in
+``direct_url.json``), a wheel built from the source tree of an editable install (this
+repository), or ``pip download pymacaron==<installed version>``, which honours pip's own
+``PIP_FIND_LINKS`` / ``PIP_INDEX_URL`` (a user's wheel store) like every other pip call.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+from urllib.parse import unquote, urlparse
+
+from .common import EXIT_FAILED, ReleaseError
+
+DIST = "pymacaron"
+
+
+def installed_version() -> str:
+    return metadata.version(DIST)
+
+
+def _direct_url() -> dict:
+    try:
+        text = metadata.distribution(DIST).read_text("direct_url.json")
+    except metadata.PackageNotFoundError:  # pragma: no cover - pym itself is pymacaron
+        raise ReleaseError("pymacaron is not installed in this environment") from None
+    return json.loads(text) if text else {}
+
+
+def _local_path(url: str) -> str | None:
+    parsed = urlparse(url)
+    return unquote(parsed.path) if parsed.scheme == "file" else None
+
+
+def pymacaron_wheel(dest: str, quiet: bool = True) -> str:
+    """Put the installed pymacaron's wheel in ``dest``; returns its path."""
+    os.makedirs(dest, exist_ok=True)
+    version = installed_version()
+    direct = _direct_url()
+    path = _local_path(direct.get("url", ""))
+    if path and path.endswith(".whl") and os.path.isfile(path):
+        return shutil.copy2(path, dest)
+    if path and (direct.get("dir_info") or {}).get("editable"):
+        cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"]
+        cmd += ["-w", dest, path]
+        what = f"building the pymacaron {version} wheel from {path}"
+    else:
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
+        cmd += ["--only-binary=:all:", "-d", dest, f"{DIST}=={version}"]
+        what = f"pip download {DIST}=={version} (PIP_FIND_LINKS={os.environ.get('PIP_FIND_LINKS', '')})"
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    found = sorted(glob.glob(os.path.join(dest, f"{DIST}-{version}-*.whl")))
+    if proc.returncode != 0 or not found:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no wheel"]
+        raise ReleaseError(f"{what} failed: {tail[0]}", EXIT_FAILED)
+    return found[-1]

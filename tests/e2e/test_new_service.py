@@ -1,0 +1,201 @@
+"""A user's own service, end to end, outside this repository.
+
+In a temp directory, with a fresh venv where only the wheel built from this repository is
+installed (its dependencies from the package index; pip's PIP_FIND_LINKS names the wheel's
+directory, as a user's wheel store would): `pym new bookmarks`, the generated README's test
+command, `pym synth` (cfn-lint + cdk-nag), `pym image build` from that directory on the local
+base image, the container's /ping and the generated acceptance tests, `pym pipeline local`
+with fuzzing promoting, and a failing unit test stopping promotion with `live` unchanged.
+One wheel and one venv per session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from pymacaron import __version__
+from tests.image.image_helpers import BASE_IMAGE, REPO, free_port
+
+pytestmark = [pytest.mark.xdist_group("image"), pytest.mark.slow]
+
+NAME = "bookmarks"
+FAILING_UNIT_TEST = """
+def test_a_deliberately_failing_unit_test():
+    assert 1 + 1 == 3
+"""
+
+
+def run(cmd, cwd, env, timeout=600, check=True):
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert proc.returncode == 0, (
+            f"{cmd} -> {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        )
+    return proc
+
+
+@pytest.fixture(scope="session")
+def kit(tmp_path_factory):
+    """(bin dir, env) of a fresh venv holding the wheel built from this repository."""
+    work = tmp_path_factory.mktemp("kit")
+    dist, venv = work / "dist", work / "venv"
+    started = time.monotonic()
+    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), REPO],
+        cwd=str(work), env=dict(os.environ))  # fmt: skip
+    wheels = [p.name for p in dist.iterdir()]
+    assert wheels == [f"pymacaron-{__version__}-py3-none-any.whl"], wheels
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYM_", "PYTEST_", "VIRTUAL_ENV", "PYTHONPATH", "JWT_"))}  # fmt: skip
+    env["PIP_FIND_LINKS"] = " ".join(p for p in (str(dist), os.environ.get("PIP_FIND_LINKS")) if p)
+    run(["python3", "-m", "venv", str(venv)], cwd=str(work), env=env)
+    # --no-compile: no .pyc for aws-cdk-lib's ~20k modules (134 s -> 26 s here)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile"]
+    run([*pip, f"pymacaron[kit]=={__version__}"], cwd=str(work), env=env, timeout=900)
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    where = run([str(venv / "bin" / "python"), "-c",
+                 "import pymacaron, pymacaron_kit; print(pymacaron.__file__, pymacaron_kit.__file__)"],
+                cwd=str(work), env=env).stdout  # fmt: skip
+    assert REPO not in where and str(venv) in where, where  # the wheel, not this checkout
+    print(f"\nkit venv from the wheel in {time.monotonic() - started:.0f} s")
+    return {"bin": venv / "bin", "venv": venv, "env": env}
+
+
+@pytest.fixture(scope="module")
+def repo(kit, tmp_path_factory):
+    """`pym new bookmarks` in an empty directory outside this repository, committed to git."""
+    where = tmp_path_factory.mktemp("user")
+    assert not str(where).startswith(REPO)
+    run([str(kit["bin"] / "pym"), "new", NAME], cwd=str(where), env=kit["env"])
+    path = where / NAME
+    git = ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com"]
+    run(["git", "init", "-q"], cwd=str(path), env=kit["env"])
+    run(["git", "add", "-A"], cwd=str(path), env=kit["env"])
+    run([*git, "commit", "-qm", "pym new"], cwd=str(path), env=kit["env"])
+    return path
+
+
+def pym(kit, repo, *args, timeout=600, check=True, env=None):
+    return run([str(kit["bin"] / "pym"), *args], cwd=str(repo), env={**kit["env"], **(env or {})},
+               timeout=timeout, check=check)  # fmt: skip
+
+
+def test_the_generated_repository_holds_only_the_service(repo, kit):
+    files = run(["git", "ls-files"], cwd=str(repo), env=kit["env"]).stdout.split()
+    assert 12 <= len(files) <= 25, files
+    assert {"apis/bookmarks.yaml", "bookmarks/api.py", "server.py", "pym-config.yaml", "app.py",
+            "cdk.json", "requirements.txt", "README.md", ".gitignore", "tests/test_api.py",
+            "testaccept/test_bookmarks.py"} <= set(files)  # fmt: skip
+    ours = set(run(["git", "ls-files", "framework", "infra", "docker"], cwd=REPO,
+                   env=kit["env"]).stdout.split())  # fmt: skip
+    assert not [f for f in files if f in ours or f.startswith(("framework/", "infra/"))]
+    assert f"pymacaron[kit]=={__version__}" in (repo / "requirements.txt").read_text()
+    for ignored in (".venv", "cdk.out", "reports/", ".schemathesis"):
+        assert ignored in (repo / ".gitignore").read_text()
+
+
+def test_the_readme_test_command_passes(repo, kit):
+    readme = (repo / "README.md").read_text()
+    command = re.search(r"^(make test)\b", readme, re.M).group(1)
+    proc = run([*command.split(), f"VENV={kit['venv']}"], cwd=str(repo), env=kit["env"])
+    assert re.search(r"\b4 passed\b", proc.stdout), proc.stdout[-2000:]
+
+
+def test_synth_writes_every_stack_lint_and_nag_clean(repo, kit):
+    proc = pym(kit, repo, "synth", timeout=300)
+    for stack in ("shared", "staging", "live", "pipeline"):
+        assert f"{NAME}-{stack}" in proc.stdout, proc.stdout
+    assert "0 errors" in proc.stdout
+    report = json.loads((repo / "cdk.out" / "validation-report.json").read_text())
+    violations = [v for p in report.get("pluginReports", []) for v in p.get("violations", [])]
+    assert violations == []
+
+
+@pytest.fixture(scope="module")
+def image(repo, kit, services):
+    registry, docker_host = services
+    tag = f"e2e-{time.strftime('%Y%m%d-%H%M%S')}"
+    started = time.monotonic()
+    proc = pym(kit, repo, "image", "build", "--base", BASE_IMAGE, "--tag", tag, "--quiet",
+               env={"DOCKER_HOST": docker_host}, timeout=900)  # fmt: skip
+    print(f"\n{NAME}:{tag} built in {time.monotonic() - started:.0f} s")
+    assert f"image: {NAME}:{tag}" in proc.stdout
+    return tag
+
+
+def test_the_image_serves_and_passes_the_generated_acceptance_tests(repo, kit, services, image):
+    _, docker_host = services
+    port = free_port()
+    env = {"DOCKER_HOST": docker_host, "JWT_SECRET": "e2e-secret-long-enough-for-hs256-x"}
+    name = f"{NAME}-e2e-{port}"
+    pym(kit, repo, "image", "run", image, "--port", str(port), "--name", name, env=env)
+    try:
+        r = requests.get(f"http://127.0.0.1:{port}/ping", timeout=5)
+        assert (r.status_code, r.json()) == (200, {})
+        assert (
+            requests.get(f"http://127.0.0.1:{port}/version", timeout=5).json()["container"] == image
+        )
+        proc = pym(kit, repo, "acceptance", "--host", "127.0.0.1", "--port", str(port), env=env)
+        assert re.search(r"\b5 passed\b", proc.stdout), proc.stdout[-2000:]
+    finally:
+        import docker
+
+        docker.DockerClient(base_url=docker_host).containers.get(name).remove(force=True)
+
+
+def live_digest(registry: str) -> str | None:
+    r = requests.head(
+        f"http://{registry}/v2/{NAME}/manifests/live",
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json,"
+                 "application/vnd.docker.distribution.manifest.v2+json"},
+        timeout=5,
+    )  # fmt: skip
+    return r.headers.get("Docker-Content-Digest") if r.status_code == 200 else None
+
+
+def pipeline_local(kit, repo, services, tag, tmp_path):
+    registry, docker_host = services
+    summary = tmp_path / f"{tag}.json"
+    proc = pym(kit, repo, "pipeline", "local", "--registry", registry, "--base", BASE_IMAGE,
+               "--tag", tag, "--fuzz-examples", "10", "--summary", str(summary),
+               env={"DOCKER_HOST": docker_host}, timeout=900, check=False)  # fmt: skip
+    return proc, json.loads(summary.read_text())
+
+
+def test_pipeline_local_with_fuzzing_promotes_then_a_failing_unit_test_stops_it(
+    repo, kit, services, image, tmp_path
+):
+    registry, _ = services
+    good = f"{image}-pl"
+    proc, summary = pipeline_local(kit, repo, services, good, tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    assert [s["step"] for s in summary["steps"]] == [
+        "unit-tests", "image", "staging", "acceptance", "promote", "live", "smoke"
+    ]  # fmt: skip
+    assert re.search(r"\b4 passed\b", out)  # the generated repo's own unit tests
+    assert "acceptance and fuzzing passed" in out
+    assert (repo / "reports" / "fuzz.xml").is_file() and (
+        repo / "reports" / "acceptance.xml"
+    ).is_file()
+    promoted = live_digest(registry)
+    assert promoted and promoted == summary["pushed_digest"] == summary["live_after"]
+    assert f"PROMOTED {NAME}:{good}" in out
+
+    (repo / "tests" / "test_broken.py").write_text(FAILING_UNIT_TEST)
+    git = ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com"]
+    run(["git", "add", "-A"], cwd=str(repo), env=kit["env"])
+    run([*git, "commit", "-qm", "a failing test"], cwd=str(repo), env=kit["env"])
+    proc, summary = pipeline_local(kit, repo, services, f"{image}-broken", tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out[-5000:]
+    assert [(s["step"], s["code"] != 0) for s in summary["steps"]] == [("unit-tests", True)]
+    assert "1 failed" in out and "STOPPED at unit-tests" in out and "live UNCHANGED" in out
+    assert live_digest(registry) == promoted == summary["live_after"]

@@ -1,0 +1,94 @@
+"""One-line user errors of the runtime's command lines (bugs found using the kit from a
+user's repository): no traceback, a documented exit code."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pymacaron.cli import main
+
+
+def test_pym_check_without_server_py_is_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["check", "--dir", str(tmp_path)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err
+    assert f"no server.py in {tmp_path}" in err
+
+
+def test_pym_acceptance_with_a_bad_acceptance_yaml_is_one_line(tmp_path):
+    (tmp_path / "server.py").write_text("")
+    (tmp_path / "testaccept").mkdir()
+    (tmp_path / "testaccept" / "acceptance.yaml").write_text("- a list\n- not a mapping\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pymacaron", "acceptance", "--local", "--dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+        env=dict(os.environ, JWT_SECRET="x" * 32),
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "acceptance.yaml: expected a mapping" in proc.stderr
+
+
+def test_supervise_help_exits_0_without_a_traceback():
+    proc = subprocess.run(
+        [sys.executable, "-m", "pymacaron.tasks.supervise", "--help"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: python -m pymacaron.tasks.supervise" in proc.stdout and not proc.stderr
+
+
+def test_serve_finds_granian_beside_python_in_a_venv_not_activated(monkeypatch):
+    from pymacaron import serve
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # the venv's bin/ is not on PATH
+    monkeypatch.setenv("PYM_SERVER", "granian")
+    seen = []
+    monkeypatch.setattr(serve.os, "execv", lambda exe, argv: seen.append((exe, argv)))
+    serve.main()
+    assert seen and seen[0][0] == os.path.join(os.path.dirname(sys.executable), "granian")
+
+
+def test_every_subcommand_help_exits_0(capsys):
+    import argparse
+
+    parser_commands = []
+
+    def collect(argv):
+        with pytest.raises(SystemExit) as e:
+            main([*argv, "--help"])
+        assert e.value.code == 0, argv
+        return capsys.readouterr().out
+
+    top = collect([])
+    names = top.split("{", 1)[1].split("}", 1)[0].split(",")
+    assert {"new", "check", "run", "synth", "deploy", "image", "acceptance", "fuzz",
+            "pipeline", "lock", "token"} <= set(names)  # fmt: skip
+    for name in names:
+        parser_commands.append([name])
+    parser_commands += [["image", s] for s in ("build", "run", "push", "promote")]
+    parser_commands += [["pipeline", "local"]]
+    for argv in parser_commands:
+        assert "usage: pym" in collect(argv)
+    assert argparse  # noqa: B018
+
+
+def test_a_kit_command_without_the_kit_says_what_to_install():
+    code = (
+        "import sys; sys.modules['pymacaron_kit'] = None; sys.modules['pymacaron_kit.cli'] = None\n"
+        "from pymacaron.cli import main; sys.exit(main(['synth']))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    from pymacaron import __version__
+
+    assert proc.stderr.strip() == (
+        "pym synth: part of the deploy kit, not installed here: "
+        f"pip install 'pymacaron[kit]=={__version__}'"
+    )
