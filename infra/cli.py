@@ -169,7 +169,10 @@ def add_commands(sub) -> None:
                         epilog=EXIT_CODES)  # fmt: skip
     p.add_argument("--tag", help="image tag (default: from git, e.g. 20261123-1042-ab12cd3)")
     p.add_argument("--name", help="image repository name (default: pym-config.yaml `name`)")
-    p.add_argument("--base", help="base image (default: docker_base, else python:3.11-slim)")
+    p.add_argument(
+        "--base",
+        help="base image (default: docker_base, else public.ecr.aws/docker/library/python:3.11-slim)",
+    )
     p.add_argument("--ca-bundle", default=os.environ.get("PIP_CERT") or None,
                    help="PEM file pip trusts inside the build (default: $PIP_CERT)")  # fmt: skip
     p.add_argument("--network", help="network mode of RUN steps (e.g. host)")

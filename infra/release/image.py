@@ -133,7 +133,7 @@ def build(root: str, *, tag=None, name=None, base=None, ca_bundle=None, network=
         context, count, wheel = make_context(root, ca_bundle, wheel_dir)
     say(
         f"building {ref} (context: {root}, {count} files + {wheel}), "
-        f"base {base or 'python:3.11-slim (Dockerfile default)'}"
+        f"base {base or 'public.ecr.aws/docker/library/python:3.11-slim (Dockerfile default)'}"
     )
     started = time.monotonic()
     kwargs = dict(

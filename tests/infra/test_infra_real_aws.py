@@ -305,7 +305,11 @@ INSTALL = re.compile(r"\b(pip3?|python3? -m pip|npm|npx|uv pip)\s+(install|i|exe
 def _unpinned(command: str) -> list[str]:
     found = []
     for m in INSTALL.finditer(command):
-        args = [a for a in m.group(3).split() if not a.startswith("-")]
+        words = m.group(3).split()
+        # `-r FILE` / `-c FILE`: a requirements file, whose pins are its own (the generated
+        # one pins pymacaron[kit]==<version>)
+        files = {words[i + 1] for i, w in enumerate(words[:-1]) if w in ("-r", "-c")}
+        args = [a for a in words if not a.startswith("-") and a not in files]
         for arg in args:
             name = arg.strip("'\"")
             if name in (".", "-e") or name.startswith((".", "/", "$")):
@@ -332,13 +336,18 @@ def test_10_no_buildspec_installs_anything_unpinned(piped):
     assert [c for c in commands if _unpinned(c)] == []
     assert _unpinned("npm install -g cdk-assets@latest") == ["cdk-assets@latest"]
     assert _unpinned("pip install cdk-nag<4") == ["cdk-nag<4"]
-    # make setup installs the kit's ranges: pip's constraints pin the gates first
+    # the requirements install the kit's ranges: pip's constraints pin the gates first
+    assert _unpinned("pip install -q -r requirements.txt") == []
+    install_step = "pip install -q -r requirements.txt"
+    seen = 0
     for s in specs:
         install = s["phases"].get("install", {}).get("commands", [])
-        if "make setup" in install:
-            before = install[: install.index("make setup")]
+        if install_step in install:
+            seen += 1
+            before = install[: install.index(install_step)]
             assert before == pins.constraint_commands()
             assert "'cdk-nag==3.0.2'" in before[1] and "'cfn-lint==1.58.0'" in before[1]
+    assert seen >= 5
 
 
 # 11. Scan results gate promotion ----------------------------------------------------------
