@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import time
+import uuid
 
 try:
     import boto3
@@ -30,7 +31,7 @@ from . import settings
 from .backend import SORT_OPERATORS, Backend
 from .convert import to_store
 from .errors import PersistConflictError, PersistPageTokenError, PersistUnavailableError
-from .spec import PersistSpec
+from .spec import WRITE_ID, PersistSpec
 
 log = logging.getLogger("pymacaron.persist")
 
@@ -116,7 +117,7 @@ class DynamoDBBackend(Backend):
     def put(self, spec: PersistSpec, item: dict, expected: int | None) -> int:
         version = (expected or 0) + 1
         attr = spec.version_attribute
-        body = self._dump({**item, attr: version})
+        body = self._dump({**item, attr: version, WRITE_ID: uuid.uuid4().hex})
         if expected is None:
             condition, names, values = "attribute_not_exists(#k)", {"#k": spec.key}, None
         else:
@@ -143,7 +144,7 @@ class DynamoDBBackend(Backend):
                 Key=self._dump(key),
                 ConsistentRead=True,
             ).get("Item")
-            if stored == body:  # our own write, retried after a lost response
+            if stored == body:  # our own write (same write id), retried after a lost response
                 return version
             raise _conflict(spec, key, expected, stored, attr) from None
         return version

@@ -23,7 +23,7 @@ from typing import NamedTuple
 from .backend import backend_for
 from .convert import from_store
 from .errors import PersistInvalidItemError
-from .spec import PersistSpec
+from .spec import WRITE_ID, PersistSpec
 
 __all__ = ["PersistedModel", "StoreClassModel", "Page"]
 
@@ -63,6 +63,7 @@ class PersistedModel:
     @classmethod
     def _from_item(cls, item: dict):
         spec = cls.__persist__
+        item.pop(WRITE_ID, None)
         version = item.pop(spec.version_attribute, None) if spec.version is None else None
         data = from_store(
             item, {"$ref": f"#/definitions/{spec.definition}"}, cls.__persist_definitions__

@@ -31,6 +31,9 @@ ERROR_CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 KEY_TYPES = {"string": "S", "integer": "N", "number": "N"}
 LONG_FORM_KEYS = ("table", "key", "sort_key", "index", "version", "backend", "not_found")
 HIDDEN_VERSION = "_version"
+# a random id per write: a retried write (lost response) is recognised as our own, never a
+# concurrent writer's identical item
+WRITE_ID = "_write"
 
 
 class PersistSpecError(ValueError):
