@@ -143,9 +143,14 @@ def token_for():
 _table_prefixes = iter(range(1, 1_000_000))
 
 
+def table_prefix(label: str = "t") -> str:
+    """A PYM_DYNAMODB_TABLE_PREFIX no other test uses: new, empty tables (made at start)."""
+    return f"{label}{next(_table_prefixes)}-{os.getpid()}-"
+
+
 def fresh_tables(label: str = "t") -> str:
-    """Point x-persist at new, empty tables (a fresh prefix); created at the next start."""
-    prefix = f"{label}{next(_table_prefixes)}-{os.getpid()}-"
+    """Point this process's x-persist models at new, empty tables (created at the next start)."""
+    prefix = table_prefix(label)
     os.environ["PYM_DYNAMODB_TABLE_PREFIX"] = prefix
     return prefix
 
