@@ -14,6 +14,7 @@ Nothing here imports boto3: the DynamoDB backend is imported on first use.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 
 from .backend import Backend, backend_for, reset_backends
@@ -88,6 +89,8 @@ def persisted_models() -> list[type]:
 def prepare_tables(models: list[type] | None = None) -> list[str]:
     """Create the missing tables of DynamoDB-stored models, on a local DynamoDB only.
 
+    Raises StartupError when such models exist but boto3 is not installed.
+
     Does nothing without PYM_DYNAMODB_URL on 127.0.0.1/localhost (on AWS the stacks own the
     tables). An unreachable store is logged, not fatal: requests then get 503
     PERSIST_UNAVAILABLE until it answers. Returns the tables created.
@@ -96,6 +99,13 @@ def prepare_tables(models: list[type] | None = None) -> list[str]:
 
     models = persisted_models() if models is None else models
     dynamo = [m for m in models if m.__persist__.uses_dynamodb]
+    if dynamo and importlib.util.find_spec("boto3") is None:
+        from ..exceptions import StartupError
+
+        raise StartupError(
+            f"x-persist: {', '.join(m.__persist__.definition for m in dynamo)} "
+            "stored in DynamoDB need boto3: pip install 'pymacaron[persist]'"
+        )
     if not dynamo or not settings.is_local_endpoint(settings.endpoint_url()):
         return []
     created = []
