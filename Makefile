@@ -44,7 +44,8 @@ synth: setup
 	cfn-lint --non-zero-exit-code error cdk.out/*.template.json $$(ls cdk.out/assembly-*/*.template.json 2>/dev/null)
 	@echo "synthesized: $$(ls cdk.out/*.template.json cdk.out/assembly-*/*.template.json 2>/dev/null | xargs -n1 basename | tr '\n' ' ')"
 
-serve: $(VENV)/.installed
+# the dev server starts dynalite (node_modules) for the x-persist models (docs/persist.md)
+serve: $(VENV)/.installed node_modules/.installed
 	@$(VENV)/bin/pym tryme --port $(PORT)
 	$(PY) server.py --port $(PORT)
 
