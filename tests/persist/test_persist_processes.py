@@ -61,6 +61,21 @@ def test_two_server_processes_agree_on_the_data(dynalite):
         a.stop()
 
 
+def _whole_request(sock: socket.socket, data: bytes) -> bytes:
+    """The rest of an HTTP request whose first bytes are ``data`` (by Content-Length)."""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
 class HoldingProxy:
     """A TCP proxy in front of dynalite that can hold requests (to stop dynalite mid-request)."""
 
@@ -76,6 +91,8 @@ class HoldingProxy:
         self.released = threading.Event()
         self.closed = False
         self.target = b"DynamoDB_20120810.PutItem"  # the request to hold
+        self.drop_response = threading.Event()
+        self.dropped = b""
         threading.Thread(target=self._accept, daemon=True).start()
 
     @property
@@ -100,6 +117,14 @@ class HoldingProxy:
                 if self.holding.is_set() and self.target in data:
                     self.seen.set()
                     self.released.wait(20)
+                if self.drop_response.is_set() and self.target in data:
+                    # deliver the request, lose its response (the connection drops)
+                    self.drop_response.clear()
+                    data = _whole_request(client, data)
+                    with socket.create_connection(("127.0.0.1", self.upstream_port), 5) as up:
+                        up.sendall(data)
+                        self.dropped = up.recv(65536)
+                    return
                 if upstream is None:
                     upstream = socket.create_connection(("127.0.0.1", self.upstream_port), 2)
                     threading.Thread(
@@ -177,6 +202,26 @@ def test_dynalite_stopped_mid_request_is_a_503_and_nothing_is_half_written(tmp_p
         assert lost.status_code == 404 and lost.json()["error"] == "RECORD_NOT_FOUND"
         log = server.output()
         assert "PUT /records/lost 503" in log and " 500 " not in log
+    finally:
+        server.stop()
+        proxy.close()
+        store.stop()
+
+
+def test_a_write_whose_response_was_lost_is_retried_without_a_false_conflict(tmp_path):
+    """The PutItem reaches the store but its response is lost: the SDK retries, the retry's
+    condition fails on our own write, and the save is recognised as done (not a 409)."""
+    store = Dynalite(str(tmp_path / "data")).start()
+    proxy = HoldingProxy(store.port)
+    server = start_server({"PYM_DYNAMODB_URL": proxy.url, "PYM_DYNAMODB_TABLE_PREFIX": "lost-"})
+    try:
+        proxy.drop_response.set()
+        first = requests.post(server.url + "/counters/n/increment", timeout=30)
+        assert b"HTTP/1.1 200" in proxy.dropped, "the store did not get the first attempt"
+        assert first.status_code == 200, first.text
+        assert first.json() == {"name": "n", "value": 1, "version": 1}
+        again = requests.post(server.url + "/counters/n/increment", timeout=30)
+        assert again.json() == {"name": "n", "value": 2, "version": 2}
     finally:
         server.stop()
         proxy.close()
