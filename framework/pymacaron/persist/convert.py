@@ -44,7 +44,7 @@ def _resolve(schema, definitions: dict, depth: int = 0) -> dict:
     if not isinstance(schema, dict) or depth > 32:
         return {}
     ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/definitions/"):
+    if isinstance(ref, str) and ref.startswith(("#/definitions/", "#/components/schemas/")):
         return _resolve(definitions.get(ref.rsplit("/", 1)[1]), definitions, depth + 1)
     if "allOf" not in schema:
         return schema

@@ -4,7 +4,8 @@
 on 127.0.0.1 (an ephemeral port unless given), waits until it answers and is stopped by
 its handle (``stop()``, or as a context manager). ``start_dev_dynamodb()`` is what the
 development server calls: when the service has DynamoDB-stored models and
-``PYM_DYNAMODB_URL`` is unset, it starts one with its data in ``<service>/.pym/dynamodb``,
+``PYM_DYNAMODB_URL`` is unset, it starts one with its data in ``<service>/.pym/dynamodb``
+(or ``PYM_DYNAMODB_PATH``; port ``PYM_DYNAMODB_PORT`` or ephemeral),
 points the service at it and creates the missing tables.
 """
 
@@ -14,8 +15,10 @@ import atexit
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 
 log = logging.getLogger("pymacaron.persist")
@@ -146,7 +149,7 @@ def start_dev_dynamodb(service_dir: str | None = None) -> Dynalite | None:
 
     service_dir = service_dir or find_service_dir()
     dynalite = Dynalite(
-        os.path.join(service_dir, ".pym", "dynamodb"),
+        os.environ.get("PYM_DYNAMODB_PATH") or os.path.join(service_dir, ".pym", "dynamodb"),
         port=int(os.environ["PYM_DYNAMODB_PORT"]) if os.environ.get("PYM_DYNAMODB_PORT") else None,
         binary=find_dynalite(service_dir),
         log_file=os.path.join(service_dir, ".pym", "dynalite.log"),
@@ -161,6 +164,9 @@ def start_dev_dynamodb(service_dir: str | None = None) -> Dynalite | None:
 
     reset_backends()
     atexit.register(dynalite.stop)
+    # SIGTERM (not only Ctrl-C) stops the dev server cleanly, so dynalite stops too
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     log.info("x-persist: dynalite on %s (data in %s)", dynalite.url, dynalite.path)
     prepare_tables()
     return dynalite

@@ -97,7 +97,7 @@ def _properties(schema: dict, definitions: dict, seen=None) -> tuple[dict, set]:
     required = set(schema.get("required") or [])
     for part in schema.get("allOf") or []:
         ref = part.get("$ref") if isinstance(part, dict) else None
-        if isinstance(ref, str) and ref.startswith("#/definitions/"):
+        if isinstance(ref, str) and ref.startswith(("#/definitions/", "#/components/schemas/")):
             name = ref.rsplit("/", 1)[1]
             if name in seen:
                 continue
