@@ -323,3 +323,20 @@ def test_decimal_values_from_any_backend_are_typed_by_the_schema():
         "a": Decimal("0.1"),
         "b": [Decimal("1.5")],
     }
+
+
+def test_no_dynamodb_configured_is_a_clear_503(records, monkeypatch):
+    from pymacaron.persist import reset_backends
+
+    app, _ = records
+    for name in ("PYM_DYNAMODB_URL", "PYM_DYNAMODB_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    reset_backends()
+    try:
+        reply = app.test_client().get("/records/x")
+    finally:
+        reset_backends()
+    assert reply.status_code == 503
+    body = reply.get_json()
+    assert body["error"] == "PERSIST_UNAVAILABLE"
+    assert "PYM_DYNAMODB_URL" in body["error_description"]

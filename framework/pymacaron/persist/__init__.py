@@ -106,6 +106,13 @@ def prepare_tables(models: list[type] | None = None) -> list[str]:
             f"x-persist: {', '.join(m.__persist__.definition for m in dynamo)} "
             "stored in DynamoDB need boto3: pip install 'pymacaron[persist]'"
         )
+    if dynamo and not settings.endpoint_url() and not settings.region():
+        log.warning(
+            "x-persist: %s stored in DynamoDB, but none is configured: set PYM_DYNAMODB_URL "
+            "(locally) or PYM_DYNAMODB_REGION/AWS_REGION (on AWS); until then requests that "
+            "use them get 503 PERSIST_UNAVAILABLE",
+            ", ".join(m.__persist__.definition for m in dynamo),
+        )
     if not dynamo or not settings.is_local_endpoint(settings.endpoint_url()):
         return []
     created = []

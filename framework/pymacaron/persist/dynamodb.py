@@ -21,7 +21,7 @@ try:
     import boto3
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
     from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "x-persist models stored in DynamoDB need boto3: pip install 'pymacaron[persist]'"
@@ -56,6 +56,11 @@ class DynamoDBBackend(Backend):
     def __init__(self, url: str | None = None, environ=None):
         environ = os.environ if environ is None else environ
         self.url = url or settings.endpoint_url(environ)
+        if not self.url and not settings.region(environ):
+            raise PersistUnavailableError(
+                "x-persist: no DynamoDB configured: set PYM_DYNAMODB_URL (a local one, e.g. "
+                "dynalite) or PYM_DYNAMODB_REGION / AWS_REGION (on AWS)"
+            )
         self.local = settings.is_local_endpoint(self.url)
         self.environ = environ
         kwargs = {
@@ -100,6 +105,11 @@ class DynamoDBBackend(Backend):
                     f"{spec.definition}: the store cannot serve {op} ({why})"
                 ) from None
             raise
+        except NoCredentialsError:
+            raise PersistUnavailableError(
+                f"{spec.definition}: no AWS credentials for DynamoDB (the instance role, or "
+                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
+            ) from None
         except BotoCoreError as e:  # connection refused/closed, timeouts
             where = self.url or "DynamoDB"
             raise PersistUnavailableError(
