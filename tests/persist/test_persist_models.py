@@ -99,9 +99,16 @@ def test_every_type_round_trips_exactly(records, dynalite):
 
 def test_float_that_dynamodb_cannot_hold_is_refused_before_writing(records):
     _, m = records
-    with pytest.raises(PersistInvalidItemError, match="not a finite number"):
-        m.Record(id="nan", count=1, ratio=float("nan")).save()
+    for bad in (float("nan"), float("inf"), 1e200):
+        with pytest.raises(PersistInvalidItemError, match="ratio.*cannot be stored"):
+            m.Record(id="nan", count=1, ratio=bad).save()
+    with pytest.raises(PersistInvalidItemError, match="38 digits"):
+        m.Record(id="nan", count=1, extra={"huge": 10**40}).save()
     assert m.Record.load("nan") is None
+    # below DynamoDB's smallest magnitude: stored as 0 rather than refused
+    m.Record(id="tiny", count=1, ratio=1e-300, scores=[5e-324, 1e-129]).save()
+    tiny = m.Record.load("tiny")
+    assert tiny.ratio == 0.0 and tiny.scores == [0.0, 1e-129]
 
 
 def test_conflicting_writes(records):

@@ -2,7 +2,8 @@
 
 Writing: floats become ``Decimal(repr(f))`` (the shortest text that reads back as the same
 float), ints stay ints, nested models and lists are already JSON (``to_json()``), ``None``
-properties are left out. NaN and infinities are refused (DynamoDB has no such numbers).
+properties are left out. NaN and infinities are refused (DynamoDB has no such numbers), and so are magnitudes of 1e126 or more and ints of
+over 38 digits; a float smaller in magnitude than 1e-130 (DynamoDB's smallest) is stored as 0.
 
 Reading, guided by the definition's schema: a ``Decimal`` under ``type: integer`` becomes an
 ``int``, under ``type: number`` a ``float``; where the schema says nothing (free-form
@@ -17,16 +18,27 @@ from decimal import Decimal
 
 __all__ = ["to_store", "from_store"]
 
+# DynamoDB numbers: up to 38 significant digits, magnitudes from 1e-130 to below 1e126.
+MAX_MAGNITUDE = 1e126
+MIN_MAGNITUDE = 1e-130
+
 
 def to_store(value, where: str = ""):
     """A JSON value with floats as Decimals; raises ValueError naming the field."""
-    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        if abs(value) >= 10**38:
+            raise ValueError(f"{where or 'value'}: {value!r} cannot be stored (over 38 digits)")
         return value
     if isinstance(value, float):
-        if not math.isfinite(value):
+        if not math.isfinite(value) or abs(value) >= MAX_MAGNITUDE:
             raise ValueError(
-                f"{where or 'value'}: {value!r} cannot be stored (not a finite number)"
+                f"{where or 'value'}: {value!r} cannot be stored (DynamoDB numbers are finite "
+                "and below 1e126)"
             )
+        if 0 < abs(value) < MIN_MAGNITUDE:
+            return Decimal(0)  # below DynamoDB's smallest magnitude
         return Decimal(repr(value))
     if isinstance(value, dict):
         return {
