@@ -260,13 +260,16 @@ def _resolve(spec: dict, node: dict, section: str, shown: str, where: str) -> di
 
 
 def _check_persist(spec: dict, path: str) -> None:
-    """x-persist on definitions (pymacaron.persist.spec): a wrong one names its key."""
+    """x-persist on definitions (Swagger 2.0) or components.schemas (OpenAPI 3): a wrong one
+    names its key (pymacaron.persist.spec)."""
     from .persist.spec import PersistSpecError, persisted_specs
 
+    section = ["definitions"] if "definitions" in spec else ["components", "schemas"]
+    schemas = spec.get("definitions") or (spec.get("components") or {}).get("schemas") or {}
     try:
-        persisted_specs(spec.get("definitions") or {})
+        persisted_specs(schemas)
     except PersistSpecError as e:
-        where = ["definitions", e.definition, "x-persist"]
+        where = [*section, e.definition, "x-persist"]
         line = line_of(path, where + list(e.where)) or line_of(path, where)
         raise StartupError(
             f"x-persist: {e}",
