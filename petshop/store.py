@@ -90,7 +90,7 @@ def get(pet_id: int) -> Pet | None:
 def _with_status(status: str, limit: int, tags: list[str] | None) -> list[Pet]:
     found, token = [], None
     while len(found) < limit:
-        page = Pet.query(status, index=INDEX, limit=100, token=token)
+        page = Pet.query(status, index=INDEX, limit=100 if tags else limit, token=token)
         found += [p for p in page.items if not tags or set(tags) <= set(p.tags or [])]
         token = page.next_token
         if token is None:
