@@ -226,3 +226,48 @@ def test_a_write_whose_response_was_lost_is_retried_without_a_false_conflict(tmp
         server.stop()
         proxy.close()
         store.stop()
+
+
+def test_two_pet_shops_see_the_same_pets(dynalite, tmp_path, token_for):
+    """The example: two pet shop servers, as on two hosts (each its own TMPDIR, where the
+    old per-host SQLite file lived), one DynamoDB: a pet added on one is served by the other."""
+    from tests.conftest import REPO, table_prefix
+
+    prefix = table_prefix("shops")
+    servers = []
+    try:
+        for host in ("a", "b"):
+            (tmp_path / host).mkdir()
+            port = free_port()
+            env = {"PYM_DYNAMODB_TABLE_PREFIX": prefix, "TMPDIR": str(tmp_path / host)}
+            servers.append(
+                LiveServer(gunicorn_cmd(port, workers=2), cwd=REPO, port=port, env=env).wait()
+            )
+        a, b = servers
+        auth = {"Authorization": f"Bearer {token_for('staff')}"}
+        pet = {"name": "Roamer", "species": "dog", "price": {"amount": 99.5, "currency": "EUR"}}
+        created = requests.post(a.url + "/pets", json=pet, headers=auth, timeout=10)
+        assert created.status_code == 201, created.text
+        pet_id = created.json()["id"]
+        for _ in range(6):  # new connections: both of b's workers answer
+            got = requests.get(
+                f"{b.url}/pets/{pet_id}", headers={"Connection": "close"}, timeout=10
+            )
+            assert got.status_code == 200 and got.json()["name"] == "Roamer"
+        listed = requests.get(b.url + "/pets?status=available&limit=100", timeout=10).json()
+        assert pet_id in [p["id"] for p in listed]
+        # ids handed out by both shops at once never collide
+        with ThreadPoolExecutor(6) as pool:
+            replies = list(
+                pool.map(
+                    lambda i: requests.post(
+                        servers[i % 2].url + "/pets", json=pet, headers=auth, timeout=20
+                    ),
+                    range(6),
+                )
+            )
+        assert [r.status_code for r in replies] == [201] * 6
+        assert len({r.json()["id"] for r in replies}) == 6
+    finally:
+        for server in servers:
+            server.stop()
