@@ -42,6 +42,9 @@ def test_the_dev_server_starts_dynalite_and_serves_from_it(tmp_path, token_for, 
         assert "created local table pets (Pet)" in log
         assert requests.get(server.url + "/pets/1", timeout=10).json()["name"] == "Rex"
         pet = {"name": "Dev", "species": "fish", "price": {"amount": 3.5, "currency": "EUR"}}
+        from pymacaron.config import set_service_dir
+
+        set_service_dir(REPO)  # the pet shop's jwt settings sign the token
         auth = {"Authorization": f"Bearer {token_for('staff')}"}
         created = requests.post(server.url + "/pets", json=pet, headers=auth, timeout=10).json()
         store_pids = children(server.proc.pid)

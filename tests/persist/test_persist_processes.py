@@ -244,6 +244,9 @@ def test_two_pet_shops_see_the_same_pets(dynalite, tmp_path, token_for):
                 LiveServer(gunicorn_cmd(port, workers=2), cwd=REPO, port=port, env=env).wait()
             )
         a, b = servers
+        from pymacaron.config import set_service_dir
+
+        set_service_dir(REPO)  # the pet shop's jwt settings sign the token
         auth = {"Authorization": f"Bearer {token_for('staff')}"}
         pet = {"name": "Roamer", "species": "dog", "price": {"amount": 99.5, "currency": "EUR"}}
         created = requests.post(a.url + "/pets", json=pet, headers=auth, timeout=10)
