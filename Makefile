@@ -46,7 +46,8 @@ system-tools:
 synth: setup
 	$(VENV)/bin/pym synth
 
-serve: $(VENV)/.installed
+# the dev server starts dynalite (node_modules) for the x-persist models (docs/persist.md)
+serve: $(VENV)/.installed node_modules/.installed
 	@$(VENV)/bin/pym tryme --port $(PORT)
 	$(VENV)/bin/pym run --port $(PORT)
 

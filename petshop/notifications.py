@@ -6,33 +6,19 @@ enqueues a task and the worker sends the notification (here: writes it to the ou
 default) it runs inline, before the order's reply. Delivery is at least once, so sending is
 idempotent: one notification per (order, kind).
 
-The outbox is a table of the shop's SQLite file (``store.db_path()``), shared by the server
-and the worker of one host.
+The outbox is the Notification model, ``x-persist`` in DynamoDB (apis/petshop.yaml): the
+server and the worker, on any host, see the same one.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import time
-
 from pymacaron.auth import get_userid
 from pymacaron.logs import get_request_id
 from pymacaron.models import Notification
+from pymacaron.persist import PersistConflictError
 from pymacaron.tasks import asynctask
 
-from . import store
-
 ORDER_PLACED = "order_placed"
-
-
-def _connect() -> sqlite3.Connection:
-    conn = sqlite3.connect(store.db_path(), timeout=5)
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS notifications (order_id TEXT NOT NULL, kind TEXT NOT NULL,"
-        " customer TEXT, message TEXT NOT NULL, request_id TEXT, sent_at REAL NOT NULL,"
-        " PRIMARY KEY (order_id, kind))"
-    )
-    return conn
 
 
 @asynctask(retries=5, backoff=2)
@@ -44,24 +30,20 @@ def notify_order_placed(order):
         f"{order.total.amount:.2f} {order.total.currency}, "
         f"delivered to {order.delivery.name} in {order.delivery.city}."
     )
-    with _connect() as conn:
-        conn.execute(
-            "INSERT OR IGNORE INTO notifications VALUES (?, ?, ?, ?, ?, ?)",
-            (order.id, ORDER_PLACED, get_userid(), message, get_request_id(), time.time()),
-        )
-    conn.close()
+    notification = Notification(
+        order_id=order.id,
+        kind=ORDER_PLACED,
+        customer=get_userid(),
+        message=message,
+        request_id=get_request_id(),
+    )
+    try:
+        notification.save()
+    except PersistConflictError:
+        pass  # sent already: a redelivered task
 
 
 def list_notifications(order_id):
     """GET /orders/{order_id}/notifications (authenticated): the caller's, oldest first."""
-    with _connect() as conn:
-        rows = conn.execute(
-            "SELECT order_id, kind, customer, message, request_id FROM notifications"
-            " WHERE order_id = ? AND customer = ? ORDER BY sent_at",
-            (order_id, get_userid()),
-        ).fetchall()
-    conn.close()
-    keys = ("order_id", "kind", "customer", "message", "request_id")
-    return [
-        Notification.from_json({k: v for k, v in zip(keys, row, strict=True) if v}) for row in rows
-    ]
+    page = Notification.query(order_id, limit=100)
+    return [n for n in page.items if n.customer == get_userid()]

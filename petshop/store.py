@@ -1,16 +1,17 @@
-"""Where the pet shop keeps its pets: SQLite, shared by the workers of one host.
+"""Where the pet shop keeps its pets: the Pet model is ``x-persist`` (apis/petshop.yaml), so
+every worker, container and host reads and writes the same DynamoDB table (dynalite locally).
 
-The catalog is seeded identically on every host, so reads of seeded pets agree across
-instances; pets added through the API live on the host that stored them.
+Each process seeds the catalog once (conditional writes: an existing pet is left as it is).
+New pets take the next free id; two processes adding at once collide on the id, and the
+loser's save is a PERSIST_CONFLICT, so it takes the next one.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sqlite3
-import tempfile
 import threading
+
+from pymacaron.models import Pet
+from pymacaron.persist import PersistConflictError, settings
 
 SEED = [
     {
@@ -58,55 +59,65 @@ SEED = [
     },
 ]
 FIRST_NEW_ID = 1000
+STATUSES = ("available", "reserved", "sold")
+INDEX = "by_status"
+ADD_ATTEMPTS = 20
 
 _lock = threading.Lock()
-_ready: set[str] = set()
+_seeded: set[str] = set()  # physical table names this process has seeded
 
 
-def db_path() -> str:
-    return os.environ.get("PETSHOP_DB") or os.path.join(
-        tempfile.gettempdir(), f"petshop-{os.getuid()}.sqlite3"
-    )
+def _ready() -> None:
+    table = settings.table_name("pets")
+    if table in _seeded:
+        return
+    with _lock:
+        if table in _seeded:
+            return
+        for pet in SEED:
+            try:
+                Pet.from_json(pet).save()
+            except PersistConflictError:
+                pass  # seeded already (by this host or another)
+        _seeded.add(table)
 
 
-def _connect() -> sqlite3.Connection:
-    path = db_path()
-    conn = sqlite3.connect(path, timeout=5)
-    if path not in _ready:
-        with _lock:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS pets (id INTEGER PRIMARY KEY, doc TEXT NOT NULL)"
-            )
-            conn.executemany(
-                "INSERT OR IGNORE INTO pets (id, doc) VALUES (?, ?)",
-                [(p["id"], json.dumps(p)) for p in SEED],
-            )
-            conn.commit()
-            _ready.add(path)
-    return conn
+def get(pet_id: int) -> Pet | None:
+    _ready()
+    return Pet.load(pet_id)
 
 
-def get(pet_id: int) -> dict | None:
-    with _connect() as conn:
-        row = conn.execute("SELECT doc FROM pets WHERE id = ?", (pet_id,)).fetchone()
-    return json.loads(row[0]) if row else None
+def _with_status(status: str, limit: int, tags: list[str] | None) -> list[Pet]:
+    found, token = [], None
+    while len(found) < limit:
+        page = Pet.query(status, index=INDEX, limit=100 if tags else limit, token=token)
+        found += [p for p in page.items if not tags or set(tags) <= set(p.tags or [])]
+        token = page.next_token
+        if token is None:
+            break
+    return found[:limit]
 
 
-def search(limit: int, status: str | None = None, tags: list[str] | None = None) -> list[dict]:
-    with _connect() as conn:
-        rows = conn.execute("SELECT doc FROM pets ORDER BY id").fetchall()
-    pets = [json.loads(r[0]) for r in rows]
-    if status:
-        pets = [p for p in pets if p["status"] == status]
-    if tags:
-        pets = [p for p in pets if set(tags) <= set(p.get("tags") or [])]
-    return pets[:limit]
+def search(limit: int, status: str | None = None, tags: list[str] | None = None) -> list[Pet]:
+    """Pets by id: one index query per status (never a table scan)."""
+    _ready()
+    pets = [p for s in ([status] if status else STATUSES) for p in _with_status(s, limit, tags)]
+    return sorted(pets, key=lambda p: p.id)[:limit]
 
 
-def add(pet: dict) -> dict:
-    with _connect() as conn:
-        (last,) = conn.execute("SELECT MAX(id) FROM pets").fetchone()
-        pet = {**pet, "id": max(last or 0, FIRST_NEW_ID - 1) + 1, "status": "available"}
-        conn.execute("INSERT INTO pets (id, doc) VALUES (?, ?)", (pet["id"], json.dumps(pet)))
-    return pet
+def _max_id() -> int:
+    last = [Pet.query(s, index=INDEX, limit=1, descending=True).items for s in STATUSES]
+    return max([page[0].id for page in last if page] or [0])
+
+
+def add(pet: dict) -> Pet:
+    """Store a new pet under the next free id (available)."""
+    _ready()
+    new_id = max(_max_id(), FIRST_NEW_ID - 1) + 1
+    for _ in range(ADD_ATTEMPTS):
+        candidate = Pet.from_json({**pet, "id": new_id, "status": "available"})
+        try:
+            return candidate.save()
+        except PersistConflictError:  # another process took this id: take the next
+            new_id += 1
+    raise PersistConflictError(f"pets: no free id after {ADD_ATTEMPTS} attempts, retry")

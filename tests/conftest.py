@@ -137,3 +137,39 @@ def token_for():
         return generate_token(user, **kwargs)
 
     return make
+
+
+# -- a real local DynamoDB (dynalite) for every test: x-persist models (the pet shop's) -------
+_table_prefixes = iter(range(1, 1_000_000))
+
+
+def table_prefix(label: str = "t") -> str:
+    """A PYM_DYNAMODB_TABLE_PREFIX no other test uses: new, empty tables (made at start)."""
+    return f"{label}{next(_table_prefixes)}-{os.getpid()}-"
+
+
+def fresh_tables(label: str = "t") -> str:
+    """Point this process's x-persist models at new, empty tables (created at the next start)."""
+    prefix = table_prefix(label)
+    os.environ["PYM_DYNAMODB_TABLE_PREFIX"] = prefix
+    return prefix
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_dynamodb(tmp_path_factory):
+    """dynalite on 127.0.0.1 (ephemeral port, its own data dir) for the session, stopped by
+    handle; PYM_DYNAMODB_URL points every in-process app and child server at it."""
+    from pymacaron.persist.local import Dynalite
+
+    if os.environ.get("PYM_DYNAMODB_URL"):  # an already running one
+        yield None
+        return
+    data = tmp_path_factory.mktemp("dynamodb")
+    dynalite = Dynalite(str(data / "data"), log_file=str(data / "dynalite.log")).start()
+    os.environ["PYM_DYNAMODB_URL"] = dynalite.url
+    fresh_tables("s")
+    try:
+        yield dynalite
+    finally:
+        dynalite.stop()
+        os.environ.pop("PYM_DYNAMODB_URL", None)

@@ -26,6 +26,7 @@ from .exceptions import StartupError
 from .httpheaders import SECURITY_HEADERS, CorsMiddleware
 from .logs import RequestIdMiddleware, setup_logging
 from .operation import Operation, flask_rule
+from .persist import prepare_tables
 from .replies import exception_reply, handling
 from .yamlfile import display_path
 
@@ -137,6 +138,7 @@ class API:
         ApiPool.served = names
         ApiPool.current_server_name = names[0] if names else None
         ApiPool.current_server_api = ApiPool.get(names[0]) if names else None
+        prepare_tables()  # x-persist: missing tables, on a local DynamoDB only
         if cli.standalone.get("run"):
             cli.run_dev_server(self.app, port=self.port, debug=self.debug)
         return self.app

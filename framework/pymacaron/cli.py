@@ -84,6 +84,7 @@ def run_dev_server(app, port: int, debug: bool = False) -> None:
     from .tasks.dev import start_dev_worker
 
     start_dev_worker()  # with_async: true -> a task worker next to the server
+    importlib.import_module("pymacaron.persist.local").start_dev_dynamodb()  # x-persist
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
 
 

@@ -17,6 +17,8 @@ import copy
 import datetime as _dt
 import importlib
 
+from .persist import persisted_bases
+
 __all__ = ["PyMacaronModel", "build_models", "register_model", "registered_models", "ModelEntry"]
 
 
@@ -240,6 +242,8 @@ def build_models(api_name: str, definitions: dict, reuse: dict | None = None) ->
                 if issubclass(parent_cls, PyMacaronModel)
                 else (parent_cls, PyMacaronModel)
             )
+        persist_bases, persist_attrs = persisted_bases(name, schema, definitions)  # x-persist
+        bases = persist_bases + bases
         props = _collect_properties(schema, definitions)
         attrs = {
             "__swagger_name__": name,
@@ -256,6 +260,7 @@ def build_models(api_name: str, definitions: dict, reuse: dict | None = None) ->
             or f"Model of the '{name}' definition ({api_name}).",
             "__module__": "pymacaron.models",
             "_props_schema": props,
+            **persist_attrs,
         }
         classes[name] = type(name, bases, attrs)
         created.append(classes[name])

@@ -188,6 +188,25 @@ def _resolve(spec: dict, node: dict, section: str, shown: str, where: str) -> di
     return spec[section][ref[len(prefix) :]]
 
 
+def _check_persist(spec: dict, path: str) -> None:
+    """x-persist on definitions (Swagger 2.0) or components.schemas (OpenAPI 3): a wrong one
+    names its key (pymacaron.persist.spec)."""
+    from .persist.spec import PersistSpecError, persisted_specs
+
+    section = ["definitions"] if "definitions" in spec else ["components", "schemas"]
+    schemas = spec.get("definitions") or (spec.get("components") or {}).get("schemas") or {}
+    try:
+        persisted_specs(schemas)
+    except PersistSpecError as e:
+        where = [*section, e.definition, "x-persist"]
+        line = line_of(path, where + list(e.where)) or line_of(path, where)
+        raise StartupError(
+            f"x-persist: {e}",
+            file=display_path(path),
+            location=_json_path_text(where + list(e.where)) + (f" (line {line})" if line else ""),
+        ) from None
+
+
 _PATH_PARAM = re.compile(r"{([^}/]+)}")
 
 
@@ -216,6 +235,7 @@ def load_spec(path: str, name: str | None = None, validate: bool = True) -> ApiS
         )
     if validate:
         spec = _checked_swagger(spec, path, name)
+    _check_persist(spec, path)
     api = ApiSpec(name=name, path=path, spec=spec)
     global_consumes = spec.get("consumes") or ["application/json"]
     global_produces = spec.get("produces") or ["application/json"]

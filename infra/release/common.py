@@ -172,3 +172,24 @@ def find_image(client, ref: str):
         except ImageNotFound:
             continue
     raise ReleaseError(f"no image {ref} in the engine at DOCKER_HOST (build it: pym image build)")
+
+
+def uses_dynamodb(root: str) -> bool:
+    """True when a spec of apis/ has an x-persist model stored in DynamoDB: the long form
+    (a mapping) without a ``backend:`` of its own. A text scan: no YAML parsing."""
+    apis = os.path.join(root, "apis")
+    if not os.path.isdir(apis):
+        return False
+    short_form = re.compile(r"^\s*x-persist:\s*[A-Za-z_][\w.]*\.[A-Za-z_]\w*\s*(#.*)?$")
+    for name in sorted(os.listdir(apis)):
+        if not name.endswith((".yaml", ".yml")):
+            continue
+        with open(os.path.join(apis, name)) as f:
+            text = f.read()
+        for match in re.finditer(r"^\s*x-persist:.*$", text, re.M):
+            if (
+                not short_form.match(match.group(0))
+                and "backend:" not in text[match.start() :][:400]
+            ):
+                return True
+    return False

@@ -26,7 +26,13 @@ from .wheel import pymacaron_wheel
 
 BUILD_DIR = ".pym-build"
 DOCKERFILE = f"{BUILD_DIR}/Dockerfile"
-KIT_FILES = ("Dockerfile", "gunicorn.conf.py", "requirements.lock", "requirements-async.lock")
+KIT_FILES = (
+    "Dockerfile",
+    "gunicorn.conf.py",
+    "requirements.lock",
+    "requirements-async.lock",
+    "requirements-persist.lock",
+)
 SERVICE_LOCK = "requirements.lock"
 CONTAINER_PORT = 8080
 RUN_LABEL = "pymacaron.run-image"
@@ -107,11 +113,19 @@ def make_context(root: str, ca_bundle: str | None, wheel_dir: str):
     return out, len(files), os.path.basename(wheel)
 
 
-def build_args(config: dict, tag: str, base: str | None) -> dict:
+def build_args(config: dict, tag: str, base: str | None, root: str | None = None) -> dict:
+    """The image's build arguments: VERSION, BASE_IMAGE and PYM_EXTRAS, the locked extras
+    the service needs (``async`` with with_async: Celery; ``persist`` when a spec keeps
+    x-persist models in DynamoDB: boto3)."""
     args = {"VERSION": tag}
     stages = (config.get("stages") or {}).values()
+    extras = []
     if config.get("with_async") or any((s or {}).get("with_async") for s in stages):
-        args["PYM_EXTRAS"] = "async"
+        extras.append("async")
+    if root is not None and rel.uses_dynamodb(root):
+        extras.append("persist")
+    if extras:
+        args["PYM_EXTRAS"] = " ".join(extras)
     if base:
         args["BASE_IMAGE"] = str(base)
     return args
@@ -138,7 +152,7 @@ def build(root: str, *, tag=None, name=None, base=None, ca_bundle=None, network=
     started = time.monotonic()
     kwargs = dict(
         fileobj=context, custom_context=True, dockerfile=DOCKERFILE, tag=ref,
-        buildargs=build_args(config, tag, base), rm=True, forcerm=True, pull=pull,
+        buildargs=build_args(config, tag, base, root), rm=True, forcerm=True, pull=pull,
         nocache=no_cache, decode=True,
     )  # fmt: skip
     if network:
@@ -211,6 +225,10 @@ def container_env(root: str, config: dict, pym_env, extra: list[str]) -> tuple[d
         )
     for n in secrets:
         env[n] = os.environ[n]
+    # x-persist: the container (on the host network) reaches the same local DynamoDB
+    for n in ("PYM_DYNAMODB_URL", "PYM_DYNAMODB_TABLE_PREFIX"):
+        if os.environ.get(n):
+            env[n] = os.environ[n]
     for item in extra:
         key, sep, value = item.partition("=")
         if not key:
@@ -281,14 +299,21 @@ def run(root: str, tag: str, *, port=8080, name=None, pym_env=None, env=(), time
         old.remove(force=True)
     shown = ", ".join(f"{k}={'***' if k in secrets else v}" for k, v in sorted(environment.items()))
     print(f"running {ref} ({image.id[:19]}) as {name} on 127.0.0.1:{port} [{shown or 'no env'}]")
+    network = {"ports": {f"{CONTAINER_PORT}/tcp": ("127.0.0.1", port)}}
+    if _loopback(environment.get("PYM_DYNAMODB_URL")):
+        # x-persist against a DynamoDB on this machine (dynalite): the container shares the
+        # host's network to reach it, and listens on 127.0.0.1:PORT only
+        environment.update(PORT=str(port), HOST="127.0.0.1")
+        network = {"network_mode": "host"}
+        print(f"host network: the container reaches {environment['PYM_DYNAMODB_URL']}")
     try:
         container = client.containers.run(
             image.id,
             name=name,
             detach=True,
             environment=environment,
-            ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", port)},
             labels={RUN_LABEL: "1", "pymacaron.image": ref},
+            **network,
         )
     except APIError as e:
         raise rel.ReleaseError(f"could not start {ref}: {rel._short(e)}") from None
@@ -312,6 +337,13 @@ def run(root: str, tag: str, *, port=8080, name=None, pym_env=None, env=(), time
         container.stop(timeout=30)
         container.remove()
     return container.id
+
+
+def _loopback(url: str | None) -> bool:
+    from urllib.parse import urlparse
+
+    host = (urlparse(url).hostname or "") if url else ""
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 # ---- registries ---------------------------------------------------------------------------

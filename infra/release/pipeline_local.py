@@ -67,6 +67,7 @@ class PipelineLocal:
         self.staging_port = free_port()
         self.live_port = free_port()
         self.pushed_digest: str | None = None
+        self.dynamodb = None  # the local stages' dynalite (x-persist), when started here
 
     def call(self, cmd: list[str] | str) -> int:
         shown = cmd if isinstance(cmd, str) else " ".join(cmd).replace(sys.executable, "python")
@@ -104,8 +105,34 @@ class PipelineLocal:
         self.pushed_digest = img.push(self.root, self.tag, self.registry)
         return 0, f"{self.repository}:{self.tag} {self.pushed_digest or ''}".strip()
 
+    def local_dynamodb(self, stage: str) -> None:
+        """x-persist: a dynalite for the local stages (unless PYM_DYNAMODB_URL names one),
+        one table prefix per stage as on AWS."""
+        if self.dynamodb is None and "PYM_DYNAMODB_URL" in self.env:
+            pass
+        elif self.dynamodb is None:
+            if not rel.uses_dynamodb(self.root):
+                return
+            import tempfile
+
+            from pymacaron.persist.local import Dynalite
+
+            data = tempfile.mkdtemp(prefix="pipeline-local-dynamodb-")
+            try:
+                self.dynamodb = Dynalite(data, binary=None).start()
+            except (FileNotFoundError, RuntimeError) as e:
+                raise rel.ReleaseError(
+                    f"x-persist: cannot start dynalite ({e}); set PYM_DYNAMODB_URL"
+                ) from None
+            print(f"    dynalite for the local stages: {self.dynamodb.url} (data {data})")
+            self.env["PYM_DYNAMODB_URL"] = os.environ["PYM_DYNAMODB_URL"] = self.dynamodb.url
+        self.env["PYM_DYNAMODB_TABLE_PREFIX"] = os.environ["PYM_DYNAMODB_TABLE_PREFIX"] = (
+            f"{stage}-"
+        )
+
     def run_container(self, ref: str, port: int, stage: str):
         name = f"{self.name}-pipeline-local-{stage}"
+        self.local_dynamodb(stage)
         self.containers.append(name)
         img.run(self.root, ref, port=port, name=name, pym_env=stage)
         return 0, f"{ref} on http://127.0.0.1:{port}"
@@ -164,6 +191,8 @@ class PipelineLocal:
             print(f"pipeline local: {', '.join(made)} not set: throw-away values for this run")
 
     def cleanup(self) -> None:
+        if self.dynamodb is not None and not self.keep_running:
+            self.dynamodb.stop()
         if self.keep_running or not self.containers:
             return
         try:

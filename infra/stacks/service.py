@@ -14,6 +14,7 @@ from ..iam import ServiceRoles, secret_arn
 from ..network import ServiceNetwork
 from ..platform import resolve as resolve_platform
 from ..registry import repository_arn
+from ..tables import service_tables
 from ..task_queue import TaskQueue, task_queue_settings
 from ..version import ImageVersion
 
@@ -71,6 +72,15 @@ class ServiceStageStack(Stack):
             if tasks
             else None
         )
+        # x-persist models -> DynamoDB tables, item access for the instance role (docs/persist.md)
+        self.tables = service_tables(
+            self,
+            "Tables",
+            config_path=config.path,
+            stage=stage,
+            name_prefix=prefix,
+            grantee=self.roles.instance_role,
+        )
         self.release = None
         if image and version:
             self.release = ImageVersion(
@@ -102,6 +112,8 @@ class ServiceStageStack(Stack):
         )
         if self.task_queue:
             options += self.task_queue.environment_options()
+        if self.tables:
+            options += self.tables.environment_options()
         self.beanstalk = StageEnvironment(
             self,
             "Service",

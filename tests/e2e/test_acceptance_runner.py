@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.conftest import REPO, TEST_SECRET, LiveServer, free_port
+from tests.conftest import REPO, TEST_SECRET, LiveServer, free_port, table_prefix
 
 ACCEPTANCE = os.path.join(REPO, "scripts", "acceptance")
 PYM = os.path.join(os.path.dirname(sys.executable), "pym")
@@ -21,7 +21,7 @@ def clean_env(tmp_path, **extra) -> dict:
     """The environment of a CI job: the venv first on PATH, no PYM_* leaking from the tests."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYM_", "PYTEST_"))}
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    env["PETSHOP_DB"] = str(tmp_path / "petshop.sqlite3")
+    env["PYM_DYNAMODB_TABLE_PREFIX"] = table_prefix("accept")
     env["JWT_SECRET"] = TEST_SECRET
     env.update(extra)
     return env

@@ -4,14 +4,13 @@ import uuid
 
 import pytest
 
-from tests.conftest import REPO, build_app
+from tests.conftest import REPO, build_app, fresh_tables
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    import os
 
-    os.environ["PETSHOP_DB"] = str(tmp_path_factory.mktemp("db") / "petshop.sqlite3")
+    fresh_tables("example")
     app = build_app(REPO, serve="petshop")
     return app.test_client()
 

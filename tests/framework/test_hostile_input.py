@@ -1,18 +1,25 @@
 """Hostile input: each is a 4xx JSON error — never a 500, never a hang."""
 
-import os
 import socket
 
 import pytest
 import requests
 
 from pymacaron.jsonbody import MAX_DEPTH
-from tests.conftest import REPO, LiveServer, build_app, free_port, gunicorn_cmd
+from tests.conftest import (
+    REPO,
+    LiveServer,
+    build_app,
+    free_port,
+    fresh_tables,
+    gunicorn_cmd,
+    table_prefix,
+)
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    os.environ["PETSHOP_DB"] = str(tmp_path_factory.mktemp("db") / "petshop.sqlite3")
+    fresh_tables("hostile")
     return build_app(REPO, serve="petshop").test_client()
 
 
@@ -114,9 +121,11 @@ def test_unknown_query_parameters_accepted_by_default(client):
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     port = free_port()
-    db = tmp_path_factory.mktemp("db") / "petshop.sqlite3"
     server = LiveServer(
-        gunicorn_cmd(port, workers=1), cwd=REPO, port=port, env={"PETSHOP_DB": str(db)}
+        gunicorn_cmd(port, workers=1),
+        cwd=REPO,
+        port=port,
+        env={"PYM_DYNAMODB_TABLE_PREFIX": table_prefix("hostile")},
     ).wait()
     yield server
     server.stop()

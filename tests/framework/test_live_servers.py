@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from tests.conftest import FIXTURES, REPO, LiveServer, free_port, gunicorn_cmd
+from tests.conftest import FIXTURES, REPO, LiveServer, free_port, gunicorn_cmd, table_prefix
 
 pytestmark = pytest.mark.slow
 
@@ -16,12 +16,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def petshop(tmp_path_factory):
     port = free_port()
-    db = tmp_path_factory.mktemp("db") / "petshop.sqlite3"
     server = LiveServer(
         gunicorn_cmd(port, workers=2),
         cwd=REPO,
         port=port,
-        env={"PETSHOP_DB": str(db), "PYM_ENV": "staging"},
+        env={"PYM_DYNAMODB_TABLE_PREFIX": table_prefix("live"), "PYM_ENV": "staging"},
     ).wait()
     yield server
     server.stop()
@@ -120,7 +119,7 @@ def test_development_server(tmp_path):
         [sys.executable, "server.py", "--port", str(port), "--env", "live"],
         cwd=REPO,
         port=port,
-        env={"PETSHOP_DB": str(tmp_path / "db.sqlite3")},
+        env={"PYM_DYNAMODB_TABLE_PREFIX": table_prefix("live")},
     ).wait()
     try:
         assert requests.get(f"{server.url}/version").json()["pym_env"] == "live"

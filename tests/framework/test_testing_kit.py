@@ -10,7 +10,7 @@ import unittest
 
 import pytest
 
-from tests.conftest import FIXTURES, REPO, LiveServer, build_app, free_port
+from tests.conftest import FIXTURES, REPO, LiveServer, build_app, free_port, fresh_tables
 
 DELIVERY = os.path.join(FIXTURES, "delivery_service")
 QUOTE = {"species": "cat", "country": "FR"}
@@ -24,7 +24,7 @@ def petshop_case(tmp_path_factory):
     from pymacaron.auth import generate_token
     from pymacaron.testing import PyMacaronTestCase
 
-    os.environ["PETSHOP_DB"] = str(tmp_path_factory.mktemp("db") / "petshop.sqlite3")
+    fresh_tables("kit")
     app = build_app(REPO, serve="petshop")
     app.add_url_rule("/page", "page", lambda: "<p>hi</p>")
     app.add_url_rule(

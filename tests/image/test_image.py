@@ -32,10 +32,12 @@ pytestmark = [pytest.mark.xdist_group("image"), pytest.mark.slow]
 
 # The service's own layers (venv + app), on top of the base image: measured ~29 MB.
 MAX_SERVICE_LAYERS_BYTES = 60_000_000
+# boto3/botocore are the `persist` extra: in this image because the example's specs have
+# x-persist models in DynamoDB (docs/persist.md); checked apart below.
+PERSIST_MODULES = ("boto3", "botocore")
+BOTOCORE_MODELS = {"dynamodb", "sqs", "sts", "sso", "sso-oidc"}
 DEPLOY_TIME_MODULES = (
     "pymacaron_kit",
-    "boto3",
-    "botocore",
     "docker",
     "aws_cdk",
     "constructs",
@@ -153,6 +155,16 @@ def test_only_the_runtime_and_the_service_are_in_the_image(built_image, client):
     ):
         assert excluded not in listing, f"/app/{excluded} should not be in the image"
     assert report["found"] == [], f"deploy-time/dev modules in the image: {report['found']}"
+    persist = (
+        "import importlib.util as u, json, os;"
+        f"found = [m for m in {PERSIST_MODULES!r} if u.find_spec(m)];"
+        "import botocore;"
+        "print(json.dumps({'found': found, 'models': sorted(d for d in os.listdir("
+        "os.path.join(os.path.dirname(botocore.__file__), 'data')) if '.' not in d)}))"
+    )
+    extra = json.loads(run_once(client, built_image["id"], "python", "-c", persist)[1])
+    assert extra["found"] == list(PERSIST_MODULES), extra
+    assert set(extra["models"]) <= BOTOCORE_MODELS and "dynamodb" in extra["models"], extra
     where = report["pymacaron"]
     assert where.startswith("/opt/venv/lib/"), f"pymacaron not installed in the venv: {where}"
 
@@ -192,8 +204,17 @@ def test_healthcheck_command_passes_in_the_container(service, client, built_imag
     container, _, _ = service
     test = healthcheck_of(client, built_image["id"])["Test"]
     assert test[0] == "CMD"
-    # The HEALTHCHECK command, in the service container's network namespace.
-    run_once(client, built_image["id"], *test[1:], network_mode=f"container:{container.id}")
+    # The HEALTHCHECK command, in the service container's network namespace (and with its
+    # PORT: run-image sets one when the container shares the host's network, docs/persist.md)
+    container.reload()
+    port = [e for e in container.attrs["Config"]["Env"] or [] if e.startswith("PORT=")]
+    run_once(
+        client,
+        built_image["id"],
+        *test[1:],
+        network_mode=f"container:{container.id}",
+        environment=dict(e.split("=", 1) for e in port[-1:]),
+    )
     # ...and it fails when nothing answers on $PORT.
     code, _ = run_once(
         client,

@@ -7,7 +7,15 @@ import signal
 import subprocess
 import sys
 
-from tests.conftest import FIXTURES, REPO, TEST_SECRET, LiveServer, free_port, gunicorn_cmd
+from tests.conftest import (
+    FIXTURES,
+    REPO,
+    TEST_SECRET,
+    LiveServer,
+    free_port,
+    gunicorn_cmd,
+    table_prefix,
+)
 
 FUZZ_SERVICE = os.path.join(FIXTURES, "fuzz_service")
 DELIVERY_SERVICE = os.path.join(FIXTURES, "delivery_service")
@@ -51,7 +59,7 @@ def start_example(
             workers=workers,
             extra=["-c", GUNICORN_CONF] if gunicorn_conf else None,
             env={
-                "PETSHOP_DB": str(tmp_path / "petshop.sqlite3"),
+                "PYM_DYNAMODB_TABLE_PREFIX": table_prefix("rel"),
                 "PYM_CLIENT_DELIVERY_URL": delivery.url,
             },
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import REPO, build_app
+from tests.conftest import REPO, build_app, table_prefix
 
 from .support import FUZZ_SERVICE
 
@@ -85,7 +85,7 @@ def test_an_order_of_expensive_pets_is_not_a_server_error(tmp_path, monkeypatch,
     ('response.total.amount: must be smaller than or equal to 100000, got 400000.0'):
     Order.total reuses Price, whose maximum is per pet. Expected: the order (201) or a
     declared client error, never a 5xx."""
-    monkeypatch.setenv("PETSHOP_DB", str(tmp_path / "petshop.sqlite3"))
+    monkeypatch.setenv("PYM_DYNAMODB_TABLE_PREFIX", table_prefix("fuzz"))
     client = build_app(REPO, serve="petshop").test_client()
     auth = {"Authorization": f"Bearer {token_for('alice')}"}
     pet = {"name": "Gold", "species": "fish", "price": {"amount": 100000, "currency": "EUR"}}

@@ -11,6 +11,8 @@ import time
 import pytest
 import requests
 
+from tests.conftest import table_prefix
+
 from .tasks_helpers import REPO, SERVICE, LiveServer, free_port, gunicorn_cmd
 
 pytestmark = pytest.mark.slow
@@ -36,7 +38,7 @@ def test_dev_server_with_async_starts_a_worker_and_acceptance_observes_the_task(
     env = {
         "PYM_WITH_ASYNC": "1",
         "PYM_BROKER_URL": jobs_env.broker_url,
-        "PETSHOP_DB": str(tmp_path / "petshop.sqlite3"),
+        "PYM_DYNAMODB_TABLE_PREFIX": table_prefix("tasks"),
         "PYM_ENV": "dev",
     }
     server = LiveServer(

@@ -1,0 +1,89 @@
+"""The one small interface every store implements, and where a model finds its store.
+
+A backend works on plain JSON dicts (the model's ``to_json()``, numbers possibly as
+``Decimal``) and owns the item's version attribute (``spec.version_attribute``):
+
+- ``get(spec, key) -> dict | None``: the item with its version attribute, or None;
+- ``put(spec, item, expected) -> int``: write it if the stored version is ``expected``
+  (``None``: only if no item has this key), return the new version, else raise
+  :class:`PersistConflictError`;
+- ``delete(spec, key, expected) -> bool``: the same condition; False when nothing was there;
+- ``query(spec, value, index, sort, limit, token, descending) -> (items, next_token)``;
+- ``ensure_table(spec) -> bool``: create the table if missing (local stores only).
+
+Unreachable stores raise :class:`PersistUnavailableError`. ``x-persist: {backend:
+pkg.Class}`` names another implementation (instantiated once per process, no arguments).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+
+from .spec import PersistSpec
+
+__all__ = ["Backend", "backend_for", "reset_backends"]
+
+SORT_OPERATORS = ("=", "<", "<=", ">", ">=", "between", "begins_with")
+
+
+class Backend:
+    """Base class of the stores behind ``x-persist`` (see the module docstring)."""
+
+    def get(self, spec: PersistSpec, key: dict) -> dict | None:
+        raise NotImplementedError
+
+    def put(self, spec: PersistSpec, item: dict, expected: int | None) -> int:
+        raise NotImplementedError
+
+    def delete(self, spec: PersistSpec, key: dict, expected: int | None) -> bool:
+        raise NotImplementedError
+
+    def query(
+        self,
+        spec: PersistSpec,
+        value,
+        *,
+        index: str | None = None,
+        sort: tuple | None = None,
+        limit: int = 50,
+        token: str | None = None,
+        descending: bool = False,
+    ) -> tuple[list[dict], str | None]:
+        raise NotImplementedError
+
+    def ensure_table(self, spec: PersistSpec) -> bool:
+        return False
+
+
+_lock = threading.Lock()
+_backends: dict[tuple[int, str], Backend] = {}
+
+
+def backend_for(spec: PersistSpec) -> Backend:
+    """The process's backend for a persisted definition (made on first use, per process)."""
+    name = spec.backend or "dynamodb"
+    cache_key = (os.getpid(), name)
+    backend = _backends.get(cache_key)
+    if backend is not None:
+        return backend
+    with _lock:
+        backend = _backends.get(cache_key)
+        if backend is None:
+            if spec.backend is None:
+                from .dynamodb import DynamoDBBackend  # boto3: only when a service uses it
+
+                backend = DynamoDBBackend()
+            else:
+                module, _, attr = spec.backend.rpartition(".")
+                cls = getattr(importlib.import_module(module), attr)
+                backend = cls()
+            _backends[cache_key] = backend
+    return backend
+
+
+def reset_backends() -> None:
+    """Forget the backends (a new PYM_DYNAMODB_URL is read on next use; tests)."""
+    with _lock:
+        _backends.clear()

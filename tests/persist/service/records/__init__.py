@@ -1,0 +1,1 @@
+"""A service whose models are persisted (tests/persist)."""
