@@ -16,6 +16,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(REPO, "tests", "fixtures")
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256!"
 
+# tests/fixtures/ holds services under test (their own testaccept/ suites run against them
+# through pym acceptance), never tests of this project
+collect_ignore = ["fixtures"]
+
 os.environ.setdefault("JWT_SECRET", TEST_SECRET)
 
 
