@@ -182,8 +182,12 @@ def install(app: Flask, apis: list[Api], conf) -> None:
             "false",
             "no",
         )
+        fmt = conf.access_log if conf.access_log in ("text", "json") else "text"
         app.wsgi_app = RequestIdMiddleware(
-            wsgi_app, access_log_enabled=access, extra_headers=SECURITY_HEADERS
+            wsgi_app,
+            access_log_enabled=bool(access),
+            extra_headers=SECURITY_HEADERS,
+            access_log_format=fmt,
         )
         app._pymacaron_installed = True
     log.info(

@@ -14,6 +14,8 @@ import sys
 import time
 import uuid
 
+from . import accesslog
+
 __all__ = ["get_request_id", "setup_logging", "RequestIdMiddleware", "RequestIdFilter"]
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -78,12 +80,26 @@ def setup_logging(debug: bool = False, force: bool = False) -> None:
 
 
 class RequestIdMiddleware:
-    """WSGI middleware: request id in, request id out, one access-log line per request."""
+    """WSGI middleware: request id in, request id out, one access-log line per request.
 
-    def __init__(self, app, access_log_enabled: bool = True, extra_headers=()):
+    ``access_log_format``: ``text`` or ``json`` (accesslog.py writes the lines, buffered,
+    without ``logging``). Setting the ``pymacaron.access`` logger above INFO silences it; a
+    handler of its own on that logger makes the lines go through ``logging`` as before.
+    """
+
+    def __init__(
+        self, app, access_log_enabled: bool = True, extra_headers=(), access_log_format="text"
+    ):
         self.app = app
         self.access_log_enabled = access_log_enabled
         self.extra_headers = tuple(extra_headers)
+        if access_log_format not in accesslog.FORMATS:
+            raise ValueError(f"access_log_format: expected text or json, got {access_log_format!r}")
+        self._line = accesslog.LINE_BUILDERS[access_log_format]
+        self._writer = None
+        if access_log_enabled and not access_log.handlers and _stderr_is_fd2():
+            self._writer = accesslog.writer()
+            self._writer.install_signal_handlers()
 
     def __call__(self, environ, start_response):
         rid = environ.get("HTTP_X_REQUEST_ID")
@@ -93,27 +109,44 @@ class RequestIdMiddleware:
         token = _request_id.set(rid)
         start = time.perf_counter()
         status_holder = ["-"]
-        header = ("X-Request-ID", rid)
-        extra = self.extra_headers
+        headers_out = [("X-Request-ID", rid), *self.extra_headers]
 
         def _start_response(status, headers, exc_info=None):
             status_holder[0] = status.split(" ", 1)[0]
-            headers.append(header)
-            headers.extend(extra)
+            headers.extend(headers_out)
             return start_response(status, headers, exc_info)
 
         try:
             return self.app(environ, _start_response)
         finally:
             if self.access_log_enabled and access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    "%s %s %s %.1fms",
-                    environ.get("REQUEST_METHOD"),
-                    _safe_path(environ.get("PATH_INFO", "")),
-                    status_holder[0],
-                    (time.perf_counter() - start) * 1000,
-                )
+                ms = (time.perf_counter() - start) * 1000
+                path = environ.get("PATH_INFO", "")
+                if len(path) > 200 or not path.isprintable():
+                    path = _safe_path(path)
+                if self._writer is not None:
+                    self._writer.write(
+                        self._line(
+                            time.time(),
+                            rid,
+                            environ.get("REQUEST_METHOD"),
+                            path,
+                            status_holder[0],
+                            ms,
+                        )
+                    )
+                else:
+                    access_log.info(
+                        "%s %s %s %.1fms", environ.get("REQUEST_METHOD"), path, status_holder[0], ms
+                    )
             _request_id.reset(token)
+
+
+def _stderr_is_fd2() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _safe_path(path: str) -> str:
