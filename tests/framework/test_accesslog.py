@@ -271,3 +271,15 @@ def test_pym_config_access_log_setting(tmp_path, setting):
             ("cfg-2", "/nowhere/\\x07", 404),
         ]
         assert all(r["method"] == "GET" and r["ms"] >= 0 for r in records)
+
+
+def test_generated_request_ids_are_uuid4_hex():
+    import uuid
+
+    from pymacaron.logs import new_request_id
+
+    ids = {new_request_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for rid in ids:
+        u = uuid.UUID(rid)
+        assert u.hex == rid and u.version == 4 and u.variant == uuid.RFC_4122
