@@ -283,3 +283,18 @@ def test_generated_request_ids_are_uuid4_hex():
     for rid in ids:
         u = uuid.UUID(rid)
         assert u.hex == rid and u.version == 4 and u.variant == uuid.RFC_4122
+
+
+def test_forked_workers_generate_different_request_ids():
+    from pymacaron.logs import new_request_id
+
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(w, new_request_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    os.close(w)
+    child = os.read(r, 64).decode()
+    os.close(r)
+    assert len(child) == 32 and child != new_request_id()
