@@ -279,6 +279,7 @@ def ensure_runtime_venv() -> None:
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
+            shutil.rmtree(os.path.join(ROOT, "build"), ignore_errors=True)  # setuptools' leftovers
             whl = [os.path.join(wheels, w) for w in os.listdir(wheels)]
             subprocess.run(
                 [*pip, *target, "install", "-q", "--no-deps", "--force-reinstall", *whl],
