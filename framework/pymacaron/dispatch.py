@@ -6,7 +6,8 @@ spec routes the answer is known from the path alone. :class:`SpecDispatch` keeps
 path name exactly one route, runs Flask's own request handling with that match: the same
 request context (``flask.request``, ``g``, ``after_this_request``, a lazily bound
 ``url_adapter`` for ``url_for``), the same ``full_dispatch_request`` (before/after request
-hooks, signals, error handlers, teardown). A plain JSON reply (a buffered body, a
+hooks, signals, error handlers, teardown). A declared body of at most 1 MiB is read from
+the server in one call. A plain JSON reply (a buffered body, a
 Content-Length, no Location) is handed to the server without werkzeug re-deriving its headers.
 
 Everything else goes to ``Flask.wsgi_app`` untouched: HEAD and OPTIONS, paths with a
@@ -17,6 +18,7 @@ matching, and any Flask whose request context this module does not know.
 
 from __future__ import annotations
 
+import io
 import re
 import sys
 
@@ -198,6 +200,9 @@ class SpecDispatch:
         if found is None:
             return self.flask_wsgi_app(environ, start_response)
         app = self.app
+        length = environ.get("CONTENT_LENGTH")
+        if length and length.isdigit():
+            _buffer_body(environ, int(length), app.config.get("MAX_CONTENT_LENGTH"))
         # Flask.wsgi_app, with the request context given its match
         ctx = _SpecContext(app, environ, found[0], found[1])
         error: BaseException | None = None
@@ -221,6 +226,35 @@ class SpecDispatch:
             if error is not None and app.should_ignore_error(error):
                 error = None
             ctx.pop(error)
+
+
+_PREREAD_MAX = 1024 * 1024
+
+
+def _buffer_body(environ: dict, length: int, limit: int | None) -> None:
+    """Read a declared body in one call and serve it from memory.
+
+    werkzeug reads ``wsgi.input`` in several calls (the last one to see its end); with
+    granian each call crosses into Rust and gives up the GIL, which showed as half of a
+    POST in the profile. Only a Content-Length within ``MAX_CONTENT_LENGTH`` (and 1 MiB) is
+    read here; larger bodies, chunked ones and 413s stay werkzeug's. A short read leaves a
+    short body: werkzeug then reports the disconnect exactly as it would have.
+    """
+    if not 0 < length <= min(limit or _PREREAD_MAX, _PREREAD_MAX):
+        return
+    if "HTTP_TRANSFER_ENCODING" in environ:
+        return
+    stream, chunks, left = environ["wsgi.input"], [], length
+    try:
+        while left > 0:
+            chunk = stream.read(left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    except Exception:  # a broken connection: werkzeug sees a short body
+        pass
+    environ["wsgi.input"] = io.BytesIO(chunks[0] if len(chunks) == 1 else b"".join(chunks))
 
 
 def _send(response, environ, start_response):

@@ -173,3 +173,47 @@ def test_an_unknown_flask_request_context_turns_it_off(monkeypatch, matches):
     app, _ = make_app(fast=True)
     assert app.test_client().get("/pets/7").status_code == 200
     assert matches["n"] == 1
+
+
+class Trickle:
+    """A wsgi.input that hands out a few bytes per read (as a socket may)."""
+
+    def __init__(self, data: bytes, step: int = 3):
+        self.data, self.step = data, step
+
+    def read(self, n=-1):
+        n = self.step if n is None or n < 0 else min(n, self.step)
+        chunk, self.data = self.data[:n], self.data[n:]
+        return chunk
+
+
+@pytest.mark.parametrize(
+    ("body", "declared", "status"),
+    [(b'{"a": 1}', 8, 200), (b'{"a": 1}', 20, 400), (b"x" * 100, 100, 413)],
+    ids=["whole", "short", "too-large"],
+)
+def test_bodies_are_read_whole_or_reported_as_flask_would(body, declared, status):
+    answers = []
+    for fast in (False, True):
+        app, _ = make_app(fast)
+        app.config["MAX_CONTENT_LENGTH"] = 50
+        app.add_url_rule("/echo", "echo", lambda: request.get_data(), methods=["POST"])
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/echo",
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": Trickle(body),
+            "wsgi.errors": None,
+            "CONTENT_LENGTH": str(declared),
+            "CONTENT_TYPE": "application/json",
+        }
+        out = {}
+        data = b"".join(app(environ, lambda s, h, e=None, out=out: out.update(status=s)))
+        answers.append((out["status"], data))
+    assert answers[0] == answers[1]
+    assert answers[1][0].startswith(str(status))
+    if status == 200:
+        assert answers[1][1] == body
