@@ -56,7 +56,18 @@ ENDPOINTS = {
 }
 
 PYM_DIR = os.path.join(APPS, "pymacaron")
-GUNICORN = [os.path.join(VBIN, "gunicorn"), "-w", "1", "--log-level", "warning"]
+# The runtime as the image has it: docker/requirements.lock + the pymacaron wheel, nothing
+# else (no dev tools, no competitors), so the worker RSS is the image's.
+RVENV = os.path.join(HERE, ".venv-runtime")
+RBIN = os.path.join(RVENV, "bin")
+RCACHE = os.path.join(RVENV, "pym-cache")  # the image's PYM_CACHE_DIR, filled by `pym check`
+RUNTIME_ENV = {
+    "PATH": RBIN + os.pathsep + os.environ.get("PATH", ""),
+    "PYTHONUNBUFFERED": "1",  # as the image's ENV
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYM_CACHE_DIR": RCACHE,
+}
+GUNICORN = ["-w", "1", "--log-level", "warning"]
 GRANIAN = [
     os.path.join(VBIN, "granian"),
     "--interface",
@@ -67,122 +78,170 @@ GRANIAN = [
     "warning",
     "--no-ws",
 ]
-# granian's WSGI default is backpressure/2 = 512 Python threads: 16 connections then means
-# 16 threads fighting for the GIL. A few threads keep a blocked handler from stalling the
-# worker without that contention.
+# The image's granian settings (pymacaron.serve): 4 blocking threads, backpressure 16.
 GRANIAN_THREADS = ["--blocking-threads", "4", "--backpressure", "16"]
-UVICORN = [
-    os.path.join(VBIN, "uvicorn"),
-    "--workers",
-    "1",
-    "--no-access-log",
-    "--log-level",
-    "warning",
-]
+UVICORN = ["--no-access-log", "--log-level", "warning"]
+# What the image runs (CMD ... python -m pymacaron.serve): granian with the image's
+# settings, the service's pym-config as is (access log on, request + response validation).
+SHIPPED = [os.path.join(RBIN, "python"), "-m", "pymacaron.serve"]
 
-# name -> (argv with {port}, cwd, extra env, label)
+
+def _shipped_env(workers: int) -> dict:
+    return {**RUNTIME_ENV, "HOST": HOST, "PORT": "{port}", "WEB_CONCURRENCY": str(workers)}
+
+
+# name -> (argv with {port}, cwd, extra env ({port} too), label)
 SERVERS = {
-    "flask-gunicorn-sync": (
-        [*GUNICORN, "-k", "sync", "-b", f"{HOST}:{{port}}", "flask_app:app"],
+    "pym-shipped": (
+        SHIPPED,
+        PYM_DIR,
+        _shipped_env(1),
+        "pymacaron as the image runs it: python -m pymacaron.serve (granian), access log on",
+    ),
+    "fastapi-async": (
+        [os.path.join(VBIN, "uvicorn"), *UVICORN, "--host", HOST, "--port", "{port}",
+         "fastapi_app:app"],
         APPS,
         {},
-        "bare Flask, gunicorn sync (no validation)",
+        "FastAPI + pydantic 2, async def handlers, uvicorn[standard] (the reference)",
     ),
-    "pym-gunicorn-sync": (
-        [*GUNICORN, "-k", "sync", "-b", f"{HOST}:{{port}}", "server:app"],
-        PYM_DIR,
+    "fastapi-def": (
+        [os.path.join(VBIN, "uvicorn"), *UVICORN, "--host", HOST, "--port", "{port}",
+         "fastapi_app:app_def"],
+        APPS,
         {},
-        "pymacaron, gunicorn sync (request+response validation)",
-    ),
-    "pym-gunicorn-sync-models": (
-        [*GUNICORN, "-k", "sync", "-b", f"{HOST}:{{port}}", "server:app"],
-        PYM_DIR,
-        {"BENCH_MODELS": "1"},
-        "pymacaron, gunicorn sync, handlers build and return Pet models",
-    ),
-    "pym-gunicorn-gthread": (
-        [*GUNICORN, "-k", "gthread", "--threads", "4", "-b", f"{HOST}:{{port}}", "server:app"],
-        PYM_DIR,
-        {},
-        "pymacaron, gunicorn gthread x4",
-    ),
-    "pym-granian": (
-        [*GRANIAN, *GRANIAN_THREADS, "--host", HOST, "--port", "{port}", "server:app"],
-        PYM_DIR,
-        {},
-        "pymacaron, granian WSGI, 4 blocking threads (the shipped server)",
-    ),
-    "pym-granian-bt1": (
-        [*GRANIAN, "--blocking-threads", "1", "--host", HOST, "--port", "{port}", "server:app"],
-        PYM_DIR,
-        {},
-        "pymacaron, granian WSGI, 1 blocking thread",
-    ),
-    "pym-granian-default": (
-        [*GRANIAN, "--host", HOST, "--port", "{port}", "server:app"],
-        PYM_DIR,
-        {},
-        "pymacaron, granian WSGI, granian's default threads (backpressure/2)",
-    ),
-    "pym-granian-accesslog": (
-        [*GRANIAN, *GRANIAN_THREADS, "--host", HOST, "--port", "{port}", "server:app"],
-        PYM_DIR,
-        {"PYM_ENV": "accesslog"},
-        "pymacaron, granian WSGI, pymacaron access log on",
+        "FastAPI, def handlers (anyio threadpool per request), uvicorn[standard]",
     ),
     "flask-granian": (
         [*GRANIAN, *GRANIAN_THREADS, "--host", HOST, "--port", "{port}", "flask_app:app"],
         APPS,
         {},
-        "bare Flask, granian WSGI (no validation)",
+        "bare Flask, granian WSGI, the image's settings (no validation): the ceiling",
     ),
-    "fastapi-uvicorn": (
-        [*UVICORN, "--host", HOST, "--port", "{port}", "fastapi_app:app"],
+    "flask-gunicorn-sync": (
+        [os.path.join(VBIN, "gunicorn"), *GUNICORN, "-k", "sync", "-b", f"{HOST}:{{port}}",
+         "flask_app:app"],
         APPS,
         {},
-        "FastAPI + pydantic 2, uvicorn[standard]",
+        "bare Flask, gunicorn sync (no validation, no access log)",
+    ),
+    "pym-gunicorn-sync": (
+        [os.path.join(RBIN, "gunicorn"), *GUNICORN, "-k", "sync", "-b", f"{HOST}:{{port}}",
+         "server:app"],
+        PYM_DIR,
+        RUNTIME_ENV,
+        "pymacaron, gunicorn sync, its access log on (request+response validation)",
+    ),
+    "connexion-async-uvicorn": (
+        [os.path.join(VBIN, "uvicorn"), *UVICORN, "--host", HOST, "--port", "{port}",
+         "connexion_app:async_app"],
+        APPS,
+        {"BENCH_CONNEXION": "async"},
+        "connexion 3 AsyncApp, async def handlers, uvicorn[standard]",
+    ),
+    # -- extra rows (--servers NAME,...) --------------------------------------------
+    "pym-shipped-nolog": (
+        SHIPPED,
+        PYM_DIR,
+        {**_shipped_env(1), "PYM_ENV": "nolog"},
+        "pym-shipped with the access log off",
+    ),
+    "pym-shipped-jsonlog": (
+        SHIPPED,
+        PYM_DIR,
+        {**_shipped_env(1), "PYM_ENV": "jsonlog"},
+        "pym-shipped with the access log as JSON lines",
+    ),
+    "pym-gunicorn-sync-nolog": (
+        [os.path.join(RBIN, "gunicorn"), *GUNICORN, "-k", "sync", "-b", f"{HOST}:{{port}}",
+         "server:app"],
+        PYM_DIR,
+        {**RUNTIME_ENV, "PYM_ENV": "nolog"},
+        "pymacaron, gunicorn sync, access log off",
+    ),
+    "pym-gunicorn-sync-models": (
+        [os.path.join(RBIN, "gunicorn"), *GUNICORN, "-k", "sync", "-b", f"{HOST}:{{port}}",
+         "server:app"],
+        PYM_DIR,
+        {**RUNTIME_ENV, "BENCH_MODELS": "1"},
+        "pymacaron, gunicorn sync, handlers build and return Pet models",
     ),
     "connexion-flask-uvicorn": (
-        [*UVICORN, "--host", HOST, "--port", "{port}", "connexion_app:flask_app"],
+        [os.path.join(VBIN, "uvicorn"), *UVICORN, "--host", HOST, "--port", "{port}",
+         "connexion_app:flask_app"],
         APPS,
         {"BENCH_CONNEXION": "flask"},
         "connexion 3 FlaskApp, uvicorn",
     ),
-    "connexion-async-uvicorn": (
-        [*UVICORN, "--host", HOST, "--port", "{port}", "connexion_app:async_app"],
-        APPS,
-        {"BENCH_CONNEXION": "async"},
-        "connexion 3 AsyncApp, uvicorn",
-    ),
-}
-# what a plain `make bench` runs (the granian thread variants are there to re-check the choice)
+}  # fmt: skip
+# what a plain `make bench` runs
 DEFAULT_SERVERS = [
+    "pym-shipped",
+    "fastapi-async",
+    "fastapi-def",
+    "flask-granian",
     "flask-gunicorn-sync",
     "pym-gunicorn-sync",
-    "pym-gunicorn-sync-models",
-    "pym-gunicorn-gthread",
-    "pym-granian",
-    "pym-granian-accesslog",
-    "flask-granian",
-    "fastapi-uvicorn",
-    "connexion-flask-uvicorn",
     "connexion-async-uvicorn",
 ]
-BASELINE = "flask-gunicorn-sync"
-FASTAPI = "fastapi-uvicorn"
+SHIPPED_NAME = "pym-shipped"
+FASTAPI = "fastapi-async"
+# the ratios reported (numerator / denominator, per endpoint) and the goal for each
+PAIRS = [
+    ("pym-shipped", "fastapi-async", 1.1),
+    ("pym-shipped", "flask-granian", 0.9),
+    ("pym-gunicorn-sync", "flask-gunicorn-sync", 0.9),
+    ("pym-shipped", "fastapi-def", None),
+    ("pym-shipped-nolog", "pym-shipped", None),
+    ("connexion-async-uvicorn", "fastapi-async", None),
+]
+COLD_START_GOAL_S = 0.35
+RSS_GOAL_MIB = 45
+# the load goal: two workers each, both cores, wrk -t2 -c64 -d30s, same run
+LOAD_SERVERS = {
+    "pym-shipped": (SHIPPED, PYM_DIR, _shipped_env(2)),
+    "fastapi-async": (
+        [os.path.join(VBIN, "uvicorn"), *UVICORN, "--workers", "2", "--host", HOST,
+         "--port", "{port}", "fastapi_app:app"],
+        APPS,
+        {},
+    ),
+}  # fmt: skip
 
 
 # -- environment ---------------------------------------------------------------------
+def _digest(*paths: str) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        files = [path]
+        if os.path.isdir(path):
+            files = sorted(
+                os.path.join(d, f)
+                for d, _, names in os.walk(path)
+                for f in names
+                if not f.endswith((".pyc", ".pyo"))
+            )
+        for f in files:
+            h.update(f.encode())
+            with open(f, "rb") as fh:
+                h.update(fh.read())
+    return h.hexdigest()
+
+
+def _fresh(marker: str, digest: str) -> bool:
+    if os.path.exists(marker):
+        with open(marker) as f:
+            return f.read().strip() == digest
+    return False
+
+
 def ensure_venv() -> None:
     """bench/.venv with bench/requirements.txt and pymacaron (editable), once per change."""
     req = os.path.join(HERE, "requirements.txt")
-    with open(req, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
+    digest = _digest(req)
     marker = os.path.join(VENV, ".installed")
-    if os.path.exists(marker):
-        with open(marker) as f:
-            if f.read().strip() == digest:
-                return
+    if _fresh(marker, digest):
+        return
     print("bench: installing the competitors into bench/.venv ...", flush=True)
     subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
     pip = [os.path.join(VBIN, "python"), "-m", "pip", "install", "-q"]
@@ -190,6 +249,53 @@ def ensure_venv() -> None:
     subprocess.run([*pip, "-r", req, "-e", ROOT], check=True)
     with open(marker, "w") as f:
         f.write(digest)
+
+
+def ensure_runtime_venv() -> None:
+    """bench/.venv-runtime as the image builds /opt/venv: the hash-pinned lock, then the
+    pymacaron wheel built from this checkout (rebuilt when framework/ changes), then the
+    image's build-time `pym check` (fills PYM_CACHE_DIR)."""
+    lock = os.path.join(ROOT, "docker", "requirements.lock")
+    pip = [os.path.join(VBIN, "python"), "-m", "pip"]
+    target = ["--python", os.path.join(RBIN, "python")]
+    lock_marker = os.path.join(RVENV, ".lock-installed")
+    if not _fresh(lock_marker, _digest(lock)):
+        print("bench: installing docker/requirements.lock into bench/.venv-runtime ...")
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", RVENV], check=True)
+        subprocess.run(
+            [*pip, *target, "install", "-q", "--no-deps", "--require-hashes",
+             "--only-binary=:all:", "-r", lock],
+            check=True,
+        )  # fmt: skip
+        with open(lock_marker, "w") as f:
+            f.write(_digest(lock))
+    src = _digest(os.path.join(ROOT, "framework"), os.path.join(ROOT, "pyproject.toml"))
+    wheel_marker = os.path.join(RVENV, ".wheel-installed")
+    if not _fresh(wheel_marker, src):
+        print("bench: building the pymacaron wheel into bench/.venv-runtime ...", flush=True)
+        with tempfile.TemporaryDirectory() as wheels:
+            subprocess.run(
+                [*pip, "wheel", "-q", "--no-deps", "-w", wheels, ROOT],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            shutil.rmtree(os.path.join(ROOT, "build"), ignore_errors=True)  # setuptools' leftovers
+            whl = [os.path.join(wheels, w) for w in os.listdir(wheels)]
+            subprocess.run(
+                [*pip, *target, "install", "-q", "--no-deps", "--force-reinstall", *whl],
+                check=True,
+            )
+        shutil.rmtree(RCACHE, ignore_errors=True)
+        with open(wheel_marker, "w") as f:
+            f.write(src)
+    # the image's build step: check the service, record the checks and validators
+    subprocess.run(
+        [os.path.join(RBIN, "pym"), "check", "--dir", PYM_DIR],
+        env={**os.environ, **RUNTIME_ENV, "JWT_SECRET": "bench"},
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def cpus() -> list[int]:
@@ -215,9 +321,9 @@ def _request(port: int, method: str, path: str, body: str | None, timeout: float
 
 
 class Server:
-    def __init__(self, name: str, port: int, cpu: int | None):
+    def __init__(self, name: str, port: int, cpu: int | None, spec: tuple | None = None):
         self.name, self.port, self.cpu = name, port, cpu
-        argv, self.cwd, env, self.label = SERVERS[name]
+        argv, self.cwd, env = (spec or SERVERS[name])[:3]
         self.argv = pin([a.replace("{port}", str(port)) for a in argv], cpu)
         self.env = {
             **os.environ,
@@ -225,7 +331,7 @@ class Server:
             "PYTHONPATH": APPS,
             "JWT_SECRET": "bench",
             "PYTHONDONTWRITEBYTECODE": "",
-            **env,
+            **{k: v.replace("{port}", str(port)) for k, v in env.items()},
         }
         self.proc: subprocess.Popen | None = None
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
@@ -337,9 +443,11 @@ def cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(port: int, endpoint: str, seconds: int, cpu: int | None, conns: int, pid=None) -> dict:
+def wrk(
+    port: int, endpoint: str, seconds: int, cpu: int | None, conns: int, pid=None, threads=1
+) -> dict:
     method, path, body, _ = ENDPOINTS[endpoint]
-    argv = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency"]
+    argv = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency"]
     script = None
     if method != "GET":
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
@@ -374,10 +482,22 @@ def wrk(port: int, endpoint: str, seconds: int, cpu: int | None, conns: int, pid
         "p99": p99,
         "non2xx": int(bad.group(1)) if bad else 0,
         "socket_errors": errors.group(1) if errors else "",
+        "errors": (int(bad.group(1)) if bad else 0)
+        + (sum(int(n) for n in re.findall(r"\d+", errors.group(1))) if errors else 0),
     }
 
 
 # -- the run -------------------------------------------------------------------------
+def _line(prefix: str, result: dict) -> str:
+    flag = ""
+    if result["errors"]:
+        flag = f"  !! non2xx={result['non2xx']} {result['socket_errors']}"
+    return (
+        f"{prefix} {result['rps']:9.0f} req/s  p50 {result['p50']:6.2f} ms  "
+        f"p99 {result['p99']:6.2f} ms  cpu {result['cpu_us'] or 0:6.0f} us/req{flag}"
+    )
+
+
 def run(args) -> dict:
     cores = cpus()
     server_cpu = cores[0] if len(cores) >= 2 else None
@@ -392,7 +512,7 @@ def run(args) -> dict:
     rss: dict = {n: [] for n in names}
 
     load_start = os.getloadavg()
-    for n in names:  # cold starts first: the machine is quiet, caches are warm-ish
+    for n in names:  # cold starts first
         for _ in range(args.cold_starts):
             srv = Server(n, ports[n], server_cpu)
             starts[n].append(srv.start())
@@ -403,7 +523,7 @@ def run(args) -> dict:
         order = names[rnd % len(names) :] + names[: rnd % len(names)]
         for n in order:
             srv = Server(n, ports[n], server_cpu)
-            starts[n].append(srv.start())
+            srv.start()
             try:
                 srv.check()
                 wrk(srv.port, "GET /pets/1", args.warmup, wrk_cpu, args.connections)
@@ -412,18 +532,30 @@ def run(args) -> dict:
                         srv.port, e, args.duration, wrk_cpu, args.connections, srv.proc.pid
                     )
                     samples[n][e].append(result)
-                    flag = ""
-                    if result["non2xx"] or result["socket_errors"]:
-                        flag = f"  !! non2xx={result['non2xx']} {result['socket_errors']}"
                     print(
-                        f"round {rnd + 1}/{args.rounds} {n:26s} {e:20s} "
-                        f"{result['rps']:9.0f} req/s  p50 {result['p50']:6.2f} ms  "
-                        f"p99 {result['p99']:6.2f} ms  cpu {result['cpu_us'] or 0:6.0f} us/req{flag}",
-                        flush=True,
+                        _line(f"round {rnd + 1}/{args.rounds} {n:24s} {e:18s}", result), flush=True
                     )
                 rss[n].append(srv.worker_rss_mib())
             finally:
                 srv.stop()
+
+    load = {}
+    if args.load_duration:
+        # the load goal: both cores, two workers each, the same wrk for both, in turn
+        for e in ENDPOINTS:
+            for n, spec in LOAD_SERVERS.items():
+                srv = Server(n, BASE_PORT + 90, None, spec)
+                srv.start()
+                try:
+                    srv.check()
+                    wrk(srv.port, "GET /pets/1", args.warmup, None, args.load_connections)
+                    result = wrk(
+                        srv.port, e, args.load_duration, None, args.load_connections, threads=2
+                    )
+                    load.setdefault(n, {})[e] = result
+                    print(_line(f"load {n:24s} {e:18s}", result), flush=True)
+                finally:
+                    srv.stop()
 
     results = {
         "command": " ".join([os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]]),
@@ -434,18 +566,21 @@ def run(args) -> dict:
             "connections": args.connections,
             "server_cpu": server_cpu,
             "wrk_cpu": wrk_cpu,
+            "load": f"wrk -t2 -c{args.load_connections} -d{args.load_duration}s, 2 workers",
             # other work on the machine during the run (1/5/15-minute load averages)
             "loadavg_start": load_start,
             "loadavg_end": os.getloadavg(),
         },
         "servers": {},
+        "load": load,
     }
     for n in names:
         entry = {
             "label": SERVERS[n][3],
-            "cold_start_s": statistics.median(starts[n][: args.cold_starts] or starts[n]),
+            "cold_start_s": statistics.median(starts[n]),
             "rss_mib": max((r for r in rss[n] if r), default=None),
             "endpoints": {},
+            "rounds": samples[n],
         }
         for e in ENDPOINTS:
             runs = samples[n][e]
@@ -454,7 +589,7 @@ def run(args) -> dict:
             }
             cpu = [r["cpu_us"] for r in runs if r["cpu_us"]]
             entry["endpoints"][e]["cpu_us"] = statistics.median(cpu) if cpu else None
-            entry["endpoints"][e]["errors"] = sum(r["non2xx"] for r in runs)
+            entry["endpoints"][e]["errors"] = sum(r["errors"] for r in runs)
         results["servers"][n] = entry
     return results
 
@@ -487,17 +622,38 @@ def machine() -> dict:
     }
 
 
-def _per_core(entry: dict) -> float | None:
-    cpu = entry.get("cpu_us")
-    return 1e6 / cpu if cpu else None
+def ratios(results: dict, num: str, den: str, endpoint: str) -> dict | None:
+    """Per-round ratios of ``num`` to ``den`` (same round: the same minute of the machine).
+
+    ``core``: requests per core of server CPU (den's CPU us/req / num's), ``wall``: req/s.
+    Returns the median and the range of each over the rounds.
+    """
+    servers = results["servers"]
+    if num not in servers or den not in servers:
+        return None
+    a, b = servers[num]["rounds"][endpoint], servers[den]["rounds"][endpoint]
+    core = [
+        y["cpu_us"] / x["cpu_us"] for x, y in zip(a, b, strict=True) if x["cpu_us"] and y["cpu_us"]
+    ]
+    wall = [x["rps"] / y["rps"] for x, y in zip(a, b, strict=True)]
+    p99 = [x["p99"] / y["p99"] for x, y in zip(a, b, strict=True)]
+
+    def stat(values):
+        return (statistics.median(values), min(values), max(values)) if values else None
+
+    return {"core": stat(core), "wall": stat(wall), "p99": stat(p99)}
+
+
+def _fmt(stat) -> str:
+    if stat is None:
+        return "?"
+    med, lo, hi = stat
+    return f"{med:.2f} ({lo:.2f}-{hi:.2f})"
 
 
 def report(results: dict) -> str:
-    """Markdown: the measurements, then ratios to bare Flask (gunicorn sync) and to FastAPI.
-
-    Two ratios per cell: wall-clock req/s with wrk on the other core, and req/s per core
-    of server CPU (1e6 / server CPU us per request), which a busy machine disturbs less.
-    """
+    """Markdown: the measurements, the ratios (median and range of the per-round ratios),
+    the goals met or not, and the load run."""
     servers = results["servers"]
     lines = [
         "| server | "
@@ -510,38 +666,89 @@ def report(results: dict) -> str:
         for e in ENDPOINTS:
             m = s["endpoints"][e]
             cpu = f"{m['cpu_us']:.0f}" if m.get("cpu_us") else "?"
-            cells.append(f"{m['rps']:.0f}, {m['p50']:.2f}/{m['p99']:.2f}, {cpu}")
+            err = f", {m['errors']} errors" if m.get("errors") else ""
+            cells.append(f"{m['rps']:.0f}, {m['p50']:.2f}/{m['p99']:.2f}, {cpu}{err}")
         rss = f"{s['rss_mib']:.0f} MiB" if s["rss_mib"] else "?"
         lines.append(f"| {n} | " + " | ".join(cells) + f" | {s['cold_start_s']:.2f} s | {rss} |")
-    for ref, title in ((BASELINE, "bare Flask on gunicorn sync"), (FASTAPI, "FastAPI/uvicorn")):
-        if ref not in servers:
+    lines += [
+        "",
+        "Ratios, median of the per-round ratios (range): req/s per core of server CPU; "
+        "wall req/s; p99 (lower is better):",
+        "",
+        "| ratio | goal | " + " | ".join(ENDPOINTS) + " |",
+        "|---|---" + "|---" * len(ENDPOINTS) + "|",
+    ]
+    goals = []
+    for num, den, goal in PAIRS:
+        cells, ok = [], True
+        for e in ENDPOINTS:
+            r = ratios(results, num, den, e)
+            if r is None:
+                break
+            cells.append(f"{_fmt(r['core'])}; wall {r['wall'][0]:.2f}; p99 {r['p99'][0]:.2f}")
+            if goal is not None:
+                ok = ok and r["core"] is not None and r["core"][0] >= goal
+                if num == SHIPPED_NAME and den == FASTAPI:
+                    ok = ok and r["p99"][0] <= 1.0
+        if len(cells) != len(ENDPOINTS):
             continue
+        want = f">= {goal}" if goal else ""
+        if goal and num == SHIPPED_NAME and den == FASTAPI:
+            want += ", p99 <= 1"
+        lines.append(f"| {num} / {den} | {want} | " + " | ".join(cells) + " |")
+        if goal is not None:
+            goals.append(f"{'MET' if ok else 'NOT MET'}: {num} / {den} per core {want}")
+    if SHIPPED_NAME in servers:
+        s = servers[SHIPPED_NAME]
+        cold, rss = s["cold_start_s"], s["rss_mib"]
+        goals.append(
+            f"{'MET' if cold <= COLD_START_GOAL_S else 'NOT MET'}: cold start {cold:.2f} s "
+            f"(<= {COLD_START_GOAL_S} s)"
+        )
+        if rss:
+            goals.append(
+                f"{'MET' if rss <= RSS_GOAL_MIB else 'NOT MET'}: worker RSS {rss:.1f} MiB "
+                f"(<= {RSS_GOAL_MIB} MiB, runtime-only venv)"
+            )
+    load = results.get("load") or {}
+    if load:
         lines += [
             "",
-            f"Ratios to {title}: req/s per core of server CPU / wall req/s "
-            "(p99 ratio in brackets, lower is better):",
+            f"Load ({results['settings']['load']}, both cores shared with wrk):",
             "",
+            "| server | " + " | ".join(f"{e}: req/s, p50/p99 ms, errors" for e in ENDPOINTS) + " |",
+            "|---" * (len(ENDPOINTS) + 1) + "|",
         ]
-        lines.append("| server | " + " | ".join(ENDPOINTS) + " |")
-        lines.append("|---" * (len(ENDPOINTS) + 1) + "|")
-        base = servers[ref]["endpoints"]
-        for n, s in servers.items():
-            cells = []
-            for e in ENDPOINTS:
-                m, b = s["endpoints"][e], base[e]
-                core = (
-                    f"{_per_core(m) / _per_core(b):.2f}" if _per_core(m) and _per_core(b) else "?"
-                )
-                cells.append(f"{core} / {m['rps'] / b['rps']:.2f} ({m['p99'] / b['p99']:.2f})")
+        for n, per in load.items():
+            cells = [
+                f"{m['rps']:.0f}, {m['p50']:.2f}/{m['p99']:.2f}, {m['errors']}"
+                for m in (per[e] for e in ENDPOINTS)
+            ]
             lines.append(f"| {n} | " + " | ".join(cells) + " |")
+        if SHIPPED_NAME in load and FASTAPI in load:
+            a, b = load[SHIPPED_NAME], load[FASTAPI]
+            ok = all(a[e]["errors"] == 0 and a[e]["p99"] <= b[e]["p99"] for e in ENDPOINTS)
+            goals.append(
+                f"{'MET' if ok else 'NOT MET'}: load: 0 errors and p99 <= FastAPI's "
+                "("
+                + ", ".join(f"{a[e]['p99']:.2f} vs {b[e]['p99']:.2f} ms" for e in ENDPOINTS)
+                + ")"
+            )
+    lines += ["", "Goals:", ""] + [f"- {g}" for g in goals]
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="1 round x 3 s, 2 cold starts")
+    parser.add_argument(
+        "--quick", action="store_true", help="1 round x 2 s, 2 cold starts, 3 s of load"
+    )
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument(
+        "--load-duration", type=int, default=30, help="seconds of the load run (0: skip it)"
+    )
+    parser.add_argument("--load-connections", type=int, default=64)
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per server")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--cold-starts", type=int, default=5)
@@ -551,12 +758,14 @@ def main(argv=None) -> int:
     # a SIGTERM unwinds like Ctrl-C: the server being measured is stopped on the way out
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.quick:
-        args.rounds, args.duration, args.cold_starts, args.warmup = 1, 3, 2, 1
+        args.rounds, args.duration, args.cold_starts, args.warmup = 1, 2, 2, 1
+        args.load_duration = min(args.load_duration, 3)
     if not shutil.which("wrk"):
         raise SystemExit(
             "wrk is missing: run `make system-tools` (scripts/setup/system-tools.d/20-wrk)"
         )
     ensure_venv()
+    ensure_runtime_venv()
     results = run(args)
     text = report(results)
     print()

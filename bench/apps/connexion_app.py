@@ -1,7 +1,8 @@
 """connexion 3 serving bench/petstore.yaml with request and response validation.
 
 ``connexion_app:flask_app`` is the FlaskApp (WSGI Flask inside connexion's ASGI stack),
-``connexion_app:async_app`` the AsyncApp; both under uvicorn.
+``connexion_app:async_app`` the AsyncApp with ``async def``
+handlers; both under uvicorn.
 """
 
 import os
@@ -23,7 +24,10 @@ PING = {
 
 
 def _resolve(operation_id):
-    return getattr(connexion_handlers, operation_id.rsplit(".", 1)[-1])
+    name = operation_id.rsplit(".", 1)[-1]
+    if os.environ.get("BENCH_CONNEXION") == "async":
+        name = f"async_{name}"  # AsyncApp: async def handlers (no threadpool hop)
+    return getattr(connexion_handlers, name)
 
 
 def _build(cls):

@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from . import cli
 from .apipool import BUILTIN_DIR, Api, ApiPool, load_api, spec_files
 from .config import get_config, set_service_dir
+from .dispatch import SpecDispatch
 from .exceptions import StartupError
 from .httpheaders import SECURITY_HEADERS, CorsMiddleware
 from .logs import RequestIdMiddleware, setup_logging
@@ -188,7 +189,7 @@ def install(app: Flask, apis: list[Api], conf) -> None:
     if not getattr(app, "_pymacaron_installed", False):
         app.register_error_handler(HTTPException, exception_reply)
         app.register_error_handler(Exception, exception_reply)
-        wsgi_app = app.wsgi_app
+        wsgi_app = SpecDispatch(app, app.wsgi_app)  # spec routes skip Flask's URL matching
         if conf.cors_origins:
             wsgi_app = CorsMiddleware(wsgi_app, conf.cors_origins)
         # PYM_ACCESS_LOG=0: the server writes the access log (the image's gunicorn does)
@@ -197,8 +198,12 @@ def install(app: Flask, apis: list[Api], conf) -> None:
             "false",
             "no",
         )
+        fmt = conf.access_log if conf.access_log in ("text", "json") else "text"
         app.wsgi_app = RequestIdMiddleware(
-            wsgi_app, access_log_enabled=access, extra_headers=SECURITY_HEADERS
+            wsgi_app,
+            access_log_enabled=bool(access),
+            extra_headers=SECURITY_HEADERS,
+            access_log_format=fmt,
         )
         app._pymacaron_installed = True
     log.info(

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import random
 import re
 import sys
 import time
-import uuid
+
+from . import accesslog
 
 __all__ = ["get_request_id", "setup_logging", "RequestIdMiddleware", "RequestIdFilter"]
 
@@ -24,6 +26,18 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 access_log = logging.getLogger("pymacaron.access")
 
 LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+
+
+_getrandbits = random.getrandbits
+_V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_V4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def new_request_id() -> str:
+    """A uuid4 as 32 hex digits, like ``uuid.uuid4().hex`` but without a UUID object nor a
+    getrandom() system call per request (a request id is a label, not a secret: error ids
+    and tokens keep using the OS's randomness). ``random`` reseeds itself in forked workers."""
+    return f"{_getrandbits(128) & _V4_CLEAR | _V4_SET:032x}"
 
 
 def get_request_id() -> str | None:
@@ -78,42 +92,73 @@ def setup_logging(debug: bool = False, force: bool = False) -> None:
 
 
 class RequestIdMiddleware:
-    """WSGI middleware: request id in, request id out, one access-log line per request."""
+    """WSGI middleware: request id in, request id out, one access-log line per request.
 
-    def __init__(self, app, access_log_enabled: bool = True, extra_headers=()):
+    ``access_log_format``: ``text`` or ``json`` (accesslog.py writes the lines, buffered,
+    without ``logging``). Setting the ``pymacaron.access`` logger above INFO silences it; a
+    handler of its own on that logger makes the lines go through ``logging`` as before.
+    """
+
+    def __init__(
+        self, app, access_log_enabled: bool = True, extra_headers=(), access_log_format="text"
+    ):
         self.app = app
         self.access_log_enabled = access_log_enabled
         self.extra_headers = tuple(extra_headers)
+        if access_log_format not in accesslog.FORMATS:
+            raise ValueError(f"access_log_format: expected text or json, got {access_log_format!r}")
+        self._line = accesslog.LINE_BUILDERS[access_log_format]
+        self._writer = None
+        if access_log_enabled and not access_log.handlers and _stderr_is_fd2():
+            self._writer = accesslog.writer()
+            self._writer.install_signal_handlers()
 
     def __call__(self, environ, start_response):
         rid = environ.get("HTTP_X_REQUEST_ID")
         if not rid or not _VALID_ID.match(rid):
-            rid = uuid.uuid4().hex
+            rid = new_request_id()
         environ["pymacaron.request_id"] = rid
         token = _request_id.set(rid)
         start = time.perf_counter()
         status_holder = ["-"]
-        header = ("X-Request-ID", rid)
-        extra = self.extra_headers
+        headers_out = [("X-Request-ID", rid), *self.extra_headers]
 
         def _start_response(status, headers, exc_info=None):
             status_holder[0] = status.split(" ", 1)[0]
-            headers.append(header)
-            headers.extend(extra)
+            headers.extend(headers_out)
             return start_response(status, headers, exc_info)
 
         try:
             return self.app(environ, _start_response)
         finally:
             if self.access_log_enabled and access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    "%s %s %s %.1fms",
-                    environ.get("REQUEST_METHOD"),
-                    _safe_path(environ.get("PATH_INFO", "")),
-                    status_holder[0],
-                    (time.perf_counter() - start) * 1000,
-                )
+                ms = (time.perf_counter() - start) * 1000
+                path = environ.get("PATH_INFO", "")
+                if len(path) > 200 or not path.isprintable():
+                    path = _safe_path(path)
+                if self._writer is not None:
+                    self._writer.write(
+                        self._line(
+                            time.time(),
+                            rid,
+                            environ.get("REQUEST_METHOD"),
+                            path,
+                            status_holder[0],
+                            ms,
+                        )
+                    )
+                else:
+                    access_log.info(
+                        "%s %s %s %.1fms", environ.get("REQUEST_METHOD"), path, status_holder[0], ms
+                    )
             _request_id.reset(token)
+
+
+def _stderr_is_fd2() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _safe_path(path: str) -> str:
