@@ -12,6 +12,7 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
 import traceback
 
@@ -83,6 +84,9 @@ def run_dev_server(app, port: int, debug: bool = False) -> None:
     log.info("serving on http://%s:%s (development server; the image runs granian)", host, port)
     from .tasks.dev import start_dev_worker
 
+    # SIGTERM (not only Ctrl-C) ends the dev server cleanly: the exit hooks stop what it
+    # started (the task worker, dynalite) and flush the access log
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     start_dev_worker()  # with_async: true -> a task worker next to the server
     importlib.import_module("pymacaron.persist.local").start_dev_dynamodb()  # x-persist
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)

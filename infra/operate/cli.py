@@ -235,8 +235,9 @@ def add_commands(sub) -> None:
         "rollback",
         help="redeploy the version that ran before (or --to VERSION) on a stage",
         description=_wrap(
-            "Redeploy the previous version that ran on STAGE, or --to VERSION, with "
-            "`cdk deploy <stack> -c version=V`. Refused when the image is no longer in ECR, and "
+            "Redeploy the previous version that ran on STAGE, or --to VERSION, the way a "
+            "deploy does: `pym deploy STAGE --version V` (a pipeline-managed stage: `cdk deploy` "
+            "of its stage stack). Refused when the image is no longer in ECR, and "
             "on live when the image carries no live-* tag."
         ),
         epilog=exit_codes("nothing to roll back to, refused, or the deploy failed"),

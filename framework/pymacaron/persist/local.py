@@ -15,10 +15,8 @@ import atexit
 import logging
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import time
 
 log = logging.getLogger("pymacaron.persist")
@@ -163,10 +161,7 @@ def start_dev_dynamodb(service_dir: str | None = None) -> Dynalite | None:
     from .backend import reset_backends
 
     reset_backends()
-    atexit.register(dynalite.stop)
-    # SIGTERM (not only Ctrl-C) stops the dev server cleanly, so dynalite stops too
-    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    atexit.register(dynalite.stop)  # the dev server exits cleanly on SIGTERM (cli.run_dev_server)
     log.info("x-persist: dynalite on %s (data in %s)", dynalite.url, dynalite.path)
     prepare_tables()
     return dynalite

@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -85,8 +84,5 @@ def start_dev_worker() -> subprocess.Popen | None:
                 proc.kill()
                 proc.wait(5)
 
-    atexit.register(stop)
-    # SIGTERM (not only Ctrl-C) stops the dev server cleanly, so the worker stops too.
-    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    atexit.register(stop)  # the dev server exits cleanly on SIGTERM too (cli.run_dev_server)
     return proc
