@@ -450,16 +450,9 @@ class Operation:
                     status,
                     headers,
                 )
-            try:
-                validator(data)
-            except JsonSchemaValueException as e:
-                return self._bad_response(
-                    f"{self.label} returned a {status} body that does not match the spec: "
-                    f"{violation_text(e, root='response')}",
-                    data,
-                    status,
-                    headers,
-                )
+            bad = self._check_body(validator, data, status, headers)
+            if bad is not None:
+                return bad
         if data is None or status == 204:
             return Response(status=status, headers=headers, mimetype="application/json")
         if mimetype is not None and mimetype != "application/json":
@@ -471,16 +464,9 @@ class Operation:
     def _raw_reply(self, data, status, headers, mimetype, validator) -> Response:
         """A text or binary reply: str and bytes as they are (a string schema checks a str)."""
         if isinstance(data, str) and validator is not None:
-            try:
-                validator(data)
-            except JsonSchemaValueException as e:
-                return self._bad_response(
-                    f"{self.label} returned a {status} body that does not match the spec: "
-                    f"{violation_text(e, root='response')}",
-                    data,
-                    status,
-                    headers,
-                )
+            bad = self._check_body(validator, data, status, headers)
+            if bad is not None:
+                return bad
         if data is None:
             return Response(status=status, headers=headers, mimetype=mimetype)
         if not isinstance(data, str | bytes | bytearray) and not hasattr(data, "__iter__"):
@@ -488,6 +474,20 @@ class Operation:
         elif isinstance(data, dict | list):
             data = orjson.dumps(data)
         return Response(data, status=status, headers=headers, mimetype=mimetype)
+
+    def _check_body(self, validator, data, status, headers) -> Response | None:
+        """None when ``data`` matches the response schema, else the BAD_RESPONSE reply."""
+        try:
+            validator(data)
+        except JsonSchemaValueException as e:
+            return self._bad_response(
+                f"{self.label} returned a {status} body that does not match the spec: "
+                f"{violation_text(e, root='response')}",
+                data,
+                status,
+                headers,
+            )
+        return None
 
     def _bad_response(self, message: str, data, status, headers) -> Response:
         if self.response_validation == "warn":
