@@ -42,7 +42,8 @@ def _shape(value) -> tuple[int, int]:
     return keys, depth
 
 
-def _reject_duplicates(pairs):
+def reject_duplicates(pairs):
+    """``object_pairs_hook`` for ``json.loads``: a key twice in one object is a BodyError."""
     seen = set()
     for key, _ in pairs:
         if key in seen:
@@ -64,5 +65,5 @@ def parse_json_body(data: bytes):
         # every key ends with '":' in the text; more of those than keys parsed means a
         # duplicate (or '":' inside a string): only then pay for the exact check
         if len(_KEY_END.findall(data)) > keys:
-            json.loads(data, object_pairs_hook=_reject_duplicates)
+            json.loads(data, object_pairs_hook=reject_duplicates)
     return value

@@ -62,16 +62,10 @@ def load_yaml(path: str) -> object:
 def _load_json(text: bytes, path: str):
     import json
 
-    def pairs(items):
-        seen = set()
-        for key, _ in items:
-            if key in seen:
-                raise ValueError(f"duplicate key {key!r}")
-            seen.add(key)
-        return dict(items)
+    from .jsonbody import reject_duplicates
 
     try:
-        return json.loads(text, object_pairs_hook=pairs)
+        return json.loads(text, object_pairs_hook=reject_duplicates)
     except json.JSONDecodeError as e:
         raise StartupError(
             f"malformed JSON: {e.msg}", file=path, location=f"line {e.lineno}, column {e.colno}"
