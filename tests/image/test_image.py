@@ -385,13 +385,14 @@ def test_start_uses_the_checks_recorded_at_build_time(built_image, client):
     jsonschema, which is what keeps the cold start short."""
     probe = (
         "import sys, time; t = time.time(); import server; "
-        "print(round(time.time() - t, 2), 'bravado_core' in sys.modules, "
-        "'jsonschema' in sys.modules)"
+        "sys.stdout.write(f\"{round(time.time() - t, 2)} {'bravado_core' in sys.modules} "
+        "{'jsonschema' in sys.modules}\\n\"); sys.stdout.flush()"
     )
     _, out = run_once(
         client, built_image["id"], "python", "-c", probe, environment={"JWT_SECRET": "x"}
     )
-    # stdout and the service's log lines (stderr) interleave in the container's log
+    # stdout and the service's log lines (stderr) interleave in the container's log: the
+    # probe writes its line in one write
     line = next(
         (m for m in out.splitlines() if re.fullmatch(r"[\d.]+ (True|False) (True|False)", m)),
         None,
