@@ -38,9 +38,9 @@ import fastjsonschema  # noqa: E402
 import jsonschema  # noqa: E402
 import jsonschema_rs  # noqa: E402
 
-from pymacaron import fastcheck  # noqa: E402
-from pymacaron.spec import load_spec  # noqa: E402
-from pymacaron.validation import DRAFT4, SWAGGER_FORMATS, to_json_schema  # noqa: E402
+from pymacaron.spec import fastcheck  # noqa: E402
+from pymacaron.spec.load import load_spec  # noqa: E402
+from pymacaron.spec.validation import DRAFT4, SWAGGER_FORMATS, to_json_schema  # noqa: E402
 
 SPECS = [os.path.join(HERE, "petstore.yaml"), os.path.join(ROOT, "apis", "petshop.yaml")]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pymacaron.config import apply_stage, read_config_file
 from pymacaron.exceptions import StartupError
-from pymacaron.yamlfile import display_path
+from pymacaron.spec.yamlfile import display_path
 
 # The stages a service is deployed to, in promotion order.
 STAGES = ("staging", "live")

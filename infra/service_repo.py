@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from pymacaron.exceptions import StartupError
-from pymacaron.yamlfile import display_path
+from pymacaron.spec.yamlfile import display_path
 
 DEFAULT_UNIT_TESTS = "python -m pytest -q tests"
 CHECKED = (

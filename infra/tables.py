@@ -35,8 +35,8 @@ from pymacaron.config import apply_stage, read_config_file
 from pymacaron.exceptions import StartupError
 from pymacaron.persist import PersistSpec, persisted_specs
 from pymacaron.persist.settings import table_env_name
-from pymacaron.spec import load_spec
-from pymacaron.yamlfile import display_path
+from pymacaron.spec.load import load_spec
+from pymacaron.spec.yamlfile import display_path
 
 ENV_NAMESPACE = "aws:elasticbeanstalk:application:environment"
 LOCK_FILE = "pym-tables.lock.json"

@@ -33,7 +33,7 @@ def reset_pymacaron() -> None:
     """Forget loaded APIs, models and config (they are process-wide)."""
     from pymacaron import config
     from pymacaron.apipool import ApiPool
-    from pymacaron.replies import handling
+    from pymacaron.server.replies import handling
 
     ApiPool.clear()
     config.set_config(None)

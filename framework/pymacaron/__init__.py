@@ -6,11 +6,15 @@ with request and response validation, typed models, uniform JSON errors and JWT 
 
 from __future__ import annotations
 
-from .api import API
-from .apipool import ApiPool
-from .cli import letsgo
-from .config import get_config
-from .exceptions import PyMacaronException, add_error, is_error
+from . import aliases
+
+aliases.install()
+
+from .api import API  # noqa: E402
+from .apipool import ApiPool  # noqa: E402
+from .cli import letsgo  # noqa: E402
+from .config import get_config  # noqa: E402
+from .exceptions import PyMacaronException, add_error, is_error  # noqa: E402
 
 __version__ = "3.1.0"
 

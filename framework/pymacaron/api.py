@@ -22,14 +22,14 @@ from werkzeug.exceptions import HTTPException
 from . import cli
 from .apipool import BUILTIN_DIR, Api, ApiPool, load_api, spec_files
 from .config import get_config, set_service_dir
-from .dispatch import SpecDispatch
 from .exceptions import StartupError
-from .httpheaders import SECURITY_HEADERS, CorsMiddleware
 from .logs import RequestIdMiddleware, setup_logging
-from .operation import Operation, flask_rule
 from .persist import prepare_tables
-from .replies import exception_reply, handling
-from .yamlfile import display_path
+from .server.dispatch import SpecDispatch
+from .server.headers import SECURITY_HEADERS, CorsMiddleware
+from .server.operation import Operation, flask_rule
+from .server.replies import exception_reply, handling
+from .spec.yamlfile import display_path
 
 log = logging.getLogger("pymacaron")
 

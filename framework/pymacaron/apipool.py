@@ -13,10 +13,16 @@ import re
 import threading
 
 from .exceptions import StartupError
-from .models import ModelEntry, build_models, is_model_schema, register_model, registered_models
-from .spec import ApiSpec, load_spec
-from .validation import compile_schema, json_definitions
-from .yamlfile import display_path
+from .spec.load import ApiSpec, load_spec
+from .spec.models import (
+    ModelEntry,
+    build_models,
+    is_model_schema,
+    register_model,
+    registered_models,
+)
+from .spec.validation import compile_schema, json_definitions
+from .spec.yamlfile import display_path
 
 log = logging.getLogger("pymacaron")
 
@@ -250,7 +256,7 @@ class ApiPool(metaclass=_ApiPoolMeta):
     @classmethod
     def clear(cls) -> None:
         """Forget every API and model (tests)."""
-        from .models import clear_models
+        from .spec.models import clear_models
 
         with cls._lock:
             cls._apis.clear()

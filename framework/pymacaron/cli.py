@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _add_plugins(sub) -> None:
     """Subcommands contributed by other modules (acceptance runner, fuzzing, the deploy kit)."""
-    for module_name in ("pymacaron.testing.cli", "pymacaron.fuzz", "pymacaron_kit.cli"):
+    for module_name in ("pymacaron.testing.cli", "pymacaron.testing.fuzz", "pymacaron_kit.cli"):
         try:
             module = importlib.import_module(module_name)
         except ImportError:

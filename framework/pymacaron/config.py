@@ -18,8 +18,8 @@ import os
 from functools import cache
 
 from .exceptions import StartupError
-from .validation import compile_schema, describe_violation
-from .yamlfile import display_path, line_of, load_yaml
+from .spec.validation import compile_schema, describe_violation
+from .spec.yamlfile import display_path, line_of, load_yaml
 
 log = logging.getLogger(__name__)
 

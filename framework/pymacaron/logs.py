@@ -14,7 +14,7 @@ import re
 import sys
 import time
 
-from . import accesslog
+from .server import accesslog
 
 __all__ = ["get_request_id", "setup_logging", "RequestIdMiddleware", "RequestIdFilter"]
 

@@ -1,84 +1,15 @@
-"""Start the production server for ``server:app``: granian (default) or gunicorn.
+"""``python -m pymacaron.serve`` (what the image runs) is :mod:`pymacaron.run.serve`.
 
-    python -m pymacaron.serve            # what the image runs (through the task supervisor)
-
-``PYM_SERVER=granian`` (default) runs granian's WSGI mode, measured at 1.17–1.34× the
-requests per core of FastAPI with ``async def`` handlers, access log on (bench/README.md); ``PYM_SERVER=gunicorn`` runs gunicorn with
-``$GUNICORN_CONF`` (docker/gunicorn.conf.py in the image). Either replaces this process
-(``exec``), so the server is PID 1 and gets SIGTERM directly.
-
-granian settings, each overridable by the environment: ``PORT`` (8080),
-``WEB_CONCURRENCY`` (worker processes: one per CPU, at least 2), ``GRANIAN_THREADS`` (4
-blocking threads per worker), ``GRANIAN_BACKPRESSURE`` (16 requests queued per worker),
-``GRANIAN_GRACEFUL_TIMEOUT`` (25 s for in-flight requests after SIGTERM).
+Imported, this name is that very module (see aliases.py); run, it starts the server.
 """
 
-from __future__ import annotations
-
-import os
-import shutil
 import sys
 
-__all__ = ["cpu_count", "env_int", "granian_argv", "gunicorn_argv", "main"]
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise SystemExit(f"pymacaron.serve: {name}={value!r} is not an integer") from None
-
-
-def cpu_count() -> int:
-    """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-def granian_argv(app: str = "server:app") -> list[str]:
-    """The granian command line for ``app`` from the environment."""
-    return [
-        "granian", "--interface", "wsgi",
-        "--host", os.environ.get("HOST", "0.0.0.0"),
-        "--port", str(env_int("PORT", 8080)),
-        "--workers", str(env_int("WEB_CONCURRENCY", max(2, cpu_count()))),
-        "--blocking-threads", str(env_int("GRANIAN_THREADS", 4)),
-        "--backpressure", str(env_int("GRANIAN_BACKPRESSURE", 16)),
-        "--workers-kill-timeout", str(env_int("GRANIAN_GRACEFUL_TIMEOUT", 25)),
-        "--respawn-failed-workers",
-        "--no-ws",
-        app,
-    ]  # fmt: skip
-
-
-def gunicorn_argv(app: str = "server:app") -> list[str]:
-    """The gunicorn command line (its settings live in $GUNICORN_CONF)."""
-    conf = os.environ.get("GUNICORN_CONF", "/etc/gunicorn/gunicorn.conf.py")
-    return ["gunicorn", "--config", conf, app]
-
-
-def main(argv: list[str] | None = None) -> None:
-    app = os.environ.get("PYM_WSGI_APP", "server:app")
-    server = os.environ.get("PYM_SERVER", "granian").strip().lower()
-    if server == "granian":
-        argv = granian_argv(app)
-    elif server == "gunicorn":
-        argv = gunicorn_argv(app)
-    else:
-        raise SystemExit(f"pymacaron.serve: PYM_SERVER={server!r}: expected granian or gunicorn")
-    # beside this Python first (a venv that is not activated), then on PATH
-    beside = os.path.join(os.path.dirname(sys.executable), argv[0])
-    exe = beside if os.access(beside, os.X_OK) else shutil.which(argv[0])
-    if exe is None:
-        raise SystemExit(f"pymacaron.serve: {argv[0]} is not installed")
-    sys.stdout.flush()
-    os.execv(exe, argv)
-
-
 if __name__ == "__main__":
+    from pymacaron.run.serve import main
+
     main()
+else:
+    from .run import serve as _serve
+
+    sys.modules[__name__] = _serve

@@ -48,6 +48,9 @@ def pymacaron_wheel(dest: str, quiet: bool = True) -> str:
     if path and path.endswith(".whl") and os.path.isfile(path):
         return shutil.copy2(path, dest)
     if path and (direct.get("dir_info") or {}).get("editable"):
+        # setuptools builds in <source>/build/lib and never empties it: a module moved or
+        # deleted since the last build would still ship in the wheel
+        shutil.rmtree(os.path.join(path, "build", "lib"), ignore_errors=True)
         cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"]
         cmd += ["-w", dest, path]
         what = f"building the pymacaron {version} wheel from {path}"

@@ -414,7 +414,7 @@ def test_downstream_error_re_raised_in_a_handler_keeps_its_error_id(echo):
     from flask import Flask
 
     from pymacaron.client import error_to_exception
-    from pymacaron.replies import exception_reply
+    from pymacaron.server.replies import exception_reply
 
     err = echo.client.fail(code="teapot")
     with Flask("relay").test_request_context("/"):

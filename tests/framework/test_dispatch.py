@@ -5,7 +5,7 @@ from flask import Flask, after_this_request, g, request, url_for
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Rule
 
-from pymacaron.dispatch import SpecDispatch
+from pymacaron.server.dispatch import SpecDispatch
 from tests.conftest import REPO, build_app
 
 
@@ -167,7 +167,7 @@ def test_the_table_agrees_with_werkzeug_on_the_example_service():
 
 
 def test_an_unknown_flask_request_context_turns_it_off(monkeypatch, matches):
-    from pymacaron import dispatch
+    from pymacaron.server import dispatch
 
     monkeypatch.setattr(dispatch, "_known_context", lambda app: False)
     app, _ = make_app(fast=True)

@@ -3,7 +3,7 @@
 import os
 import threading
 
-from pymacaron.replies import handling
+from pymacaron.server.replies import handling
 from tests.conftest import FIXTURES, build_app
 
 LIBRARY = os.path.join(FIXTURES, "library_service")

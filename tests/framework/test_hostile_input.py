@@ -5,7 +5,7 @@ import socket
 import pytest
 import requests
 
-from pymacaron.jsonbody import MAX_DEPTH
+from pymacaron.spec.jsondoc import MAX_DEPTH
 from tests.conftest import (
     REPO,
     LiveServer,

@@ -104,7 +104,7 @@ def test_untyped_definition_and_all_of(models):
 
 def test_validate_uses_the_spec():
     from pymacaron.apipool import _LazyValidator
-    from pymacaron.validation import to_json_schema
+    from pymacaron.spec.validation import to_json_schema
 
     classes = build_models("zoo2", DEFS)
     Owner = classes["Owner"]

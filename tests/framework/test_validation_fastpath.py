@@ -15,10 +15,10 @@ import textwrap
 import fastjsonschema
 import pytest
 
-from pymacaron import fastcheck
 from pymacaron.exceptions import StartupError
-from pymacaron.spec import load_spec
-from pymacaron.validation import DRAFT4, SWAGGER_FORMATS, compile_schema, to_json_schema
+from pymacaron.spec import fastcheck
+from pymacaron.spec.load import load_spec
+from pymacaron.spec.validation import DRAFT4, SWAGGER_FORMATS, compile_schema, to_json_schema
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PETSHOP = os.path.join(HERE, "..", "..", "apis", "petshop.yaml")

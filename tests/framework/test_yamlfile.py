@@ -3,7 +3,7 @@
 import pytest
 
 from pymacaron.exceptions import StartupError
-from pymacaron.yamlfile import line_of, load_yaml
+from pymacaron.spec.yamlfile import line_of, load_yaml
 
 
 def test_malformed_yaml_names_line_and_column(tmp_path):

@@ -311,3 +311,20 @@ def test_a_deploy_failing_for_lack_of_bootstrap_says_how_to_bootstrap(monkeypatc
     with pytest.raises(ReleaseError, match=r"failed \(exit 1\); is the account bootstrapped") as e:
         deploy.deploy(str(ROOT), "staging", "abc1234")
     assert "bootstrap aws://ACCOUNT/REGION" in str(e.value) and e.value.code == 1
+
+
+@pytest.mark.slow
+def test_the_wheel_built_from_source_has_no_stale_module_of_an_earlier_build(tmp_path):
+    """setuptools reuses <source>/build/lib: a module moved since the last build shipped in
+    the wheel (pymacaron/models.py after the move to pymacaron/spec/ broke the image)."""
+    import zipfile
+
+    from pymacaron_kit.release import wheel
+
+    stale = Path(__file__).resolve().parents[2] / "build" / "lib" / "pymacaron" / "stale_mod.py"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_text("LEFT_OVER = True\n")
+    built = wheel.pymacaron_wheel(str(tmp_path))
+    names = zipfile.ZipFile(built).namelist()
+    assert "pymacaron/spec/models.py" in names
+    assert "pymacaron/stale_mod.py" not in names

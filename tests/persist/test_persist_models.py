@@ -276,7 +276,7 @@ def test_tables_are_created_only_on_a_local_endpoint(records, monkeypatch):
 def test_a_wrong_x_persist_is_a_startup_error_naming_it(tmp_path, persist, location, message):
     import yaml
 
-    from pymacaron.spec import load_spec
+    from pymacaron.spec.load import load_spec
 
     spec = {
         "swagger": "2.0",

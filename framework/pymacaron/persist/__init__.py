@@ -75,7 +75,7 @@ def persisted_bases(name: str, schema: dict, definitions: dict) -> tuple[tuple, 
 
 def persisted_models() -> list[type]:
     """The registered model classes with the long form of x-persist."""
-    from ..models import registered_models
+    from ..spec.models import registered_models
 
     seen, out = set(), []
     for entry in registered_models().values():

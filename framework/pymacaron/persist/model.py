@@ -39,7 +39,7 @@ def _violation(cls, data: dict) -> str | None:
     validator = getattr(cls, "__validator__", None)
     if validator is None:
         return None
-    from ..validation import JsonSchemaValueException, violation_text
+    from ..spec.validation import JsonSchemaValueException, violation_text
 
     try:
         validator(data)

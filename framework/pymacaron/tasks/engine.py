@@ -191,7 +191,7 @@ def dead_letter(envelope: dict, error: str, attempts: int, tb: str | None = None
         attempts,
         error,
     )
-    from ..replies import handling
+    from ..server.replies import handling
 
     handling.reporter.report(
         f"TASK_DEAD_LETTERED: {envelope.get('task')}: {error[:200]}",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import decimal
 
-from ..models import PyMacaronModel
+from ..spec.models import PyMacaronModel
 
 __all__ = ["encode", "decode", "TaskArgumentError"]
 
@@ -56,7 +56,7 @@ def encode(value, where: str = "argument"):
 
 
 def _model_class(name: str):
-    from .. import models
+    from ..spec import models
 
     try:
         return getattr(models, name)

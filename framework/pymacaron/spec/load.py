@@ -18,7 +18,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from .exceptions import StartupError
+from ..exceptions import StartupError
 from .yamlfile import display_path, line_of, load_yaml
 
 log = logging.getLogger("pymacaron")
@@ -112,7 +112,7 @@ def _first_line(text: str, limit: int = 200) -> str:
 
 def _checked_swagger(spec: dict, path: str, name: str) -> dict:
     """:func:`_validate_swagger`, skipped when this exact spec already passed it (speccache)."""
-    from . import speccache
+    from . import cache as speccache
 
     key = speccache.cache_key(path, spec)
     recorded = speccache.lookup(key)
@@ -130,7 +130,8 @@ def _validate_swagger(spec: dict, path: str, name: str) -> dict:
     specification's own MUSTs that the schema cannot say (specchecks.py). Everything else
     bravado-core / swagger-spec-validator used to refuse is at most a warning naming the place.
     """
-    from . import specchecks, specschema
+    from . import checks as specchecks
+    from . import schema as specschema
 
     shown = display_path(path)
     specschema.check(spec, path, shown)
@@ -191,7 +192,7 @@ def _resolve(spec: dict, node: dict, section: str, shown: str, where: str) -> di
 def _check_persist(spec: dict, path: str) -> None:
     """x-persist on definitions (Swagger 2.0) or components.schemas (OpenAPI 3): a wrong one
     names its key (pymacaron.persist.spec)."""
-    from .persist.spec import PersistSpecError, persisted_specs
+    from ..persist.spec import PersistSpecError, persisted_specs
 
     section = ["definitions"] if "definitions" in spec else ["components", "schemas"]
     schemas = spec.get("definitions") or (spec.get("components") or {}).get("schemas") or {}

@@ -11,8 +11,13 @@ from __future__ import annotations
 import math
 import re
 
-from .exceptions import InvalidParameterError
-from .validation import JsonSchemaValueException, describe_violation, to_json_schema, validator_for
+from ..exceptions import InvalidParameterError
+from ..spec.validation import (
+    JsonSchemaValueException,
+    describe_violation,
+    to_json_schema,
+    validator_for,
+)
 
 __all__ = ["Param", "snake_case", "ParamError"]
 

@@ -10,7 +10,7 @@ id... A required property none of these can fill is a StartupError naming the fi
 
 from __future__ import annotations
 
-from .exceptions import StartupError
+from ..exceptions import StartupError
 
 __all__ = ["renderers_for", "render"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import orjson
 
-from .exceptions import error_body
-from .httpheaders import SECURITY_HEADERS
+from ..exceptions import error_body
+from ..server.headers import SECURITY_HEADERS
 
 __all__ = ["json_write_error", "install_json_errors", "post_worker_init"]
 

@@ -47,12 +47,12 @@ def cache_dir() -> str | None:
 @functools.cache
 def _engine() -> str:
     """The installed versions of the checking libraries (dist-info names, no imports)."""
-    from . import __version__
+    from .. import __version__
 
     parts = [FORMAT, f"pymacaron-{__version__}"]
-    # the checking code itself (spec.py may gain checks without a version bump)
+    # the checking code itself (load.py may gain checks without a version bump)
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in ("spec.py", "speccache.py", "specchecks.py", "specschema.py"):
+    for name in ("load.py", "cache.py", "checks.py", "schema.py"):
         try:
             with open(os.path.join(here, name), "rb") as f:
                 parts.append(f"{name}:{hashlib.sha256(f.read()).hexdigest()}")

@@ -17,14 +17,19 @@ from urllib.parse import unquote
 import orjson
 from flask import Response, request
 
-from .exceptions import BadResponseError, InvalidParameterError, PyMacaronException, StartupError
-from .jsonbody import BodyError, parse_json_body
-from .models import PyMacaronModel
+from ..exceptions import BadResponseError, InvalidParameterError, PyMacaronException, StartupError
+from ..spec.jsondoc import BodyError, parse_json_body
+from ..spec.load import ApiSpec, OperationSpec
+from ..spec.models import PyMacaronModel
+from ..spec.validation import (
+    JsonSchemaValueException,
+    to_json_schema,
+    validator_for,
+    violation_text,
+)
+from ..spec.yamlfile import display_path
 from .parameters import Param, snake_case
 from .replies import exception_reply, json_reply
-from .spec import ApiSpec, OperationSpec
-from .validation import JsonSchemaValueException, to_json_schema, validator_for, violation_text
-from .yamlfile import display_path
 
 log = logging.getLogger("pymacaron")
 
@@ -201,7 +206,7 @@ class Operation:
                 self.responses[int(code)] = entry
         self.error_model = None
         if config.error_model == "auto":
-            from .errormodel import renderers_for
+            from ..spec.errormodel import renderers_for
 
             self.error_model = renderers_for(
                 op.responses, api.definitions, op.label, display_path(api.path)
@@ -501,7 +506,7 @@ class Operation:
 
 
 def _kind(value) -> str:
-    from .validation import _json_type
+    from ..spec.validation import _json_type
 
     return _json_type(value)
 

@@ -17,7 +17,7 @@ import importlib.util
 import json
 import os
 
-from .exceptions import StartupError
+from ..exceptions import StartupError
 from .yamlfile import line_of
 
 __all__ = ["check", "official_schema"]
@@ -118,7 +118,7 @@ def _explain(spec: dict, path: str, shown: str) -> None:
     from jsonschema import Draft4Validator
     from jsonschema.exceptions import relevance
 
-    from .spec import _first_line, _json_path_text, _most_telling
+    from .load import _first_line, _json_path_text, _most_telling
 
     errors = list(Draft4Validator(official_schema()).iter_errors(spec))
     if not errors:  # the two engines disagree: jsonschema's yes stands

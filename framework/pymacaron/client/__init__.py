@@ -44,14 +44,19 @@ from urllib.parse import quote, urlsplit
 
 import orjson
 
-from .config import DEFAULTS, config_path, find_service_dir, get_config
-from .exceptions import PyMacaronException, StartupError, add_error, code_to_class
-from .logs import get_request_id
-from .models import PyMacaronModel
-from .operation import _model_of, decorate
-from .parameters import Param, snake_case
-from .validation import JsonSchemaValueException, compile_schema, to_json_schema, violation_text
-from .yamlfile import display_path
+from ..config import DEFAULTS, config_path, find_service_dir, get_config
+from ..exceptions import PyMacaronException, StartupError, add_error, code_to_class
+from ..logs import get_request_id
+from ..server.operation import _model_of, decorate
+from ..server.parameters import Param, snake_case
+from ..spec.models import PyMacaronModel
+from ..spec.validation import (
+    JsonSchemaValueException,
+    compile_schema,
+    to_json_schema,
+    violation_text,
+)
+from ..spec.yamlfile import display_path
 
 log = logging.getLogger("pymacaron.client")
 
@@ -606,7 +611,7 @@ def _safe_url(url: str) -> str:
 
 
 def _builtin_error_model():
-    from .apipool import BUILTIN_DIR, ApiPool, load_api
+    from ..apipool import BUILTIN_DIR, ApiPool, load_api
 
     if not ApiPool.has("ping"):
         load_api(os.path.join(BUILTIN_DIR, "ping.yaml"), name="ping", builtin=True)

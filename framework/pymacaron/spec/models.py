@@ -17,7 +17,7 @@ import copy
 import datetime as _dt
 import importlib
 
-from .persist import persisted_bases
+from ..persist import persisted_bases
 
 __all__ = ["PyMacaronModel", "build_models", "register_model", "registered_models", "ModelEntry"]
 
@@ -134,7 +134,7 @@ class PyMacaronModel:
         validator = type(self).__validator__
         if validator is None:
             return
-        from .exceptions import InvalidParameterError
+        from ..exceptions import InvalidParameterError
         from .validation import JsonSchemaValueException, violation_text
 
         try:
@@ -320,7 +320,7 @@ def clear_models() -> None:
 def __getattr__(name: str):
     entry = _registry.get(name)
     if entry is None and not name.startswith("__"):
-        from .apipool import ApiPool
+        from ..apipool import ApiPool
 
         ApiPool.ensure_loaded()
         entry = _registry.get(name)

@@ -122,7 +122,7 @@ def add_commands(subparsers) -> None:
 
 def configured_excludes(service_dir: str) -> list[str]:
     """``fuzz_exclude_paths`` of testaccept/acceptance.yaml (path regexes), if any."""
-    from .yamlfile import load_yaml
+    from ..spec.yamlfile import load_yaml
 
     path = os.path.join(service_dir, "testaccept", "acceptance.yaml")
     if not os.path.isfile(path):
@@ -166,14 +166,16 @@ def served_specs(url: str, service_dir: str, timeout: float = 10.0) -> list[str]
 
 
 def builtin_spec() -> str:
-    return os.path.join(os.path.dirname(__file__), "builtin", "ping.yaml")
+    from ..apipool import BUILTIN_DIR
+
+    return os.path.join(BUILTIN_DIR, "ping.yaml")
 
 
 def make_token(service_dir: str, user: str, env: str | None = None) -> str | None:
     """A one-hour token signed with the service's jwt_secret, or None when there is none."""
-    from . import config as config_module
-    from .auth import generate_token
-    from .exceptions import StartupError
+    from .. import config as config_module
+    from ..auth import generate_token
+    from ..exceptions import StartupError
 
     try:
         conf = config_module.load_config(os.path.abspath(service_dir), env=env)
@@ -192,7 +194,7 @@ def make_token(service_dir: str, user: str, env: str | None = None) -> str | Non
 
 def base_url_for(spec_path: str, url: str, service_dir: str | None = None) -> str:
     """``url`` + the spec's basePath, unless the service sets ``ignore_base_path``."""
-    from .yamlfile import load_yaml
+    from ..spec.yamlfile import load_yaml
 
     if spec_path == builtin_spec():
         return url
@@ -200,7 +202,7 @@ def base_url_for(spec_path: str, url: str, service_dir: str | None = None) -> st
     base = (spec.get("basePath") or "") if isinstance(spec, dict) else ""
     if base and service_dir:
         try:
-            from .config import load_config
+            from ..config import load_config
 
             if load_config(os.path.abspath(service_dir)).ignore_base_path:
                 base = ""

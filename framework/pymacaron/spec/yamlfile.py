@@ -6,7 +6,7 @@ import os
 
 import yaml
 
-from .exceptions import StartupError
+from ..exceptions import StartupError
 
 try:  # the C loader is ~10x faster on large specs
     _Loader = yaml.CSafeLoader
@@ -62,7 +62,7 @@ def load_yaml(path: str) -> object:
 def _load_json(text: bytes, path: str):
     import json
 
-    from .jsonbody import reject_duplicates
+    from .jsondoc import reject_duplicates
 
     try:
         return json.loads(text, object_pairs_hook=reject_duplicates)

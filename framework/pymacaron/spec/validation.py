@@ -284,7 +284,7 @@ def eager() -> bool:
     ``standalone['raise']``), or ``PYM_EAGER_VALIDATORS=1``."""
     if os.environ.get("PYM_EAGER_VALIDATORS", "").lower() in ("1", "true", "yes"):
         return True
-    from . import cli
+    from .. import cli
 
     return bool(cli.standalone.get("raise"))
 
@@ -301,7 +301,7 @@ def _compiled(schema: dict):
     """(fastjsonschema's code, the pre-check's code or None) for ``schema``: generated and
     compiled once, then kept as marshalled code in the cache directory (speccache.py), keyed
     by the schema and the generators' versions, so a normal start only loads them."""
-    from .speccache import cache_dir
+    from .cache import cache_dir
 
     try:
         text = json.dumps(schema, sort_keys=True, default=repr)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import os
 
-from .exceptions import StartupError
+from ..exceptions import StartupError
 from .yamlfile import line_of, load_yaml
 
 __all__ = ["check", "inline_external_refs", "HTTP_METHODS"]
@@ -24,7 +24,7 @@ _KINDS = {"integer": int, "number": (int, float), "string": str, "boolean": bool
 
 
 def _where(path: str, json_path) -> str:
-    from .spec import _json_path_text
+    from .load import _json_path_text
 
     line = line_of(path, list(json_path))
     return _json_path_text(list(json_path)) + (f" (line {line})" if line else "")

@@ -16,8 +16,8 @@ import orjson
 from flask import Response
 from werkzeug.exceptions import HTTPException
 
-from .exceptions import PyMacaronException, error_body
-from .logs import get_request_id
+from ..exceptions import PyMacaronException, error_body
+from ..logs import get_request_id
 
 log = logging.getLogger("pymacaron")
 
@@ -164,7 +164,7 @@ def error_reply(
         if rendered is not None:
             body = rendered.to_json() if hasattr(rendered, "to_json") else rendered
     elif error_model:
-        from .errormodel import render
+        from ..spec.errormodel import render
 
         body = render(error_model, status, body)
     return json_reply(body, status)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import orjson
 
-from .exceptions import error_body
+from ..exceptions import error_body
 
 __all__ = ["SECURITY_HEADERS", "CorsMiddleware"]
 

@@ -1,0 +1,1 @@
+"""Starting a service: the production server launch and its gunicorn hooks."""

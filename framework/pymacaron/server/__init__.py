@@ -1,0 +1,1 @@
+"""Serving a spec: operations (the request pipeline), parameters, replies and WSGI layers."""
