@@ -1,7 +1,11 @@
 """ApiPool: every loaded API by name, with its models (and, for called APIs, its client).
 
 ``ApiPool.<api>.model.<Definition>`` is a model class; ``ApiPool.<api>.client.<name>`` a
-client method (see client.py); ``ApiPool.<api>.spec`` the loaded :class:`ApiSpec`.
+client method (see client/); ``ApiPool.<api>.spec`` the loaded :class:`ApiSpec`.
+
+ApiPool is the process-wide view (the original's): every API any service of the process
+loaded, by name (the last one loaded wins). A service's own APIs are its ``Service.apis``
+(app.py); ``ApiPool.served`` / ``current_server_*`` name the last started service's.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from .spec.yamlfile import display_path
 
 log = logging.getLogger("pymacaron")
 
-__all__ = ["ApiPool", "Api", "load_api", "spec_files"]
+__all__ = ["ApiPool", "Api", "load_api", "load_clients", "spec_files"]
 
 BUILTIN_DIR = os.path.join(os.path.dirname(__file__), "builtin")
 
@@ -136,6 +140,29 @@ def load_api(path: str, name: str | None = None, builtin: bool = False) -> Api:
     api = Api(spec, models, builtin=builtin)
     ApiPool.add(spec.name, api=api)
     return api
+
+
+def load_clients(path: str | None = None, apis: list[str] | str | None = None) -> None:
+    """Load specs only to call them (``ApiPool.<api>.client``), as in the original.
+
+    ``path`` defaults to ``./apis``; ``apis`` names the specs to load (all when None).
+    Touches no service: its error hooks and served APIs stay as they are.
+    """
+    path = os.path.abspath(path or os.path.join(os.getcwd(), "apis"))
+    if isinstance(apis, str):
+        apis = [apis]
+    wanted = set(apis or [])
+    for spec_path in spec_files(path):
+        name = os.path.splitext(os.path.basename(spec_path))[0]
+        if wanted and name not in wanted:
+            continue
+        if not ApiPool.has(name):
+            load_api(spec_path)
+    missing = wanted - set(ApiPool.names())
+    if missing:
+        raise StartupError(
+            f"no spec for API(s) {', '.join(sorted(missing))}", file=display_path(path)
+        )
 
 
 _SPEC_KEY = re.compile(rb'^(?:swagger|openapi)\s*:|^\s*[{,]?\s*"(?:swagger|openapi)"\s*:', re.M)
