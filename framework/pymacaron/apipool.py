@@ -1,7 +1,7 @@
 """ApiPool: every loaded API by name, with its models (and, for called APIs, its client).
 
 ``ApiPool.<api>.model.<Definition>`` is a model class; ``ApiPool.<api>.client.<name>`` a
-client method (see client.py); ``ApiPool.<api>.spec`` the loaded :class:`ApiSpec`.
+client method (see client/); ``ApiPool.<api>.spec`` the loaded :class:`ApiSpec`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import re
 import threading
 
+from .client import build_client
 from .exceptions import StartupError
 from .spec.load import ApiSpec, load_spec
 from .spec.models import (
@@ -92,13 +93,18 @@ class Api:
     def client(self):
         """Client methods for the operations with ``x-bind-client``."""
         if self._client is None:
-            from .client import build_client
-
-            self._client = build_client(self)
+            self._client = build_client(self, builtin_error_model)
         return self._client
 
     def __repr__(self) -> str:
         return f"<Api {self.name} from {display_path(self.spec.path)}>"
+
+
+def builtin_error_model() -> type:
+    """The Error model of the built-in ping API (loaded on first use)."""
+    if not ApiPool.has("ping"):
+        load_api(os.path.join(BUILTIN_DIR, "ping.yaml"), name="ping", builtin=True)
+    return ApiPool.get("ping").models["Error"]
 
 
 def load_api(path: str, name: str | None = None, builtin: bool = False) -> Api:
