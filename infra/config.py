@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from pymacaron.config import apply_stage, read_config_file
+from pymacaron.config import apply_stage, config_schema, read_config_file
 from pymacaron.exceptions import StartupError
 from pymacaron.spec.yamlfile import display_path
 
@@ -223,13 +223,13 @@ def _stage_config(path: str, raw: dict, stage: str, env_secrets: tuple[str, ...]
         return f"stages.{stage}.{key}" if key in stage_keys else key
 
     hosts_min, hosts_max = merged["aws_hosts_min"], merged["aws_hosts_max"]
-    if hosts_min > hosts_max:
-        key = where("aws_hosts_min") if "aws_hosts_min" in stage_keys else where("aws_hosts_max")
+    if hosts_min > hosts_max:  # the one check of this rule (the runtime does not read sizes)
+        own = [k for k in ("aws_hosts_min", "aws_hosts_max") if k in stage_keys]
         raise _fail(
             path,
-            key,
-            f"stage {stage}: expected aws_hosts_min <= aws_hosts_max, "
-            f"got aws_hosts_min={hosts_min} and aws_hosts_max={hosts_max}",
+            where(own[0]) if own else "aws_hosts_min",
+            (f"stage {stage}: " if own else "")
+            + f"aws_hosts_min ({hosts_min}) is larger than aws_hosts_max ({hosts_max})",
         )
     secrets_map = merged.get("secrets") or {}
     missing = [n for n in env_secrets if n not in secrets_map]
@@ -466,14 +466,7 @@ def load_service_config(path: str) -> ServiceConfig:
 
 def _known_keys() -> dict[str, set[str]]:
     """Keys the schema declares: top level, and inside each object section."""
-    import json
-
-    import pymacaron
-
-    schema_path = os.path.join(os.path.dirname(pymacaron.__file__), "pym-config.schema.json")
-    with open(schema_path) as f:
-        schema = json.load(f)
-    props = schema.get("properties") or {}
+    props = config_schema().get("properties") or {}
     out = {"": set(props)}
     for key, value in props.items():
         if isinstance(value, dict) and "properties" in value:

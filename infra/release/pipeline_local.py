@@ -184,7 +184,13 @@ class PipelineLocal:
     # ---- the run -------------------------------------------------------------------------
 
     def secrets_env(self) -> None:
-        made = [n for n in self.config.get("env_secrets") or [] if not self.env.get(n)]
+        # each stage's env_secrets, as its runtime reads them (pym-config.<stage>.yaml too)
+        names = {
+            n
+            for s in ("staging", "live")
+            for n in rel.read_pym_config(self.root, s).get("env_secrets") or []
+        }
+        made = sorted(n for n in names if not self.env.get(n))
         for n in made:
             self.env[n] = os.environ[n] = secrets.token_urlsafe(32)
         if made:

@@ -220,11 +220,11 @@ def _make_token(directory: str, env: dict) -> str | None:
 
 def _service_name(directory: str) -> str:
     """The ``name`` of the service's pym-config.yaml (its directory name without one)."""
-    from pymacaron.yamlfile import load_yaml
+    from ..config import read_config_file
 
     try:
-        name = (load_yaml(os.path.join(directory, "pym-config.yaml")) or {}).get("name")
-    except Exception:
+        name = read_config_file(os.path.join(directory, "pym-config.yaml"), deploy=False)["name"]
+    except Exception:  # no or a broken pym-config: the service's own start says why
         name = None
     return str(name or os.path.basename(directory) or "service")
 
