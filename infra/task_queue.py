@@ -26,9 +26,11 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from pymacaron.config import read_stage_config
+from pymacaron.tasks.settings import (
+    DEFAULT_VISIBILITY_TIMEOUT,
+)  # the queue waits as the worker does
 
 MAX_RECEIVE_COUNT = 5
-DEFAULT_VISIBILITY_TIMEOUT = 900  # pymacaron.tasks.settings.DEFAULT_VISIBILITY_TIMEOUT
 ENV_NAMESPACE = "aws:elasticbeanstalk:application:environment"
 
 CONSUME_ACTIONS = (

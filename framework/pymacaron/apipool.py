@@ -13,14 +13,17 @@ import re
 import threading
 
 from .client import build_client
+from .config import find_service_dir
 from .exceptions import StartupError
 from .spec.load import ApiSpec, load_spec
 from .spec.models import (
     ModelEntry,
     build_models,
+    clear_models,
     is_model_schema,
     register_model,
     registered_models,
+    set_autoloader,
 )
 from .spec.validation import compile_schema, json_definitions
 from .spec.yamlfile import display_path
@@ -249,8 +252,6 @@ class ApiPool(metaclass=_ApiPoolMeta):
             if cls._autoloaded:
                 return
             cls._autoloaded = True
-            from .config import find_service_dir
-
             apis_dir = os.path.join(find_service_dir(), "apis")
             if not os.path.isdir(apis_dir):
                 return
@@ -262,8 +263,6 @@ class ApiPool(metaclass=_ApiPoolMeta):
     @classmethod
     def clear(cls) -> None:
         """Forget every API and model (tests)."""
-        from .spec.models import clear_models
-
         with cls._lock:
             cls._apis.clear()
             cls._autoloaded = False
@@ -271,3 +270,6 @@ class ApiPool(metaclass=_ApiPoolMeta):
             cls.current_server_api = None
             cls.served = []
             clear_models()
+
+
+set_autoloader(ApiPool.ensure_loaded)

@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
+
+from pymacaron.testing.runner import free_port
 
 from ..service_repo import unit_test_command
 from . import common as rel
@@ -29,12 +30,6 @@ from . import image as img
 from .smoke import smoke
 
 STEPS = ("unit-tests", "image", "staging", "acceptance", "promote", "live", "smoke")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pym_command(*argv: str) -> list[str]:
