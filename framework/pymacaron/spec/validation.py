@@ -94,10 +94,42 @@ SWAGGER_FORMATS = {
 }
 # Formats jsonschema-rs checks itself, per draft (what schemathesis' validators check too).
 _NATIVE_DRAFT4 = frozenset(
-    ["date", "date-time", "duration", "email", "hostname", "idn-email", "ipv4", "ipv6", "regex", "time", "uri"]
+    [
+        "date",
+        "date-time",
+        "duration",
+        "email",
+        "hostname",
+        "idn-email",
+        "ipv4",
+        "ipv6",
+        "regex",
+        "time",
+        "uri",
+    ]
 )
 _NATIVE_2020 = frozenset(
-    ["date", "date-time", "duration", "email", "hostname", "idn-email", "idn-hostname", "ipv4", "ipv6", "iri", "iri-reference", "json-pointer", "regex", "relative-json-pointer", "time", "uri", "uri-reference", "uri-template", "uuid"]
+    [
+        "date",
+        "date-time",
+        "duration",
+        "email",
+        "hostname",
+        "idn-email",
+        "idn-hostname",
+        "ipv4",
+        "ipv6",
+        "iri",
+        "iri-reference",
+        "json-pointer",
+        "regex",
+        "relative-json-pointer",
+        "time",
+        "uri",
+        "uri-reference",
+        "uri-template",
+        "uuid",
+    ]
 )
 # Draft 4 validators check the later drafts' standard formats as 2020-12 defines them.
 _FROM_2020 = _NATIVE_2020 - _NATIVE_DRAFT4 - set(SWAGGER_FORMATS)
@@ -455,12 +487,43 @@ def _definitions(definitions: dict, dialect: str, direction: str | None) -> dict
 
 # keywords of later drafts a draft 4 engine would silently ignore
 _LATER_DRAFTS = frozenset(
-    ["const", "contains", "propertyNames", "if", "then", "else", "dependentRequired", "dependentSchemas", "prefixItems", "unevaluatedProperties", "unevaluatedItems", "$defs", "minContains", "maxContains", "contentSchema", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor", "$vocabulary", "$id"]
+    [
+        "const",
+        "contains",
+        "propertyNames",
+        "if",
+        "then",
+        "else",
+        "dependentRequired",
+        "dependentSchemas",
+        "prefixItems",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "$defs",
+        "minContains",
+        "maxContains",
+        "contentSchema",
+        "$anchor",
+        "$dynamicRef",
+        "$dynamicAnchor",
+        "$recursiveRef",
+        "$recursiveAnchor",
+        "$vocabulary",
+        "$id",
+    ]
 )
 # 2020-12 keywords pymacaron does not run: dynamic scopes and vocabularies, and anything
 # that moves the base URI or names a fragment (references are resolved in the spec)
 _NOT_2020 = frozenset(
-    ["$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor", "$vocabulary", "$id", "$anchor"]
+    [
+        "$dynamicRef",
+        "$dynamicAnchor",
+        "$recursiveRef",
+        "$recursiveAnchor",
+        "$vocabulary",
+        "$id",
+        "$anchor",
+    ]
 )
 
 
