@@ -291,25 +291,31 @@ def inline_external_refs(spec: dict, path: str, shown: str, dialect: str = "swag
     names: dict[tuple[str, str], str] = {}
     documents: dict[str, object] = {}
 
-    def document(file: str):
+    def located(where) -> str | None:
+        return _where(path, where) if where else None
+
+    def document(file: str, where=()):
         if file not in documents:
             if not os.path.isfile(file):
                 raise StartupError(
                     f"not a valid {label} spec: referenced file {os.path.basename(file)!r} "
                     "does not exist",
                     file=shown,
+                    location=located(where),
                 )
             documents[file] = load_yaml(file)
         return documents[file]
 
-    def target(file: str, pointer: str):
+    def target(file: str, pointer: str, where=()):
         try:
-            return _pointer(document(file), "#" + pointer) if pointer else document(file)
+            doc = document(file, where)
+            return _pointer(doc, "#" + pointer) if pointer else doc
         except KeyError:
             raise StartupError(
                 f"not a valid {label} spec: unresolvable reference "
                 f"'{os.path.basename(file)}#{pointer}'",
                 file=shown,
+                location=located(where),
             ) from None
 
     def absolute(ref: str, base: str) -> tuple[str, str]:
@@ -318,7 +324,7 @@ def inline_external_refs(spec: dict, path: str, shown: str, dialect: str = "swag
         full = os.path.normpath(os.path.join(os.path.dirname(base), file)) if file else base
         return full, pointer
 
-    def name_for(file: str, pointer: str) -> str:
+    def name_for(file: str, pointer: str, where=()) -> str:
         key = (file, pointer)
         if key not in names:
             stem = (
@@ -331,7 +337,9 @@ def inline_external_refs(spec: dict, path: str, shown: str, dialect: str = "swag
                 name = f"{stem}_{n}"
             names[key] = name
             definitions[name] = {}  # reserved: cycles end here
-            definitions[name] = resolve(copy.deepcopy(target(file, pointer)), file, schema=True)
+            definitions[name] = resolve(
+                copy.deepcopy(target(file, pointer, where)), file, schema=True
+            )
         return names[key]
 
     def resolve(node, base: str, schema: bool, where: tuple = ()):
@@ -346,10 +354,10 @@ def inline_external_refs(spec: dict, path: str, shown: str, dialect: str = "swag
                 return node
             in_place = not schema and (oas3 or _in_place(where))
             if in_place:
-                return resolve(copy.deepcopy(target(file, pointer)), file, False, where)
+                return resolve(copy.deepcopy(target(file, pointer, where)), file, False, where)
             if file == path:
                 return {"$ref": "#" + pointer}
-            return {"$ref": prefix + name_for(file, pointer)}
+            return {"$ref": prefix + name_for(file, pointer, where if base == path else ())}
         out = {}
         for k, v in node.items():
             if isinstance(k, str) and k.startswith("x-"):

@@ -188,13 +188,29 @@ def _validate_oas3(spec: dict, path: str, name: str, dialect: str) -> dict:
     return spec
 
 
-def _refuse_unenforceable(schema, where: tuple, dialect: str) -> None:
+def _refuse_unenforceable(schema, where: tuple, dialect: str, path: str, shown: str) -> None:
     """Raise StartupError when ``schema`` (at JSON path ``where`` in the file) uses a
-    keyword the validation engine cannot enforce in ``dialect`` (never ignore a constraint
-    silently). Called by oas3check.py on every Schema Object of a 3.x document, on a
-    check (cache miss) only. The list is the validation engine's (issue 16, 16valid):
-    until it lands, nothing is refused here."""
-    return None
+    keyword the validation engine cannot enforce in ``dialect`` -- never ignore a
+    constraint silently. Called by oas3check.py on every Schema Object of a 3.x document
+    that is not inside another (components/schemas entries, the ``schema`` of parameters,
+    headers and media types), on a check (cache miss) only. What the engine cannot enforce
+    is the engine's to say: ``validation.unenforceable(schema, dialect, at)`` ->
+    ``[(keyword, json_path)]`` (issue 16, the validation engine); refuses nothing where the
+    engine does not offer it."""
+    from . import validation
+
+    finder = getattr(validation, "unenforceable", None)
+    found = finder(schema, dialect, at=where) if finder is not None else None
+    if not found:
+        return
+    keyword, json_path = found[0]
+    version = "3.0" if dialect == "oas30" else "3.1"
+    raise StartupError(
+        f"OpenAPI {version} schema keyword {keyword!r} cannot be enforced by pymacaron's "
+        "validation engine (remove it or express the constraint another way)",
+        file=shown,
+        location=_located(path, json_path),
+    )
 
 
 def _validate_swagger(spec: dict, path: str, name: str) -> dict:

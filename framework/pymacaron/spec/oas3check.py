@@ -378,24 +378,19 @@ def _check_schema(c: _Checker, schema, where: tuple) -> None:
 
     if c.dialect == "oas31":
         _check_2020_12(c, schema, where)
-    _refuse_unenforceable(schema, where, c.dialect)
+    _refuse_unenforceable(schema, where, c.dialect, c.path, c.shown)
 
 
 def _check_2020_12(c: _Checker, schema, where: tuple) -> None:
     """A 3.1 Schema Object is a JSON Schema 2020-12 (the OpenAPI vocabulary's keywords,
     ``discriminator``, ``xml``, ``externalDocs``, ``example``, are annotations to it)."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import best_match
-
-    error = best_match(Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema))
-    if error is None:
-        return
     from .load import _first_line
+    from .schema import check_2020_12
 
-    raise c.refuse(
-        f"not a JSON Schema 2020-12: {_first_line(error.message)}",
-        (*where, *error.absolute_path),
-    )
+    found = check_2020_12(schema)
+    if found is not None:
+        message, inner = found
+        raise c.refuse(f"not a JSON Schema 2020-12: {_first_line(message)}", (*where, *inner))
 
 
 # -- request bodies --------------------------------------------------------------------------

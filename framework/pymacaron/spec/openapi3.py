@@ -176,19 +176,28 @@ class _Context:
             location=_located(self.path, where),
         )
 
-    def resolve(self, node, where, expected: str):
-        """(node, its JSON path in the file): ``$ref`` (chains too) followed in the document."""
+    def resolve(self, node, where, expected: str, section: str):
+        """(node, its JSON path in the file): ``$ref`` (chains too) followed in the document;
+        a reference into components must be into ``components/<section>``."""
         seen = []
         while isinstance(node, dict) and "$ref" in node:
             ref = node["$ref"]
             if not isinstance(ref, str) or not ref.startswith("#"):
                 raise self.error(f"unresolvable reference {ref!r} (expected {expected})", where)
+            shown_ref = _original(ref)
+            if shown_ref.startswith("#/components/") and not shown_ref.startswith(
+                f"#/components/{section}/"
+            ):
+                raise self.error(
+                    f"reference {shown_ref!r} stands for {expected}: expected "
+                    f"'#/components/{section}/...'",
+                    (*where, "$ref"),
+                )
             if ref in seen:
                 raise self.error(f"circular reference {ref!r}", where)
             seen.append(ref)
             target = _pointer(self.view, ref)
             if target is _NOWHERE:
-                shown_ref = _original(ref)
                 raise self.error(
                     f"unresolvable reference {shown_ref!r} (expected {expected})", (*where, "$ref")
                 )
@@ -246,7 +255,7 @@ def normalize(document: dict, name: str, path: str, shown: str, dialect: str):
     for p, item in paths.items():
         if not isinstance(p, str) or p.startswith("x-"):
             continue
-        item, item_where = ctx.resolve(item, ("paths", p), "a Path Item Object")
+        item, item_where = ctx.resolve(item, ("paths", p), "a Path Item Object", "pathItems")
         if not isinstance(item, dict):
             continue
         common = _parameters(ctx, item.get("parameters"), (*item_where, "parameters"))
@@ -319,7 +328,7 @@ def _parameters(ctx: _Context, params, where) -> list[dict]:
 
 
 def _parameter(ctx: _Context, raw, where) -> dict:
-    param, where = ctx.resolve(raw, where, "a Parameter Object")
+    param, where = ctx.resolve(raw, where, "a Parameter Object", "parameters")
     if not isinstance(param, dict):
         raise ctx.error("a parameter must be a Parameter Object (a mapping)", where)
     out = dict(param)
@@ -378,7 +387,7 @@ def _parameter(ctx: _Context, raw, where) -> dict:
 
 
 def _request_body(ctx: _Context, raw, where) -> tuple[dict, list[str]]:
-    body, where = ctx.resolve(raw, where, "a Request Body Object")
+    body, where = ctx.resolve(raw, where, "a Request Body Object", "requestBodies")
     if not isinstance(body, dict):
         raise ctx.error("requestBody must be a Request Body Object (a mapping)", where)
     content = body.get("content")
@@ -412,7 +421,7 @@ def _responses(ctx: _Context, responses, where) -> tuple[dict, list[str]]:
         if code.startswith("x-"):
             continue
         here = (*where, code)
-        resp, here = ctx.resolve(raw, here, "a Response Object")
+        resp, here = ctx.resolve(raw, here, "a Response Object", "responses")
         if not isinstance(resp, dict):
             raise ctx.error(f"response {code} must be a Response Object (a mapping)", here)
         content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
@@ -436,7 +445,7 @@ def _responses(ctx: _Context, responses, where) -> tuple[dict, list[str]]:
 
 
 def _header(ctx: _Context, name: str, raw, where) -> dict:
-    header, where = ctx.resolve(raw, where, "a Header Object")
+    header, where = ctx.resolve(raw, where, "a Header Object", "headers")
     if not isinstance(header, dict):
         raise ctx.error(f"header {name!r} must be a Header Object (a mapping)", where)
     out = dict(header)

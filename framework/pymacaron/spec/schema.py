@@ -4,8 +4,9 @@ an explanation (JSON path and line in the file) for one it refuses.
 Swagger 2.0: a compiled yes/no for every check, jsonschema's explanation on a refusal.
 OpenAPI 3.x (:func:`check_oas3`): the schemas the OpenAPI Initiative publishes
 (https://spec.openapis.org/oas/3.0/schema/2021-09-28 and .../3.1/schema/2022-10-07,
-Apache-2.0, shipped in ``schemas/``), run by jsonschema (draft 4 and 2020-12) -- only on a
-check, which a recorded result skips (cache.py).
+Apache-2.0, shipped in ``schemas/``): the yes/no by jsonschema-rs (draft 4 and 2020-12,
+milliseconds), the explanation of a refusal by jsonschema (whose import alone takes about
+a second) -- only on a check, which a recorded result skips (cache.py).
 
 The schema is the one swagger-spec-validator ships, made self-contained (its draft 4
 references inlined) and compiled like any other validator (validation.py, cached on
@@ -163,6 +164,19 @@ def oas3_schema(dialect: str) -> dict:
 
 
 @functools.cache
+def _oas3_yes_no(dialect: str):
+    """A fast ``is_valid`` for the version's schema (jsonschema-rs), None without it."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - jsonschema-rs is the validation engine
+        return None
+    cls = (
+        jsonschema_rs.Draft4Validator if dialect == "oas30" else jsonschema_rs.Draft202012Validator
+    )
+    return cls(oas3_schema(dialect), validate_formats=False).is_valid
+
+
+@functools.cache
 def _oas3_validator(dialect: str):
     from jsonschema import Draft4Validator, Draft202012Validator
 
@@ -173,12 +187,15 @@ def _oas3_validator(dialect: str):
 def check_oas3(spec: dict, path: str, shown: str, dialect: str) -> None:
     """Raise StartupError (JSON path and line of the node) unless ``spec`` is OpenAPI 3.0 /
     3.1 as its official JSON Schema says."""
+    is_valid = _oas3_yes_no(dialect)
+    if is_valid is not None and is_valid(spec):
+        return
     from jsonschema.exceptions import relevance
 
     from .load import _first_line, _json_path_text, _most_telling
 
     errors = list(_oas3_validator(dialect).iter_errors(spec))
-    if not errors:
+    if not errors:  # the two engines disagree: jsonschema's yes stands
         return
     error = max(errors, key=relevance)
     json_path = list(error.absolute_path)
@@ -198,3 +215,24 @@ def check_oas3(spec: dict, path: str, shown: str, dialect: str) -> None:
         file=shown,
         location=location,
     )
+
+
+def check_2020_12(schema) -> tuple[str, list] | None:
+    """(message, JSON path inside ``schema``) when it is not a JSON Schema 2020-12, else None."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover
+        jsonschema_rs = None
+    if jsonschema_rs is not None:
+        if jsonschema_rs.meta.is_valid(schema):
+            return None
+        try:
+            jsonschema_rs.meta.validate(schema)
+        except jsonschema_rs.ValidationError as e:
+            return str(e).strip().splitlines()[0], list(e.instance_path)
+        return None
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    error = best_match(Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema))
+    return None if error is None else (error.message, list(error.absolute_path))
