@@ -16,14 +16,18 @@ import os
 import re
 import threading
 
+from .client import build_client
+from .config import find_service_dir
 from .exceptions import StartupError
 from .spec.load import ApiSpec, load_spec
 from .spec.models import (
     ModelEntry,
     build_models,
+    clear_models,
     is_model_schema,
     register_model,
     registered_models,
+    set_autoloader,
 )
 from .spec.validation import compile_schema, json_definitions
 from .spec.yamlfile import display_path
@@ -96,13 +100,18 @@ class Api:
     def client(self):
         """Client methods for the operations with ``x-bind-client``."""
         if self._client is None:
-            from .client import build_client
-
-            self._client = build_client(self)
+            self._client = build_client(self, builtin_error_model)
         return self._client
 
     def __repr__(self) -> str:
         return f"<Api {self.name} from {display_path(self.spec.path)}>"
+
+
+def builtin_error_model() -> type:
+    """The Error model of the built-in ping API (loaded on first use)."""
+    if not ApiPool.has("ping"):
+        load_api(os.path.join(BUILTIN_DIR, "ping.yaml"), name="ping", builtin=True)
+    return ApiPool.get("ping").models["Error"]
 
 
 def load_api(path: str, name: str | None = None, builtin: bool = False) -> Api:
@@ -270,8 +279,6 @@ class ApiPool(metaclass=_ApiPoolMeta):
             if cls._autoloaded:
                 return
             cls._autoloaded = True
-            from .config import find_service_dir
-
             apis_dir = os.path.join(find_service_dir(), "apis")
             if not os.path.isdir(apis_dir):
                 return
@@ -283,8 +290,6 @@ class ApiPool(metaclass=_ApiPoolMeta):
     @classmethod
     def clear(cls) -> None:
         """Forget every API and model (tests)."""
-        from .spec.models import clear_models
-
         with cls._lock:
             cls._apis.clear()
             cls._autoloaded = False
@@ -292,3 +297,6 @@ class ApiPool(metaclass=_ApiPoolMeta):
             cls.current_server_api = None
             cls.served = []
             clear_models()
+
+
+set_autoloader(ApiPool.ensure_loaded)
