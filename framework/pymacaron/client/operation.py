@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import orjson
 
+from ..errors import FIELDS
 from ..exceptions import PyMacaronException
 from ..logs import get_request_id
 from ..server.parameters import Param, snake_case
@@ -45,7 +46,7 @@ __all__ = ["ClientOperation", "OPTIONS"]
 OPTIONS = frozenset(
     {"raise_on_error", "timeout", "connect_timeout", "read_timeout", "retries", "request_headers"}
 )
-_ERROR_FIELDS = ("status", "error", "error_description", "error_id", "user_message")
+_ERROR_FIELDS = FIELDS  # the error body's fields (errors.py)
 
 
 def _type_ok(value, kind: str | None) -> bool:
