@@ -13,7 +13,7 @@ import re
 import threading
 
 from .exceptions import StartupError
-from .spec.load import ApiSpec, load_spec
+from .spec.load import ApiSpec, _located, load_spec
 from .spec.models import (
     ModelEntry,
     build_models,
@@ -115,16 +115,19 @@ def load_api(path: str, name: str | None = None, builtin: bool = False) -> Api:
         if entry.schema == schema:
             reuse[def_name] = entry.cls
         elif not (entry.builtin or builtin):
+            section = ["definitions"] if spec.dialect == "swagger2" else ["components", "schemas"]
             raise StartupError(
                 f"definition {def_name!r} differs from the one in {display_path(entry.source)}: "
                 "same-named definitions must be identical across specs (rename one of them)",
                 file=display_path(spec.path),
-                location=f"definitions.{def_name}",
+                location=_located(spec.path, [*section, def_name]),
             )
     try:
         models = build_models(spec.name, spec.definitions, reuse)
     except ImportError as e:
         where, _, detail = str(e).partition(": ")
+        if spec.dialect != "swagger2" and where.startswith("definitions."):
+            where = "components.schemas." + where[len("definitions.") :]
         raise StartupError(
             f"does not import: {detail}", file=display_path(spec.path), location=where
         ) from None
