@@ -69,14 +69,16 @@ class _Namespace:
 class _LazyValidator:
     """Compiles a definition's validator on first use (model.validate())."""
 
-    __slots__ = ("name", "definitions", "_fn")
+    __slots__ = ("name", "definitions", "dialect", "_fn")
 
-    def __init__(self, name: str, definitions: dict):
-        self.name, self.definitions, self._fn = name, definitions, None
+    def __init__(self, name: str, definitions: dict, dialect: str = "swagger2"):
+        self.name, self.definitions, self.dialect, self._fn = name, definitions, dialect, None
 
     def __call__(self, data):
         if self._fn is None:
-            self._fn = compile_schema({"$ref": f"#/definitions/{self.name}"}, self.definitions)
+            self._fn = compile_schema(
+                {"$ref": f"#/definitions/{self.name}"}, self.definitions, dialect=self.dialect
+            )
         return self._fn(data)
 
 
@@ -89,12 +91,12 @@ class Api:
         self.models = models
         self.builtin = builtin
         self.model = _Namespace("model", spec.name, models)
-        self.json_definitions = json_definitions(spec.definitions)
+        self.json_definitions = json_definitions(spec.definitions, dialect=spec.dialect)
         self._client = None
         self.client_settings: dict = {}
         for name, cls in models.items():
             if cls.__api_name__ == spec.name and getattr(cls, "__validator__", None) is None:
-                cls.__validator__ = _LazyValidator(name, self.json_definitions)
+                cls.__validator__ = _LazyValidator(name, self.json_definitions, spec.dialect)
 
     @property
     def client(self):
