@@ -208,7 +208,9 @@ def _refuse_unenforceable(schema, where: tuple, dialect: str, path: str, shown: 
     value = schema
     for part in list(json_path)[len(where) :]:
         value = value.get(part) if isinstance(value, dict) else None
-    what = f"{keyword!r}" + (f" {value!r}" if isinstance(value, str) and len(value) < 80 else "")
+    what = f"{keyword!r}" + (
+        f" {value!r}" if keyword == "format" and isinstance(value, str) else ""
+    )
     raise StartupError(
         f"OpenAPI {version} schema keyword {what} cannot be enforced by pymacaron's "
         "validation engine (remove it or express the constraint another way)",
