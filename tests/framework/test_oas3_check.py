@@ -239,7 +239,8 @@ def test_pym_check_passes_a_31_service_and_records_its_check(tmp_path):
 
 
 def test_pym_check_refuses_a_broken_30_service_in_one_line(tmp_path):
-    broken = open(os.path.join(CORPUS, "deep_object_in_path.yaml")).read()
+    with open(os.path.join(CORPUS, "deep_object_in_path.yaml")) as f:
+        broken = f.read()
     (tmp_path / "svc").mkdir()
     service = _service(tmp_path / "svc", broken)
     result = _pym_check(service, tmp_path / "cache")
