@@ -97,7 +97,6 @@ _NATIVE_DRAFT4 = frozenset(
     [
         "date",
         "date-time",
-        "duration",
         "email",
         "hostname",
         "idn-email",
