@@ -155,8 +155,8 @@ def test_known_values(dialect):
 
 
 def test_the_uri_schemathesis_reported_is_invalid_for_its_own_engine_too():
-    from schemathesis.core.jsonschema import make_validator
     import jsonschema_rs
+    from schemathesis.core.jsonschema import make_validator
 
     for cls in (jsonschema_rs.Draft4Validator, jsonschema_rs.Draft202012Validator):
         theirs = make_validator({"type": "string", "format": "uri"}, cls)
