@@ -26,6 +26,7 @@ bounds); any other format is refused at start in 3.x specs and ignored in Swagge
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 import re
@@ -701,14 +702,16 @@ class LazyValidator:
         return fn(data)
 
 
+# Set by whoever builds the service for a check (``pym check``: app.load_service(eager=True)).
+EAGER: contextvars.ContextVar[bool] = contextvars.ContextVar("pym_eager", default=False)
+
+
 def eager() -> bool:
-    """Compile every validator at startup: ``pym check`` (which imports the service with
-    ``standalone['raise']``), or ``PYM_EAGER_VALIDATORS=1``."""
+    """Compile every validator at startup: ``pym check`` (:data:`EAGER`), or
+    ``PYM_EAGER_VALIDATORS=1``."""
     if os.environ.get("PYM_EAGER_VALIDATORS", "").lower() in ("1", "true", "yes"):
         return True
-    from .. import cli
-
-    return bool(cli.standalone.get("raise"))
+    return EAGER.get()
 
 
 def validator_for(
