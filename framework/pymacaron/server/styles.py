@@ -26,6 +26,8 @@ __all__ = [
     "decode",
     "parse_query",
     "parse_cookies",
+    "query_string",
+    "cookie_header",
     "quote_value",
     "unquote_value",
     "IN_STRING",
@@ -277,3 +279,14 @@ def parse_cookies(header: str | None) -> dict[str, list[str]]:
             value = value[1:-1]
         out.setdefault(key.strip(), []).append(value)
     return out
+
+
+def query_string(pairs) -> str:
+    """The query string of (name, raw value) pairs from :func:`encode` (names encoded,
+    deepObject's brackets kept readable)."""
+    return "&".join(quote(k, safe="[]") + "=" + v for k, v in pairs)
+
+
+def cookie_header(pairs) -> str:
+    """The Cookie header of (name, raw value) pairs from :func:`encode`."""
+    return "; ".join(f"{k}={v}" for k, v in pairs)
