@@ -23,6 +23,10 @@ def echo(*args, **kwargs):
     return out
 
 
+def strict(session):
+    return {"session": session}
+
+
 def reply_with(*args, **kwargs):
     """Returns what the test put in REPLY (body, status[, headers])."""
     return REPLY["value"]

@@ -331,3 +331,9 @@ def test_swagger2_operations_keep_the_swagger_reader():
     p = {"name": "n", "in": "query", "type": "integer"}
     client = make_client([operation("/q", [p])], dialect="swagger2")
     assert get(client, "/q?n=2") == (200, {"n": 2})
+
+
+def test_handler_must_accept_every_parameter_cookies_included():
+    p = param("sid", "cookie", {"type": "string"})
+    with pytest.raises(StartupError, match="does not accept the cookie parameter 'sid'"):
+        make_client([operation("/c", [p], handler="strict")])

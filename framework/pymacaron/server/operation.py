@@ -380,6 +380,7 @@ class Operation:
             + self.query_params
             + self.header_params
             + self.form_params
+            + self.cookie_params
         )
 
     # -- the request pipeline ----------------------------------------------------------
