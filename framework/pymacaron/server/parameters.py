@@ -11,6 +11,7 @@ InvalidParameterError naming the parameter and what was expected.
 
 from __future__ import annotations
 
+import datetime as _dt
 import inspect
 import math
 import re
@@ -317,6 +318,8 @@ def _wire_text(value) -> str:
         return "false"
     if value is None:
         return "null"
+    if isinstance(value, _dt.date):
+        return value.isoformat()
     return str(value)
 
 
