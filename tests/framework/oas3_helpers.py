@@ -100,3 +100,81 @@ def param(name, where, schema, oas="3.0", **extra):
     }
     out.update(extra)
     return out
+
+
+# -- a client of the same operations, sent through requests into the in-process app ------
+CLIENT_HOST = "oas3.test"
+
+
+class _FlaskAdapter:
+    """A requests transport adapter answering from a Flask test client: what the client
+    sends is the exact prepared request (URL, headers, body bytes) requests would put on
+    the wire."""
+
+    def __init__(self, client):
+        self.client = client
+        self.sent = []
+
+    def send(self, prepared, **kwargs):
+        import requests
+        from requests.structures import CaseInsensitiveDict
+
+        self.sent.append(prepared)
+        url = prepared.url.split(CLIENT_HOST, 1)[1]
+        body = prepared.body
+        if hasattr(body, "read"):
+            body = body.read()
+        reply = self.client.open(
+            url, method=prepared.method, headers=dict(prepared.headers), data=body or b""
+        )
+        response = requests.Response()
+        response.status_code = reply.status_code
+        response._content = reply.data
+        response.headers = CaseInsensitiveDict(dict(reply.headers))
+        response.url = prepared.url
+        response.request = prepared
+        response.encoding = reply.mimetype_params.get("charset") or "utf-8"
+        return response
+
+    def close(self):
+        pass
+
+
+def make_pair(operations, definitions=None, dialect="oas30"):
+    """(flask test client, ApiClient of the same operations, adapter recording requests)."""
+    from pymacaron.client import build_client
+    from pymacaron.client.transport import _session
+
+    definitions = definitions or {}
+    server = make_client(operations, definitions, dialect)
+    spec = ApiSpec(
+        name="t",
+        path="t.yaml",
+        spec={"openapi": "3.0.3", "definitions": definitions, "host": CLIENT_HOST},
+    )
+    spec.dialect = dialect
+    spec.operations = list(operations)
+    api = SimpleNamespace(
+        name="t",
+        spec=spec,
+        models=build_models("t", definitions),
+        json_definitions=json_definitions(definitions),
+        client_settings={},
+    )
+    adapter = _FlaskAdapter(server)
+    _session().mount(f"http://{CLIENT_HOST}", adapter)
+    from pymacaron.apipool import builtin_error_model
+
+    return server, build_client(api, builtin_error_model), adapter
+
+
+def first_arg(body, **kwargs):
+    return body
+
+
+def add_marker(send):
+    def marked(url, **kwargs):
+        kwargs.setdefault("headers", {})["X-Marker"] = "yes"
+        return send(url, **kwargs)
+
+    return marked

@@ -26,6 +26,7 @@ from ..server.parameters import (
     coercer_for,
     schema_validator,
 )
+from ..spec.binding import model_of
 from ..spec.models import PyMacaronModel
 from ..spec.validation import JsonSchemaValueException, violation_text
 
@@ -33,14 +34,6 @@ __all__ = ["place_param", "BodyWriter", "ReplyReader", "FORM", "MULTIPART"]
 
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
-
-
-def _model_of(schema, models):
-    try:  # issue 13b: spec/binding.py
-        from ..spec.binding import model_of
-    except ImportError:  # pragma: no cover - before the move
-        from ..server.operation import _model_of as model_of
-    return model_of(schema, models)
 
 
 def _plain(value):
@@ -266,7 +259,7 @@ class ReplyReader:
                     if schema
                     else None
                 )
-                model, many = _model_of(schema or {}, self.models)
+                model, many = model_of(schema or {}, self.models)
                 self._cache[key] = (set(content), validator, model, many)
         return self._cache[key]
 

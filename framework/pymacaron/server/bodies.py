@@ -16,6 +16,7 @@ import orjson
 from flask import request
 
 from ..exceptions import InvalidParameterError, PyMacaronException
+from ..spec.binding import model_of
 from ..spec.jsondoc import BodyError, parse_json_body
 from ..spec.validation import JsonSchemaValueException, _json_type, violation_text
 from . import styles
@@ -25,14 +26,6 @@ __all__ = ["RequestBody"]
 
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
-
-
-def _model_of(schema, models):
-    try:  # issue 13b moves it into spec/
-        from ..spec.binding import model_of
-    except ImportError:  # pragma: no cover - before the move
-        from .operation import _model_of as model_of
-    return model_of(schema, models)
 
 
 def _is_text(media: str) -> bool:
@@ -108,7 +101,7 @@ class _Media:
             if schema and structured
             else None
         )
-        self.model, self.many = _model_of(schema, models)
+        self.model, self.many = model_of(schema, models)
         resolved = _resolved(schema, raw_definitions)
         self.nullable = resolved.get("nullable") is True or (
             isinstance(resolved.get("type"), list) and "null" in resolved["type"]
