@@ -89,7 +89,7 @@ class Api:
         self.models = models
         self.builtin = builtin
         self.model = _Namespace("model", spec.name, models)
-        self.json_definitions = json_definitions(spec.definitions)
+        self.json_definitions = json_definitions(spec.definitions, dialect=spec.dialect)
         self._client = None
         self.client_settings: dict = {}
         for name, cls in models.items():

@@ -69,8 +69,12 @@ def operation(path, parameters, method="get", responses=None, consumes=(), produ
 
 def make_client(operations, definitions=None, dialect="oas30", **config):
     definitions = definitions or {}
-    api = ApiSpec(name="t", path="t.yaml", spec={"openapi": "3.0.3", "definitions": definitions})
-    api.dialect = dialect
+    api = ApiSpec(
+        name="t",
+        path="t.yaml",
+        spec={"openapi": "3.0.3", "definitions": definitions},
+        dialect=dialect,
+    )
     models = build_models("t", definitions)
     conf = SimpleNamespace(
         response_validation="error",
@@ -81,7 +85,7 @@ def make_client(operations, definitions=None, dialect="oas30", **config):
         setattr(conf, k, v)
     app = Flask("oas3test")
     for op in operations:
-        view = Operation(op, api, json_definitions(definitions), models, conf)
+        view = Operation(op, api, json_definitions(definitions, dialect), models, conf)
         rule, _ = flask_rule(op.path)
         app.add_url_rule(rule, endpoint=view.endpoint, view_func=view, methods=[op.method.upper()])
     return app.test_client(use_cookies=False)
@@ -120,7 +124,8 @@ class _FlaskAdapter:
         from requests.structures import CaseInsensitiveDict
 
         self.sent.append(prepared)
-        url = prepared.url.split(CLIENT_HOST, 1)[1]
+        url = prepared.url.split("://", 1)[1]
+        url = url[url.index("/") :] if "/" in url else "/"
         body = prepared.body
         if hasattr(body, "read"):
             body = body.read()
@@ -150,15 +155,16 @@ def make_pair(operations, definitions=None, dialect="oas30"):
     spec = ApiSpec(
         name="t",
         path="t.yaml",
-        spec={"openapi": "3.0.3", "definitions": definitions, "host": CLIENT_HOST},
+        spec={"openapi": "3.0.3", "definitions": definitions},
+        dialect=dialect,
+        document={"openapi": "3.0.3", "servers": [{"url": f"http://{CLIENT_HOST}"}]},
     )
-    spec.dialect = dialect
     spec.operations = list(operations)
     api = SimpleNamespace(
         name="t",
         spec=spec,
         models=build_models("t", definitions),
-        json_definitions=json_definitions(definitions),
+        json_definitions=json_definitions(definitions, dialect),
         client_settings={},
     )
     adapter = _FlaskAdapter(server)

@@ -237,3 +237,57 @@ def test_decorate_request_wraps_3x_calls():
     _, client, adapter = make_pair([op])
     assert client.call(n=1) == {"n": 1}
     assert adapter.sent[-1].headers["X-Marker"] == "yes"
+
+
+# -- ApiPool's client of a 3.1 spec file, against the app serving it --------------------
+@pytest.fixture(scope="module")
+def styles_client():
+    from pymacaron.apipool import ApiPool
+    from pymacaron.client.transport import _session
+    from tests.conftest import build_app
+    from tests.framework.test_oas3_params import SERVICE
+
+    app = build_app(SERVICE)
+    adapter = oas3_helpers._FlaskAdapter(app.test_client(use_cookies=False))
+    _session().mount("http://styles.test", adapter)
+    return ApiPool.styles.client, adapter
+
+
+def test_spec_file_client_round_trip(styles_client):
+    client, adapter = styles_client
+    read = client.get_items(
+        ids=[1, 2],
+        filter={"color": "red", "size": 2},
+        tags=["a,b", "c"],
+        x_trace="abc",
+        session=5,
+        q={"a": 1},
+        pick=False,
+    )
+    assert type(read).__name__ == "Read"
+    assert read.to_json() == {
+        "ids": [1, 2],
+        "filter": {"color": "red", "size": 2},
+        "tags": ["a,b", "c"],
+        "trace": "abc",
+        "session": 5,
+        "q": {"a": 1},
+        "pick": False,
+    }
+    sent = adapter.sent[-1]
+    assert "/v3/items/;ids=1;ids=2?" in sent.url
+    assert sent.headers["Cookie"] == "session=5"
+    assert client.get_items(ids=[3], x_trace="csv", request_headers={"Accept": "text/csv"}) == "3"
+
+
+def test_spec_file_client_bodies(styles_client):
+    client, _ = styles_client
+    pet = client.add_pet({"name": "rex", "age": 2})
+    assert type(pet).__name__ == "Pet" and (pet.name, pet.id) == ("rex", 7)
+    pet = client.add_pet(
+        {"name": "rex", "photo": ("p.png", b"PNG", "image/png"), "meta": {"w": 1}},
+        content_type="multipart/form-data",
+    )
+    assert (pet.photo_name, pet.tags, pet.model) == ("p.png", ["PNG"], "dict")
+    with pytest.raises(ValueError, match=r"add_pet\(\): body.name"):
+        client.add_pet({"name": ""}, content_type="application/x-www-form-urlencoded")

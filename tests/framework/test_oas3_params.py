@@ -1,6 +1,9 @@
 """OpenAPI 3 parameters over HTTP: every style/explode for primitives, arrays and objects,
 in path, query, header and cookie; coercion by schema; errors naming the parameter."""
 
+import io
+import os
+
 import pytest
 
 from pymacaron.exceptions import StartupError
@@ -337,3 +340,108 @@ def test_handler_must_accept_every_parameter_cookies_included():
     p = param("sid", "cookie", {"type": "string"})
     with pytest.raises(StartupError, match="does not accept the cookie parameter 'sid'"):
         make_client([operation("/c", [p], handler="strict")])
+
+
+# -- through a real app built from an OpenAPI 3.1 spec file ---------------------------------
+SERVICE = os.path.join(os.path.dirname(__file__), "oas3_service")
+
+
+@pytest.fixture(scope="module")
+def service():
+    from tests.conftest import build_app
+
+    return build_app(SERVICE).test_client(use_cookies=False)
+
+
+def test_spec_file_every_kind_of_parameter(service):
+    r = service.get(
+        "/v3/items/;ids=1;ids=2?filter[color]=red&filter[size]=2&tags=a,b"
+        "&q=%7B%22a%22%3A1%7D&pick=true",
+        headers={"X-Trace": "abc", "Cookie": "session=5"},
+    )
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json() == {
+        "ids": [1, 2],
+        "filter": {"color": "red", "size": 2},
+        "tags": ["a", "b"],
+        "trace": "abc",
+        "session": 5,
+        "q": {"a": 1},
+        "pick": True,
+    }
+    assert r.headers["X-Count"] == "2"
+    r = service.get("/v3/items/;ids=3", headers={"X-Trace": "abc", "Cookie": "session=null"})
+    assert r.status_code == 200 and r.get_json()["session"] is None
+
+
+@pytest.mark.parametrize(
+    "url,headers,named",
+    [
+        ("/v3/items/;ids=x", {"X-Trace": "abc"}, "path parameter 'ids'"),
+        ("/v3/items/ids=1", {"X-Trace": "abc"}, "path parameter 'ids'"),
+        ("/v3/items/;ids=1?filter[color]=green", {"X-Trace": "abc"}, "query parameter 'filter'"),
+        ("/v3/items/;ids=1?filter[shape]=round", {"X-Trace": "abc"}, "query parameter 'filter'"),
+        ("/v3/items/;ids=1?filter[size]=0", {"X-Trace": "abc"}, "query parameter 'filter'"),
+        ("/v3/items/;ids=1?q=%7B%7D", {"X-Trace": "abc"}, "query parameter 'q'"),
+        ("/v3/items/;ids=1?pick=maybe", {"X-Trace": "abc"}, "query parameter 'pick'"),
+        ("/v3/items/;ids=1", {}, "header parameter 'X-Trace': is required but missing"),
+        ("/v3/items/;ids=1", {"X-Trace": "a"}, "header parameter 'X-Trace'"),
+        (
+            "/v3/items/;ids=1",
+            {"X-Trace": "abc", "Cookie": "session=abc"},
+            "cookie parameter 'session'",
+        ),
+    ],
+)
+def test_spec_file_invalid_parameters_are_400_naming_them(service, url, headers, named):
+    r = service.get(url, headers=headers)
+    assert r.status_code == 400, r.get_json()
+    assert r.get_json()["error"] == "INVALID_PARAMETER"
+    assert named in r.get_json()["error_description"]
+
+
+def test_spec_file_reply_media_type_and_headers(service):
+    r = service.get("/v3/items/;ids=1;ids=2", headers={"X-Trace": "csv", "Accept": "text/csv"})
+    assert (r.status_code, r.mimetype, r.data) == (200, "text/csv", b"1,2")
+    r = service.get("/v3/items/;ids=1", headers={"X-Trace": "no-count"})
+    assert r.status_code == 500 and r.get_json()["error"] == "BAD_RESPONSE"
+
+
+def test_spec_file_bodies(service):
+    r = service.post("/v3/pets", json={"name": "rex", "id": 3, "age": None})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json() == {"name": "rex", "id": 7, "model": "Pet"}  # readOnly id dropped
+    r = service.post(
+        "/v3/pets",
+        data="name=rex&age=4&tags=a&tags=b",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json() == {"name": "rex", "age": 4, "tags": ["a", "b"], "id": 7, "model": "Pet"}
+    r = service.post(
+        "/v3/pets",
+        data={
+            "name": "rex",
+            "photo": (io.BytesIO(b"PNG"), "p.png", "image/png"),
+            "meta": '{"w": 2}',
+        },
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json() == {
+        "name": "rex",
+        "photo_name": "p.png",
+        "tags": ["PNG"],
+        "meta": {"w": 2},
+        "id": 7,
+        "model": "dict",
+    }
+    r = service.post("/v3/pets", json={"age": 1})
+    assert r.status_code == 400 and "name" in r.get_json()["error_description"]
+    r = service.post("/v3/pets")
+    assert r.status_code == 400
+    assert (
+        r.get_json()["error_description"] == "body: a JSON request body is required by POST /pets"
+    )
+    r = service.post("/v3/pets", data=b"<pet/>", content_type="application/xml")
+    assert r.status_code == 415 and r.get_json()["error"] == "UNSUPPORTED_MEDIA_TYPE"
