@@ -5,6 +5,8 @@ import io
 import os
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pymacaron.exceptions import StartupError
 from tests.framework.oas3_helpers import make_client, operation, param
@@ -445,3 +447,47 @@ def test_spec_file_bodies(service):
     )
     r = service.post("/v3/pets", data=b"<pet/>", content_type="application/xml")
     assert r.status_code == 415 and r.get_json()["error"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+# -- hostile input: any query string, cookie or header is a 200 or a 400, never a 500 ------
+HOSTILE_PARAMS = [
+    param("n", "query", {"type": ["integer", "null"], "maximum": 10}),
+    param("tags", "query", {"type": "array", "items": {"type": "number"}}, explode=False),
+    param("f", "query", OBJ, style="deepObject", explode=True),
+    param("p", "query", ARR, style="pipeDelimited", explode=False),
+    param("j", "query", OBJ, **{"x-pym-content-type": "application/json"}),
+    param("o", "query", {"oneOf": [INT, {"type": "boolean"}]}),
+    param("X-H", "header", OBJ, explode=True),
+    param("c", "cookie", ARR, explode=False),
+]
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    ps = [*HOSTILE_PARAMS, param("id", "path", ARR, style="label", explode=True, required=True)]
+    return make_client([operation("/h/{id}", ps)])
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    query=st.text(
+        st.sampled_from("nfjopctags[]=&,|%+. 0123456789aAzZ\u00e9\x00{}\"'"), max_size=40
+    ),
+    header=st.text(st.sampled_from("RG=,1 x\t"), max_size=12),
+    cookie=st.text(st.sampled_from('c=1,;% x"'), max_size=12),
+    segment=st.text(st.sampled_from(".12x,;=%"), min_size=1, max_size=8),
+)
+def test_any_input_is_a_200_or_a_400(hostile, query, header, cookie, segment):
+    from urllib.parse import quote
+
+    r = hostile.get(
+        f"/h/{quote(segment, safe='.,;=')}?{query}",
+        headers={"X-H": header, "Cookie": cookie},
+    )
+    assert r.status_code in (200, 400, 404), r.get_data()
+    if r.status_code == 400:
+        body = r.get_json()
+        assert body["error"] == "INVALID_PARAMETER"
+        assert " parameter '" in body["error_description"]

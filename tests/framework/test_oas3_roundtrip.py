@@ -122,3 +122,24 @@ def test_content_encoded_json_round_trip(value):
     }
     param = OAS3Param(spec, "q")
     assert server_reads(param, param.wire(value)) == value
+
+
+@given(value=st.text(_ANY, max_size=12))
+@settings(max_examples=50, deadline=None)
+def test_allow_reserved_sends_reserved_characters_as_they_are(value):
+    spec = {
+        "name": "u",
+        "in": "query",
+        "schema": {"type": "string"},
+        "allowReserved": True,
+        "x-pym-oas": "3.0",
+    }
+    param = OAS3Param(spec, "u")
+    ((name, raw),) = param.wire(value)
+    for reserved in ":/?[]@!$'()*,;":
+        if reserved in value:
+            assert reserved in raw
+    for kept_encoded in "&=#+ ":
+        assert kept_encoded not in raw
+    assert server_reads(param, [(name, raw)]) == value
+    assert OAS3Param({**spec, "allowReserved": False}, "u").wire("a/b") == [("u", "a%2Fb")]
