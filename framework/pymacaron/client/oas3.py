@@ -25,6 +25,7 @@ from ..server.parameters import (
     _resolved,
     coercer_for,
     schema_validator,
+    shape_of,
 )
 from ..spec.binding import model_of
 from ..spec.models import PyMacaronModel
@@ -155,6 +156,8 @@ class BodyWriter:
             return self._multipart(media, _plain_dict(body, where), where)
         if key == FORM:
             return self._form(media, _plain_dict(body, where), where)
+        if _is_json_media(key) and isinstance(body, bytes | bytearray):
+            return {"data": bytes(body), "headers": {"Content-Type": media_type}}  # JSON text
         if _is_json_media(key) or (
             media.media == "*/*" and isinstance(body, dict | list | PyMacaronModel)
         ):
@@ -205,7 +208,8 @@ class BodyWriter:
                 continue
             prop = media.props.get(name) or {}
             ctype = (media.encoding.get(name) or {}).get("contentType") or ""
-            values = value if isinstance(value, list) and prop.get("type") == "array" else [value]
+            many = isinstance(value, list) and shape_of(prop) == "array"
+            values = value if many else [value]
             if _is_json_media(ctype) or (not ctype and isinstance(value, dict)):
                 parts.append((name, (None, orjson.dumps(value), "application/json")))
                 continue
