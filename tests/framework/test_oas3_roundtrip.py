@@ -5,7 +5,7 @@ reading gives back the value (hypothesis)."""
 from urllib.parse import unquote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from pymacaron.server.parameters import OAS3Param
@@ -105,6 +105,9 @@ def test_client_then_server_gives_back_the_value(location, style, explode, shape
     }
     param = OAS3Param(spec, "color")
     value = data.draw(values(shape, kind, location, style))
+    # a one-item list whose item holds a comma reads as a list encoded by a client that
+    # encodes its separators (styles._split_raw): the one ambiguity of delimited values
+    assume(not (shape == "array" and not explode and len(value) == 1 and "," in str(value[0])))
     assert server_reads(param, param.wire(value)) == value
 
 

@@ -13,7 +13,9 @@ Where the value lives decides the wire form:
   (as in every WSGI framework); the client still encodes them.
 - ``query`` and ``cookie`` (form, spaceDelimited, pipeDelimited, deepObject): the
   (name, raw value) pairs of the query string or Cookie header. Raw values are split on
-  the separator *before* percent-decoding, so ``a%2Cb,c`` is ``["a,b", "c"]``.
+  the separator *before* percent-decoding, so ``a%2Cb,c`` is ``["a,b", "c"]`` -- unless
+  the value has no raw separator at all (a client that encoded everything, as requests'
+  ``params`` does): ``a%2Cb`` is ``["a", "b"]``.
 """
 
 from __future__ import annotations
@@ -126,6 +128,13 @@ def _decode_in_string(style, explode, name, shape, text: str, u):
     if shape == "primitive" or not explode:
         if style == "matrix" and text == f";{name}":
             body = ""
+        elif (
+            style == "matrix"
+            and shape != "primitive"
+            and text.startswith(";")
+            and (not text.startswith(lead))
+        ):
+            body = text[1:]  # ';3,4,5': schemathesis' form of a non-exploded matrix value
         elif not text.startswith(lead):
             raise StyleError(
                 f"expected {style} style ({lead or 'no prefix'}...), got {text[:40]!r}"
@@ -176,12 +185,15 @@ def _encode_pairs(style, explode, name, shape, value, q) -> list[tuple[str, str]
 
 
 def _split_raw(raw: str, sep: str, u) -> list[str]:
+    """A delimited value's parts. A raw comma separates and ``%2C`` is data (RFC 3986, as
+    OpenAPI 3.1.1 and pymacaron's client write it); a value with no raw comma but encoded
+    ones comes from a client that encoded its separators too (requests' ``params``,
+    schemathesis): it is split after decoding. An encoded space or pipe always separates."""
     if raw == "":
         return []
-    if sep == ",":
+    if sep == "," and "," in raw:
         return [u(p) for p in raw.split(",")]
-    text = u(raw)  # an encoded space or pipe is the separator too
-    return text.split(sep)
+    return u(raw).split(sep)
 
 
 def _decode_pairs(style, explode, name, shape, source, u, keys=None):
