@@ -26,6 +26,7 @@ from .exceptions import StartupError
 from .logs import RequestIdMiddleware, setup_logging
 from .persist import prepare_tables
 from .server.dispatch import SpecDispatch
+from .server.docs import install_docs
 from .server.headers import SECURITY_HEADERS, CorsMiddleware
 from .server.operation import Operation, flask_rule
 from .server.replies import exception_reply, handling
@@ -185,6 +186,7 @@ def install(app: Flask, apis: list[Api], conf) -> None:
             if op_spec.method == "get" and "head" in methods:
                 # the spec's HEAD operation answers HEAD, not this GET rule
                 app.url_map._rules_by_endpoint[operation.endpoint][-1].methods.discard("HEAD")
+    install_docs(app, apis, conf)  # /openapi.json, /swagger.json, /docs
     app.config["MAX_CONTENT_LENGTH"] = conf.max_body_size
     if not getattr(app, "_pymacaron_installed", False):
         app.register_error_handler(HTTPException, exception_reply)

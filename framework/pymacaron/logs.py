@@ -125,7 +125,13 @@ class RequestIdMiddleware:
 
         def _start_response(status, headers, exc_info=None):
             status_holder[0] = status.split(" ", 1)[0]
-            headers.extend(headers_out)
+            csp = environ.get("pymacaron.csp")  # a route's own policy (server/docs.py)
+            if csp is None:
+                headers.extend(headers_out)
+            else:
+                headers.extend(
+                    (k, csp if k == "Content-Security-Policy" else v) for k, v in headers_out
+                )
             return start_response(status, headers, exc_info)
 
         try:
