@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from pymacaron.config import apply_stage, read_config_file
+from pymacaron.config import apply_stage, config_schema, read_config_file
 from pymacaron.exceptions import StartupError
 from pymacaron.spec.yamlfile import display_path
 
@@ -192,26 +192,13 @@ def _fail(path: str, key: str, message: str) -> StartupError:
     return StartupError(message, file=display_path(path), location=f"key '{key}'")
 
 
-def _secret_ref(path: str, key: str, env_name: str, ref: str) -> SecretRef:
+def _secret_ref(env_name: str, ref: str) -> SecretRef:
+    """Where a reference lives. Its form is the schema's rule (``definitions.secret_ref``):
+    read_config_file already refused anything else, a pasted secret value included."""
     if ref.startswith("/"):
         return SecretRef(env_name, "ssm", parameter_name=ref)
-    parts = ref.split(":")
-    # arn:<partition>:<service>:<region>:<account>:<resource...>
-    if len(parts) >= 6 and parts[0] == "arn" and parts[2] in ("ssm", "secretsmanager"):
-        service = parts[2]
-        resource = ":".join(parts[5:])
-        if service == "ssm" and resource.startswith("parameter/"):
-            return SecretRef(env_name, "ssm", arn=ref)
-        if service == "secretsmanager" and resource.startswith("secret:"):
-            return SecretRef(env_name, "secretsmanager", arn=ref)
-    raise _fail(
-        path,
-        key,
-        f"expected a reference to where {env_name} lives on AWS: an SSM parameter name "
-        "('/petshop/jwt-secret'), an SSM parameter ARN ('arn:aws:ssm:REGION:ACCOUNT:parameter/...') "
-        "or a Secrets Manager secret ARN ('arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-abc123'), "
-        f"got {ref!r}",
-    )
+    # arn:<partition>:<ssm|secretsmanager>:<region>:<account>:<resource...>
+    return SecretRef(env_name, ref.split(":")[2], arn=ref)
 
 
 def _stage_config(path: str, raw: dict, stage: str, env_secrets: tuple[str, ...]) -> StageConfig:
@@ -223,13 +210,13 @@ def _stage_config(path: str, raw: dict, stage: str, env_secrets: tuple[str, ...]
         return f"stages.{stage}.{key}" if key in stage_keys else key
 
     hosts_min, hosts_max = merged["aws_hosts_min"], merged["aws_hosts_max"]
-    if hosts_min > hosts_max:
-        key = where("aws_hosts_min") if "aws_hosts_min" in stage_keys else where("aws_hosts_max")
+    if hosts_min > hosts_max:  # the one check of this rule (the runtime does not read sizes)
+        own = [k for k in ("aws_hosts_min", "aws_hosts_max") if k in stage_keys]
         raise _fail(
             path,
-            key,
-            f"stage {stage}: expected aws_hosts_min <= aws_hosts_max, "
-            f"got aws_hosts_min={hosts_min} and aws_hosts_max={hosts_max}",
+            where(own[0]) if own else "aws_hosts_min",
+            (f"stage {stage}: " if own else "")
+            + f"aws_hosts_min ({hosts_min}) is larger than aws_hosts_max ({hosts_max})",
         )
     secrets_map = merged.get("secrets") or {}
     missing = [n for n in env_secrets if n not in secrets_map]
@@ -243,8 +230,7 @@ def _stage_config(path: str, raw: dict, stage: str, env_secrets: tuple[str, ...]
         )
     # `{stage}` in a reference names one secret per stage: /petshop/{stage}/jwt-secret.
     secrets = tuple(
-        _secret_ref(path, f"{where('secrets')}.{n}", n, str(ref).replace("{stage}", stage))
-        for n, ref in secrets_map.items()
+        _secret_ref(n, str(ref).replace("{stage}", stage)) for n, ref in secrets_map.items()
     )
     # The top-level live_host, aws_cert_arn and hosted_zone name live; another stage has a
     # host (and a certificate for it) only if it sets its own: a certificate for live's
@@ -466,14 +452,7 @@ def load_service_config(path: str) -> ServiceConfig:
 
 def _known_keys() -> dict[str, set[str]]:
     """Keys the schema declares: top level, and inside each object section."""
-    import json
-
-    import pymacaron
-
-    schema_path = os.path.join(os.path.dirname(pymacaron.__file__), "pym-config.schema.json")
-    with open(schema_path) as f:
-        schema = json.load(f)
-    props = schema.get("properties") or {}
+    props = config_schema().get("properties") or {}
     out = {"": set(props)}
     for key, value in props.items():
         if isinstance(value, dict) and "properties" in value:

@@ -25,10 +25,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from pymacaron.config import apply_stage, read_config_file
+from pymacaron.config import read_stage_config
+from pymacaron.tasks.settings import (
+    DEFAULT_VISIBILITY_TIMEOUT,
+)  # the queue waits as the worker does
 
 MAX_RECEIVE_COUNT = 5
-DEFAULT_VISIBILITY_TIMEOUT = 900  # pymacaron.tasks.settings.DEFAULT_VISIBILITY_TIMEOUT
 ENV_NAMESPACE = "aws:elasticbeanstalk:application:environment"
 
 CONSUME_ACTIONS = (
@@ -48,7 +50,7 @@ def task_queue_settings(config_path: str, stage: str) -> dict | None:
     A queue is made when ``with_async`` is true and the stage's ``broker_url`` is unset or
     ``sqs://`` (a stage pointing at its own broker, e.g. a Redis URL, manages it itself).
     """
-    data = apply_stage(read_config_file(config_path), stage)
+    data = read_stage_config(config_path, stage, deploy=True)
     broker = data.get("broker_url")
     if not data.get("with_async") or (broker and not broker.startswith("sqs://")):
         return None

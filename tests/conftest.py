@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 import requests
+
+from pymacaron.testing.runner import free_port  # noqa: F401  (re-exported to tests)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(REPO, "tests", "fixtures")
@@ -21,12 +22,6 @@ TEST_SECRET = "test-secret-that-is-long-enough-for-hs256!"
 collect_ignore = ["fixtures"]
 
 os.environ.setdefault("JWT_SECRET", TEST_SECRET)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def reset_pymacaron() -> None:

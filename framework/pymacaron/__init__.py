@@ -2,6 +2,7 @@
 
 Write Swagger 2.0 specs in ``apis/`` and plain Python handlers; pymacaron serves them
 with request and response validation, typed models, uniform JSON errors and JWT auth.
+A service's server.py: ``app = create_app(__file__)`` (or the v1 ``API``/``letsgo``).
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from . import aliases
 
 aliases.install()
 
-from .api import API  # noqa: E402
-from .apipool import ApiPool  # noqa: E402
-from .cli import letsgo  # noqa: E402
+from .api import API, letsgo  # noqa: E402
+from .apipool import ApiPool, load_clients  # noqa: E402
+from .app import create_app  # noqa: E402
 from .config import get_config  # noqa: E402
 from .exceptions import PyMacaronException, add_error, is_error  # noqa: E402
 
@@ -23,15 +24,9 @@ __all__ = [
     "ApiPool",
     "PyMacaronException",
     "add_error",
+    "create_app",
     "get_config",
     "is_error",
     "letsgo",
     "load_clients",
 ]
-
-
-def load_clients(path: str | None = None, apis: list[str] | None = None) -> None:
-    """Load specs to call other services through ``ApiPool.<api>.client`` (no server needed)."""
-    from flask import Flask
-
-    API(Flask("pymacaron-clients")).load_clients(path=path, apis=apis)

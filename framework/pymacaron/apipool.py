@@ -1,7 +1,11 @@
 """ApiPool: every loaded API by name, with its models (and, for called APIs, its client).
 
 ``ApiPool.<api>.model.<Definition>`` is a model class; ``ApiPool.<api>.client.<name>`` a
-client method (see client.py); ``ApiPool.<api>.spec`` the loaded :class:`ApiSpec`.
+client method (see client/); ``ApiPool.<api>.spec`` the loaded :class:`ApiSpec`.
+
+ApiPool is the process-wide view (the original's): every API any service of the process
+loaded, by name (the last one loaded wins). A service's own APIs are its ``Service.apis``
+(app.py); ``ApiPool.served`` / ``current_server_*`` name the last started service's.
 """
 
 from __future__ import annotations
@@ -12,21 +16,25 @@ import os
 import re
 import threading
 
+from .client import build_client
+from .config import find_service_dir
 from .exceptions import StartupError
 from .spec.load import ApiSpec, load_spec
 from .spec.models import (
     ModelEntry,
     build_models,
+    clear_models,
     is_model_schema,
     register_model,
     registered_models,
+    set_autoloader,
 )
 from .spec.validation import compile_schema, json_definitions
 from .spec.yamlfile import display_path
 
 log = logging.getLogger("pymacaron")
 
-__all__ = ["ApiPool", "Api", "load_api", "spec_files"]
+__all__ = ["ApiPool", "Api", "load_api", "load_clients", "spec_files"]
 
 BUILTIN_DIR = os.path.join(os.path.dirname(__file__), "builtin")
 
@@ -92,13 +100,18 @@ class Api:
     def client(self):
         """Client methods for the operations with ``x-bind-client``."""
         if self._client is None:
-            from .client import build_client
-
-            self._client = build_client(self)
+            self._client = build_client(self, builtin_error_model)
         return self._client
 
     def __repr__(self) -> str:
         return f"<Api {self.name} from {display_path(self.spec.path)}>"
+
+
+def builtin_error_model() -> type:
+    """The Error model of the built-in ping API (loaded on first use)."""
+    if not ApiPool.has("ping"):
+        load_api(os.path.join(BUILTIN_DIR, "ping.yaml"), name="ping", builtin=True)
+    return ApiPool.get("ping").models["Error"]
 
 
 def load_api(path: str, name: str | None = None, builtin: bool = False) -> Api:
@@ -136,6 +149,29 @@ def load_api(path: str, name: str | None = None, builtin: bool = False) -> Api:
     api = Api(spec, models, builtin=builtin)
     ApiPool.add(spec.name, api=api)
     return api
+
+
+def load_clients(path: str | None = None, apis: list[str] | str | None = None) -> None:
+    """Load specs only to call them (``ApiPool.<api>.client``), as in the original.
+
+    ``path`` defaults to ``./apis``; ``apis`` names the specs to load (all when None).
+    Touches no service: its error hooks and served APIs stay as they are.
+    """
+    path = os.path.abspath(path or os.path.join(os.getcwd(), "apis"))
+    if isinstance(apis, str):
+        apis = [apis]
+    wanted = set(apis or [])
+    for spec_path in spec_files(path):
+        name = os.path.splitext(os.path.basename(spec_path))[0]
+        if wanted and name not in wanted:
+            continue
+        if not ApiPool.has(name):
+            load_api(spec_path)
+    missing = wanted - set(ApiPool.names())
+    if missing:
+        raise StartupError(
+            f"no spec for API(s) {', '.join(sorted(missing))}", file=display_path(path)
+        )
 
 
 _SPEC_KEY = re.compile(rb'^(?:swagger|openapi)\s*:|^\s*[{,]?\s*"(?:swagger|openapi)"\s*:', re.M)
@@ -243,8 +279,6 @@ class ApiPool(metaclass=_ApiPoolMeta):
             if cls._autoloaded:
                 return
             cls._autoloaded = True
-            from .config import find_service_dir
-
             apis_dir = os.path.join(find_service_dir(), "apis")
             if not os.path.isdir(apis_dir):
                 return
@@ -256,8 +290,6 @@ class ApiPool(metaclass=_ApiPoolMeta):
     @classmethod
     def clear(cls) -> None:
         """Forget every API and model (tests)."""
-        from .spec.models import clear_models
-
         with cls._lock:
             cls._apis.clear()
             cls._autoloaded = False
@@ -265,3 +297,6 @@ class ApiPool(metaclass=_ApiPoolMeta):
             cls.current_server_api = None
             cls.served = []
             clear_models()
+
+
+set_autoloader(ApiPool.ensure_loaded)

@@ -1,9 +1,7 @@
-"""Command line: ``python server.py --port 8080 [--debug] [--env E]`` and the ``pym`` tool.
+"""The ``pym`` command: ``check``, ``token``, ``run``, ``tryme`` here, the rest from plugins
+(the acceptance runner, fuzzing, the deploy kit). A user error prints one line, exit 2.
 
-``letsgo(__name__, callback=start)`` is the original's entry point: run as a script it
-parses the options and serves with Flask's development server; imported (by gunicorn as
-``server:app``) it only builds the app. A startup error prints one line naming the file
-and the location (the traceback only with ``--debug``) and exits non-zero.
+The development server (``python server.py``) is run/dev.py; ``letsgo`` (v1) is api.py.
 """
 
 from __future__ import annotations
@@ -12,100 +10,31 @@ import argparse
 import importlib
 import logging
 import os
-import signal
 import sys
-import traceback
 
 from .exceptions import StartupError
+from .run.dev import startup_failed
 
 log = logging.getLogger("pymacaron")
 
-__all__ = ["letsgo", "main", "run_dev_server"]
-
-# Set by letsgo() when server.py runs as a script; read by API.start().
-standalone: dict = {"run": False, "host": "127.0.0.1", "raise": False}
-
-# gunicorn's exit code for "worker failed to boot": the master stops instead of respawning.
-GUNICORN_BOOT_ERROR = 3
+__all__ = ["main"]
 
 
-def _server_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="Serve this pymacaron service (development server)."
-    )
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=int(os.environ.get("PORT", 8080)),
-        help="port to listen on (default: $PORT or 8080)",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    parser.add_argument(
-        "--debug", action="store_true", help="verbose logs, tracebacks on startup errors"
-    )
-    parser.add_argument("--env", help="PYM_ENV to run as (reads pym-config.<env>.yaml if present)")
-    return parser
+def __getattr__(name: str):
+    # ``from pymacaron.cli import letsgo`` (its home before the app factory): api.letsgo
+    if name == "letsgo":
+        from .api import letsgo
 
-
-def startup_failed(e: StartupError, debug: bool, code: int = 2):
-    """Print a startup error the way a user wants to read it, then exit."""
-    if debug:
-        traceback.print_exc()
-    print(f"pymacaron: cannot start: {e}", file=sys.stderr)
-    sys.exit(code)
-
-
-def letsgo(name: str, callback=None):
-    """Run ``callback(port, debug)``: as a script it also serves; imported it only builds."""
-    if callback is None:
-        raise TypeError("letsgo() needs callback=start")
-    if name == "__main__":
-        args = _server_parser().parse_args()
-        if args.env:
-            os.environ["PYM_ENV"] = args.env
-        standalone.update(run=True, host=args.host)
-        try:
-            callback(port=args.port, debug=args.debug)
-        except StartupError as e:
-            startup_failed(e, args.debug)
-        return
-    debug = os.environ.get("PYM_DEBUG", "").lower() in ("1", "true", "yes")
-    try:
-        callback(port=int(os.environ.get("PORT", 8080)), debug=debug)
-    except StartupError as e:
-        if standalone.get("raise"):
-            raise
-        startup_failed(e, debug, code=GUNICORN_BOOT_ERROR)
-
-
-def run_dev_server(app, port: int, debug: bool = False) -> None:
-    """Flask's threaded development server (gunicorn serves in the image)."""
-    host = standalone.get("host", "127.0.0.1")
-    log.info("serving on http://%s:%s (development server; the image runs granian)", host, port)
-    from .tasks.dev import start_dev_worker
-
-    # SIGTERM (not only Ctrl-C) ends the dev server cleanly: the exit hooks stop what it
-    # started (the task worker, dynalite) and flush the access log
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    start_dev_worker()  # with_async: true -> a task worker next to the server
-    importlib.import_module("pymacaron.persist.local").start_dev_dynamodb()  # x-persist
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+        return letsgo
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -- the pym tool -------------------------------------------------------------------------
-def _load_service(directory: str, env: str | None):
+def _load_service(directory: str, env: str | None, eager: bool = False):
     """Import the service's server.py the way gunicorn does (builds, does not serve)."""
-    directory = os.path.abspath(directory)
-    if env:
-        os.environ["PYM_ENV"] = env
-    os.environ.setdefault("PYM_SERVICE_DIR", directory)
-    if directory not in sys.path:
-        sys.path.insert(0, directory)
-    standalone["raise"] = True
-    try:
-        return importlib.import_module("server")
-    finally:
-        standalone["raise"] = False
+    from .app import load_service
+
+    return load_service(directory, env=env, eager=eager)
 
 
 def _require_server(directory: str) -> None:
@@ -119,7 +48,7 @@ def _require_server(directory: str) -> None:
 def cmd_check(args) -> int:
     """Load config, specs and handlers without serving; exit 0 when the service would start."""
     _require_server(args.dir)
-    module = _load_service(args.dir, args.env)
+    module = _load_service(args.dir, args.env, eager=True)
     app = getattr(module, "app", None)
     if app is None:
         raise StartupError("server.py has no module-level 'app'", file="server.py")

@@ -7,6 +7,10 @@ a wrong value is a :class:`~pymacaron.exceptions.StartupError` naming the file a
 Names listed in ``env_secrets`` are read from the environment (``JWT_SECRET`` is then
 ``get_config().jwt_secret`` too); a missing one is a startup error naming it.
 Unknown keys are warned about and stay readable as attributes.
+
+:func:`read_stage_config` is the one reader of a file (the deploy kit and the release steps
+use it too); rules that only matter on AWS (``aws_hosts_min <= aws_hosts_max``, a
+``secrets:`` reference for every ``env_secrets`` name) are the kit's, in infra/config.py.
 """
 
 from __future__ import annotations
@@ -136,14 +140,19 @@ class PymConfig:
         return f"<PymConfig {self._path} env={self._env} keys={sorted(self._data)}>"
 
 
-def config_path(service_dir: str, env: str | None = None) -> str:
-    """The file get_config() reads for this directory and PYM_ENV."""
-    env = env or os.environ.get("PYM_ENV")
+def stage_file(service_dir: str, env: str | None) -> str:
+    """``pym-config.<env>.yaml`` when it exists (it replaces the file for that stage), else
+    ``pym-config.yaml``."""
     if env:
         candidate = os.path.join(service_dir, f"pym-config.{env}.yaml")
         if os.path.isfile(candidate):
             return candidate
     return os.path.join(service_dir, "pym-config.yaml")
+
+
+def config_path(service_dir: str, env: str | None = None) -> str:
+    """The file get_config() reads for this directory and PYM_ENV."""
+    return stage_file(service_dir, env or os.environ.get("PYM_ENV"))
 
 
 def read_config_file(path: str, deploy: bool = True) -> dict:
@@ -179,13 +188,6 @@ def read_config_file(path: str, deploy: bool = True) -> dict:
         if line:
             location += f" (line {line})"
         raise StartupError(message, file=shown, location=location) from None
-    hosts_min, hosts_max = data.get("aws_hosts_min"), data.get("aws_hosts_max")
-    if deploy and hosts_min is not None and hosts_max is not None and hosts_min > hosts_max:
-        raise StartupError(
-            f"aws_hosts_min ({hosts_min}) is larger than aws_hosts_max ({hosts_max})",
-            file=shown,
-            location="key 'aws_hosts_min'",
-        )
     return data
 
 
@@ -203,6 +205,16 @@ def apply_stage(data: dict, env: str | None) -> dict:
     if STAGE_KEY in data:
         merged[STAGE_KEY] = data[STAGE_KEY]
     return merged
+
+
+def read_stage_config(path: str, env: str | None = None, deploy: bool = False) -> dict:
+    """One pym-config file as stage ``env`` sees it: parsed (duplicate keys refused),
+    validated against the schema, ``stages.<env>`` applied.
+
+    The one reader: the runtime (:func:`load_config`), the deploy kit (infra/) and every
+    release step (``pym image``, ``pym deploy``, ``pym pipeline local``) call it.
+    """
+    return apply_stage(read_config_file(path, deploy=deploy), env)
 
 
 def read_env_secrets(data: dict, path: str, environ=None) -> dict[str, str]:
@@ -236,12 +248,11 @@ def load_config(
     if path is None:
         path = config_path(service_dir or find_service_dir(), env)
     path = os.path.abspath(path)
-    raw = read_config_file(path, deploy=False)
-    for key in unknown_keys(raw):
+    data = read_stage_config(path, env)
+    for key in unknown_keys(data):
         log.warning(
             "%s: unknown key %r (kept, readable as get_config().%s)", display_path(path), key, key
         )
-    data = apply_stage(raw, env)
     secrets = read_env_secrets(data, path, environ)
     return PymConfig(data, path, env, secrets)
 

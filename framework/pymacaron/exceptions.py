@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import uuid
 
+from .errors import error_body
+
 __all__ = [
     "PyMacaronException",
     "StartupError",
@@ -79,25 +81,6 @@ class PyMacaronException(Exception):
 
     def __str__(self) -> str:
         return self.message
-
-
-def error_body(
-    status: int,
-    code: str,
-    description: str,
-    error_id: str | None = None,
-    user_message: str | None = None,
-) -> dict:
-    """Build the uniform error body."""
-    body = {
-        "status": status,
-        "error": code,
-        "error_description": description,
-        "error_id": error_id or str(uuid.uuid4()),
-    }
-    if user_message:
-        body["user_message"] = user_message
-    return body
 
 
 def add_error(name: str, code: str, status: int) -> type[PyMacaronException]:

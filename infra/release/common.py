@@ -18,6 +18,9 @@ import re
 import subprocess
 import sys
 
+from pymacaron.config import read_stage_config, stage_file
+from pymacaron.exceptions import StartupError
+
 
 def service_root(directory: str | None = None) -> str:
     """The service's repository (build context, pym-config.yaml): DIR, $PYM_RELEASE_ROOT or ."""
@@ -92,21 +95,17 @@ def _short(e: Exception) -> str:
     return text[-1] if text else type(e).__name__
 
 
-def read_pym_config(root: str) -> dict:
-    """pym-config.yaml as a dict (only the keys the release steps read); {} when absent."""
-    path = os.path.join(root, "pym-config.yaml")
+def read_pym_config(root: str, stage: str | None = None) -> dict:
+    """pym-config as ``stage`` sees it (no stage: the base file), read by the runtime's own
+    reader (duplicate keys, the schema, ``pym-config.<stage>.yaml``, ``stages.<stage>``);
+    {} when the service has no pym-config. A bad file is a ReleaseError (usage)."""
+    path = stage_file(root, stage)
     if not os.path.isfile(path):
         return {}
-    import yaml
-
-    with open(path) as f:
-        try:
-            data = yaml.safe_load(f) or {}
-        except yaml.YAMLError as e:
-            raise ReleaseError(f"{path}: not valid YAML: {e}", EXIT_USAGE) from None
-    if not isinstance(data, dict):
-        raise ReleaseError(f"{path}: expected a mapping at the top", EXIT_USAGE)
-    return data
+    try:
+        return read_stage_config(path, stage)
+    except StartupError as e:
+        raise ReleaseError(str(e), EXIT_USAGE) from None
 
 
 def service_name(root: str) -> str:

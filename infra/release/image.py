@@ -20,6 +20,9 @@ import tarfile
 import tempfile
 import time
 
+from pymacaron.config import read_env_secrets, stage_file
+from pymacaron.exceptions import StartupError
+
 from .. import resources
 from . import common as rel
 from .wheel import pymacaron_wheel
@@ -197,34 +200,21 @@ def build(root: str, *, tag=None, name=None, base=None, ca_bundle=None, network=
 # ---- run ----------------------------------------------------------------------------------
 
 
-def env_secret_names(root: str, config: dict, pym_env: str | None) -> list[str]:
-    names = list(config.get("env_secrets") or [])
-    if pym_env:  # pym-config.<env>.yaml replaces pym-config.yaml for that stage
-        path = os.path.join(root, f"pym-config.{pym_env}.yaml")
-        if os.path.isfile(path):
-            import yaml
-
-            with open(path) as f:
-                names = list((yaml.safe_load(f) or {}).get("env_secrets") or names)
-    return names
-
-
-def container_env(root: str, config: dict, pym_env, extra: list[str]) -> tuple[dict, list]:
-    env = {}
-    stage_env = ((config.get("stages") or {}).get(pym_env or "") or {}).get("env") or {}
-    env.update({k: str(v) for k, v in stage_env.items()})
+def container_env(root: str, pym_env, extra: list[str]) -> tuple[dict, list]:
+    """The container's environment as the stage's runtime reads pym-config: ``env`` and
+    ``env_secrets`` of ``pym-config.<pym_env>.yaml`` / ``stages.<pym_env>`` (the runtime's
+    reader and its env_secrets rule), plus ``-e`` items."""
+    config = rel.read_pym_config(root, pym_env)
+    env = {k: str(v) for k, v in (config.get("env") or {}).items()}
     if pym_env:
         env["PYM_ENV"] = pym_env
-    secrets = env_secret_names(root, config, pym_env)
-    missing = [n for n in secrets if not os.environ.get(n)]
-    if missing:
-        raise rel.ReleaseError(
-            "pym-config.yaml env_secrets lists " + ", ".join(missing) + ", not set in your "
-            "environment: export " + " ".join(f"{n}=..." for n in missing) + " first",
-            rel.EXIT_USAGE,
-        )
-    for n in secrets:
-        env[n] = os.environ[n]
+    secrets = list(config.get("env_secrets") or [])
+    if secrets:
+        try:
+            values = read_env_secrets(config, stage_file(root, pym_env))
+        except StartupError as e:
+            raise rel.ReleaseError(str(e), rel.EXIT_USAGE) from None
+        env.update({n: values[n] for n in secrets})
     # x-persist: the container (on the host network) reaches the same local DynamoDB
     for n in ("PYM_DYNAMODB_URL", "PYM_DYNAMODB_TABLE_PREFIX"):
         if os.environ.get(n):
@@ -280,7 +270,7 @@ def run(root: str, tag: str, *, port=8080, name=None, pym_env=None, env=(), time
         raise rel.ReleaseError(f"--port {port}: not a TCP port", rel.EXIT_USAGE)
     config = rel.read_pym_config(root)
     ref = rel.image_ref(tag, root)
-    environment, secrets = container_env(root, config, pym_env, list(env))
+    environment, secrets = container_env(root, pym_env, list(env))
     client = rel.docker_client()
     image = rel.find_image(client, ref)
     name = name or f"{config.get('name') or 'pym'}-{port}"

@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
+
+from pymacaron.testing.runner import free_port
 
 from ..service_repo import unit_test_command
 from . import common as rel
@@ -29,12 +30,6 @@ from . import image as img
 from .smoke import smoke
 
 STEPS = ("unit-tests", "image", "staging", "acceptance", "promote", "live", "smoke")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pym_command(*argv: str) -> list[str]:
@@ -184,7 +179,13 @@ class PipelineLocal:
     # ---- the run -------------------------------------------------------------------------
 
     def secrets_env(self) -> None:
-        made = [n for n in self.config.get("env_secrets") or [] if not self.env.get(n)]
+        # each stage's env_secrets, as its runtime reads them (pym-config.<stage>.yaml too)
+        names = {
+            n
+            for s in ("staging", "live")
+            for n in rel.read_pym_config(self.root, s).get("env_secrets") or []
+        }
+        made = sorted(n for n in names if not self.env.get(n))
         for n in made:
             self.env[n] = os.environ[n] = secrets.token_urlsafe(32)
         if made:

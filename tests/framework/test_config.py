@@ -46,11 +46,6 @@ def test_minimal_config_and_defaults(tmp_path):
         ),
         ("name: svc\nstages:\n  prod: {}\n", "key 'stages'", "does not declare: {'prod'}"),
         ("aws_region: eu-west-1\n", "key 'name'", "is required but missing"),
-        (
-            "name: svc\naws_hosts_min: 4\naws_hosts_max: 2\n",
-            "key 'aws_hosts_min'",
-            "larger than aws_hosts_max",
-        ),
     ],
 )
 def test_bad_values_name_the_file_and_key(tmp_path, text, location, fragment):
@@ -131,3 +126,14 @@ def test_secret_values_are_not_echoed_in_errors(tmp_path):
         read_config_file(path)
     assert "key 'secrets.JWT_SECRET'" in str(e.value)
     assert "sup3r-s3cret-value" not in str(e.value)
+
+
+def test_deploy_sizes_are_the_kits_rule_not_the_runtimes(tmp_path):
+    """aws_hosts_min <= aws_hosts_max is checked once, by the deploy kit (infra/config.py):
+    the runtime reads no sizes, so it does not refuse them."""
+    path = write(tmp_path, "name: svc\naws_hosts_min: 4\naws_hosts_max: 2\n")
+    assert read_config_file(path)["aws_hosts_min"] == 4
+    from pymacaron_kit.config import load_service_config
+
+    with pytest.raises(StartupError, match=r"key 'aws_hosts_min'.*min \(4\) is larger than"):
+        load_service_config(path)

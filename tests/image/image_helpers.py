@@ -4,22 +4,17 @@ background processes started and stopped by handle."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
+
+from pymacaron.testing.runner import free_port  # noqa: F401  (re-exported to tests)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPTS = os.path.join(REPO, "scripts")
 BASE_IMAGE = os.environ.get("PYM_TEST_BASE_IMAGE", "localhost/pym-base:bookworm")
 TEST_JWT_SECRET = "image-test-secret-that-is-long-enough-for-hs256"
 SETUP_HINT = "run `make system-tools` (scripts/setup/system-tools) first"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def script(name: str, *args: str, env: dict | None = None, timeout: float = 600):

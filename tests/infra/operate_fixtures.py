@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from pymacaron.testing.runner import free_port  # noqa: F401  (re-exported to tests)
 from tests.infra.infra_helpers import CONFIGS
 
 REGION = "eu-west-1"
@@ -31,12 +31,6 @@ FAKE_ENV = {
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     "AWS_EC2_METADATA_DISABLED": "true",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class MotoServer:

@@ -117,14 +117,14 @@ def test_platform_arn_replaces_the_solution_stack(tmp_path):
         (
             "stages:\n  live:\n    aws_hosts_min: 5\n",
             "key 'stages.live.aws_hosts_min'",
-            "expected aws_hosts_min <= aws_hosts_max",
+            "stage live: aws_hosts_min (5) is larger than aws_hosts_max (2)",
         ),
         (
             "aws_hosts_max: 1\nstages:\n  live:\n    aws_hosts_min: 3\n",
             "key 'stages.live.aws_hosts_min'",
-            "aws_hosts_min=3 and aws_hosts_max=1",
+            "aws_hosts_min (3) is larger than aws_hosts_max (1)",
         ),
-        ("aws_hosts_min: 3\naws_hosts_max: 2\n", "aws_hosts_min", "larger than aws_hosts_max"),
+        ("aws_hosts_min: 3\naws_hosts_max: 2\n", "key 'aws_hosts_min'", "min (3) is larger than"),
         ("aws_instance_type: huge\n", "aws_instance_type", ""),
         ("deployment_policy: YOLO\n", "deployment_policy", ""),
         ("vpc:\n  public_subnets: [subnet-0a]\n", "key 'vpc.public_subnets'", "vpc.id"),

@@ -10,7 +10,6 @@ emulated resources look like, not that Beanstalk runs the service.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -19,18 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from pymacaron.testing.runner import free_port
 from tests.infra.infra_helpers import CONFIGS, ROOT, cdk_cli, tool_env
 
 pytestmark = [pytest.mark.emulated, pytest.mark.slow, pytest.mark.xdist_group("moto")]
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "eu-west-1"  # the fixture's aws_region
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

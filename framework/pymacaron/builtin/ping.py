@@ -26,14 +26,21 @@ def container_version() -> str:
 
 
 def version_info() -> dict:
-    conf = get_config()
-    api = ApiPool.current_server_api
+    """The serving app's service (app.py), else the process-wide views."""
+    from ..app import current_service
+
+    service = current_service()
+    if service is not None:
+        conf, served = service.config, service.served
+        api = service.apis.get(served[0]) if served else None
+    else:
+        conf, served, api = get_config(), ApiPool.served, ApiPool.current_server_api
     return {
         "name": conf.name,
         "version": api.spec.version if api is not None else "",
         "container": container_version(),
         "pym_env": conf.pym_env,
-        "apis": list(ApiPool.served),
+        "apis": list(served),
     }
 
 

@@ -19,6 +19,8 @@ import socket
 import subprocess
 import time
 
+from ..testing.runner import free_port
+
 log = logging.getLogger("pymacaron.persist")
 
 __all__ = ["Dynalite", "find_dynalite", "start_dev_dynamodb"]
@@ -35,12 +37,6 @@ def find_dynalite(start: str | None = None) -> str | None:
         if parent == here:
             return shutil.which("dynalite")
         here = parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Dynalite:
@@ -70,7 +66,7 @@ class Dynalite:
                 "or set PYM_DYNAMODB_URL to a running DynamoDB"
             )
         os.makedirs(self.path, exist_ok=True)
-        self.port = self.port or _free_port()
+        self.port = self.port or free_port()
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         try:
             self.proc = subprocess.Popen(

@@ -49,7 +49,7 @@ DOCS_CSP = (
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "form-action 'none'"
 )
-CSP_ENVIRON_KEY = "pymacaron.csp"  # read by RequestIdMiddleware (logs.py)
+CSP_ENVIRON_KEY = "pymacaron.csp"  # read by the SecurityHeaders layer (layers.py)
 
 DOCS_PACKAGE = "flask_swagger_ui"
 DOCS_PATH = "/docs"

@@ -8,7 +8,6 @@ when the operation is built at startup.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 import re
@@ -18,6 +17,8 @@ import orjson
 from flask import Response, request
 
 from ..exceptions import BadResponseError, InvalidParameterError, PyMacaronException, StartupError
+from ..spec.binding import decorate, import_dotted
+from ..spec.binding import model_of as _model_of
 from ..spec.jsondoc import BodyError, parse_json_body
 from ..spec.load import ApiSpec, OperationSpec
 from ..spec.models import PyMacaronModel
@@ -37,37 +38,6 @@ __all__ = ["Operation", "decorate", "import_dotted", "flask_rule"]
 
 _PATH_VAR = re.compile(r"{([^}/]+)}")
 _JSON_TYPES = ("application/json", "text/json")
-
-
-def import_dotted(dotted: str):
-    """Import ``pkg.module.attr``."""
-    module, _, attr = dotted.rpartition(".")
-    if not module:
-        raise ImportError(f"{dotted!r} is not a dotted path (pkg.module.function)")
-    mod = importlib.import_module(module)
-    try:
-        return getattr(mod, attr)
-    except AttributeError:
-        raise ImportError(f"module {module!r} has no attribute {attr!r}") from None
-
-
-def decorate(func, op: OperationSpec, extension: str, spec_path: str):
-    """Wrap ``func`` with the dotted decorators of ``x-<extension>`` (a name or a list;
-    the first listed is the outermost); one that does not import is a StartupError."""
-    decorators = op.x(extension) or []
-    if isinstance(decorators, str):
-        decorators = [decorators]
-    for dotted in reversed(decorators):
-        try:
-            decorator = import_dotted(dotted)
-        except Exception as e:
-            raise StartupError(
-                f"x-{extension} {dotted!r} does not import: {type(e).__name__}: {e}",
-                file=display_path(spec_path),
-                location=op.label,
-            ) from None
-        func = decorator(func)
-    return func
 
 
 def flask_rule(path: str) -> tuple[str, list[str]]:
@@ -140,19 +110,6 @@ class _Body:
     def missing(self, label: str) -> str:
         kind = "JSON" if self.json else self.consumes[0]
         return f"body: a {kind} body is required by {label}"
-
-
-def _model_of(schema: dict, models: dict):
-    """(model class, is_list) for a $ref or an array of $ref, else (None, False)."""
-    ref = schema.get("$ref") if isinstance(schema, dict) else None
-    if ref and ref.startswith("#/definitions/"):
-        return models.get(ref.rsplit("/", 1)[1]), False
-    if isinstance(schema, dict) and schema.get("type") == "array":
-        items = schema.get("items") or {}
-        ref = items.get("$ref") if isinstance(items, dict) else None
-        if ref and ref.startswith("#/definitions/"):
-            return models.get(ref.rsplit("/", 1)[1]), True
-    return None, False
 
 
 class Operation:

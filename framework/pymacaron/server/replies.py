@@ -1,8 +1,10 @@
-"""Turning results and errors into HTTP replies, and reporting server errors.
+"""Turning results and errors into Flask replies, and reporting server errors.
 
-Every error reply goes through :func:`error_reply`: the uniform body, the service's
-``error_callback`` (to render it in the spec's own error model), logging (5xx with the
-traceback, under the error_id) and the ``error_reporter`` (5xx only, off the request path).
+Every error reply of a Flask request goes through :func:`error_reply`: the uniform body
+(errors.py), the service's ``error_callback`` (to render it in the spec's own error model),
+logging (5xx with the traceback, under the error_id) and the ``error_reporter`` (5xx only,
+off the request path). The hooks are the serving app's (:func:`current_hooks`): two apps in
+one process report to their own reporters.
 """
 
 from __future__ import annotations
@@ -13,33 +15,25 @@ import threading
 import traceback
 
 import orjson
-from flask import Response
+from flask import Response, current_app, has_app_context
 from werkzeug.exceptions import HTTPException
 
-from ..exceptions import PyMacaronException, error_body
+from ..errors import code_for, error_body
+from ..exceptions import PyMacaronException
 from ..logs import get_request_id
 
 log = logging.getLogger("pymacaron")
 
-__all__ = ["json_reply", "error_reply", "exception_reply", "ErrorHandling", "handling"]
+__all__ = [
+    "json_reply",
+    "error_reply",
+    "exception_reply",
+    "ErrorHooks",
+    "current_hooks",
+    "handling",
+]
 
 JSON = "application/json"
-
-_HTTP_CODES = {
-    400: "INVALID_PARAMETER",
-    401: "AUTHORIZATION_HEADER_MISSING",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    406: "NOT_ACCEPTABLE",
-    408: "REQUEST_TIMEOUT",
-    413: "REQUEST_TOO_LARGE",
-    414: "URI_TOO_LONG",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    429: "TOO_MANY_REQUESTS",
-    431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
-    501: "NOT_IMPLEMENTED",
-}
 
 
 def json_reply(data, status: int = 200, headers=None) -> Response:
@@ -98,12 +92,14 @@ class _Reporter:
         done.wait(timeout)
 
 
-class ErrorHandling:
-    """The service's error hooks: ``error_callback`` and ``error_reporter``."""
+class ErrorHooks:
+    """A service's error hooks: ``error_callback(body)`` renders every error reply,
+    ``error_reporter(title, data)`` gets every 5xx (on its own thread)."""
 
-    def __init__(self):
-        self.error_callback = None
+    def __init__(self, error_reporter=None, error_callback=None):
+        self.error_callback = error_callback
         self.reporter = _Reporter()
+        self.reporter.callback = error_reporter
 
     @property
     def error_reporter(self):
@@ -114,7 +110,26 @@ class ErrorHandling:
         self.reporter.callback = callback
 
 
-handling = ErrorHandling()
+ErrorHandling = ErrorHooks  # the name before the app factory
+
+# The hooks outside any pymacaron app (a task worker's dead letters use the last service's).
+handling = ErrorHooks()
+_fallback: list[ErrorHooks] = []
+
+
+def set_fallback_hooks(hooks: ErrorHooks | None) -> None:
+    """The hooks for errors reported outside a request (the last started service's)."""
+    _fallback[:] = [hooks] if hooks is not None else []
+
+
+def current_hooks() -> ErrorHooks:
+    """The error hooks of the app serving this request; outside a request the last started
+    service's, else :data:`handling`."""
+    if has_app_context():
+        service = current_app.extensions.get("pymacaron")
+        if service is not None:
+            return service.hooks
+    return _fallback[0] if _fallback else handling
 
 
 def error_reply(
@@ -131,6 +146,7 @@ def error_reply(
     ``error_model`` from errormodel.py, in the operation's own error schema)."""
     body = error_body(status, code, description, error_id, user_message)
     rid = get_request_id()
+    hooks = current_hooks()
     if status >= 500:
         tb = (
             "".join(traceback.format_exception(exc))
@@ -146,13 +162,13 @@ def error_reply(
             description,
             f"\n{tb}" if tb else "",
         )
-        handling.reporter.report(
+        hooks.reporter.report(
             f"{status} {code}{f' in {endpoint}' if endpoint else ''}: {description[:200]}",
             {**body, "request_id": rid, "endpoint": endpoint, "traceback": tb},
         )
     else:
         log.info("%s %s error_id=%s: %s", status, code, body["error_id"], description)
-    callback = handling.error_callback
+    callback = hooks.error_callback
     if callback is not None:
         try:
             rendered = callback(body)
@@ -187,7 +203,7 @@ def exception_reply(
         )
     if isinstance(e, HTTPException):
         status = e.code or 500
-        code = _HTTP_CODES.get(status, "HTTP_ERROR" if status < 500 else "UNHANDLED_SERVER_ERROR")
+        code = code_for(status)
         description = e.description or e.name
         if status == 405 and endpoint is None:
             description = "the method is not allowed on this path"

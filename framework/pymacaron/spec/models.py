@@ -317,12 +317,20 @@ def clear_models() -> None:
     _registry.clear()
 
 
+# () -> None: loads the service's specs on first use of ``pymacaron.models.<name>``. Set by
+# apipool (ApiPool.ensure_loaded): spec/ knows nothing of the pool built on it.
+_autoload = None
+
+
+def set_autoloader(load) -> None:
+    global _autoload
+    _autoload = load
+
+
 def __getattr__(name: str):
     entry = _registry.get(name)
-    if entry is None and not name.startswith("__"):
-        from ..apipool import ApiPool
-
-        ApiPool.ensure_loaded()
+    if entry is None and not name.startswith("__") and _autoload is not None:
+        _autoload()
         entry = _registry.get(name)
     if entry is None:
         raise AttributeError(

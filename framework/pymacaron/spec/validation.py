@@ -7,6 +7,7 @@ field (``body.owner.name``) and say what was expected.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import hashlib
 import json
@@ -279,14 +280,16 @@ class LazyValidator:
         return fn(data)
 
 
+# Set by whoever builds the service for a check (``pym check``: app.load_service(eager=True)).
+EAGER: contextvars.ContextVar[bool] = contextvars.ContextVar("pym_eager", default=False)
+
+
 def eager() -> bool:
-    """Compile every validator at startup: ``pym check`` (which imports the service with
-    ``standalone['raise']``), or ``PYM_EAGER_VALIDATORS=1``."""
+    """Compile every validator at startup: ``pym check`` (:data:`EAGER`), or
+    ``PYM_EAGER_VALIDATORS=1``."""
     if os.environ.get("PYM_EAGER_VALIDATORS", "").lower() in ("1", "true", "yes"):
         return True
-    from .. import cli
-
-    return bool(cli.standalone.get("raise"))
+    return EAGER.get()
 
 
 def validator_for(schema: dict, definitions: dict | None = None):

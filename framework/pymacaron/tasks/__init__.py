@@ -41,7 +41,12 @@ import json
 import logging
 import uuid
 
+from flask import Flask, g, has_request_context
+
+from ..auth import backend_token, decode_token, get_userid
+from ..config import get_config
 from ..exceptions import add_error
+from ..logs import _request_id, get_request_id, set_request_id
 from .serialize import TaskArgumentError, decode, encode
 from .settings import task_settings, with_async_enabled
 
@@ -107,6 +112,8 @@ class AsyncTask:
     def enqueue(self, *args, **kwargs) -> str:
         """Put the task on the queue now and return its id (raises if it cannot)."""
         envelope = make_envelope(self, args, kwargs)
+        # Lazy on purpose: engine imports Celery (an optional dependency, the `tasks` extra)
+        # and builds on this module (resolve, run_envelope), not the reverse.
         from . import engine
 
         engine.publish(envelope, delay=self.delay, queue=self.queue)
@@ -137,8 +144,6 @@ def asynctask(delay: float = 0, retries: int = 3, backoff: float = 2.0, queue: s
 
 # -- when to enqueue ---------------------------------------------------------------------
 def _in_request() -> bool:
-    from flask import has_request_context
-
     return has_request_context()
 
 
@@ -148,8 +153,6 @@ def _should_enqueue() -> bool:
 
 # -- the envelope: what travels -----------------------------------------------------------
 def _secret() -> bytes | None:
-    from ..config import get_config
-
     secret = get_config().get("jwt_secret")
     return secret.encode() if secret else None
 
@@ -177,9 +180,6 @@ def signature_ok(envelope: dict) -> bool:
 
 
 def make_envelope(task: AsyncTask, args, kwargs) -> dict:
-    from ..auth import get_userid
-    from ..logs import get_request_id
-
     envelope = {
         "v": ENVELOPE_VERSION,
         "id": uuid.uuid4().hex,
@@ -219,11 +219,6 @@ def set_flask_app(app) -> None:
 @contextlib.contextmanager
 def task_context(envelope: dict):
     """Request id, identity and a Flask request context for a task run by the worker."""
-    from flask import Flask, g
-
-    from ..auth import backend_token, decode_token
-    from ..logs import set_request_id
-
     global _flask_app
     if _flask_app is None:
         _flask_app = Flask("pymacaron-task")
@@ -241,8 +236,6 @@ def task_context(envelope: dict):
                 g.pym_token_payload = decode_token(token)
             yield
     finally:
-        from ..logs import _request_id
-
         _request_id.reset(rid_token)
         _in_task.reset(flag)
 

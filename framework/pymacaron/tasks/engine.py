@@ -191,9 +191,10 @@ def dead_letter(envelope: dict, error: str, attempts: int, tb: str | None = None
         attempts,
         error,
     )
-    from ..server.replies import handling
+    from ..server.replies import current_hooks
 
-    handling.reporter.report(
+    reporter = current_hooks().reporter  # the worker's service's error_reporter
+    reporter.report(
         f"TASK_DEAD_LETTERED: {envelope.get('task')}: {error[:200]}",
         {
             "task": envelope.get("task"),
@@ -206,7 +207,7 @@ def dead_letter(envelope: dict, error: str, attempts: int, tb: str | None = None
             "dead_letter_queue": s.dead_letter_queue,
         },
     )
-    handling.reporter.flush(timeout=5)
+    reporter.flush(timeout=5)
 
 
 def _run(celery_task, envelope: dict):

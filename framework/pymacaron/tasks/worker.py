@@ -19,20 +19,9 @@ log = logging.getLogger("pymacaron.tasks")
 
 def load_service(directory: str, module_name: str = "server"):
     """Import the service's server.py (builds the app, does not serve); returns its app."""
-    import importlib
+    from ..app import load_service as load
 
-    from .. import cli
-
-    directory = os.path.abspath(directory)
-    os.environ.setdefault("PYM_SERVICE_DIR", directory)
-    if directory not in sys.path:
-        sys.path.insert(0, directory)
-    cli.standalone["raise"] = True
-    try:
-        module = importlib.import_module(module_name)
-    finally:
-        cli.standalone["raise"] = False
-    return getattr(module, "app", None)
+    return getattr(load(directory, module_name), "app", None)
 
 
 def exit_with_parent(parent_pid: int) -> None:

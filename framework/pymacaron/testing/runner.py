@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from ..client.transport import failure_reason
+
 UNREACHABLE = 2
 ACCEPTANCE_FILE = "acceptance.yaml"
 
@@ -83,23 +85,9 @@ def wait_for_ping(base_url: str, timeout: float, process: subprocess.Popen | Non
                 return
             last = f"status {r.status_code}"
         except requests.RequestException as e:
-            last = _short_reason(e)
+            last = failure_reason(e)
         time.sleep(0.1)
     raise AcceptanceError(f"{base_url}/ping did not answer 200 within {timeout:.0f}s ({last})")
-
-
-def _short_reason(e: BaseException) -> str:
-    text = str(e)
-    for needle, short in (
-        ("Connection refused", "connection refused"),
-        ("Name or service not known", "unknown host"),
-        ("Failed to resolve", "unknown host"),
-        ("timed out", "timed out"),
-        ("CERTIFICATE_VERIFY_FAILED", "TLS certificate verification failed"),
-    ):
-        if needle in text:
-            return short
-    return type(e).__name__
 
 
 def check_reachable(base_url: str, verify: bool) -> None:
@@ -110,7 +98,7 @@ def check_reachable(base_url: str, verify: bool) -> None:
         r = requests.get(base_url + "/ping", timeout=(5, 15), verify=verify)
     except requests.RequestException as e:
         raise AcceptanceError(
-            f"cannot reach {base_url}/ping: {_short_reason(e)} (is the service running there?)"
+            f"cannot reach {base_url}/ping: {failure_reason(e)} (is the service running there?)"
         ) from None
     if r.status_code != 200:
         raise AcceptanceError(f"{base_url}/ping answered {r.status_code}, expected 200")
@@ -220,11 +208,11 @@ def _make_token(directory: str, env: dict) -> str | None:
 
 def _service_name(directory: str) -> str:
     """The ``name`` of the service's pym-config.yaml (its directory name without one)."""
-    from pymacaron.yamlfile import load_yaml
+    from ..config import read_config_file
 
     try:
-        name = (load_yaml(os.path.join(directory, "pym-config.yaml")) or {}).get("name")
-    except Exception:
+        name = read_config_file(os.path.join(directory, "pym-config.yaml"), deploy=False)["name"]
+    except Exception:  # no or a broken pym-config: the service's own start says why
         name = None
     return str(name or os.path.basename(directory) or "service")
 

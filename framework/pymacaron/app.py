@@ -1,0 +1,248 @@
+"""The app factory: ``create_app(service_dir)`` builds a service's Flask app; the
+:class:`Service` on it (``app.extensions["pymacaron"]``) holds all its state.
+
+A service's server.py is two lines::
+
+    from pymacaron import create_app
+    app = create_app(__file__)
+
+``gunicorn server:app`` / ``python -m pymacaron.serve`` import it; ``python server.py
+--port 8080`` (and ``pym run``) also serve it with the development server (run/dev.py).
+Config, loaded APIs, served names and error hooks belong to the app, so two apps in one
+process keep apart; request-time code finds them through ``flask.current_app``. The
+process-wide views of the original API stay: ``ApiPool`` (every loaded API by name) and
+``get_config()`` show the last created service.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import importlib
+import logging
+import os
+import sys
+
+from flask import Flask, current_app, has_app_context
+
+from .apipool import BUILTIN_DIR, Api, ApiPool, load_api, spec_files
+from .config import PymConfig, get_config, load_config, set_config, set_service_dir
+from .exceptions import StartupError
+from .logs import setup_logging
+from .persist import prepare_tables
+from .run.dev import GUNICORN_BOOT_ERROR, parse_args, run_dev_server, startup_failed
+from .server.replies import ErrorHooks, set_fallback_hooks
+from .server.routes import install
+from .spec import validation
+from .spec.yamlfile import display_path
+
+log = logging.getLogger("pymacaron")
+
+__all__ = ["create_app", "Service", "current_service", "load_service"]
+
+BUILTIN_API = "ping"
+EXTENSION = "pymacaron"
+
+# True while a tool imports a service (pym check, the task worker, the pytest plugin): a
+# startup error then raises to the tool instead of printing one line and exiting.
+_tool_import: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "pym_tool_import", default=False
+)
+_last: list[Service] = []
+
+
+class Service:
+    """One service on one Flask app: its directory, config, APIs, served names, error hooks."""
+
+    def __init__(
+        self,
+        app: Flask,
+        service_dir: str,
+        config: PymConfig | str | None = None,
+        *,
+        error_reporter=None,
+        error_callback=None,
+    ):
+        self.app = app
+        self.dir = os.path.abspath(service_dir)
+        self.hooks = ErrorHooks(error_reporter, error_callback)
+        self.apis: dict[str, Api] = {}
+        self.loaded: list[str] = []  # the service's own specs (apis/), in load order
+        self.served: list[str] = []
+        self._config = config if isinstance(config, PymConfig) else None
+        self._config_path = config if isinstance(config, str) else None
+        app.extensions[EXTENSION] = self
+
+    @property
+    def config(self) -> PymConfig:
+        if self._config is None:
+            self.use_config()
+        return self._config
+
+    def use_config(self) -> PymConfig:
+        """Read (once) this service's pym-config, and make it ``get_config()``'s."""
+        set_service_dir(self.dir)
+        if self._config is None and self._config_path:
+            self._config = load_config(path=self._config_path)
+        if self._config is None:
+            conf = get_config()
+            if os.path.dirname(conf.path) != self.dir:  # $PYM_SERVICE_DIR names another
+                conf = load_config(self.dir)
+            self._config = conf
+        set_config(self._config)
+        return self._config
+
+    # -- loading -----------------------------------------------------------------------
+    def load_apis(self, path: str | None = None, ignore=()) -> Service:
+        """Load every spec of ``path`` (default: the service's apis/) and the built-in one."""
+        path = os.path.abspath(path or os.path.join(self.dir, "apis"))
+        if self._config is None and self._config_path is None:
+            self.dir = os.path.dirname(path)
+        self.use_config()  # fail fast on a broken pym-config, before the specs
+        self._load_builtin()
+        for spec_path in spec_files(path):
+            name = os.path.splitext(os.path.basename(spec_path))[0]
+            if name in ignore:
+                continue
+            if name == BUILTIN_API:
+                raise StartupError(
+                    f"'{BUILTIN_API}' is the name of pymacaron's built-in API: rename the file",
+                    file=display_path(spec_path),
+                )
+            self.apis[name] = load_api(spec_path)
+            self.loaded.append(name)
+        return self
+
+    def _load_builtin(self) -> None:
+        if BUILTIN_API not in self.apis:
+            if not ApiPool.has(BUILTIN_API):
+                load_api(os.path.join(BUILTIN_DIR, "ping.yaml"), name=BUILTIN_API, builtin=True)
+            self.apis[BUILTIN_API] = ApiPool.get(BUILTIN_API)
+
+    def api(self, name: str) -> Api:
+        """A loaded API of this service (or, as v1 allowed, one added to ApiPool)."""
+        api = self.apis.get(name)
+        if api is None and ApiPool.has(name):
+            api = self.apis[name] = ApiPool.get(name)
+        if api is None:
+            raise StartupError(
+                f"serve={name!r}: no such API was loaded "
+                f"(loaded: {', '.join(self.loaded) or 'none'})"
+            )
+        return api
+
+    # -- serving -----------------------------------------------------------------------
+    def serve(self, names: str | list[str] | None = None) -> Flask:
+        """Route the named APIs (every loaded one when None) plus /ping and /version."""
+        if isinstance(names, str):
+            names = [names]
+        names = list(names) if names else list(self.loaded)
+        apis = [self.api(n) for n in names]
+        self._load_builtin()
+        install(self.app, apis + [self.apis[BUILTIN_API]], self.config)
+        self.served = names
+        # the process-wide views: ApiPool's names and the hooks of errors outside a request
+        ApiPool.served = names
+        ApiPool.current_server_name = names[0] if names else None
+        ApiPool.current_server_api = apis[0] if apis else None
+        set_fallback_hooks(self.hooks)
+        _last[:] = [self]
+        prepare_tables()  # x-persist: missing tables, on a local DynamoDB only
+        return self.app
+
+
+def current_service() -> Service | None:
+    """The service of the app serving this request, else the last started one."""
+    if has_app_context():
+        service = current_app.extensions.get(EXTENSION)
+        if service is not None:
+            return service
+    return _last[0] if _last else None
+
+
+def create_app(
+    service_dir: str = ".",
+    config: PymConfig | str | None = None,
+    *,
+    serve: str | list[str] | None = None,
+    error_reporter=None,
+    error_callback=None,
+    ignore=(),
+    debug: bool = False,
+) -> Flask:
+    """A ready WSGI app serving the service in ``service_dir`` (or the directory of the
+    file given: ``create_app(__file__)``).
+
+    ``config``: a :class:`PymConfig` or a pym-config path (default: the directory's
+    pym-config for ``$PYM_ENV``); ``serve``: the APIs to route (default: all of apis/);
+    ``error_reporter(title, data)`` gets every 5xx off the request path;
+    ``error_callback(body)`` renders every error reply. Raises :class:`StartupError`;
+    called at the top level of server.py it instead prints one line and exits (2 when run
+    as a script, 3 when imported by a server), and run as a script it serves
+    (``python server.py --port 8080``).
+    """
+    caller = sys._getframe(1)
+    top_level = caller.f_code.co_name == "<module>"
+    as_script = top_level and caller.f_globals.get("__name__") == "__main__"
+    args = parse_args() if as_script else None
+    debug = debug or bool(args and args.debug)
+    try:
+        app = _build(service_dir, config, serve, error_reporter, error_callback, ignore, debug)
+    except StartupError as e:
+        if as_script:
+            startup_failed(e, debug)
+        if top_level and not _tool_import.get():
+            startup_failed(e, debug, code=GUNICORN_BOOT_ERROR)
+        raise
+    if as_script:
+        run_dev_server(app, port=args.port, host=args.host, debug=debug)
+    return app
+
+
+def _build(service_dir, config, serve, error_reporter, error_callback, ignore, debug) -> Flask:
+    service_dir = os.path.abspath(service_dir)
+    if os.path.isfile(service_dir):
+        service_dir = os.path.dirname(service_dir)
+    setup_logging(debug=debug)
+    app = Flask(os.path.basename(service_dir) or "pymacaron", root_path=service_dir)
+    service = Service(
+        app,
+        service_dir,
+        config,
+        error_reporter=error_reporter,
+        error_callback=error_callback,
+    )
+    if service_dir not in sys.path:
+        sys.path.insert(0, service_dir)  # x-bind-server names the service's own modules
+    service.load_apis(os.path.join(service_dir, "apis"), ignore=ignore)
+    service.serve(serve)
+    return app
+
+
+@contextlib.contextmanager
+def _tool(eager: bool):
+    tokens = (_tool_import.set(True), validation.EAGER.set(eager))
+    try:
+        yield
+    finally:
+        validation.EAGER.reset(tokens[1])
+        _tool_import.reset(tokens[0])
+
+
+def load_service(directory: str, module: str = "server", env: str | None = None, eager=False):
+    """Import a service's server.py as gunicorn does (it builds, it does not serve), for a
+    tool: startup errors raise, and with ``eager`` every validator compiles now (``pym
+    check`` fills the validator cache so). Returns the module."""
+    directory = os.path.abspath(directory)
+    if env:
+        os.environ["PYM_ENV"] = env
+    os.environ.setdefault("PYM_SERVICE_DIR", directory)
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    with _tool(eager):
+        return importlib.import_module(module)
+
+
+def tool_import() -> bool:
+    """True while :func:`load_service` imports a service (startup errors raise)."""
+    return _tool_import.get()

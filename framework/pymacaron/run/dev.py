@@ -1,0 +1,74 @@
+"""The development server: ``python server.py --port 8080 [--host H] [--debug] [--env E]``.
+
+Flask's threaded server, one process (the image runs granian, see serve.py), with what a
+developer's machine needs next to it: the task worker (``with_async: true``) and a local
+DynamoDB (``x-persist``). ``create_app`` (app.py) and ``letsgo`` (api.py) call it when
+server.py runs as a script; ``pym run`` runs server.py so. Also here: the one-line report
+of a startup error (:func:`startup_failed`), shared with the ``pym`` command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import signal
+import sys
+import traceback
+
+from ..exceptions import StartupError
+
+log = logging.getLogger("pymacaron")
+
+__all__ = ["parse_args", "run_dev_server", "startup_failed", "GUNICORN_BOOT_ERROR"]
+
+# gunicorn's exit code for "worker failed to boot": the master stops instead of respawning.
+GUNICORN_BOOT_ERROR = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description="Serve this pymacaron service (development server)."
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT", 8080)),
+        help="port to listen on (default: $PORT or 8080)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument(
+        "--debug", action="store_true", help="verbose logs, tracebacks on startup errors"
+    )
+    parser.add_argument("--env", help="PYM_ENV to run as (reads pym-config.<env>.yaml if present)")
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The script's options; ``--env`` is applied (PYM_ENV) before anything reads config."""
+    args = _parser().parse_args(argv)
+    if args.env:
+        os.environ["PYM_ENV"] = args.env
+    return args
+
+
+def startup_failed(e: StartupError, debug: bool, code: int = 2):
+    """Print a startup error the way a user wants to read it, then exit."""
+    if debug:
+        traceback.print_exc()
+    print(f"pymacaron: cannot start: {e}", file=sys.stderr)
+    sys.exit(code)
+
+
+def run_dev_server(app, port: int, host: str = "127.0.0.1", debug: bool = False) -> None:
+    """Flask's threaded development server (granian serves in the image)."""
+    log.info("serving on http://%s:%s (development server; the image runs granian)", host, port)
+    from ..tasks.dev import start_dev_worker
+
+    # SIGTERM (not only Ctrl-C) ends the dev server cleanly: the exit hooks stop what it
+    # started (the task worker, dynalite) and flush the access log
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    start_dev_worker()  # with_async: true -> a task worker next to the server
+    importlib.import_module("pymacaron.persist.local").start_dev_dynamodb()  # x-persist
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)

@@ -1,0 +1,249 @@
+"""The WSGI layers around the Flask app, in their order, in one place: :data:`LAYERS`.
+
+A request goes through them from the first to the last, then into :class:`SpecDispatch`
+(spec routes) or Flask, then ``Operation.__call__`` (the request pipeline)::
+
+    RequestId        X-Request-ID in (or a new one) and out; set before anything logs
+    SecurityHeaders  nosniff, DENY, CSP, no-referrer on every reply: errors, CORS refusals
+    AccessLog        one line per request, timed around everything below it
+    Cors             preflights and Access-Control-* (only with cors_origins in pym-config)
+    SpecDispatch     spec routes without werkzeug's URL matching (dispatch.py)
+
+Each layer is a small class ``Layer(app, config)`` with ``wanted(config)`` saying whether
+it is installed at all (CORS without ``cors_origins``, the access log when the server
+writes one), so a layer that is off costs nothing per request. Errors a layer answers
+itself are written by errors.py, as every other error.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+
+from ..errors import wsgi_error
+from ..logs import _VALID_ID, _request_id, new_request_id
+from . import accesslog
+from .dispatch import SpecDispatch
+from .headers import ALLOWED_HEADERS, ALLOWED_METHODS, MAX_AGE, SECURITY_HEADERS
+
+__all__ = ["LAYERS", "RequestId", "SecurityHeaders", "AccessLog", "Cors", "wrap"]
+
+access_log = logging.getLogger("pymacaron.access")
+
+
+class RequestId:
+    """The request id: from a sane ``X-Request-ID`` or new, in the environ, the log context
+    (``logs.get_request_id()``) and the reply's ``X-Request-ID``."""
+
+    def __init__(self, app, config=None):
+        self.app = app
+
+    @staticmethod
+    def wanted(config) -> bool:
+        return True
+
+    def __call__(self, environ, start_response):
+        rid = environ.get("HTTP_X_REQUEST_ID")
+        if not rid or not _VALID_ID.match(rid):
+            rid = new_request_id()
+        environ["pymacaron.request_id"] = rid
+        token = _request_id.set(rid)
+
+        def _start_response(status, headers, exc_info=None):
+            headers.append(("X-Request-ID", rid))
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.app(environ, _start_response)
+        finally:
+            _request_id.reset(token)
+
+
+class SecurityHeaders:
+    """The headers every reply carries (headers.SECURITY_HEADERS), built once."""
+
+    def __init__(self, app, config=None, headers=SECURITY_HEADERS):
+        self.app = app
+        self.headers = tuple(headers)
+
+    @staticmethod
+    def wanted(config) -> bool:
+        return True
+
+    def __call__(self, environ, start_response):
+        extra = self.headers
+
+        def _start_response(status, headers, exc_info=None):
+            csp = environ.get("pymacaron.csp")  # a route's own policy (server/docs.py)
+            if csp is None:
+                headers.extend(extra)
+            else:
+                headers.extend((k, csp if k == "Content-Security-Policy" else v) for k, v in extra)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, _start_response)
+
+
+def access_log_wanted(config) -> bool:
+    """``access_log`` on in pym-config, and not ``PYM_ACCESS_LOG=0`` (the server writes it:
+    the image's gunicorn does)."""
+    if not getattr(config, "access_log", True):
+        return False
+    return os.environ.get("PYM_ACCESS_LOG", "1").lower() not in ("0", "false", "no")
+
+
+class AccessLog:
+    """One access line per request (method, path, status, duration, request id).
+
+    ``access_log: text`` (default) or ``json``; accesslog.py writes the lines, buffered,
+    without ``logging``. Setting the ``pymacaron.access`` logger above INFO silences it; a
+    handler of its own on that logger makes the lines go through ``logging``.
+    """
+
+    def __init__(self, app, config=None, fmt: str | None = None):
+        self.app = app
+        if fmt is None:
+            fmt = getattr(config, "access_log", "text")
+            fmt = fmt if fmt in accesslog.FORMATS else "text"
+        if fmt not in accesslog.FORMATS:
+            raise ValueError(f"access_log_format: expected text or json, got {fmt!r}")
+        self._line = accesslog.LINE_BUILDERS[fmt]
+        self._writer = None
+        if not access_log.handlers and _stderr_is_fd2():
+            self._writer = accesslog.writer()
+            self._writer.install_signal_handlers()
+
+    wanted = staticmethod(access_log_wanted)
+
+    def __call__(self, environ, start_response):
+        start = time.perf_counter()
+        status_holder = ["-"]
+
+        def _start_response(status, headers, exc_info=None):
+            status_holder[0] = status.split(" ", 1)[0]
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.app(environ, _start_response)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                ms = (time.perf_counter() - start) * 1000
+                path = environ.get("PATH_INFO", "")
+                if len(path) > 200 or not path.isprintable():
+                    path = _safe_path(path)
+                rid = environ.get("pymacaron.request_id") or "-"
+                if self._writer is not None:
+                    self._writer.write(
+                        self._line(
+                            time.time(),
+                            rid,
+                            environ.get("REQUEST_METHOD"),
+                            path,
+                            status_holder[0],
+                            ms,
+                        )
+                    )
+                else:
+                    access_log.info(
+                        "%s %s %s %.1fms", environ.get("REQUEST_METHOD"), path, status_holder[0], ms
+                    )
+
+
+class Cors:
+    """CORS for the origins of ``cors_origins`` (``["*"]``: any): preflights answered here,
+    ``Access-Control-Allow-Origin`` on their replies. Without ``cors_origins`` the layer is
+    not installed and no CORS header is ever sent (browsers refuse cross-origin calls)."""
+
+    def __init__(self, app, config=None, origins: list[str] | None = None):
+        self.app = app
+        if origins is None:
+            origins = list(getattr(config, "cors_origins", None) or ())
+        self.any_origin = "*" in origins
+        self.origins = frozenset(o.rstrip("/") for o in origins if o != "*")
+
+    @staticmethod
+    def wanted(config) -> bool:
+        return bool(getattr(config, "cors_origins", None))
+
+    def allowed(self, origin: str) -> bool:
+        return self.any_origin or origin in self.origins
+
+    def __call__(self, environ, start_response):
+        origin = environ.get("HTTP_ORIGIN")
+        if not origin:
+            return self.app(environ, start_response)
+        allowed = self.allowed(origin)
+        if (
+            environ.get("REQUEST_METHOD") == "OPTIONS"
+            and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
+        ):
+            return self._preflight(environ, start_response, origin, allowed)
+        if not allowed:
+            return self.app(environ, start_response)
+        cors = [
+            ("Access-Control-Allow-Origin", origin),
+            ("Vary", "Origin"),
+            ("Access-Control-Expose-Headers", "X-Request-ID"),
+        ]
+
+        def _start_response(status, headers, exc_info=None):
+            headers.extend(cors)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, _start_response)
+
+    def _preflight(self, environ, start_response, origin: str, allowed: bool):
+        if not allowed:
+            return wsgi_error(
+                start_response,
+                403,
+                f"origin {origin[:100]!r} may not call this service",
+                code="CORS_ORIGIN_NOT_ALLOWED",
+                headers=[("Vary", "Origin")],
+            )
+        requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
+        headers = [h.strip() for h in requested.split(",") if h.strip().lower() in ALLOWED_HEADERS]
+        start_response(
+            "204 No Content",
+            [
+                ("Access-Control-Allow-Origin", origin),
+                ("Access-Control-Allow-Methods", ALLOWED_METHODS),
+                ("Access-Control-Allow-Headers", ", ".join(headers) or "Content-Type"),
+                ("Access-Control-Max-Age", MAX_AGE),
+                ("Vary", "Origin"),
+            ],
+        )
+        return [b""]
+
+
+# The order, outermost first (see the module docstring).
+LAYERS = (RequestId, SecurityHeaders, AccessLog, Cors)
+
+
+def wrap(flask_app, config, layers=LAYERS):
+    """``flask_app``'s WSGI callable inside SpecDispatch and the wanted ``layers``."""
+    wsgi = SpecDispatch(flask_app, flask_app.wsgi_app)
+    for layer in reversed(layers):
+        if layer.wanted(config):
+            wsgi = layer(wsgi, config)
+    return wsgi
+
+
+def _stderr_is_fd2() -> bool:
+    try:
+        return sys.stderr is not None and sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _safe_path(path: str) -> str:
+    """The path only (never the query string, which may carry secrets), printable, bounded."""
+    if len(path) > 200:
+        path = path[:200] + "..."
+    return (
+        path.encode("unicode_escape", "backslashreplace").decode("ascii")
+        if not path.isprintable()
+        else path
+    )
