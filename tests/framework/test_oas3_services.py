@@ -30,6 +30,28 @@ from tests.conftest import (
 
 pytestmark = pytest.mark.slow
 
+# The OpenAPI 3 loader (issue 16's spec part) is what serves these: until it is in, the
+# services cannot start and there is nothing to test.
+pytest.importorskip("pymacaron.spec.openapi3", reason="needs the OpenAPI 3 loader (issue 16)")
+
+# Found by these tests in the issue-16 branches merged together (16spec + 16valid + 16params):
+# strict, so each turns into a failure the day it is fixed and the mark must go.
+NULLABLE_30 = pytest.mark.xfail(
+    strict=True,
+    reason="OpenAPI 3.0 `nullable: true` in components/schemas is not honoured (request: "
+    "'body.body: expected a string, got null'; response: 500 BAD_RESPONSE)",
+)
+FORM_EXTRA = pytest.mark.xfail(
+    strict=True,
+    reason="a form-urlencoded body drops a field its schema's additionalProperties: false "
+    "refuses, instead of a 400",
+)
+FORM_INT_ARRAY = pytest.mark.xfail(
+    strict=True,
+    reason="a style: form, explode: false query array of integers is not split at commas "
+    "(`age=1,6`: 'expected an integer, got 1,6'; arrays of strings are)",
+)
+
 ISSUES = os.path.join(FIXTURES, "oas30_issues")
 PAYMENTS = os.path.join(FIXTURES, "oas31_payments")
 
@@ -86,6 +108,7 @@ def error_of(r, status: int, code: str | None = None) -> dict:
 
 
 # -- OpenAPI 3.0: the GitHub-like issues service, under /api/v3 ----------------------------
+@NULLABLE_30
 def test_issues_create_get_list(issues):
     base = f"{issues.url}/api/v3/repos/octo/hello"
     new = {"title": "Found a bug", "body": None, "labels": ["bug", "ui"], "milestone": None}
@@ -122,7 +145,7 @@ def test_issues_create_get_list(issues):
 def test_issues_invalid_parameters(issues, path, params, headers):
     r = requests.get(f"{issues.url}/api/v3{path}", params=params, headers=headers)
     assert r.status_code == 400, r.text
-    assert r.json()["message"] and r.json()["status"] == "400"  # error_model: auto
+    assert set(r.json()) == {"message"} and r.json()["message"]  # error_model: auto
 
 
 @pytest.mark.parametrize(
@@ -137,7 +160,12 @@ def test_issues_invalid_parameters(issues, path, params, headers):
         (b'{"title": "t", "milestone": 0}', "application/json", 400),
         (b'{"title": "t", "extra": 1}', "application/json", 400),
         (b'{"title": "t", "labels": "bug"}', "application/json", 400),
-        (b'{"title": "t", "body": null, "milestone": null}', "application/json", 201),
+        pytest.param(
+            b'{"title": "t", "body": null, "milestone": null}',
+            "application/json",
+            201,
+            marks=NULLABLE_30,
+        ),
     ],
 )
 def test_issues_create_bodies(issues, body, content_type, status):
@@ -146,6 +174,7 @@ def test_issues_create_bodies(issues, body, content_type, status):
     assert r.status_code == status, r.text
 
 
+@NULLABLE_30
 def test_issues_update_nulls_and_optional_body(issues):
     base = f"{issues.url}/api/v3/repos/octo/nulls/issues"
     number = requests.post(base, json={"title": "t", "milestone": 3}).json()["number"]
@@ -160,15 +189,15 @@ def test_issues_update_nulls_and_optional_body(issues):
     assert requests.get(f"{base}/{number}").json()["active_lock_reason"] == "spam"
     assert requests.put(f"{base}/{number}/lock", json={"lock_reason": "x"}).status_code == 400
     missing = requests.get(f"{base}/999")
-    assert missing.status_code == 404 and missing.json()["status"] == "404"
+    assert missing.status_code == 404 and "#999" in missing.json()["message"]
 
 
 @pytest.mark.parametrize(
     "path, headers, status, expected",
     [
-        ("/styles/label/.3.4.5", {}, 200, {"ids": [3, 4, 5]}),
+        ("/styles/label/.3,4,5", {}, 200, {"ids": [3, 4, 5]}),  # not exploded: commas
         ("/styles/label/.7", {}, 200, {"ids": [7]}),
-        ("/styles/label/3.4", {}, 400, None),  # no leading dot
+        ("/styles/label/3,4", {}, 400, None),  # no leading dot
         ("/styles/label/.0", {}, 400, None),
         ("/styles/matrix/;x=1;y=-2", {}, 200, {"point": {"x": 1, "y": -2}}),
         ("/styles/matrix/;x=1", {}, 400, None),  # y required
@@ -247,7 +276,7 @@ def test_payments_deep_object_filters(payments):
         ({"email": "not an email"}, False),
         ({"balance": "ten"}, False),
         ({"description": "x" * 351}, False),
-        ({"unknown": "1"}, False),
+        pytest.param({"unknown": "1"}, False, marks=FORM_EXTRA),
         ({"name": None}, True),  # not nullable
         ({"balance": 1.5}, True),
     ],
@@ -359,7 +388,7 @@ def test_example_serves_both_apis(example):
         ({"species": ["dog", "cat"]}, {}, 200, ["Biscuit", "Pistache", "Moka"]),  # exploded
         ({"species": "dog,cat"}, {}, 400, None),  # one item, not in the enum
         ({"species": "fish"}, {}, 400, None),
-        ({"age": "1,6"}, {}, 200, ["Biscuit", "Pistache"]),  # not exploded
+        pytest.param({"age": "1,6"}, {}, 200, ["Biscuit", "Pistache"], marks=FORM_INT_ARRAY),
         ({"age": "1"}, {}, 400, None),  # minItems 2
         ({"age": "1,2,3"}, {}, 400, None),
         ({"age": "1,old"}, {}, 400, None),
@@ -436,7 +465,8 @@ def _fuzz(server: LiveServer, service_dir: str, *extra: str) -> subprocess.Compl
     )  # fmt: skip
     summary = [line for line in result.stdout.splitlines() if line.startswith("pym fuzz:")]
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    assert summary and all("0 failure(s)" in line for line in summary[1:]), summary
+    counted = [line for line in summary if " cases, " in line]
+    assert counted and all(", 0 failure(s)" in line for line in counted), summary
     log = server.output()
     assert "Traceback" not in log and "UNHANDLED_SERVER_ERROR" not in log, log[-4000:]
     return result
