@@ -18,7 +18,6 @@ MOVED = {
     "pymacaron.validation": "pymacaron.spec.validation",
     "pymacaron.yamlfile": "pymacaron.spec.yamlfile",
     "pymacaron.jsonbody": "pymacaron.spec.jsondoc",
-    "pymacaron.fastcheck": "pymacaron.spec.fastcheck",
     "pymacaron.errormodel": "pymacaron.spec.errormodel",
     "pymacaron.specschema": "pymacaron.spec.schema",
     "pymacaron.specchecks": "pymacaron.spec.checks",

@@ -178,7 +178,7 @@ def read_config_file(path: str, deploy: bool = True) -> dict:
         )
     try:
         (_validator() if deploy else _runtime_validator())(data)
-    except Exception as e:  # fastjsonschema.JsonSchemaValueException
+    except Exception as e:  # validation.SchemaViolation
         where, message = describe_violation(e, root="")
         if "secrets" in where.split("."):  # top level or stages.<stage>.secrets
             message = message.split(", got ", 1)[0]  # never echo what may be a secret value

@@ -75,8 +75,10 @@ def test_eager_mode_compiles_every_validator(big, monkeypatch):
 
 
 @pytest.mark.slow
-def test_pym_check_compiles_and_records_every_validator(big, tmp_path):
+def test_pym_check_compiles_every_validator(big, tmp_path):
     cache = tmp_path / "cache"
     result = pym("check", "--dir", big, cwd=big, env={"PYM_CACHE_DIR": str(cache)}, timeout=300)
     assert result.returncode == 0 and "ok: 177 routes" in result.stdout, result.stderr[-2000:]
-    assert len(list((cache / "validators").glob("*.marshal"))) > 100
+    # jsonschema-rs compiles a schema in ~0.1 ms: no compiled-code records any more
+    # (docs/decisions.md), only the spec check's
+    assert not (cache / "validators").exists() and list((cache / "specs").glob("*.json"))

@@ -79,11 +79,13 @@ def test_invalid_swagger_names_the_json_path_and_line(service):
     assert "paths./books.get.parameters[2]" in message and "(line " in message, message
 
 
-def test_openapi3_is_refused_clearly(service):
+def test_an_unknown_openapi_version_is_refused_clearly(service):
     (service / "apis" / "library.yaml").write_text(
-        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"
+        "openapi: 3.2.0\ninfo: {title: t, version: '1'}\npaths: {}\n"
     )
-    assert "OpenAPI 3.0.3 is not supported yet" in start_error(service)
+    message = start_error(service)
+    assert "expected openapi: 3.0.x or 3.1.x" in message and "got '3.2.0'" in message
+    assert "openapi (line 1)" in message
 
 
 def test_bind_target_that_does_not_import(service):

@@ -1,10 +1,12 @@
 """Remember which spec files have already been checked, so a normal start skips the check.
 
-Checking a Swagger 2.0 file (spec.py: the official JSON Schema and the specification's
-rules) costs little on a valid spec but imports its engines; a refused one imports jsonschema. The verdict only depends on the bytes of the
-spec (and of the files its ``$ref`` reach), on the versions of the checking libraries and
-on pymacaron's checking code (spec.py), so a successful check is recorded under a hash of
-exactly those, and a start that finds the record skips the check entirely. A spec that fails the check is never recorded:
+Checking a spec file (load.py: the official JSON Schema of its version and the
+specification's rules, checks.py for Swagger 2.0, oas3check.py for OpenAPI 3.x) costs
+little on a valid 2.0 spec but imports its engines; a refused one, and every OpenAPI 3.x
+check, imports jsonschema. The verdict only depends on the bytes of the spec (and of the
+files its ``$ref`` reach), on the versions of the checking libraries and on pymacaron's
+checking code and schema files, so a successful check is recorded under a hash of exactly
+those, and a start that finds the record skips the check entirely. A spec that fails the check is never recorded:
 a broken spec fails every start with the same error.
 
 The records live in ``$PYM_CACHE_DIR`` (default ``$XDG_CACHE_HOME/pymacaron`` or
@@ -28,7 +30,7 @@ __all__ = ["cache_dir", "cache_key", "lookup", "store"]
 log = logging.getLogger("pymacaron")
 
 FORMAT = "pym-spec-check-1"
-_ENGINE_PACKAGES = ("swagger_spec_validator", "jsonschema", "fastjsonschema")
+_ENGINE_PACKAGES = ("swagger_spec_validator", "jsonschema", "jsonschema_rs")
 _MISSING = object()
 
 
@@ -52,7 +54,17 @@ def _engine() -> str:
     parts = [FORMAT, f"pymacaron-{__version__}"]
     # the checking code itself (load.py may gain checks without a version bump)
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in ("load.py", "cache.py", "checks.py", "schema.py"):
+    for name in (
+        "load.py",
+        "cache.py",
+        "checks.py",
+        "schema.py",
+        "openapi3.py",
+        "oas3check.py",
+        "validation.py",  # _refuse_unenforceable: what the engine cannot enforce
+        "schemas/oas3.0.json",
+        "schemas/oas3.1.json",
+    ):
         try:
             with open(os.path.join(here, name), "rb") as f:
                 parts.append(f"{name}:{hashlib.sha256(f.read()).hexdigest()}")

@@ -274,34 +274,48 @@ def _check_parameter(spec, param, where, path, shown) -> None:
 
 
 # -- external references -----------------------------------------------------------------
-def inline_external_refs(spec: dict, path: str, shown: str) -> dict:
+def inline_external_refs(spec: dict, path: str, shown: str, dialect: str = "swagger2") -> dict:
     """A copy of ``spec`` where every ``$ref`` to another file (outside ``x-`` extensions)
-    is resolved: schemas become definitions (named after the referenced key), path items,
-    parameters and responses are copied in place."""
+    is resolved: schemas become definitions (Swagger 2.0) or components/schemas (OpenAPI
+    3.x), named after the referenced key; path items, parameters, responses (and for 3.x
+    request bodies, headers and every other non-schema object) are copied in place."""
+    oas3 = dialect != "swagger2"
+    label = {"swagger2": "Swagger 2.0", "oas30": "OpenAPI 3.0", "oas31": "OpenAPI 3.1"}[dialect]
     spec = copy.deepcopy(spec)
-    definitions = spec.setdefault("definitions", {})
+    if oas3:
+        definitions = spec.setdefault("components", {}).setdefault("schemas", {})
+        prefix = "#/components/schemas/"
+    else:
+        definitions = spec.setdefault("definitions", {})
+        prefix = "#/definitions/"
     names: dict[tuple[str, str], str] = {}
     documents: dict[str, object] = {}
 
-    def document(file: str):
+    def located(where) -> str | None:
+        return _where(path, where) if where else None
+
+    def document(file: str, where=()):
         if file not in documents:
             if not os.path.isfile(file):
                 raise StartupError(
-                    f"not a valid Swagger 2.0 spec: referenced file {os.path.basename(file)!r} "
+                    f"not a valid {label} spec: referenced file {os.path.basename(file)!r} "
                     "does not exist",
                     file=shown,
+                    location=located(where),
                 )
             documents[file] = load_yaml(file)
         return documents[file]
 
-    def target(file: str, pointer: str):
+    def target(file: str, pointer: str, where=()):
         try:
-            return _pointer(document(file), "#" + pointer) if pointer else document(file)
+            doc = document(file, where)
+            return _pointer(doc, "#" + pointer) if pointer else doc
         except KeyError:
             raise StartupError(
-                f"not a valid Swagger 2.0 spec: unresolvable reference "
+                f"not a valid {label} spec: unresolvable reference "
                 f"'{os.path.basename(file)}#{pointer}'",
                 file=shown,
+                location=located(where),
             ) from None
 
     def absolute(ref: str, base: str) -> tuple[str, str]:
@@ -310,7 +324,7 @@ def inline_external_refs(spec: dict, path: str, shown: str) -> dict:
         full = os.path.normpath(os.path.join(os.path.dirname(base), file)) if file else base
         return full, pointer
 
-    def name_for(file: str, pointer: str) -> str:
+    def name_for(file: str, pointer: str, where=()) -> str:
         key = (file, pointer)
         if key not in names:
             stem = (
@@ -323,7 +337,9 @@ def inline_external_refs(spec: dict, path: str, shown: str) -> dict:
                 name = f"{stem}_{n}"
             names[key] = name
             definitions[name] = {}  # reserved: cycles end here
-            definitions[name] = resolve(copy.deepcopy(target(file, pointer)), file, schema=True)
+            definitions[name] = resolve(
+                copy.deepcopy(target(file, pointer, where)), file, schema=True
+            )
         return names[key]
 
     def resolve(node, base: str, schema: bool, where: tuple = ()):
@@ -336,27 +352,51 @@ def inline_external_refs(spec: dict, path: str, shown: str) -> dict:
             file, pointer = absolute(ref, base)
             if file == path and not schema:
                 return node
-            in_place = not schema and _in_place(where)
+            in_place = not schema and (oas3 or _in_place(where))
             if in_place:
-                return resolve(copy.deepcopy(target(file, pointer)), file, False, where)
+                return resolve(copy.deepcopy(target(file, pointer, where)), file, False, where)
             if file == path:
                 return {"$ref": "#" + pointer}
-            return {"$ref": f"#/definitions/{name_for(file, pointer)}"}
+            return {"$ref": prefix + name_for(file, pointer, where if base == path else ())}
         out = {}
         for k, v in node.items():
             if isinstance(k, str) and k.startswith("x-"):
                 out[k] = v
             else:
-                out[k] = resolve(v, base, schema or k in ("schema", "definitions"), (*where, k))
+                entering = k == "schema" or (not oas3 and k == "definitions")
+                out[k] = resolve(v, base, schema or entering, (*where, k))
         return out
 
+    aliases = {}
+    if oas3:  # components.schemas.X: {$ref: other.yaml#/X} -- X is that schema, by its name
+        for key, node in definitions.items():
+            ref = node.get("$ref") if isinstance(node, dict) else None
+            if isinstance(ref, str) and not ref.startswith("#") and len(node) == 1:
+                aliases[key] = absolute(ref, path)
+                names[aliases[key]] = key
     paths = spec.get("paths") or {}
     spec["paths"] = resolve(paths, path, False, ("paths",))
-    for section in ("parameters", "responses"):
-        if section in spec:
-            spec[section] = resolve(spec[section], path, False, (section,))
+    if oas3:
+        if isinstance(spec.get("webhooks"), dict):
+            spec["webhooks"] = resolve(spec["webhooks"], path, False, ("webhooks",))
+        components = spec["components"]
+        for section in list(components):
+            if section != "schemas" and isinstance(components[section], dict):
+                components[section] = resolve(
+                    components[section], path, False, ("components", section)
+                )
+        where = ("components", "schemas")
+    else:
+        for section in ("parameters", "responses"):
+            if section in spec:
+                spec[section] = resolve(spec[section], path, False, (section,))
+        where = ("definitions",)
     for key in list(definitions):
-        definitions[key] = resolve(definitions[key], path, True, ("definitions", key))
+        if key in aliases:
+            file, pointer = aliases[key]
+            definitions[key] = resolve(copy.deepcopy(target(file, pointer)), file, True)
+        else:
+            definitions[key] = resolve(definitions[key], path, True, (*where, key))
     return spec
 
 

@@ -1,14 +1,25 @@
-"""Load a Swagger 2.0 file into an :class:`ApiSpec`: checked, resolved, ready to compile.
+"""Load a spec file (Swagger 2.0, OpenAPI 3.0.x or 3.1.x) into an :class:`ApiSpec`:
+checked, resolved, ready to compile. One interface for every version: what serves a
+request (server/operation.py), builds models (models.py) or calls a service (client/)
+reads :class:`ApiSpec` / :class:`OperationSpec` and does not fork per version.
 
-Loading is: parse YAML or JSON (errors name the line) -> check it is Swagger 2.0: the
-official JSON Schema (specschema.py) and the specification's own rules (specchecks.py),
-errors naming the JSON path of the node in the file and its line -> inline references to
-other files ->
-resolve ``#/parameters`` and ``#/responses`` references -> one :class:`OperationSpec`
-per path and method. Schemas keep their ``#/definitions/...`` references: validators
-and models are built from them (see validation.py, models.py).
-A successful check is recorded (speccache.py), so a start with an unchanged spec skips
-it; a failed check is never recorded.
+Loading is: parse YAML or JSON (errors name the line) -> which version (``dialect``) ->
+check it: the official JSON Schema of its version (schema.py) and the specification's own
+rules (checks.py for 2.0, oas3check.py for 3.x), errors naming the JSON path of the node
+in the file and its line -> inline references to other files -> one
+:class:`OperationSpec` per path and method.
+
+- Swagger 2.0: ``#/parameters`` and ``#/responses`` references resolved; ``spec`` is the
+  file as written; schemas keep their ``#/definitions/...`` references.
+- OpenAPI 3.x: ``spec`` is the normalized view of openapi3.py: ``definitions`` are
+  ``components/schemas`` and every ``#/components/schemas/X`` reference reads
+  ``#/definitions/X``, so models, validators and clients work unchanged; parameters,
+  requestBody and responses are normalized as that module's docstring says (the
+  contract the server and the client build on). Schemas stay in their dialect.
+
+``ApiSpec.document`` is the file as written (external refs inlined): what is published.
+A successful check is recorded (cache.py), so a start with an unchanged spec skips it; a
+failed check is never recorded.
 """
 
 from __future__ import annotations
@@ -23,14 +34,25 @@ from .yamlfile import display_path, line_of, load_yaml
 
 log = logging.getLogger("pymacaron")
 
-__all__ = ["ApiSpec", "OperationSpec", "load_spec", "HTTP_METHODS"]
+__all__ = ["ApiSpec", "OperationSpec", "load_spec", "HTTP_METHODS", "DIALECTS"]
+
+#: what ``ApiSpec.dialect`` can be
+DIALECTS = ("swagger2", "oas30", "oas31")
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 
 
 @dataclass
 class OperationSpec:
-    """One operation of a spec, with its parameters and responses resolved."""
+    """One operation of a spec, with its parameters and responses resolved.
+
+    ``parameters``: Swagger 2.0 Parameter Objects (``$ref`` resolved, path-level merged);
+    for OpenAPI 3.x the normalized Parameter Objects of openapi3.py (``in`` path, query,
+    header or cookie, always a ``schema``, ``style``/``explode`` filled, ``x-pym-oas``),
+    the requestBody last as ``{"in": "body", "name": "body", "required", "schema",
+    "x-pym-content"}``. ``responses``: ``{code: {"description", "schema"?, "headers",
+    ...}}`` (3.x adds ``x-pym-content``). ``consumes``/``produces``: media types in order.
+    """
 
     api: str
     method: str
@@ -56,24 +78,51 @@ class OperationSpec:
 
 @dataclass
 class ApiSpec:
-    """A loaded API: the file, its raw dict and its operations."""
+    """A loaded API: the file, its dicts and its operations.
+
+    ``dialect``: ``"swagger2"``, ``"oas30"`` or ``"oas31"``. ``document``: the spec as
+    written in the file, external references inlined (what the served spec publishes).
+    ``spec``: what the framework reads -- the document itself for 2.0, the normalized view
+    (``definitions``, rewritten references) for 3.x.
+    """
 
     name: str
     path: str
     spec: dict
     operations: list[OperationSpec] = field(default_factory=list)
+    dialect: str = "swagger2"
+    document: dict | None = None
+
+    def __post_init__(self):
+        if self.document is None:
+            self.document = self.spec
 
     @property
     def base_path(self) -> str:
+        """basePath (2.0) or the path of ``servers[0].url`` (3.x); ``""`` for ``/``."""
+        if self.dialect != "swagger2":
+            from .openapi3 import base_path_of
+
+            return base_path_of(self.document)
         bp = self.spec.get("basePath") or ""
         return "" if bp == "/" else bp.rstrip("/")
 
     @property
     def host(self) -> str | None:
+        """``host`` (2.0), or the host of an absolute ``servers[0].url`` (3.x)."""
+        if self.dialect != "swagger2":
+            from .openapi3 import host_and_scheme
+
+            return host_and_scheme(self.document)[0]
         return self.spec.get("host")
 
     @property
     def schemes(self) -> list[str]:
+        if self.dialect != "swagger2":
+            from .openapi3 import host_and_scheme
+
+            scheme = host_and_scheme(self.document)[1]
+            return [scheme] if scheme in ("http", "https") else ["http"]
         return self.spec.get("schemes") or ["http"]
 
     @property
@@ -110,17 +159,58 @@ def _first_line(text: str, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-def _checked_swagger(spec: dict, path: str, name: str) -> dict:
-    """:func:`_validate_swagger`, skipped when this exact spec already passed it (speccache)."""
+def _checked(spec: dict, path: str, name: str, dialect: str) -> dict:
+    """The check of its version, skipped when this exact spec already passed it (cache.py)."""
     from . import cache as speccache
 
     key = speccache.cache_key(path, spec)
     recorded = speccache.lookup(key)
     if not speccache.is_missing(recorded):
         return spec if recorded is None else recorded
-    checked = _validate_swagger(spec, path, name)
+    if dialect == "swagger2":
+        checked = _validate_swagger(spec, path, name)
+    else:
+        checked = _validate_oas3(spec, path, name, dialect)
     speccache.store(key, None if checked is spec else checked)
     return checked
+
+
+def _validate_oas3(spec: dict, path: str, name: str, dialect: str) -> dict:
+    """Check an OpenAPI 3.x document (oas3check.py); returns it with external refs inlined."""
+    from . import checks as specchecks
+    from . import oas3check
+
+    shown = display_path(path)
+    if _has_external_refs(spec):
+        spec = specchecks.inline_external_refs(spec, path, shown, dialect=dialect)
+    for message, json_path in oas3check.check(spec, path, shown, dialect):
+        log.warning("%s: %s: %s", shown, _located(path, json_path), message)
+    return spec
+
+
+def _refuse_unenforceable(schema, where: tuple, dialect: str, path: str, shown: str) -> None:
+    """Raise StartupError when ``schema`` (at JSON path ``where`` in the file) uses a
+    keyword the validation engine cannot enforce in ``dialect`` -- never ignore a
+    constraint silently. Called by oas3check.py on every Schema Object of a 3.x document
+    that is not inside another (components/schemas entries, the ``schema`` of parameters,
+    headers and media types), on a check (cache miss) only. What the engine cannot enforce
+    is the engine's to say: ``validation.unenforceable(schema, dialect, at)`` ->
+    ``[(keyword, json_path)]`` (issue 16, the validation engine); refuses nothing where the
+    engine does not offer it."""
+    from . import validation
+
+    finder = getattr(validation, "unenforceable", None)
+    found = finder(schema, dialect, at=where) if finder is not None else None
+    if not found:
+        return
+    keyword, json_path = found[0]
+    version = "3.0" if dialect == "oas30" else "3.1"
+    raise StartupError(
+        f"OpenAPI {version} schema keyword {keyword!r} cannot be enforced by pymacaron's "
+        "validation engine (remove it or express the constraint another way)",
+        file=shown,
+        location=_located(path, json_path),
+    )
 
 
 def _validate_swagger(spec: dict, path: str, name: str) -> dict:
@@ -189,13 +279,17 @@ def _resolve(spec: dict, node: dict, section: str, shown: str, where: str) -> di
     return spec[section][ref[len(prefix) :]]
 
 
-def _check_persist(spec: dict, path: str) -> None:
+def _check_persist(spec: dict, path: str, dialect: str = "swagger2") -> None:
     """x-persist on definitions (Swagger 2.0) or components.schemas (OpenAPI 3): a wrong one
     names its key (pymacaron.persist.spec)."""
     from ..persist.spec import PersistSpecError, persisted_specs
 
-    section = ["definitions"] if "definitions" in spec else ["components", "schemas"]
-    schemas = spec.get("definitions") or (spec.get("components") or {}).get("schemas") or {}
+    if dialect == "swagger2":
+        section = ["definitions"]
+        schemas = spec.get("definitions") or {}
+    else:
+        section = ["components", "schemas"]
+        schemas = spec.get("definitions") or {}  # the view: components.schemas, refs rewritten
     try:
         persisted_specs(schemas)
     except PersistSpecError as e:
@@ -208,11 +302,44 @@ def _check_persist(spec: dict, path: str) -> None:
         ) from None
 
 
+_OAS_VERSION = re.compile(r"^3\.([01])\.\d+(-.+)?$")
+
+
+def dialect_of(spec: dict, path: str) -> str:
+    """``"swagger2"``, ``"oas30"`` or ``"oas31"``; anything else is a one-line StartupError."""
+    shown = display_path(path)
+    if "openapi" in spec:
+        version = spec["openapi"]
+        m = _OAS_VERSION.match(version) if isinstance(version, str) else None
+        if m:
+            return "oas30" if m.group(1) == "0" else "oas31"
+        hint = ""
+        if isinstance(version, float | int) and not isinstance(version, bool):
+            hint = f' (write the full version as a string: openapi: "{version}.0")'
+        raise StartupError(
+            f'expected openapi: 3.0.x or 3.1.x (or swagger: "2.0"), got {version!r}{hint}',
+            file=shown,
+            location=_located(path, ["openapi"]),
+        )
+    version = spec.get("swagger")
+    if version == "2.0":
+        return "swagger2"
+    raise StartupError(
+        (
+            f'expected swagger: "2.0", got {version!r} (or openapi: 3.0.x / 3.1.x)'
+            if "swagger" in spec
+            else 'expected swagger: "2.0" or openapi: 3.0.x / 3.1.x, got neither key'
+        ),
+        file=shown,
+        location=_located(path, ["swagger"]) if "swagger" in spec else None,
+    )
+
+
 _PATH_PARAM = re.compile(r"{([^}/]+)}")
 
 
 def load_spec(path: str, name: str | None = None, validate: bool = True) -> ApiSpec:
-    """Load, check and resolve one Swagger 2.0 file.
+    """Load, check and resolve one spec file: Swagger 2.0, OpenAPI 3.0.x or 3.1.x.
 
     Raises StartupError naming the file and the location of the problem.
     """
@@ -220,22 +347,26 @@ def load_spec(path: str, name: str | None = None, validate: bool = True) -> ApiS
     name = name or os.path.splitext(os.path.basename(path))[0]
     raw = load_yaml(path)
     if not isinstance(raw, dict):
-        raise StartupError("expected a Swagger 2.0 document (a mapping at the top)", file=shown)
-    spec = _stringify_keys(raw)
-    version = spec.get("swagger")
-    if version != "2.0":
-        if "openapi" in spec:
-            raise StartupError(
-                f"OpenAPI {spec['openapi']} is not supported yet: pymacaron serves Swagger 2.0 specs "
-                "(convert it, or keep it beside as a client-only spec)",
-                file=shown,
-                location="openapi",
-            )
         raise StartupError(
-            f'expected swagger: "2.0", got {version!r}', file=shown, location="swagger"
+            "expected a Swagger 2.0 or OpenAPI 3.x document (a mapping at the top)", file=shown
         )
+    spec = _stringify_keys(raw)
+    dialect = dialect_of(spec, path)
     if validate:
-        spec = _checked_swagger(spec, path, name)
+        spec = _checked(spec, path, name, dialect)
+    if dialect != "swagger2":
+        from .openapi3 import normalize
+
+        view, operations = normalize(spec, name, path, shown, dialect)
+        _check_persist(view, path, dialect)
+        return ApiSpec(
+            name=name,
+            path=path,
+            spec=view,
+            operations=operations,
+            dialect=dialect,
+            document=spec,
+        )
     _check_persist(spec, path)
     api = ApiSpec(name=name, path=path, spec=spec)
     global_consumes = spec.get("consumes") or ["application/json"]

@@ -1,5 +1,12 @@
-"""The official Swagger 2.0 JSON Schema: a compiled yes/no for every load, an explanation
-(JSON path and line in the file) only for a spec it refuses.
+"""The official JSON Schemas of Swagger 2.0 and OpenAPI 3.0 / 3.1: a yes/no for a spec,
+an explanation (JSON path and line in the file) for one it refuses.
+
+Swagger 2.0: a compiled yes/no for every check, jsonschema's explanation on a refusal.
+OpenAPI 3.x (:func:`check_oas3`): the schemas the OpenAPI Initiative publishes
+(https://spec.openapis.org/oas/3.0/schema/2021-09-28 and .../3.1/schema/2022-10-07,
+Apache-2.0, shipped in ``schemas/``): the yes/no by jsonschema-rs (draft 4 and 2020-12,
+milliseconds), the explanation of a refusal by jsonschema (whose import alone takes about
+a second) -- only on a check, which a recorded result skips (cache.py).
 
 The schema is the one swagger-spec-validator ships, made self-contained (its draft 4
 references inlined) and compiled like any other validator (validation.py, cached on
@@ -20,7 +27,7 @@ import os
 from ..exceptions import StartupError
 from .yamlfile import line_of
 
-__all__ = ["check", "official_schema"]
+__all__ = ["check", "check_oas3", "official_schema", "oas3_schema"]
 
 _DRAFT4_URI = "http://json-schema.org/draft-04/schema#"
 
@@ -138,3 +145,94 @@ def _explain(spec: dict, path: str, shown: str) -> None:
     raise StartupError(
         f"not a valid Swagger 2.0 spec: {_first_line(message)}", file=shown, location=location
     )
+
+
+# -- OpenAPI 3.0 / 3.1 --------------------------------------------------------------------
+_OAS3_FILES = {"oas30": "oas3.0.json", "oas31": "oas3.1.json"}
+OAS3_SCHEMA_FILES = tuple(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas", f)
+    for f in _OAS3_FILES.values()
+)
+
+
+@functools.cache
+def oas3_schema(dialect: str) -> dict:
+    """The official JSON Schema of OpenAPI 3.0 (``oas30``) or 3.1 (``oas31``), as published."""
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas")
+    with open(os.path.join(here, _OAS3_FILES[dialect])) as f:
+        return json.load(f)
+
+
+@functools.cache
+def _oas3_yes_no(dialect: str):
+    """A fast ``is_valid`` for the version's schema (jsonschema-rs), None without it."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - jsonschema-rs is the validation engine
+        return None
+    cls = (
+        jsonschema_rs.Draft4Validator if dialect == "oas30" else jsonschema_rs.Draft202012Validator
+    )
+    return cls(oas3_schema(dialect), validate_formats=False).is_valid
+
+
+@functools.cache
+def _oas3_validator(dialect: str):
+    from jsonschema import Draft4Validator, Draft202012Validator
+
+    cls = Draft4Validator if dialect == "oas30" else Draft202012Validator
+    return cls(oas3_schema(dialect))  # no format_checker: formats are not asserted
+
+
+def check_oas3(spec: dict, path: str, shown: str, dialect: str) -> None:
+    """Raise StartupError (JSON path and line of the node) unless ``spec`` is OpenAPI 3.0 /
+    3.1 as its official JSON Schema says."""
+    is_valid = _oas3_yes_no(dialect)
+    if is_valid is not None and is_valid(spec):
+        return
+    from jsonschema.exceptions import relevance
+
+    from .load import _first_line, _json_path_text, _most_telling
+
+    errors = list(_oas3_validator(dialect).iter_errors(spec))
+    if not errors:  # the two engines disagree: jsonschema's yes stands
+        return
+    error = max(errors, key=relevance)
+    json_path = list(error.absolute_path)
+    message = error.message
+    if error.context:
+        best = _most_telling(error.context)
+        if best is not None:
+            json_path = list(best.absolute_path) or json_path
+            message = best.message
+    location = None
+    if json_path:
+        line = line_of(path, json_path)
+        location = _json_path_text(json_path) + (f" (line {line})" if line else "")
+    version = "3.0" if dialect == "oas30" else "3.1"
+    raise StartupError(
+        f"not a valid OpenAPI {version} spec: {_first_line(message)}",
+        file=shown,
+        location=location,
+    )
+
+
+def check_2020_12(schema) -> tuple[str, list] | None:
+    """(message, JSON path inside ``schema``) when it is not a JSON Schema 2020-12, else None."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover
+        jsonschema_rs = None
+    if jsonschema_rs is not None:
+        if jsonschema_rs.meta.is_valid(schema):
+            return None
+        try:
+            jsonschema_rs.meta.validate(schema)
+        except jsonschema_rs.ValidationError as e:
+            return str(e).strip().splitlines()[0], list(e.instance_path)
+        return None
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    error = best_match(Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema))
+    return None if error is None else (error.message, list(error.absolute_path))

@@ -1,124 +1,437 @@
-"""Schema validation compiled once: Swagger schemas -> JSON Schema draft 4 -> Python code.
+"""Schema validation: OpenAPI schemas -> JSON Schema -> a compiled jsonschema-rs validator.
 
-Validators are compiled with fastjsonschema at startup, once per operation and schema,
-so a request pays for a function call, not for walking a schema. Messages name the
-field (``body.owner.name``) and say what was expected.
+Three dialects, one engine (jsonschema-rs, chosen by measurement: bench/validators.py,
+docs/performance.md):
+
+- ``swagger2``: Swagger 2.0 schemas, run as JSON Schema draft 4 (``x-nullable``, int32/int64
+  bounds, ``type: file``, the ``discriminator`` string);
+- ``oas30``: OpenAPI 3.0 schemas, draft 4 as well (``nullable``, boolean
+  ``exclusiveMinimum``), with ``readOnly``/``writeOnly`` by direction and the
+  ``discriminator`` object (with or without ``mapping``);
+- ``oas31``: OpenAPI 3.1 schemas, JSON Schema 2020-12, plus OpenAPI's ``discriminator`` and
+  ``readOnly``/``writeOnly``.
+
+:func:`to_json_schema` translates one schema, :func:`json_definitions` a spec's
+definitions, :func:`compile_schema` / :func:`validator_for` compile; a validator returns
+the data or raises :class:`SchemaViolation`, whose :func:`describe_violation` names the
+field (``body.owner.name``) and says what was expected. :func:`unenforceable` lists what a
+schema asks for that the engine cannot enforce, so a spec that uses it is refused at start.
+
+``format`` is checked as schemathesis checks it (the same engine and version, the same
+draft per dialect, tests/framework/test_formats.py): :data:`CHECKED_FORMATS` per dialect;
+:data:`ANNOTATION_FORMATS` are OpenAPI's own names that constrain nothing (or become
+bounds); any other format is refused at start in 3.x specs and ignored in Swagger 2.0 ones
+(as bravado-core does).
 """
 
 from __future__ import annotations
 
 import contextvars
 import functools
-import hashlib
-import json
-import marshal
 import os
-import sys
-import tempfile
-import types
+import re
 
-import fastjsonschema
-from fastjsonschema import JsonSchemaException, JsonSchemaValueException
-
-from . import fastcheck
+import jsonschema_rs
 
 __all__ = [
-    "compile_schema",
-    "json_definitions",
-    "validator_for",
-    "LazyValidator",
-    "to_json_schema",
-    "describe_violation",
-    "SchemaViolation",
+    "ANNOTATION_FORMATS",
+    "CHECKED_FORMATS",
+    "DIALECTS",
+    "DRAFT4",
+    "DRAFT2020",
     "JsonSchemaValueException",
+    "LazyValidator",
+    "SWAGGER_FORMATS",
+    "SchemaViolation",
+    "compile_schema",
+    "describe_violation",
+    "json_definitions",
+    "to_json_schema",
+    "unenforceable",
+    "validator_for",
+    "violation_text",
 ]
 
-SchemaViolation = JsonSchemaValueException
-
 DRAFT4 = "http://json-schema.org/draft-04/schema#"
+DRAFT2020 = "https://json-schema.org/draft/2020-12/schema"
+DIALECTS = ("swagger2", "oas30", "oas31")
+DIRECTIONS = (None, "request", "response")
 
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
 
-# Formats Swagger 2.0 names that fastjsonschema does not know; all other formats
-# (int32/int64 are ranges, float/double/binary/password are not checks) are handled
-# in to_json_schema or ignored, as bravado-core does.
+
+class SchemaViolation(ValueError):
+    """A value does not match its schema.
+
+    ``path``: where, from the root (``["data", "owner", 0]``); ``rule``: the failed keyword;
+    ``rule_definition``: that keyword's value in the schema (the types, the enum, the bound);
+    ``value``: the offending value; ``message``: one line.
+    """
+
+    def __init__(self, message, value=None, name="data", definition=None, rule=None, path=None):
+        super().__init__(message)
+        self.message = message
+        self.value = value
+        self.name = name
+        self.definition = definition or {}
+        self.rule = rule
+        self.path = list(path) if path is not None else ["data"]
+
+    @property
+    def rule_definition(self):
+        if not self.rule or not isinstance(self.definition, dict):
+            return None
+        return self.definition.get(self.rule)
+
+
+JsonSchemaValueException = SchemaViolation  # the name modules imported from fastjsonschema days
+
+# Formats pymacaron checks with a regex of its own (the engine's draft 4 does not know them;
+# the uuid regex is exactly jsonschema-rs' 2020-12 uuid check).
 SWAGGER_FORMATS = {
-    "date": r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$",
     "byte": r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
     "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
 }
-
-_SKIP_KEYS = {
-    "example",
-    "discriminator",
-    "readOnly",
-    "xml",
-    "externalDocs",
-    "collectionFormat",
-    "in",
-    "name",
-    "required_",
-    "allowEmptyValue",
+# Formats jsonschema-rs checks itself, per draft (what schemathesis' validators check too).
+_NATIVE_DRAFT4 = frozenset(
+    [
+        "date",
+        "date-time",
+        "duration",
+        "email",
+        "hostname",
+        "idn-email",
+        "ipv4",
+        "ipv6",
+        "regex",
+        "time",
+        "uri",
+    ]
+)
+_NATIVE_2020 = frozenset(
+    [
+        "date",
+        "date-time",
+        "duration",
+        "email",
+        "hostname",
+        "idn-email",
+        "idn-hostname",
+        "ipv4",
+        "ipv6",
+        "iri",
+        "iri-reference",
+        "json-pointer",
+        "regex",
+        "relative-json-pointer",
+        "time",
+        "uri",
+        "uri-reference",
+        "uri-template",
+        "uuid",
+    ]
+)
+# Draft 4 validators check the later drafts' standard formats as 2020-12 defines them.
+_FROM_2020 = _NATIVE_2020 - _NATIVE_DRAFT4 - set(SWAGGER_FORMATS)
+CHECKED_FORMATS = {
+    "swagger2": _NATIVE_DRAFT4 | _FROM_2020 | set(SWAGGER_FORMATS),
+    "oas30": _NATIVE_DRAFT4 | _FROM_2020 | set(SWAGGER_FORMATS),
+    "oas31": _NATIVE_2020 | set(SWAGGER_FORMATS),
 }
+# OpenAPI's own format names that are no check: int32/int64 become bounds, the others
+# describe a representation (float, double, password, binary: a file's bytes).
+ANNOTATION_FORMATS = frozenset({"int32", "int64", "float", "double", "password", "binary"})
 
 
-def to_json_schema(schema):
-    """Translate a Swagger 2.0 schema into JSON Schema draft 4 (a new object).
+@functools.cache
+def _format_checks(draft: int) -> dict:
+    checks = {}
+    for name, pattern in SWAGGER_FORMATS.items():
+        if draft == 4 or name not in _NATIVE_2020:
+            checks[name] = (lambda rx: lambda value: rx.match(value) is not None)(
+                re.compile(pattern)
+            )
+    if draft == 4:
+        for name in _FROM_2020:
+            checks[name] = jsonschema_rs.Draft202012Validator(
+                {"format": name}, validate_formats=True
+            ).is_valid
+    return checks
 
-    ``x-nullable: true`` admits null, int32/int64 become bounds, ``type: file`` accepts
-    anything, vendor extensions are dropped.
-    """
-    if isinstance(schema, list):
-        return [to_json_schema(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {}
-    for key, value in schema.items():
-        if key.startswith("x-") or key in _SKIP_KEYS:
-            continue
-        if key in ("properties", "definitions", "patternProperties"):
-            out[key] = {k: to_json_schema(v) for k, v in value.items()}
-        elif key in ("items", "additionalProperties", "allOf", "anyOf", "oneOf", "not"):
-            out[key] = to_json_schema(value)
-        else:
-            out[key] = value
-    kind = out.get("type")
-    if kind == "file":
-        out.pop("type")
-    if kind == "integer":
-        fmt = schema.get("format")
-        # integers without a format are int64 too: a 10**30 id is a client mistake,
-        # not something to hand to a database driver
-        bounds = INT32 if fmt == "int32" else INT64
-        if bounds:
-            out.setdefault("minimum", bounds[0])
-            out.setdefault("maximum", bounds[1])
-    if schema.get("x-nullable") is True:
-        if "$ref" in out:
-            out = {"anyOf": [{"type": "null"}, out]}
-        elif isinstance(kind, str):
-            out["type"] = [kind, "null"]
-            if "enum" in out and None not in out["enum"]:
-                out["enum"] = [*out["enum"], None]
-    return out
 
+# -- translation -----------------------------------------------------------------------
+
+_SKIP = {
+    "swagger2": {
+        "example",
+        "discriminator",
+        "readOnly",
+        "xml",
+        "externalDocs",
+        "collectionFormat",
+        "in",
+        "name",
+        "required_",
+        "allowEmptyValue",
+    },
+    "oas30": {
+        "example",
+        "discriminator",
+        "readOnly",
+        "writeOnly",
+        "xml",
+        "externalDocs",
+        "nullable",
+        "deprecated",
+    },
+    "oas31": {"example", "discriminator", "readOnly", "writeOnly", "xml", "externalDocs"},
+}
+_SCHEMA_MAPS = ("properties", "definitions", "patternProperties", "$defs", "dependentSchemas")
+_SCHEMA_VALUES = (
+    "items",
+    "additionalProperties",
+    "additionalItems",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "prefixItems",
+    "contains",
+    "propertyNames",
+    "if",
+    "then",
+    "else",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+)
+_NOTHING = {"not": {}}  # draft 4 has no `false` schema
 
 BASE_SUFFIX = "__pym_base"
+VARIANT_SUFFIX = {"request": "__pym_request", "response": "__pym_response"}
 MARKER = "x-pym-discriminator"
 
 
-def json_definitions(definitions: dict) -> dict:
-    """Translate every definition (:func:`to_json_schema`), with Swagger 2.0's
-    ``discriminator`` enforced: the value of the property names the definition (the one
-    that has the discriminator, or one that extends it through ``allOf``) the object must
-    also validate against. Specs without a discriminator are translated as they are."""
-    out = {k: to_json_schema(v) for k, v in definitions.items()}
-    roots = [
-        k
-        for k, v in definitions.items()
-        if isinstance(v, dict) and isinstance(v.get("discriminator"), str)
+def to_json_schema(schema, dialect: str = "swagger2", direction: str | None = None):
+    """Translate an OpenAPI schema of ``dialect`` into JSON Schema (a new object): draft 4
+    for ``swagger2`` and ``oas30``, 2020-12 for ``oas31``.
+
+    ``x-nullable`` (2.0) and ``nullable`` (3.0) admit null, int32/int64 become bounds,
+    ``type: file`` accepts anything, vendor extensions and annotations are dropped. In 3.x,
+    ``direction`` applies ``readOnly``/``writeOnly``: in a ``"request"`` a readOnly property
+    is not required (it is still accepted, and checked: the 3.x text says it SHOULD NOT be
+    sent, not MUST NOT); in a ``"response"`` a writeOnly property is refused and not
+    required. ``None`` (models) keeps both as declared. A ``discriminator`` beside
+    ``oneOf``/``anyOf`` makes the property's value choose the schema.
+    """
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown schema dialect {dialect!r} (expected one of {DIALECTS})")
+    if direction not in DIRECTIONS:
+        raise ValueError(f"unknown direction {direction!r}")
+    return _translate(schema, dialect, direction if dialect != "swagger2" else None)
+
+
+def _translate(schema, dialect, direction):
+    if isinstance(schema, list):
+        return [_translate(s, dialect, direction) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    skip = _SKIP[dialect]
+    out = {}
+    for key, value in schema.items():
+        if (isinstance(key, str) and key.startswith("x-")) or key in skip:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {k: _translate(v, dialect, direction) for k, v in value.items()}
+        elif key in _SCHEMA_VALUES:
+            out[key] = _translate(value, dialect, direction)
+        elif key == "dependencies" and isinstance(value, dict):
+            out[key] = {
+                k: _translate(v, dialect, direction) if isinstance(v, dict) else v
+                for k, v in value.items()
+            }
+        else:
+            out[key] = value
+    kind = out.get("type")
+    if kind == "file" and dialect == "swagger2":
+        out.pop("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    if "integer" in kinds:
+        # integers without a format are int64 too: a 10**30 id is a client mistake,
+        # not something to hand to a database driver
+        low, high = INT32 if schema.get("format") == "int32" else INT64
+        if "minimum" not in out and "exclusiveMinimum" not in out:
+            out["minimum"] = low
+        if "maximum" not in out and "exclusiveMaximum" not in out:
+            out["maximum"] = high
+    if direction and isinstance(out.get("properties"), dict):
+        _apply_direction(schema, out, direction, dialect)
+    if dialect != "swagger2" and isinstance(schema.get("discriminator"), dict):
+        for key in ("oneOf", "anyOf"):
+            if isinstance(out.get(key), list):
+                branches = out.pop(key)
+                out.setdefault("allOf", []).extend(
+                    _dispatch(schema["discriminator"], branches, schema.get(key))
+                )
+                break
+    nullable = schema.get("x-nullable" if dialect == "swagger2" else "nullable") is True
+    if nullable and dialect != "oas31":
+        if isinstance(kind, str) and "$ref" not in out:
+            out["type"] = [kind, "null"]
+            if "enum" in out and None not in out["enum"]:
+                out["enum"] = [*out["enum"], None]
+        elif kind is None or "$ref" in out:
+            out = {"anyOf": [{"type": "null"}, out]}
+    return out
+
+
+def _apply_direction(raw: dict, out: dict, direction: str, dialect: str) -> None:
+    hidden = "readOnly" if direction == "request" else "writeOnly"
+    props = raw.get("properties") or {}
+    flagged = [k for k, v in props.items() if isinstance(v, dict) and v.get(hidden) is True]
+    if not flagged:
+        return
+    if isinstance(out.get("required"), list):
+        required = [r for r in out["required"] if r not in flagged]
+        if required:
+            out["required"] = required
+        else:
+            out.pop("required")
+    if direction == "response":  # a writeOnly property is never in a response
+        for name in flagged:
+            out["properties"][name] = False if dialect == "oas31" else dict(_NOTHING)
+
+
+def _ref_target(value: str) -> str:
+    """A discriminator mapping value (a schema name or a reference) as a definitions ref."""
+    if value.startswith("#/components/schemas/"):
+        return "#/definitions/" + value[len("#/components/schemas/") :]
+    if value.startswith("#"):
+        return value
+    return "#/definitions/" + value
+
+
+def _dispatch(discriminator: dict, branches: list, raw_branches) -> list:
+    """``oneOf``/``anyOf`` with a discriminator: the property is required, its value is one
+    of the mapped (or implicit: schema name) values, and the object matches that schema."""
+    prop = discriminator.get("propertyName")
+    mapping = discriminator.get("mapping") or {}
+    choices: list[tuple[str, dict]] = []
+    mapped_targets = set()
+    for value, target in mapping.items():
+        ref = _ref_target(str(target))
+        mapped_targets.add(ref)
+        choices.append((str(value), {"$ref": ref}))
+    for branch in branches:
+        ref = branch.get("$ref") if isinstance(branch, dict) else None
+        if isinstance(ref, str) and ref not in mapped_targets:
+            choices.append((ref.rsplit("/", 1)[-1], branch))
+    values = [v for v, _ in choices]
+    return [
+        {"required": [prop]},
+        {"properties": {prop: {"enum": values}}},
+        {
+            "anyOf": [
+                {MARKER: [prop, v], "allOf": [{"properties": {prop: {"enum": [v]}}}, target]}
+                for v, target in choices
+            ]
+        },
     ]
+
+
+def json_definitions(definitions: dict, dialect: str = "swagger2") -> dict:
+    """Translate every definition (:func:`to_json_schema`), with the ``discriminator`` of a
+    definition others extend through ``allOf`` enforced: the value of the property names the
+    definition (Swagger 2.0, 3.x without ``mapping``) or maps to it (3.x ``mapping``) the
+    object must also validate against. In 3.x, definitions whose ``readOnly``/``writeOnly``
+    matter get request and response variants (``Name__pym_request``...), which
+    :func:`compile_schema` picks for its ``direction``."""
+    out = _definitions(definitions, dialect, None)
+    if dialect == "swagger2":
+        return out
+    seeds = {k for k in out if _has_direction(definitions.get(k.removesuffix(BASE_SUFFIX)))}
+    if not seeds:
+        return out
+    sensitive = _closure(out, seeds)
+    for direction, suffix in VARIANT_SUFFIX.items():
+        variant = _definitions(definitions, dialect, direction)
+        for name in sensitive:
+            out[name + suffix] = _redirect(variant[name], sensitive, suffix)
+    return out
+
+
+def _has_direction(schema) -> bool:
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("readOnly") is True or node.get("writeOnly") is True:
+                return True
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return False
+
+
+def _refs(node, found: set) -> set:
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/definitions/"):
+                found.add(ref[len("#/definitions/") :].split("/", 1)[0])
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return found
+
+
+def _closure(out: dict, seeds: set) -> set:
+    """The definitions that are, or reach through references, one of ``seeds``."""
+    graph = {k: _refs(v, set()) for k, v in out.items()}
+    sensitive = set(seeds)
+    changed = True
+    while changed:
+        changed = False
+        for name, targets in graph.items():
+            if name not in sensitive and targets & sensitive:
+                sensitive.add(name)
+                changed = True
+    return sensitive
+
+
+def _redirect(node, names: set, suffix: str):
+    """A copy of ``node`` whose references to ``names`` point at their ``suffix`` variant."""
+    if isinstance(node, dict):
+        out = {k: _redirect(v, names, suffix) for k, v in node.items()}
+        ref = out.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/definitions/"):
+            name, _, rest = ref[len("#/definitions/") :].partition("/")
+            if name in names:
+                out["$ref"] = f"#/definitions/{name}{suffix}" + (f"/{rest}" if rest else "")
+        return out
+    if isinstance(node, list):
+        return [_redirect(v, names, suffix) for v in node]
+    return node
+
+
+def _definitions(definitions: dict, dialect: str, direction: str | None) -> dict:
+    out = {k: to_json_schema(v, dialect, direction) for k, v in definitions.items()}
+    roots = {}
+    for k, v in definitions.items():
+        if not isinstance(v, dict):
+            continue
+        disc = v.get("discriminator")
+        if dialect == "swagger2" and isinstance(disc, str):
+            roots[k] = (disc, {})
+        elif (
+            dialect != "swagger2"
+            and isinstance(disc, dict)
+            and isinstance(disc.get("propertyName"), str)
+            and not any(isinstance(v.get(key), list) for key in ("oneOf", "anyOf"))
+        ):
+            roots[k] = (disc["propertyName"], disc.get("mapping") or {})
     if not roots:
         return out
 
@@ -127,8 +440,10 @@ def json_definitions(definitions: dict) -> dict:
         found = []
         for part in (schema.get("allOf") or []) if isinstance(schema, dict) else []:
             ref = part.get("$ref") if isinstance(part, dict) else None
-            if isinstance(ref, str) and ref.startswith("#/definitions/"):
-                found.append(ref[len("#/definitions/") :])
+            if isinstance(ref, str):
+                ref = _ref_target(ref)
+                if ref.startswith("#/definitions/"):
+                    found.append(ref[len("#/definitions/") :])
         return found
 
     def extends(name: str, root: str, seen=()) -> bool:
@@ -136,65 +451,147 @@ def json_definitions(definitions: dict) -> dict:
             p == root or (p not in seen and extends(p, root, (*seen, p))) for p in parents(name)
         )
 
-    for root in roots:
-        prop = definitions[root]["discriminator"]
+    for root, (prop, mapping) in roots.items():
         base = root + BASE_SUFFIX
         root_ref = f"#/definitions/{root}"
         out[base] = out[root]
         children = sorted(n for n in definitions if n != root and extends(n, root))
         for child in children:  # a subtype extends the base, not the dispatch (no cycle)
             for part in out[child].get("allOf") or []:
-                if isinstance(part, dict) and part.get("$ref") == root_ref:
+                if isinstance(part, dict) and _ref_target(str(part.get("$ref", ""))) == root_ref:
                     part["$ref"] = f"#/definitions/{base}"
-        names = [root, *children]
+        choices: list[tuple[str, str]] = []
+        mapped = set()
+        for value, target in mapping.items():
+            name = _ref_target(str(target))[len("#/definitions/") :]
+            mapped.add(name)
+            choices.append((str(value), name))
+        choices += [(n, n) for n in [root, *children] if n not in mapped]
         branches = []
-        for n in names:
-            branch = {MARKER: [prop, n], "properties": {prop: {"enum": [n]}}}
-            if n != root:
-                branch["allOf"] = [{"$ref": f"#/definitions/{n}"}]
+        for value, name in choices:
+            branch = {MARKER: [prop, value], "allOf": [{"properties": {prop: {"enum": [value]}}}]}
+            if name != root:
+                branch["allOf"].append({"$ref": f"#/definitions/{name}"})
             branches.append(branch)
         out[root] = {
             "allOf": [
+                *([{"required": [prop]}] if dialect != "swagger2" else []),
                 {"$ref": f"#/definitions/{base}"},
-                {"properties": {prop: {"enum": names}}},
-            ],
-            "anyOf": branches,
+                {"properties": {prop: {"enum": [v for v, _ in choices]}}},
+                {"anyOf": branches},
+            ]
         }
     return out
 
 
-def _discriminated(e: JsonSchemaValueException, definitions: dict, cache: dict):
-    """The precise error under a failed discriminator branch (the named definition's)."""
-    branches = e.rule_definition if e.rule == "anyOf" else None
-    if not isinstance(branches, list) or not all(
-        isinstance(b, dict) and MARKER in b for b in branches
-    ):
-        return e
-    prop = branches[0][MARKER][0]
-    name = e.value.get(prop) if isinstance(e.value, dict) else None
-    if not isinstance(name, str) or f"{name}" not in definitions:
-        return e
-    validator = cache.get(name)
-    if validator is None:
-        validator = cache[name] = compile_schema({"$ref": f"#/definitions/{name}"}, definitions)
-    try:
-        validator(e.value)
-    except JsonSchemaValueException as inner:
-        prefix = e.name or "data"
-        rest = (inner.name or "data")[len("data") :]
-        return JsonSchemaValueException(
-            inner.message.replace("data", prefix, 1),
-            inner.value,
-            prefix + rest,
-            inner.definition,
-            inner.rule,
+# -- what the engine cannot enforce ---------------------------------------------------
+
+# keywords of later drafts a draft 4 engine would silently ignore
+_LATER_DRAFTS = frozenset(
+    [
+        "const",
+        "contains",
+        "propertyNames",
+        "if",
+        "then",
+        "else",
+        "dependentRequired",
+        "dependentSchemas",
+        "prefixItems",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "$defs",
+        "minContains",
+        "maxContains",
+        "contentSchema",
+        "$anchor",
+        "$dynamicRef",
+        "$dynamicAnchor",
+        "$recursiveRef",
+        "$recursiveAnchor",
+        "$vocabulary",
+        "$id",
+    ]
+)
+# 2020-12 keywords pymacaron does not run: dynamic scopes and vocabularies, and anything
+# that moves the base URI or names a fragment (references are resolved in the spec)
+_NOT_2020 = frozenset(
+    [
+        "$dynamicRef",
+        "$dynamicAnchor",
+        "$recursiveRef",
+        "$recursiveAnchor",
+        "$vocabulary",
+        "$id",
+        "$anchor",
+    ]
+)
+
+
+def unenforceable(schema, dialect: str, at=()) -> list[tuple[str, list]]:
+    """What ``schema`` (an OpenAPI schema of ``dialect``, located at JSON path ``at``) asks
+    for and pymacaron cannot enforce, as ``(keyword, json_path)``: the spec is refused at
+    startup, never served with a constraint silently ignored.
+
+    Draft 4 dialects (swagger2, oas30): keywords of later drafts (``const``,
+    ``prefixItems``...). oas31: ``$dynamicRef``, ``$vocabulary``, ``$id``, ``$anchor``...
+    and a ``$schema`` naming another dialect. 3.x: a ``format`` that is neither checked
+    (:data:`CHECKED_FORMATS`) nor OpenAPI's own (:data:`ANNOTATION_FORMATS`); a
+    ``discriminator`` without a ``propertyName``. All: a ``$ref`` that does not point into
+    the spec's schemas.
+    """
+    found: list[tuple[str, list]] = []
+    _walk(schema, dialect, list(at), found)
+    return found
+
+
+def _refused(key: str, value, dialect: str) -> bool:
+    if key in (_NOT_2020 if dialect == "oas31" else _LATER_DRAFTS):
+        return True
+    if key == "$schema":
+        return dialect == "oas31" and value not in (DRAFT2020, DRAFT2020 + "#")
+    if key == "$ref":
+        return not isinstance(value, str) or not value.startswith(
+            ("#/definitions/", "#/components/schemas/")
         )
-    return e
+    if key == "format" and dialect != "swagger2":
+        return isinstance(value, str) and value not in CHECKED_FORMATS[dialect] | ANNOTATION_FORMATS
+    if key == "discriminator" and dialect != "swagger2":
+        return not isinstance(value, dict) or not isinstance(value.get("propertyName"), str)
+    return False
+
+
+def _walk(node, dialect, path, found) -> None:
+    if isinstance(node, bool) and dialect == "oas31":
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if not isinstance(key, str) or key.startswith("x-"):
+            continue
+        here = [*path, key]
+        if _refused(key, value, dialect):
+            found.append((key, here))
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            for name, sub in value.items():
+                _walk(sub, dialect, [*here, name], found)
+        elif key in _SCHEMA_VALUES:
+            if isinstance(value, list):
+                for i, sub in enumerate(value):
+                    _walk(sub, dialect, [*here, i], found)
+            else:
+                _walk(value, dialect, here, found)
+        elif key == "dependencies" and isinstance(value, dict):
+            for name, sub in value.items():
+                _walk(sub, dialect, [*here, name], found)
+
+
+# -- compilation ------------------------------------------------------------------------
 
 
 def _reachable(schema, definitions: dict) -> dict:
     """The definitions ``schema`` reaches through ``#/definitions/`` references (a
-    validator, and its cache key, carry only those, not every definition of the spec)."""
+    validator carries only those, not every definition of the spec)."""
     found: dict = {}
     stack = [schema]
     while stack:
@@ -202,7 +599,7 @@ def _reachable(schema, definitions: dict) -> dict:
         if isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith("#/definitions/"):
-                name = ref[len("#/definitions/") :]
+                name = ref[len("#/definitions/") :].split("/", 1)[0]
                 if name not in found and name in definitions:
                     found[name] = definitions[name]
                     stack.append(definitions[name])
@@ -212,45 +609,68 @@ def _reachable(schema, definitions: dict) -> dict:
     return found
 
 
-def compile_schema(schema: dict, definitions: dict | None = None):
-    """A fast validator function for ``schema`` (JSON Schema draft 4).
+def _draft_of(schema, dialect: str | None) -> int:
+    if dialect == "oas31":
+        return 2020
+    if dialect in ("swagger2", "oas30"):
+        return 4
+    uri = schema.get("$schema") if isinstance(schema, dict) else None
+    if isinstance(uri, str) and "2020-12" in uri:
+        return 2020
+    return 4  # Swagger 2.0's and pymacaron's own schemas: exclusiveMinimum: true is a flag
 
-    ``definitions`` (already translated) resolve ``#/definitions/...`` references.
-    The function returns the data or raises :class:`JsonSchemaValueException`.
+
+def compile_schema(
+    schema: dict,
+    definitions: dict | None = None,
+    *,
+    dialect: str | None = None,
+    direction: str | None = None,
+):
+    """A validator function for ``schema``, already JSON Schema (:func:`to_json_schema`).
+
+    ``definitions`` (from :func:`json_definitions`) resolve ``#/definitions/...``
+    references; ``direction`` picks their request/response variants. The draft is 2020-12
+    for ``oas31`` (or a ``$schema`` saying so), else draft 4. The function returns the data
+    or raises :class:`SchemaViolation`; a broken schema raises ValueError here.
     """
+    if definitions and direction in VARIANT_SUFFIX:
+        suffix = VARIANT_SUFFIX[direction]
+        names = {k[: -len(suffix)] for k in definitions if k.endswith(suffix)}
+        if names:
+            schema = _redirect(schema, names, suffix)
     used = _reachable(schema, definitions) if definitions else {}
     if used:
-        schema = {**schema, "definitions": used}
-    # Swagger 2.0 schemas are draft 4 (exclusiveMinimum: true is a flag, not the number 1);
-    # without $schema fastjsonschema would apply a later draft
-    schema = {"$schema": DRAFT4, **schema}
-    full_code, check_code = _compiled(schema)
-    namespace: dict = {}
-    exec(full_code, namespace)
-    full = namespace["validate"]
-    if any(k.endswith(BASE_SUFFIX) for k in used):
-        plain, cache = full, {}
-
-        def full(data):  # noqa: F811 - a discriminator's failure says what failed inside
-            try:
-                return plain(data)
-            except JsonSchemaValueException as e:
-                raise _discriminated(e, definitions, cache) from None
-
-    if check_code is None:
-        return full
-    namespace = {}
-    exec(check_code, namespace)
-    check = namespace["check"]
+        schema = {**schema, "definitions": {**(schema.get("definitions") or {}), **used}}
+    draft = _draft_of(schema, dialect)
+    cls = jsonschema_rs.Draft202012Validator if draft == 2020 else jsonschema_rs.Draft4Validator
+    try:
+        engine = cls(
+            schema,
+            formats=_format_checks(draft),
+            validate_formats=True,
+            pattern_options=_PATTERNS,
+        )
+    except jsonschema_rs.ValidationError as e:  # a broken schema, not a broken value
+        where = "".join(f"[{p!r}]" for p in e.instance_path)
+        raise ValueError(f"invalid schema{' at ' + where if where else ''}: {e.message}") from None
+    except (jsonschema_rs.ReferencingError, ValueError) as e:
+        raise ValueError(f"invalid schema: {e}") from None
+    is_valid = engine.is_valid
 
     def validate(data):
-        # the pre-check says yes to valid data; anything else gets fastjsonschema's verdict
-        # and message (fastcheck.py)
-        if check(data):
-            return data
-        return full(data)
+        try:
+            if is_valid(data):
+                return data
+        except ValueError:  # not a JSON value (a date, bytes, an int key...)
+            raise _not_json(data) from None
+        raise _violation(engine, data, schema)
 
+    validate.schema = schema
     return validate
+
+
+_PATTERNS = jsonschema_rs.FancyRegexOptions()
 
 
 class LazyValidator:
@@ -258,19 +678,20 @@ class LazyValidator:
     validator is compiled at once when :func:`eager` says so (``pym check``, the image's
     build-time records), so a broken schema still fails before anything is served."""
 
-    __slots__ = ("_schema", "_definitions", "_fn", "_lock")
+    __slots__ = ("_args", "_fn", "_lock")
 
-    def __init__(self, schema: dict, definitions: dict | None = None):
+    def __init__(self, schema: dict, definitions: dict | None = None, **options):
         import threading
 
-        self._schema, self._definitions, self._fn = schema, definitions, None
+        self._args, self._fn = (schema, definitions, options), None
         self._lock = threading.Lock()
 
     def compile(self):
         with self._lock:
             if self._fn is None:
-                self._fn = compile_schema(self._schema, self._definitions)
-                self._schema = self._definitions = None
+                schema, definitions, options = self._args
+                self._fn = compile_schema(schema, definitions, **options)
+                self._args = None
         return self._fn
 
     def __call__(self, data):
@@ -292,73 +713,184 @@ def eager() -> bool:
     return EAGER.get()
 
 
-def validator_for(schema: dict, definitions: dict | None = None):
-    """The validator of ``schema``: compiled now when :func:`eager`, else on first use."""
-    lazy = LazyValidator(schema, definitions)
+def validator_for(
+    schema: dict,
+    definitions: dict | None = None,
+    *,
+    dialect: str | None = None,
+    direction: str | None = None,
+):
+    """The validator of ``schema`` (JSON Schema, :func:`to_json_schema`'s output for
+    ``dialect`` and ``direction``): compiled now when :func:`eager`, else on first use."""
+    lazy = LazyValidator(schema, definitions, dialect=dialect, direction=direction)
     if eager():
         lazy.compile()
     return lazy
 
 
-def _compiled(schema: dict):
-    """(fastjsonschema's code, the pre-check's code or None) for ``schema``: generated and
-    compiled once, then kept as marshalled code in the cache directory (speccache.py), keyed
-    by the schema and the generators' versions, so a normal start only loads them."""
-    from .cache import cache_dir
+# -- violations ------------------------------------------------------------------------
 
+
+def _name(path) -> str:
+    name = "data"
+    for p in path:
+        name += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return name
+
+
+def _violation(engine, data, schema) -> SchemaViolation:
     try:
-        text = json.dumps(schema, sort_keys=True, default=repr)
-    except (TypeError, ValueError):  # keys of mixed types: compile it every time
-        text = None
-    base = cache_dir() if text is not None else None
-    record = None
-    if base:
-        key = hashlib.sha256(_generator_version().encode() + text.encode()).hexdigest()
-        record = os.path.join(base, "validators", f"{key}.marshal")
-        try:
-            with open(record, "rb") as f:
-                codes = marshal.loads(f.read())
-            if (
-                isinstance(codes, tuple)
-                and len(codes) == 2
-                and isinstance(codes[0], types.CodeType)
-                and (codes[1] is None or isinstance(codes[1], types.CodeType))
-            ):
-                return codes
-        except (OSError, ValueError, EOFError, TypeError):
-            pass
-    try:
-        full_source = fastjsonschema.compile_to_code(
-            schema, formats=SWAGGER_FORMATS, use_default=False
-        )
-    except JsonSchemaException as e:  # a broken schema, not a broken value
-        raise ValueError(f"invalid schema: {e}") from None
-    check_source = fastcheck.source(schema, SWAGGER_FORMATS)
-    codes = (
-        compile(full_source, "<fastjsonschema>", "exec"),
-        compile(check_source, "<pymacaron.fastcheck>", "exec") if check_source else None,
-    )
-    if record:
-        try:
-            os.makedirs(os.path.dirname(record), exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(record), suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                f.write(marshal.dumps(codes))
-            os.chmod(tmp, 0o644)  # mkstemp makes 0600: other users (the image's app user) read it
-            os.replace(tmp, record)
-        except OSError:
-            pass  # a read-only cache only costs the compilation on every start
-    return codes
+        engine.validate(data)
+    except jsonschema_rs.ValidationError as error:
+        return _convert(_precise(error), data)
+    return SchemaViolation("data is not valid", data)  # pragma: no cover - the engine said no
 
 
-@functools.cache
-def _generator_version() -> str:
-    """What the generated code depends on: Python, fastjsonschema, the pre-check generator."""
-    with open(fastcheck.__file__, "rb") as f:
-        mine = hashlib.sha256(f.read()).hexdigest()
-    return "\n".join(
-        [sys.version, fastjsonschema.VERSION, mine, json.dumps(SWAGGER_FORMATS, sort_keys=True)]
+def _unchosen(e, depth: int) -> bool:
+    tail = list(e.evaluation_path[-5:])
+    return (
+        isinstance(e.kind, jsonschema_rs.ValidationErrorKind.Enum)
+        and len(e.instance_path) == depth + 1
+        and tail[:3] == ["allOf", 0, "properties"]
+        and tail[4:] == ["enum"]
     )
+
+
+def _precise(error):
+    """Under a failed discriminator dispatch (an ``anyOf`` whose branches each start with
+    ``properties: {P: {enum: [value]}}``), the error of the branch the value chose."""
+    kind = error.kind
+    if not isinstance(kind, jsonschema_rs.ValidationErrorKind.AnyOf):
+        return error
+    depth = len(error.instance_path)
+    chosen = []
+    for branch in kind.context:
+        if not branch:
+            return error
+        if any(_unchosen(e, depth) for e in branch):
+            continue  # a branch the discriminator's value did not choose
+        chosen.append(branch[0])
+    return _precise(chosen[0]) if len(chosen) == 1 else error
+
+
+def _convert(error, root) -> SchemaViolation:
+    kind = error.kind
+    rule = kind.name
+    path = list(error.instance_path)
+    value = error.instance
+    K = jsonschema_rs.ValidationErrorKind
+    if isinstance(kind, K.Type):
+        definition = {"type": kind.types if len(kind.types) > 1 else kind.types[0]}
+        text = f"must be {' or '.join(kind.types)}"
+    elif isinstance(kind, K.Required):
+        definition = {"required": [kind.property]}
+        text = f"must contain [{kind.property!r}] properties"
+    elif isinstance(kind, K.AdditionalProperties):
+        definition = {"additionalProperties": False}
+        extra = "{" + ", ".join(repr(k) for k in kind.unexpected) + "}"
+        text = f"must not contain {extra} properties"
+    elif isinstance(kind, K.Enum):
+        definition = {"enum": kind.options}
+        text = f"must be one of {kind.options!r}"
+    elif isinstance(kind, K.Constant):
+        definition = {"const": kind.expected_value}
+        text = f"must be {kind.expected_value!r}"
+    elif isinstance(kind, K.Minimum | K.Maximum | K.ExclusiveMinimum | K.ExclusiveMaximum):
+        definition = {rule: kind.limit}
+        word = "bigger" if "inimum" in rule else "smaller"
+        exclusive = rule.startswith("exclusive")
+        text = f"must be {word} than {'' if exclusive else 'or equal to '}{kind.limit!r}"
+    elif isinstance(kind, K.MinLength):
+        definition = {rule: kind.limit}
+        text = f"must be longer than or equal to {kind.limit} characters"
+    elif isinstance(kind, K.MaxLength):
+        definition = {rule: kind.limit}
+        text = f"must be shorter than or equal to {kind.limit} characters"
+    elif isinstance(kind, K.MinItems):
+        definition = {rule: kind.limit}
+        text = f"must contain at least {kind.limit} items"
+    elif isinstance(kind, K.MaxItems):
+        definition = {rule: kind.limit}
+        text = f"must contain less than or equal to {kind.limit} items"
+    elif isinstance(kind, K.MinProperties):
+        definition = {rule: kind.limit}
+        text = f"must contain at least {kind.limit} properties"
+    elif isinstance(kind, K.MaxProperties):
+        definition = {rule: kind.limit}
+        text = f"must contain less than or equal to {kind.limit} properties"
+    elif isinstance(kind, K.Pattern):
+        definition = {rule: kind.pattern}
+        text = f"must match pattern {kind.pattern}"
+    elif isinstance(kind, K.Format):
+        definition = {rule: kind.format}
+        text = f"must be {kind.format}"
+    elif isinstance(kind, K.UniqueItems):
+        definition = {rule: True}
+        text = "must contain unique items"
+    elif isinstance(kind, K.MultipleOf):
+        definition = {rule: kind.multiple_of}
+        text = f"must be multiple of {kind.multiple_of!r}"
+    elif isinstance(kind, K.AnyOf):
+        definition = {}
+        text = "cannot be validated by any definition"
+    elif isinstance(kind, K.OneOfNotValid):
+        definition = {}
+        text = "must be valid exactly by one definition (0 matches found)"
+    elif isinstance(kind, K.OneOfMultipleValid):
+        definition = {}
+        text = "must be valid exactly by one definition (more than one matches)"
+    elif isinstance(kind, K.Not):
+        definition = {}
+        text = "must NOT match a disallowed definition"
+    elif isinstance(kind, K.FalseSchema):
+        definition = {}
+        text = "must not be present"
+        rule = "not"
+    elif isinstance(kind, K.UnevaluatedProperties):
+        definition = {}
+        extra = "{" + ", ".join(repr(k) for k in kind.unexpected) + "}"
+        text = f"must not contain {extra} properties"
+        rule = "unevaluatedProperties"
+    else:
+        definition = {}
+        text = error.message
+    if rule == "not" and path:  # a property the schema forbids here (writeOnly in a reply)
+        text = "must not be present"
+    name = _name(path)
+    return SchemaViolation(f"{name} {text}", value, name, definition, rule, ["data", *path])
+
+
+def _not_json(data) -> SchemaViolation:
+    """The first value of ``data`` that JSON cannot carry, as a violation."""
+    stack = [((), data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if not isinstance(k, str):
+                    name = _name(path)
+                    return SchemaViolation(
+                        f"{name} must have string keys",
+                        node,
+                        name,
+                        {"type": "object"},
+                        "keys",
+                        ["data", *path],
+                    )
+                stack.append(((*path, k), v))
+        elif isinstance(node, list | tuple):
+            stack.extend(((*path, i), v) for i, v in enumerate(node))
+        elif not (node is None or isinstance(node, str | int | float)):
+            name = _name(path)
+            return SchemaViolation(
+                f"{name} must be a JSON value",
+                node,
+                name,
+                {"type": "JSON value"},
+                "type",
+                ["data", *path],
+            )
+    return SchemaViolation("data must be a JSON value", data)
 
 
 _TYPE_NAMES = {
@@ -395,18 +927,18 @@ def _short(value, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _where(e: JsonSchemaValueException, root: str) -> str:
+def _where(e: SchemaViolation, root: str) -> str:
     parts = list(e.path or [])[1:]  # drop 'data'
     where = root
     for p in parts:
-        if p.isdigit() or (p.startswith("-") and p[1:].isdigit()):
+        if isinstance(p, int):
             where += f"[{p}]"
         else:
-            where += f".{p}" if where else p
+            where += f".{p}" if where else str(p)
     return where
 
 
-def describe_violation(e: JsonSchemaValueException, root: str = "body") -> tuple[str, str]:
+def describe_violation(e: SchemaViolation, root: str = "body") -> tuple[str, str]:
     """(field path, human message) for a validation error."""
     where = _where(e, root)
     rule, definition, value = e.rule, e.rule_definition, e.value
@@ -419,13 +951,15 @@ def describe_violation(e: JsonSchemaValueException, root: str = "body") -> tuple
         name = missing[0] if missing else definition[0]
         where = f"{where}.{name}" if where else name
         message = "is required but missing"
-    elif rule == "additionalProperties":
+    elif rule in ("additionalProperties", "unevaluatedProperties"):
         extra = e.message.split("must not contain ", 1)[-1].rsplit(" properties", 1)[0]
         message = f"has properties the spec does not declare: {extra}"
     elif rule == "enum":
         message = (
             f"expected one of {', '.join(_short(v, 30) for v in definition)}, got {_short(value)}"
         )
+    elif rule == "const":
+        message = f"expected {_short(definition, 30)}, got {_short(value)}"
     elif rule in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         message = e.message.split(" must ", 1)[-1]
         message = f"must {message}, got {_short(value)}"
@@ -451,7 +985,7 @@ def describe_violation(e: JsonSchemaValueException, root: str = "body") -> tuple
     return where, message
 
 
-def violation_text(e: JsonSchemaValueException, root: str = "body") -> str:
+def violation_text(e: SchemaViolation, root: str = "body") -> str:
     """'<field>: <message>' in one line."""
     where, message = describe_violation(e, root)
     return f"{where}: {message}" if where else message

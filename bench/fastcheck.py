@@ -4,7 +4,7 @@ fastjsonschema's generated code is built to explain a failure: every item of a l
 for formatting its own name (``data[3]``), every object for a copy of its keys. Valid
 data, the common case, needs none of that. :func:`build` generates, once per schema, a
 function that only answers "certainly valid?", using exact type tests, set operations on
-keys and the very regexes fastjsonschema uses. :func:`pymacaron.validation.compile_schema`
+keys and the very regexes fastjsonschema uses. pymacaron's compile_schema (until the engine change, see bench/validators.py)
 runs it first and calls the full validator only when it says no, so every error (and its
 message) still comes from fastjsonschema.
 
