@@ -264,3 +264,25 @@ def test_openapi_documents_with_ignore_base_path():
     doc = docs.served_document(fake_api(OAS31, "/shop/v1"), ping_api(), conf)
     assert doc["servers"] == [{"url": "https://api.example.com/"}, {"url": "/"}]
     assert "servers" not in doc["paths"]["/ping"]
+
+
+def test_an_openapi_service_serves_its_document_as_written():
+    from openapi_spec_validator import validate
+
+    client = build_app(os.path.join(FIXTURES, "oas30_issues")).test_client()
+    r = client.get("/api/v3/openapi.json")
+    assert r.status_code == 200
+    doc = r.get_json()
+    validate(doc)
+    assert doc["openapi"] == "3.0.3" and doc["servers"][0]["url"].endswith("/api/v3")
+    assert (
+        "issue-create"
+        in doc["components"]["requestBodies"]["issue-create"]["content"]["application/json"][
+            "schema"
+        ]["$ref"]
+    )  # as written: $refs kept, not the normalized view
+    assert set(doc["paths"]) >= BUILTIN
+    assert doc["paths"]["/ping"]["servers"] == [{"url": "https://issues.example.com/"}]
+    assert client.get("/openapi.json").data == r.data == client.get("/openapi/issues.json").data
+    assert client.get("/swagger.json").status_code == 404  # not a Swagger 2.0 API
+    assert client.get("/api/v3/swagger.json").status_code == 404
