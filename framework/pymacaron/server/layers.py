@@ -91,7 +91,11 @@ class SecurityHeaders:
         extra = self.headers
 
         def _start_response(status, headers, exc_info=None):
-            headers.extend(extra)
+            csp = environ.get("pymacaron.csp")  # a route's own policy (server/docs.py)
+            if csp is None:
+                headers.extend(extra)
+            else:
+                headers.extend((k, csp if k == "Content-Security-Policy" else v) for k, v in extra)
             return start_response(status, headers, exc_info)
 
         return self.app(environ, _start_response)
