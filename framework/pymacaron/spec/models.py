@@ -16,7 +16,7 @@ with a ``discriminator`` becomes the model of the branch it names (``mapping``, 
 branch's schema name). A property that is one model or null (3.0 ``nullable`` beside an
 ``allOf`` of one ``$ref``, 3.1 ``oneOf: [{$ref}, {type: "null"}]``) is that model. A
 nullable property set to None is ``null`` in ``to_json()``; other None properties are left
-out.
+out (Swagger 2.0 models leave every None out, as the original pymacaron did).
 """
 
 from __future__ import annotations
@@ -345,8 +345,13 @@ def _import_parent(dotted: str):
     return cls
 
 
-def build_models(api_name: str, definitions: dict, reuse: dict | None = None) -> dict:
+def build_models(
+    api_name: str, definitions: dict, reuse: dict | None = None, dialect: str = "swagger2"
+) -> dict:
     """Make one model class per object definition; returns {name: class}.
+
+    ``dialect`` (``ApiSpec.dialect``): in 3.x, a nullable property set to None is ``null``
+    in ``to_json()``; Swagger 2.0 models leave every None out, as the original did.
 
     ``reuse`` maps names to existing classes (identical definitions merged across specs).
     Raises ImportError (with the dotted path) when an ``x-parent`` does not import.
@@ -383,7 +388,9 @@ def build_models(api_name: str, definitions: dict, reuse: dict | None = None) ->
                 and p.get("format") in ("date-time", "date")
                 and (p.get("type") == "string" or _is_string_or_null(p.get("type")))
             ),
-            "__nullable__": frozenset(k for k, p in props.items() if is_nullable(p, definitions)),
+            "__nullable__": frozenset(
+                k for k, p in props.items() if dialect != "swagger2" and is_nullable(p, definitions)
+            ),
             "__doc__": schema.get("description")
             or f"Model of the '{name}' definition ({api_name}).",
             "__module__": "pymacaron.models",
