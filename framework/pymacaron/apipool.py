@@ -138,7 +138,7 @@ def load_api(path: str, name: str | None = None, builtin: bool = False) -> Api:
                 location=_located(spec.path, [*section, def_name]),
             )
     try:
-        models = build_models(spec.name, spec.definitions, reuse)
+        models = build_models(spec.name, spec.definitions, reuse, dialect=spec.dialect)
     except ImportError as e:
         where, _, detail = str(e).partition(": ")
         if spec.dialect != "swagger2" and where.startswith("definitions."):

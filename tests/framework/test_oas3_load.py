@@ -701,3 +701,52 @@ components:
     ]
     # one model for two identical definitions of two versions
     assert ApiPool.old.model.Hello is ApiPool.new.model.Hello
+
+
+def test_31_path_item_references_and_a_spec_without_paths(tmp_path):
+    api = load_spec(
+        write(
+            tmp_path,
+            textwrap.dedent(
+                """\
+                openapi: 3.1.0
+                info: {title: t, version: "1"}
+                paths:
+                  /a/{id}: {$ref: "#/components/pathItems/ById"}
+                components:
+                  pathItems:
+                    ById:
+                      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+                      get: {responses: {"200": {description: ok}}}
+                      trace: {responses: {"200": {description: ok}}}
+                """
+            ),
+        )
+    )
+    assert {(o.method, o.path) for o in api.operations} == {
+        ("get", "/a/{id}"),
+        ("trace", "/a/{id}"),
+    }
+    assert params_of(op_of(api, "get", "/a/{id}"))["path", "id"]["style"] == "simple"
+    only_webhooks = load_spec(
+        write(
+            tmp_path,
+            'openapi: 3.1.0\ninfo: {title: t, version: "1"}\nwebhooks:\n'
+            "  ping: {post: {responses: {'200': {description: ok}}}}\n",
+            "hooks.yaml",
+        )
+    )
+    assert only_webhooks.operations == [] and only_webhooks.definitions == {}
+
+
+def test_a_31_trace_operation_is_served(tmp_path):
+    client = serve(
+        tmp_path,
+        {
+            "t.yaml": 'openapi: 3.1.0\ninfo: {title: t, version: "1"}\npaths:\n  /echo:\n'
+            "    trace:\n      x-bind-server: H.echo\n"
+            "      responses: {'200': {description: ok, content: {application/json: {}}}}\n"
+        },
+        "def echo():\n    return {'traced': True}\n",
+    )
+    assert client.open("/echo", method="TRACE").get_json() == {"traced": True}

@@ -21,7 +21,7 @@ components:
   schemas:
     Animal:
       type: object
-      required: [name]
+      required: [name, tag]
       properties:
         name: {type: string}
         tag: {type: string, nullable: true}
@@ -76,6 +76,7 @@ components:
   schemas:
     Owner:
       type: object
+      required: [nickname]
       properties:
         id: {type: integer}
         nickname: {type: [string, "null"]}
@@ -175,17 +176,21 @@ def test_31_implicit_mapping_and_or_null_refs(zoo):
     assert Home.from_json({"owner": None}).owner is None
 
 
-def test_nullable_properties_set_to_none_are_null(zoo):
+def test_required_nullable_properties_set_to_none_are_null(zoo):
     Animal = ApiPool.zoo30.model.Animal
     assert Animal(name="a", tag=None).to_json() == {"name": "a", "tag": None}
     assert Animal.from_json({"name": "a", "tag": None}).to_json() == {"name": "a", "tag": None}
-    # not nullable: None is left out, as before
+    # required through allOf
+    assert ApiPool.zoo30.model.Cat(name="a", tag=None).to_json() == {"name": "a", "tag": None}
+    # not nullable, or never set: None is left out, as before
     assert Animal(name="a", born=None).to_json() == {"name": "a"}
     assert Animal(name="a").to_json() == {"name": "a"}
     Owner = ApiPool.zoo31.model.Owner
     assert Owner(id=1, nickname=None).to_json() == {"id": 1, "nickname": None}
+    # nullable but optional: left out (the reply stays valid either way)
+    assert Owner(id=1, nickname="n", since=None).to_json() == {"id": 1, "nickname": "n"}
     Home = ApiPool.zoo31.model.Home
-    assert Home(owner=None).to_json() == {"owner": None}
+    assert Home(owner=None).to_json() == {}
 
 
 def test_same_named_schemas_must_be_identical_across_specs(zoo):

@@ -166,6 +166,7 @@ def json_media_type(content: dict, any_type: bool = False) -> str | None:
 class _Context:
     def __init__(self, view: dict, path: str, shown: str, oas: str):
         self.view, self.path, self.shown, self.oas = view, path, shown, oas
+        self.where_of: dict[int, tuple] = {}  # id(normalized parameter) -> its JSON path
 
     def error(self, message: str, where) -> StartupError:
         from .load import _located
@@ -298,6 +299,14 @@ _PATH_PARAM = re.compile(r"{([^}/]+)}")
 
 def _check_path_parameters(ctx: _Context, p: str, method: str, parameters: list[dict]) -> None:
     declared = {x["name"] for x in parameters if x["in"] == "path"}
+    template = set(_PATH_PARAM.findall(p))
+    for x in parameters:
+        if x["in"] == "path" and x["name"] not in template:
+            raise ctx.error(
+                f"path parameter {x['name']!r} of {method.upper()} {p} is not in the path (a "
+                "path parameter's name must be one of its {variables})",
+                ctx.where_of.get(id(x), ("paths", p)),
+            )
     for used in _PATH_PARAM.findall(p):
         if used not in declared:
             raise ctx.error(
@@ -383,6 +392,7 @@ def _parameter(ctx: _Context, raw, where) -> dict:
     if not isinstance(explode, bool):
         raise ctx.error(f"parameter {name!r}: explode must be true or false", (*where, "explode"))
     out["x-pym-oas"] = ctx.oas
+    ctx.where_of[id(out)] = where
     return out
 
 
