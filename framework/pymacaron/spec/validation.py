@@ -31,8 +31,6 @@ import functools
 import os
 import re
 
-import jsonschema_rs
-
 __all__ = [
     "ANNOTATION_FORMATS",
     "CHECKED_FORMATS",
@@ -145,6 +143,8 @@ ANNOTATION_FORMATS = frozenset({"int32", "int64", "float", "double", "password",
 
 @functools.cache
 def _format_checks(draft: int) -> dict:
+    import jsonschema_rs
+
     checks = {}
     for name, pattern in SWAGGER_FORMATS.items():
         if draft == 4 or name not in _NATIVE_2020:
@@ -643,6 +643,8 @@ def compile_schema(
     used = _reachable(schema, definitions) if definitions else {}
     if used:
         schema = {**schema, "definitions": {**(schema.get("definitions") or {}), **used}}
+    import jsonschema_rs  # imported on first use: a start from recorded checks may not need it
+
     draft = _draft_of(schema, dialect)
     cls = jsonschema_rs.Draft202012Validator if draft == 2020 else jsonschema_rs.Draft4Validator
     try:
@@ -650,7 +652,7 @@ def compile_schema(
             schema,
             formats=_format_checks(draft),
             validate_formats=True,
-            pattern_options=_PATTERNS,
+            pattern_options=_patterns(),
         )
     except jsonschema_rs.ValidationError as e:  # a broken schema, not a broken value
         where = "".join(f"[{p!r}]" for p in e.instance_path)
@@ -671,7 +673,11 @@ def compile_schema(
     return validate
 
 
-_PATTERNS = jsonschema_rs.FancyRegexOptions()
+@functools.cache
+def _patterns():
+    import jsonschema_rs
+
+    return jsonschema_rs.FancyRegexOptions()  # what schemathesis' engine uses too
 
 
 class LazyValidator:
@@ -740,6 +746,8 @@ def _name(path) -> str:
 
 
 def _violation(engine, data, schema) -> SchemaViolation:
+    import jsonschema_rs
+
     try:
         engine.validate(data)
     except jsonschema_rs.ValidationError as error:
@@ -748,6 +756,8 @@ def _violation(engine, data, schema) -> SchemaViolation:
 
 
 def _unchosen(e, depth: int) -> bool:
+    import jsonschema_rs
+
     tail = list(e.evaluation_path[-5:])
     return (
         isinstance(e.kind, jsonschema_rs.ValidationErrorKind.Enum)
@@ -760,6 +770,8 @@ def _unchosen(e, depth: int) -> bool:
 def _precise(error):
     """Under a failed discriminator dispatch (an ``anyOf`` whose branches each start with
     ``properties: {P: {enum: [value]}}``), the error of the branch the value chose."""
+    import jsonschema_rs
+
     kind = error.kind
     if not isinstance(kind, jsonschema_rs.ValidationErrorKind.AnyOf):
         return error
@@ -775,6 +787,8 @@ def _precise(error):
 
 
 def _convert(error, root) -> SchemaViolation:
+    import jsonschema_rs
+
     kind = error.kind
     rule = kind.name
     path = list(error.instance_path)
