@@ -38,6 +38,7 @@ DEFAULTS = {
     "response_validation": "error",
     "max_body_size": 1024 * 1024,
     "access_log": True,
+    "docs": "auto",
     "cors_origins": [],
     "env_secrets": [],
     "client_connect_timeout": 3.0,

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import orjson
 
-from ..exceptions import PyMacaronException
+from ..errors import FIELDS, error_body
 from ..logs import get_request_id
 from ..server import styles
 from ..server.parameters import OAS3Param, Param, make_param, snake_case
@@ -56,7 +56,6 @@ OPTIONS = frozenset(
     }
 )
 _IGNORED_HEADERS = ("accept", "content-type", "authorization")  # OAS 3: not parameters
-_ERROR_FIELDS = ("status", "error", "error_description", "error_id", "user_message")
 
 
 def _type_ok(value, kind: str | None) -> bool:
@@ -345,7 +344,7 @@ class ClientOperation:
 
     def _error_model(self, body: dict):
         cls = self.api.models.get("Error")
-        if cls is None or not set(_ERROR_FIELDS) <= set(cls.__properties__):
+        if cls is None or not set(FIELDS) <= set(cls.__properties__):
             if self._fallback_error_model is None:
                 raise LookupError(f"{self.label}: no Error model to return {body.get('error')}")
             cls = self._fallback_error_model()
@@ -357,11 +356,14 @@ class ClientOperation:
             and isinstance(data.get("error"), str)
             and isinstance(data.get("status", status), int)
         ):
-            body = {k: data.get(k) for k in _ERROR_FIELDS}
-            body["status"] = data.get("status") or status
-            body["error_description"] = body["error_description"] or ""
-            if not isinstance(body.get("error_id"), str):
-                body["error_id"] = PyMacaronException().error_id
+            error_id = data.get("error_id")
+            body = error_body(
+                data.get("status") or status,
+                data["error"],
+                data.get("error_description") or "",
+                error_id if isinstance(error_id, str) else None,
+                data.get("user_message"),
+            )
             log.info(
                 "%s: %s %s error_id=%s", self.label, body["status"], body["error"], body["error_id"]
             )

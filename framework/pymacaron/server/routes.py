@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..exceptions import StartupError
 from ..spec.yamlfile import display_path
+from .docs import install_docs
 from .layers import wrap
 from .operation import Operation, flask_rule
 from .replies import exception_reply
@@ -60,6 +61,7 @@ def install(app: Flask, apis: list, conf) -> None:
             if op_spec.method == "get" and "head" in methods:
                 # the spec's HEAD operation answers HEAD, not this GET rule
                 app.url_map._rules_by_endpoint[operation.endpoint][-1].methods.discard("HEAD")
+    install_docs(app, apis, conf)  # /openapi.json, /swagger.json, /docs
     app.config["MAX_CONTENT_LENGTH"] = conf.max_body_size
     if not getattr(app, "_pymacaron_installed", False):
         app.register_error_handler(HTTPException, exception_reply)
