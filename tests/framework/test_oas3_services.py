@@ -37,16 +37,6 @@ pytest.importorskip("pymacaron.server.styles", reason="needs OpenAPI 3 parameter
 
 # Found by these tests in the issue-16 branches merged together (16spec + 16valid + 16params):
 # strict, so each turns into a failure the day it is fixed and the mark must go.
-NULLABLE_30 = pytest.mark.xfail(
-    strict=True,
-    reason="OpenAPI 3.0 `nullable: true` in components/schemas is not honoured (request: "
-    "'body.body: expected a string, got null'; response: 500 BAD_RESPONSE)",
-)
-FORM_EXTRA = pytest.mark.xfail(
-    strict=True,
-    reason="a form-urlencoded body drops a field its schema's additionalProperties: false "
-    "refuses, instead of a 400",
-)
 FORM_INT_ARRAY = pytest.mark.xfail(
     strict=True,
     reason="a style: form, explode: false query array of integers is not split at commas "
@@ -109,7 +99,6 @@ def error_of(r, status: int, code: str | None = None) -> dict:
 
 
 # -- OpenAPI 3.0: the GitHub-like issues service, under /api/v3 ----------------------------
-@NULLABLE_30
 def test_issues_create_get_list(issues):
     base = f"{issues.url}/api/v3/repos/octo/hello"
     new = {"title": "Found a bug", "body": None, "labels": ["bug", "ui"], "milestone": None}
@@ -161,12 +150,7 @@ def test_issues_invalid_parameters(issues, path, params, headers):
         (b'{"title": "t", "milestone": 0}', "application/json", 400),
         (b'{"title": "t", "extra": 1}', "application/json", 400),
         (b'{"title": "t", "labels": "bug"}', "application/json", 400),
-        pytest.param(
-            b'{"title": "t", "body": null, "milestone": null}',
-            "application/json",
-            201,
-            marks=NULLABLE_30,
-        ),
+        (b'{"title": "t", "body": null, "milestone": null}', "application/json", 201),
     ],
 )
 def test_issues_create_bodies(issues, body, content_type, status):
@@ -175,7 +159,6 @@ def test_issues_create_bodies(issues, body, content_type, status):
     assert r.status_code == status, r.text
 
 
-@NULLABLE_30
 def test_issues_update_nulls_and_optional_body(issues):
     base = f"{issues.url}/api/v3/repos/octo/nulls/issues"
     number = requests.post(base, json={"title": "t", "milestone": 3}).json()["number"]
@@ -277,7 +260,7 @@ def test_payments_deep_object_filters(payments):
         ({"email": "not an email"}, False),
         ({"balance": "ten"}, False),
         ({"description": "x" * 351}, False),
-        pytest.param({"unknown": "1"}, False, marks=FORM_EXTRA),
+        ({"unknown": "1"}, False),
         ({"name": None}, True),  # not nullable
         ({"balance": 1.5}, True),
     ],
