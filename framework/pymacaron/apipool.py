@@ -19,7 +19,7 @@ import threading
 from .client import build_client
 from .config import find_service_dir
 from .exceptions import StartupError
-from .spec.load import ApiSpec, load_spec
+from .spec.load import ApiSpec, _located, load_spec
 from .spec.models import (
     ModelEntry,
     build_models,
@@ -69,14 +69,16 @@ class _Namespace:
 class _LazyValidator:
     """Compiles a definition's validator on first use (model.validate())."""
 
-    __slots__ = ("name", "definitions", "_fn")
+    __slots__ = ("name", "definitions", "dialect", "_fn")
 
-    def __init__(self, name: str, definitions: dict):
-        self.name, self.definitions, self._fn = name, definitions, None
+    def __init__(self, name: str, definitions: dict, dialect: str = "swagger2"):
+        self.name, self.definitions, self.dialect, self._fn = name, definitions, dialect, None
 
     def __call__(self, data):
         if self._fn is None:
-            self._fn = compile_schema({"$ref": f"#/definitions/{self.name}"}, self.definitions)
+            self._fn = compile_schema(
+                {"$ref": f"#/definitions/{self.name}"}, self.definitions, dialect=self.dialect
+            )
         return self._fn(data)
 
 
@@ -89,12 +91,12 @@ class Api:
         self.models = models
         self.builtin = builtin
         self.model = _Namespace("model", spec.name, models)
-        self.json_definitions = json_definitions(spec.definitions)
+        self.json_definitions = json_definitions(spec.definitions, dialect=spec.dialect)
         self._client = None
         self.client_settings: dict = {}
         for name, cls in models.items():
             if cls.__api_name__ == spec.name and getattr(cls, "__validator__", None) is None:
-                cls.__validator__ = _LazyValidator(name, self.json_definitions)
+                cls.__validator__ = _LazyValidator(name, self.json_definitions, spec.dialect)
 
     @property
     def client(self):
@@ -128,16 +130,19 @@ def load_api(path: str, name: str | None = None, builtin: bool = False) -> Api:
         if entry.schema == schema:
             reuse[def_name] = entry.cls
         elif not (entry.builtin or builtin):
+            section = ["definitions"] if spec.dialect == "swagger2" else ["components", "schemas"]
             raise StartupError(
                 f"definition {def_name!r} differs from the one in {display_path(entry.source)}: "
                 "same-named definitions must be identical across specs (rename one of them)",
                 file=display_path(spec.path),
-                location=f"definitions.{def_name}",
+                location=_located(spec.path, [*section, def_name]),
             )
     try:
         models = build_models(spec.name, spec.definitions, reuse)
     except ImportError as e:
         where, _, detail = str(e).partition(": ")
+        if spec.dialect != "swagger2" and where.startswith("definitions."):
+            where = "components.schemas." + where[len("definitions.") :]
         raise StartupError(
             f"does not import: {detail}", file=display_path(spec.path), location=where
         ) from None

@@ -55,3 +55,24 @@ def test_model_of_reads_a_ref_and_an_array_of_refs():
         True,
     )
     assert model_of({"type": "string"}, models) == (None, False)
+
+
+def test_the_client_and_the_acceptance_runner_name_a_failure_alike():
+    """One table of one-line causes (client.transport) serves both."""
+    import requests
+
+    from pymacaron.client.transport import failure_reason
+    from pymacaron.testing.runner import AcceptanceError, check_reachable, free_port
+
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    try:
+        requests.get(url + "/ping", timeout=2)
+    except requests.RequestException as e:
+        reason = failure_reason(e)
+    assert reason == "connection refused"
+    try:
+        check_reachable(url, verify=True)
+    except AcceptanceError as e:
+        assert f"cannot reach {url}/ping: {reason} " in str(e)
+    else:
+        raise AssertionError("check_reachable accepted a closed port")

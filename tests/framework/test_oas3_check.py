@@ -116,7 +116,7 @@ def _load_in_subprocess(spec_path: str, cache_dir: str) -> str:
         "from pymacaron.spec.load import load_spec\n"
         f"api = load_spec({spec_path!r})\n"
         "print(api.dialect, len(api.operations), 'jsonschema' in sys.modules,"
-        " 'jsonschema_rs' in sys.modules)\n"
+        " 'pymacaron.spec.oas3check' in sys.modules)\n"
     )
     env = {**os.environ, "PYM_CACHE_DIR": cache_dir}
     out = subprocess.run(
@@ -135,7 +135,7 @@ def test_a_checked_3x_spec_is_not_checked_again(tmp_path):
     # first start: checked (jsonschema-rs says yes; jsonschema is only for refusals)
     assert _load_in_subprocess(str(spec), cache) == "oas31 2 False True"
     assert len(os.listdir(os.path.join(cache, "specs"))) == 1
-    # second start: the record skips the check and its engines
+    # second start: the record skips the check
     assert _load_in_subprocess(str(spec), cache) == "oas31 2 False False"
     # an edit is checked again
     spec.write_text(PETSTORE_31.replace('version: "2.0.0"', 'version: "2.0.1"'))
@@ -160,3 +160,93 @@ def test_a_refused_3x_spec_is_never_recorded(tmp_path):
         )
         assert out.returncode != 0 and "duplicate operationId" in out.stderr
     assert not (cache / "specs").exists() or not os.listdir(cache / "specs")
+
+
+# -- pym check -------------------------------------------------------------------------------
+SERVER = """\
+import os
+
+from flask import Flask
+
+from pymacaron import API, letsgo
+
+app = Flask(__name__)
+
+
+def start(port, debug):
+    here = os.path.dirname(os.path.realpath(__file__))
+    api = API(app, port=port, debug=debug)
+    api.load_apis(os.path.join(here, "apis"))
+    api.start(serve="pets")
+
+
+letsgo(__name__, callback=start)
+"""
+
+PETS_31 = """\
+openapi: 3.1.0
+info: {title: pets, version: "1"}
+servers: [{url: /api}]
+paths:
+  /pets/{id}:
+    get:
+      operationId: petsvc.get_pet
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}}]
+      responses:
+        "200":
+          description: a pet
+          content: {application/json: {schema: {$ref: "#/components/schemas/Pet"}}}
+components:
+  schemas:
+    Pet: {type: object, properties: {id: {type: integer}, name: {type: [string, "null"]}}}
+"""
+
+
+def _service(tmp_path, spec: str):
+    (tmp_path / "apis").mkdir()
+    (tmp_path / "apis" / "pets.yaml").write_text(spec)
+    (tmp_path / "server.py").write_text(SERVER)
+    (tmp_path / "petsvc.py").write_text("def get_pet(id):\n    return {'id': id}\n")
+    (tmp_path / "pym-config.yaml").write_text(
+        "name: pets\njwt_secret: only-for-tests-only-for-tests-1234\n"
+        "jwt_audience: a\njwt_issuer: b\n"
+    )
+    return tmp_path
+
+
+def _pym_check(directory, cache):
+    env = {k: v for k, v in os.environ.items() if k not in ("PYM_ENV", "PYM_SERVICE_DIR")}
+    env["PYM_CACHE_DIR"] = str(cache)
+    pym = os.path.join(os.path.dirname(sys.executable), "pym")
+    return subprocess.run(
+        [pym, "check", "--dir", str(directory)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_pym_check_passes_a_31_service_and_records_its_check(tmp_path):
+    (tmp_path / "svc").mkdir()
+    service = _service(tmp_path / "svc", PETS_31)
+    cache = tmp_path / "cache"
+    result = _pym_check(service, cache)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok: ") and "routes" in result.stdout, result.stdout
+    # the record a start (the image's) finds: the 3.1 spec and the built-in ping spec
+    assert len(os.listdir(cache / "specs")) >= 1
+
+
+def test_pym_check_refuses_a_broken_30_service_in_one_line(tmp_path):
+    with open(os.path.join(CORPUS, "deep_object_in_path.yaml")) as f:
+        broken = f.read()
+    (tmp_path / "svc").mkdir()
+    service = _service(tmp_path / "svc", broken)
+    result = _pym_check(service, tmp_path / "cache")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if "cannot start" in line]
+    assert len(lines) == 1, result.stderr
+    assert "apis/pets.yaml" in lines[0]
+    assert "paths./pets/{petId}.get.parameters[0].style (line 10)" in lines[0]

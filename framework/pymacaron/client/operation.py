@@ -16,9 +16,10 @@ from urllib.parse import quote
 
 import orjson
 
-from ..exceptions import PyMacaronException
+from ..errors import FIELDS, error_body
 from ..logs import get_request_id
-from ..server.parameters import Param, snake_case
+from ..server import styles
+from ..server.parameters import OAS3Param, Param, make_param, snake_case
 from ..spec.binding import decorate, model_of
 from ..spec.models import PyMacaronModel
 from ..spec.validation import (
@@ -27,6 +28,7 @@ from ..spec.validation import (
     to_json_schema,
     violation_text,
 )
+from .oas3 import BodyWriter, ReplyReader, place_param
 from .settings import base_url, client_settings
 from .transport import (
     bad_response_error,
@@ -43,9 +45,17 @@ __all__ = ["ClientOperation", "OPTIONS"]
 
 # Options every call accepts (unless the operation has a parameter of the same name).
 OPTIONS = frozenset(
-    {"raise_on_error", "timeout", "connect_timeout", "read_timeout", "retries", "request_headers"}
+    {
+        "raise_on_error",
+        "timeout",
+        "connect_timeout",
+        "read_timeout",
+        "retries",
+        "request_headers",
+        "content_type",  # 3.x: which declared media type the body is sent as
+    }
 )
-_ERROR_FIELDS = ("status", "error", "error_description", "error_id", "user_message")
+_IGNORED_HEADERS = ("accept", "content-type", "authorization")  # OAS 3: not parameters
 
 
 def _type_ok(value, kind: str | None) -> bool:
@@ -83,12 +93,20 @@ class ClientOperation:
         self.params: dict[str, Param] = {}  # kwarg -> Param
         self.aliases: dict[str, str] = {}  # spec name -> kwarg
         self.body_spec = None
+        self.dialect = getattr(api.spec, "dialect", None) or "swagger2"
+        oas3 = self.dialect != "swagger2"
         for prm in op.parameters:
             if prm.get("in") == "body":
                 self.body_spec = prm
                 continue
+            if oas3 and prm.get("in") == "header" and prm["name"].lower() in _IGNORED_HEADERS:
+                continue
             kwarg = snake_case(prm["name"])
-            self.params[kwarg] = Param(prm, kwarg)
+            if oas3:
+                raw = api.spec.definitions
+                self.params[kwarg] = make_param(prm, kwarg, api.json_definitions, raw, self.dialect)
+            else:
+                self.params[kwarg] = Param(prm, kwarg)
             if prm["name"] != kwarg:
                 self.aliases[prm["name"]] = kwarg
         schema = (self.body_spec or {}).get("schema") or {}
@@ -96,6 +114,20 @@ class ClientOperation:
         self._body_validator = None
         self.body_model, self.body_many = model_of(schema, api.models)
         self._responses: dict[str, tuple] = {}
+        # 3.x: bodies by media type, parameters by style, replies by media type (oas3.py)
+        self.body_writer = self.reply_reader = None
+        if oas3:
+            if self.body_spec is not None:
+                self.body_writer = BodyWriter(
+                    self.body_spec,
+                    api.json_definitions,
+                    api.spec.definitions,
+                    self.dialect,
+                    op.consumes,
+                )
+            self.reply_reader = ReplyReader(
+                op.responses, api.json_definitions, api.models, self.dialect
+            )
         self.send = self._decorate(transport(op.method, self.label))
         self.__doc__ = (op.operation.get("summary") or "") + f" ({op.label} on {api.name})"
 
@@ -110,7 +142,7 @@ class ClientOperation:
         options = {k: kwargs.pop(k) for k in list(kwargs) if k in OPTIONS and k not in self.params}
         settings = client_settings(self.api)
         raise_on_error = options.get("raise_on_error", settings.get("raise_on_error"))
-        request = self._build(args, kwargs)
+        request = self._build(args, kwargs, options.get("content_type"))
         connect_timeout = options.get("connect_timeout", settings["connect_timeout"])
         read_timeout = options.get("read_timeout", settings["read_timeout"])
         timeout = options.get("timeout")
@@ -143,7 +175,7 @@ class ClientOperation:
             raise error_to_exception(result)
         return result
 
-    def _build(self, args, kwargs) -> dict:
+    def _build(self, args, kwargs, content_type=None) -> dict:
         where = f"ApiPool.{self.label}()"
         if len(args) > 1:
             raise TypeError(f"{where} takes the body as its only positional argument")
@@ -163,6 +195,7 @@ class ClientOperation:
                 )
             values[kwarg] = value
         path, params, headers, form = self.path, {}, {}, {}
+        query, cookies = [], []
         for kwarg, param in self.params.items():
             value = values.get(kwarg)
             if value is None:
@@ -170,6 +203,12 @@ class ClientOperation:
                     raise TypeError(f"{where}: the {param.label} is required ({kwarg}=...)")
                 continue
             self._check_param(param, value)
+            if isinstance(param, OAS3Param):
+                try:
+                    path = place_param(param, value, path, query, headers, cookies)
+                except (TypeError, ValueError, AttributeError) as e:
+                    raise ValueError(f"{where}: the {param.label}: {e}") from None
+                continue
             if param.kind == "array":
                 items = [_text(v) for v in value]
                 encoded = items if param.multi else param.separator.join(items)
@@ -184,7 +223,15 @@ class ClientOperation:
             elif param.location == "formData":
                 form[param.name] = encoded
         request: dict = {"path": path, "params": params, "headers": headers}
-        if self.body_spec is not None:
+        if query:
+            request["params"] = styles.query_string(query)
+        if cookies:
+            headers["Cookie"] = styles.cookie_header(cookies)
+        if self.body_writer is not None:
+            written = self.body_writer.write(body, where, content_type)
+            headers.update(written.pop("headers", {}))
+            request.update(written)
+        elif self.body_spec is not None:
             data = self._body(body, where)
             if data is not None:
                 request["data"] = orjson.dumps(data)
@@ -259,6 +306,9 @@ class ClientOperation:
 
     def _reply(self, response, url: str):
         status = response.status_code
+        if self.reply_reader is not None and status < 300:  # 3.x: by media type
+            ok, value = self.reply_reader.read(status, response)
+            return value if ok else self._bad(value, url)
         content = response.content
         data = None
         parsed = False
@@ -294,7 +344,7 @@ class ClientOperation:
 
     def _error_model(self, body: dict):
         cls = self.api.models.get("Error")
-        if cls is None or not set(_ERROR_FIELDS) <= set(cls.__properties__):
+        if cls is None or not set(FIELDS) <= set(cls.__properties__):
             if self._fallback_error_model is None:
                 raise LookupError(f"{self.label}: no Error model to return {body.get('error')}")
             cls = self._fallback_error_model()
@@ -306,11 +356,14 @@ class ClientOperation:
             and isinstance(data.get("error"), str)
             and isinstance(data.get("status", status), int)
         ):
-            body = {k: data.get(k) for k in _ERROR_FIELDS}
-            body["status"] = data.get("status") or status
-            body["error_description"] = body["error_description"] or ""
-            if not isinstance(body.get("error_id"), str):
-                body["error_id"] = PyMacaronException().error_id
+            error_id = data.get("error_id")
+            body = error_body(
+                data.get("status") or status,
+                data["error"],
+                data.get("error_description") or "",
+                error_id if isinstance(error_id, str) else None,
+                data.get("user_message"),
+            )
             log.info(
                 "%s: %s %s error_id=%s", self.label, body["status"], body["error"], body["error_id"]
             )

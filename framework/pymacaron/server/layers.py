@@ -32,13 +32,20 @@ __all__ = ["LAYERS", "RequestId", "SecurityHeaders", "AccessLog", "Cors", "wrap"
 
 access_log = logging.getLogger("pymacaron.access")
 
+STATUS = "pymacaron.status"  # the reply's status line, as RequestId saw it
+
 
 class RequestId:
     """The request id: from a sane ``X-Request-ID`` or new, in the environ, the log context
-    (``logs.get_request_id()``) and the reply's ``X-Request-ID``."""
+    (``logs.get_request_id()``) and the reply's ``X-Request-ID``. ``headers``: constant
+    headers to add too (:func:`wrap` hands it those of the header layers inside it). It
+    records the reply's status in ``environ["pymacaron.status"]`` (the access log's)."""
 
-    def __init__(self, app, config=None):
+    takes_headers = True
+
+    def __init__(self, app, config=None, headers=()):
         self.app = app
+        self.headers = tuple(headers)
 
     @staticmethod
     def wanted(config) -> bool:
@@ -50,9 +57,11 @@ class RequestId:
             rid = new_request_id()
         environ["pymacaron.request_id"] = rid
         token = _request_id.set(rid)
+        headers_out = (("X-Request-ID", rid), *self.headers)
 
         def _start_response(status, headers, exc_info=None):
-            headers.append(("X-Request-ID", rid))
+            environ[STATUS] = status
+            headers.extend(headers_out)
             return start_response(status, headers, exc_info)
 
         try:
@@ -62,7 +71,13 @@ class RequestId:
 
 
 class SecurityHeaders:
-    """The headers every reply carries (headers.SECURITY_HEADERS), built once."""
+    """The headers every reply carries (headers.SECURITY_HEADERS), built once.
+
+    Constant headers: :func:`wrap` folds them into the next layer out when it takes
+    headers (RequestId), one ``start_response`` wrapper less per request, the same replies.
+    """
+
+    static_headers = SECURITY_HEADERS
 
     def __init__(self, app, config=None, headers=SECURITY_HEADERS):
         self.app = app
@@ -102,8 +117,10 @@ class AccessLog:
     handler of its own on that logger makes the lines go through ``logging``.
     """
 
-    def __init__(self, app, config=None, fmt: str | None = None):
+    def __init__(self, app, config=None, fmt: str | None = None, status_recorded=False):
         self.app = app
+        # RequestId outside this layer records the status: no start_response wrapper here
+        self.status_recorded = status_recorded
         if fmt is None:
             fmt = getattr(config, "access_log", "text")
             fmt = fmt if fmt in accesslog.FORMATS else "text"
@@ -119,35 +136,33 @@ class AccessLog:
 
     def __call__(self, environ, start_response):
         start = time.perf_counter()
-        status_holder = ["-"]
+        if not self.status_recorded:
+            inner = start_response
 
-        def _start_response(status, headers, exc_info=None):
-            status_holder[0] = status.split(" ", 1)[0]
-            return start_response(status, headers, exc_info)
+            def start_response(status, headers, exc_info=None):
+                environ[STATUS] = status
+                return inner(status, headers, exc_info)
 
         try:
-            return self.app(environ, _start_response)
+            return self.app(environ, start_response)
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 ms = (time.perf_counter() - start) * 1000
                 path = environ.get("PATH_INFO", "")
                 if len(path) > 200 or not path.isprintable():
                     path = _safe_path(path)
+                status = environ.get(STATUS)
+                status = status.split(" ", 1)[0] if status else "-"
                 rid = environ.get("pymacaron.request_id") or "-"
                 if self._writer is not None:
                     self._writer.write(
                         self._line(
-                            time.time(),
-                            rid,
-                            environ.get("REQUEST_METHOD"),
-                            path,
-                            status_holder[0],
-                            ms,
+                            time.time(), rid, environ.get("REQUEST_METHOD"), path, status, ms
                         )
                     )
                 else:
                     access_log.info(
-                        "%s %s %s %.1fms", environ.get("REQUEST_METHOD"), path, status_holder[0], ms
+                        "%s %s %s %.1fms", environ.get("REQUEST_METHOD"), path, status, ms
                     )
 
 
@@ -223,11 +238,31 @@ LAYERS = (RequestId, SecurityHeaders, AccessLog, Cors)
 
 
 def wrap(flask_app, config, layers=LAYERS):
-    """``flask_app``'s WSGI callable inside SpecDispatch and the wanted ``layers``."""
+    """``flask_app``'s WSGI callable inside SpecDispatch and the wanted ``layers``.
+
+    A layer of constant headers (``static_headers``) directly inside one that
+    ``takes_headers`` is folded into it: every reply that passes the one passes the other.
+    """
     wsgi = SpecDispatch(flask_app, flask_app.wsgi_app)
-    for layer in reversed(layers):
-        if layer.wanted(config):
-            wsgi = layer(wsgi, config)
+    wanted = [layer for layer in layers if layer.wanted(config)]
+    pending: tuple = ()
+    for i in range(len(wanted) - 1, -1, -1):
+        layer = wanted[i]
+        static = getattr(layer, "static_headers", None)
+        if static is not None:
+            pending = (*static, *pending)
+            continue
+        kwargs = {}
+        if layer is AccessLog and RequestId in wanted[:i]:
+            kwargs["status_recorded"] = True
+        if pending and getattr(layer, "takes_headers", False):
+            kwargs["headers"] = pending
+        elif pending:
+            wsgi = SecurityHeaders(wsgi, config, headers=pending)
+        pending = ()
+        wsgi = layer(wsgi, config, **kwargs)
+    if pending:
+        wsgi = SecurityHeaders(wsgi, config, headers=pending)
     return wsgi
 
 

@@ -29,14 +29,17 @@ from ..spec.validation import (
     violation_text,
 )
 from ..spec.yamlfile import display_path
-from .parameters import Param, snake_case
+from .bodies import RequestBody
+from .parameters import OAS3Param, Param, ParamError, make_param, schema_validator, snake_case
 from .replies import exception_reply, json_reply
+from .styles import parse_cookies, parse_query
 
 log = logging.getLogger("pymacaron")
 
 __all__ = ["Operation", "decorate", "import_dotted", "flask_rule"]
 
 _PATH_VAR = re.compile(r"{([^}/]+)}")
+_IGNORED_HEADERS = ("accept", "content-type", "authorization")
 _JSON_TYPES = ("application/json", "text/json")
 
 
@@ -128,14 +131,35 @@ class Operation:
         self.query_params: list[Param] = []
         self.header_params: list[Param] = []
         self.form_params: list[Param] = []
-        self.body: _Body | None = None
+        self.cookie_params: list[OAS3Param] = []
+        self.body: _Body | RequestBody | None = None
+        self.dialect = getattr(api, "dialect", None) or "swagger2"
+        oas3 = self.dialect != "swagger2"
         _, path_names = flask_rule(op.path)
         for prm in op.parameters:
             where = prm.get("in")
             if where == "body":
-                self.body = _Body(prm, definitions, models, op.consumes)
+                if oas3:
+                    self.body = RequestBody(
+                        prm, definitions, api.definitions, models, self.dialect, op.consumes
+                    )
+                else:
+                    self.body = _Body(prm, definitions, models, op.consumes)
                 continue
-            param = Param(prm, _kwarg_name(prm["name"], signature))
+            if oas3 and where == "header" and prm["name"].lower() in _IGNORED_HEADERS:
+                continue  # OAS 3: these header parameters "SHALL be ignored"
+            kwarg = _kwarg_name(prm["name"], signature)
+            if oas3:
+                try:
+                    param = make_param(prm, kwarg, definitions, api.definitions, self.dialect)
+                except ParamError as e:
+                    raise StartupError(
+                        f"{where} parameter {prm['name']!r}: {e}",
+                        file=display_path(api.path),
+                        location=op.label,
+                    ) from None
+            else:
+                param = Param(prm, kwarg)
             if where == "path":
                 self.path_params.append((f"p{path_names.index(param.name)}", param))
             elif where == "query":
@@ -144,7 +168,23 @@ class Operation:
                 self.header_params.append(param)
             elif where == "formData":
                 self.form_params.append(param)
+            elif where == "cookie":
+                self.cookie_params.append(param)
         self.known_query = {p.name for p in self.query_params}
+        if oas3:
+            # 3.x: the style table reads the raw query string (styles.py); chosen here, at
+            # startup, so the Swagger 2.0 path keeps its own reader untouched
+            self.read_request = self._read_request_oas3
+            self.query_prefixes = tuple(
+                p.name + "[" for p in self.query_params if p.style == "deepObject"
+            )
+            self.query_open = False
+            for p in self.query_params:
+                if p.shape == "object" and p.explode and p.style == "form":
+                    if p.keys is None:
+                        self.query_open = True
+                    else:
+                        self.known_query |= p.keys
         self.reject_unknown_query = bool(config.reject_unknown_query_params)
         self.consumes_form = any(
             c in ("application/x-www-form-urlencoded", "multipart/form-data") for c in op.consumes
@@ -155,7 +195,14 @@ class Operation:
         self.default_response = None
         for code, resp in op.responses.items():
             schema = resp.get("schema")
-            validator = validator_for(to_json_schema(schema), definitions) if schema else None
+            if oas3:
+                validator = (
+                    schema_validator(schema, definitions, self.dialect, "response")
+                    if schema
+                    else None
+                )
+            else:
+                validator = validator_for(to_json_schema(schema), definitions) if schema else None
             entry = (validator, bool(schema))
             if code == "default":
                 self.default_response = entry
@@ -177,8 +224,62 @@ class Operation:
         self.json_type = next((m for m in self.produces if _is_json(m)), "application/json")
         if self.json_type not in ("application/json",) and "application/json" in self.produces:
             self.json_type = "application/json"
+        # 3.x: per status, the media types it declares and each one's validator
+        self.media_validators: dict[tuple[int | str, str], object] = {}
+        self.reply_media: dict[int | str, tuple[str, ...]] = {}
+        self.reply_headers: dict[int | str, tuple] = {}
+        if oas3:
+            self._compile_replies(op, definitions, api)
 
     # -- startup ---------------------------------------------------------------------
+    def _compile_replies(self, op: OperationSpec, definitions: dict, api: ApiSpec) -> None:
+        """3.x responses: the validator of each (status, media type), the media types of
+        each status, the declared headers; the reply path reads these tables."""
+        statuses = []
+        for code, resp in op.responses.items():
+            key: int | str = int(code) if code.isdigit() else code
+            if key != "default" and not isinstance(key, int):
+                continue
+            statuses.append(key)
+            content = resp.get("x-pym-content") or {}
+            media = tuple(_media_types(list(content)))
+            self.reply_media[key] = media
+            for m, entry in zip(media, content.values(), strict=True):
+                schema = (entry or {}).get("schema")
+                self.media_validators[(key, m)] = (
+                    schema_validator(schema, definitions, self.dialect, "response")
+                    if schema
+                    else None
+                )
+            checks = []
+            for name, header in (resp.get("headers") or {}).items():
+                if name.lower() == "content-type" or not isinstance(header, dict):
+                    continue
+                header = dict(header)
+                if "schema" not in header and header.get("content"):
+                    header["schema"] = next(iter(header["content"].values())).get("schema") or {}
+                try:
+                    param = OAS3Param(
+                        {**header, "name": name, "in": "header", "style": "simple"},
+                        snake_case(name),
+                        definitions,
+                        api.definitions,
+                        self.dialect,
+                    )
+                except ParamError as e:
+                    raise StartupError(
+                        f"response header {name!r} of {code}: {e}",
+                        file=display_path(api.path),
+                        location=op.label,
+                    ) from None
+                checks.append(param)
+            if checks:
+                self.reply_headers[key] = tuple(checks)
+        produced = set(self.produces)
+        remap = any(m and set(m) != produced for m in self.reply_media.values())
+        if remap or self.reply_headers:
+            self.make_reply = self._make_reply_oas3
+
     def _bind(self, op: OperationSpec, api: ApiSpec):
         where = f"{display_path(api.path)}: {op.label}"
         target_name = op.x("bind-server")
@@ -236,6 +337,7 @@ class Operation:
             + self.query_params
             + self.header_params
             + self.form_params
+            + self.cookie_params
         )
 
     # -- the request pipeline ----------------------------------------------------------
@@ -290,6 +392,37 @@ class Operation:
             self._read_form(kwargs)
         if self.body is not None:
             return [self._read_body()], kwargs
+        return [], kwargs
+
+    def _read_request_oas3(self, path_values: dict) -> tuple[list, dict]:
+        """:meth:`read_request` of a 3.x operation (bound at startup): every style of
+        styles.py, cookies, and the request body by its media type (bodies.py)."""
+        kwargs = {}
+        for flask_name, param in self.path_params:
+            kwargs[param.kwarg] = param.from_text(path_values[flask_name])
+        if self.query_params or self.reject_unknown_query:
+            query = parse_query(request.query_string)
+            if self.reject_unknown_query and not self.query_open:
+                for k in query:
+                    if k not in self.known_query and not k.startswith(self.query_prefixes):
+                        raise InvalidParameterError(
+                            f"query parameter '{k[:60]}' is not declared by {self.spec.label}"
+                        )
+            for param in self.query_params:
+                kwargs[param.kwarg] = param.from_pairs(query, self.known_query)
+        if self.header_params:
+            headers = request.headers
+            for param in self.header_params:
+                value = headers.get(param.name)
+                kwargs[param.kwarg] = (
+                    param.from_text(value) if value is not None else param.missing()
+                )
+        if self.cookie_params:
+            cookies = parse_cookies(request.environ.get("HTTP_COOKIE"))
+            for param in self.cookie_params:
+                kwargs[param.kwarg] = param.from_pairs(cookies)
+        if self.body is not None:
+            return [self.body.read(self.spec.label)], kwargs
         return [], kwargs
 
     def _read_form(self, kwargs: dict) -> None:
@@ -402,8 +535,11 @@ class Operation:
                 headers,
             )
         validator, has_schema = entry
-        if mimetype is not None and mimetype != self.json_type and not _is_json(mimetype):
-            return self._raw_reply(data, status, headers, mimetype, validator)
+        if mimetype is not None and mimetype != self.json_type:
+            if self.media_validators:
+                validator = self._media_validator(status, mimetype, validator)
+            if not _is_json(mimetype):
+                return self._raw_reply(data, status, headers, mimetype, validator)
         if validator is not None:
             if data is None:
                 return self._bad_response(
@@ -422,6 +558,48 @@ class Operation:
             reply.mimetype = mimetype
             return reply
         return json_reply(data, status, headers)
+
+    def _media_validator(self, status, mimetype, validator):
+        """The validator of ``mimetype`` for ``status`` (3.x, per media type)."""
+        key = (status, mimetype) if status in self.responses else ("default", mimetype)
+        return self.media_validators.get(key, validator)
+
+    def _make_reply_oas3(self, result, mimetype: str | None = None) -> Response:
+        """:meth:`make_reply` of a 3.x operation whose statuses declare different media
+        types or response headers (bound at startup): the reply's media type is one its
+        status declares, and its declared headers are checked."""
+        if isinstance(result, Response):
+            return result
+        headers = None
+        if isinstance(result, tuple) and len(result) >= 2:
+            status = result[1]
+            if len(result) == 3:
+                headers = result[2]
+        elif isinstance(result, PyMacaronModel) and result.is_error():
+            status = result.status
+        else:
+            status = self.default_status
+        key = status if status in self.reply_media else "default"
+        media = self.reply_media.get(key)
+        if media and mimetype not in media:
+            mimetype = request.accept_mimetypes.best_match(media) or media[0]
+        reply = Operation.make_reply(self, result, mimetype)
+        checks = self.reply_headers.get(status if status in self.responses else "default")
+        if checks and reply.status_code == status:
+            problem = _header_problem(checks, headers)
+            if problem is not None:
+                message = f"{self.label} returned a {status} reply whose {problem}"
+                if self.response_validation == "warn":
+                    log.warning(
+                        "BAD_RESPONSE (sent anyway, response_validation: warn): %s", message
+                    )
+                    return reply
+                error = BadResponseError(
+                    "the server produced a reply that does not match its API spec"
+                )
+                log.error("BAD_RESPONSE error_id=%s: %s", error.error_id, message)
+                return exception_reply(error, self.endpoint, self.error_model)
+        return reply
 
     def _raw_reply(self, data, status, headers, mimetype, validator) -> Response:
         """A text or binary reply: str and bytes as they are (a string schema checks a str)."""
@@ -460,6 +638,24 @@ class Operation:
         error = BadResponseError("the server produced a reply that does not match its API spec")
         log.error("BAD_RESPONSE error_id=%s: %s", error.error_id, message)
         return exception_reply(error, self.endpoint, self.error_model)
+
+
+def _header_problem(checks, headers) -> str | None:
+    """What is wrong with a reply's headers against the declared ones, or None."""
+    from werkzeug.datastructures import Headers
+
+    given = Headers(headers) if headers is not None else Headers()
+    for param in checks:
+        value = given.get(param.name)
+        if value is None:
+            if param.required:
+                return f"header {param.name!r} is required by the spec but missing"
+            continue
+        try:
+            param.from_text(str(value))
+        except InvalidParameterError as e:
+            return str(e).replace("header parameter", "header", 1)
+    return None
 
 
 def _kind(value) -> str:

@@ -205,8 +205,14 @@ def _refuse_unenforceable(schema, where: tuple, dialect: str, path: str, shown: 
         return
     keyword, json_path = found[0]
     version = "3.0" if dialect == "oas30" else "3.1"
+    value = schema
+    for part in list(json_path)[len(where) :]:
+        value = value.get(part) if isinstance(value, dict) else None
+    what = f"{keyword!r}" + (
+        f" {value!r}" if keyword == "format" and isinstance(value, str) else ""
+    )
     raise StartupError(
-        f"OpenAPI {version} schema keyword {keyword!r} cannot be enforced by pymacaron's "
+        f"OpenAPI {version} schema keyword {what} cannot be enforced by pymacaron's "
         "validation engine (remove it or express the constraint another way)",
         file=shown,
         location=_located(path, json_path),

@@ -9,6 +9,14 @@ Every object definition of every loaded spec becomes a class, reachable as
 Nested objects are models too, arrays of objects are lists of models; ``date-time``
 properties are ``datetime`` objects on the Python side and RFC 3339 strings in JSON.
 ``x-parent: pkg.Class`` makes ``pkg.Class`` a base class of the model.
+
+OpenAPI 3.x (definitions are ``components/schemas``, see openapi3.py): a union
+(``oneOf``/``anyOf`` without properties of its own) is not a model; a value of a union
+with a ``discriminator`` becomes the model of the branch it names (``mapping``, else the
+branch's schema name). A property that is one model or null (3.0 ``nullable`` beside an
+``allOf`` of one ``$ref``, 3.1 ``oneOf: [{$ref}, {type: "null"}]``) is that model. A
+nullable property set to None is ``null`` in ``to_json()``; other None properties are left
+out.
 """
 
 from __future__ import annotations
@@ -19,7 +27,16 @@ import importlib
 
 from ..persist import persisted_bases
 
-__all__ = ["PyMacaronModel", "build_models", "register_model", "registered_models", "ModelEntry"]
+__all__ = [
+    "PyMacaronModel",
+    "build_models",
+    "register_model",
+    "registered_models",
+    "ModelEntry",
+    "Union",
+    "discriminated",
+    "is_nullable",
+]
 
 
 class PyMacaronModel:
@@ -30,6 +47,7 @@ class PyMacaronModel:
     __properties__: frozenset = frozenset()
     __nested__: dict = {}  # property -> ("model" | "list" | "dict", model class)
     __datetimes__: frozenset = frozenset()  # properties with format date-time / date
+    __nullable__: frozenset = frozenset()  # properties whose None is sent as null
     __validator__ = None
 
     def __init__(self, **kwargs):
@@ -79,6 +97,8 @@ class PyMacaronModel:
         out = {}
         for key, value in self.__dict__.items():
             if value is None:
+                if key in type(self).__nullable__:
+                    out[key] = None
                 continue
             # exact JSON scalars (most values) are copied as they are, without a call
             out[key] = value if type(value) in _SCALARS else _to_json_value(value, keep_datetime)
@@ -106,6 +126,11 @@ class PyMacaronModel:
             if kind == "model":
                 if isinstance(value, dict):
                     d[key] = model.from_json(value)
+            elif kind == "union":
+                d[key] = model.convert(value)
+            elif kind == "union_list":
+                if isinstance(value, list):
+                    d[key] = [model.convert(v) for v in value]
             elif kind == "list":
                 if isinstance(value, list):
                     d[key] = [model.from_json(v) if isinstance(v, dict) else v for v in value]
@@ -184,13 +209,115 @@ def _ref_name(schema: dict) -> str | None:
 
 
 def is_model_schema(schema: dict) -> bool:
-    """Objects (explicit, or implied by properties/allOf) become models."""
+    """Objects (explicit, or implied by properties/allOf) become models; a union (oneOf /
+    anyOf without properties or allOf of its own) does not."""
     if not isinstance(schema, dict):
         return False
     kind = schema.get("type")
     if kind is not None and kind != "object":
         return False
+    if ("oneOf" in schema or "anyOf" in schema) and not (
+        schema.get("properties") or "allOf" in schema
+    ):
+        return False
     return kind == "object" or "properties" in schema or "allOf" in schema
+
+
+class Union:
+    """The models a discriminated union's values become: ``convert(value)`` picks the
+    branch the discriminator property names (a value it does not name stays a dict)."""
+
+    __slots__ = ("property", "classes")
+
+    def __init__(self, prop: str, classes: dict):
+        self.property, self.classes = prop, classes
+
+    def convert(self, value):
+        if isinstance(value, dict):
+            cls = self.classes.get(value.get(self.property))
+            if cls is not None:
+                return cls.from_json(value)
+        return value
+
+    def __repr__(self) -> str:
+        names = ", ".join(f"{k}={v.__name__}" for k, v in self.classes.items())
+        return f"Union({self.property}: {names})"
+
+
+def discriminated(schema, definitions: dict, classes: dict) -> Union | None:
+    """The :class:`Union` of a ``oneOf``/``anyOf`` schema (or a ``$ref`` to one) with a
+    discriminator whose branches are models; None for anything else."""
+    name = _ref_name(schema)
+    if name is not None:
+        schema = definitions.get(name)
+    if not isinstance(schema, dict):
+        return None
+    disc = schema.get("discriminator")
+    branches = schema.get("oneOf") or schema.get("anyOf")
+    if not isinstance(disc, dict) or not isinstance(disc.get("propertyName"), str):
+        return None
+    if not isinstance(branches, list):
+        return None
+    table: dict = {}
+    for value, target in (disc.get("mapping") or {}).items():
+        ref = _ref_name({"$ref": target}) if isinstance(target, str) else None
+        ref = ref or (target if isinstance(target, str) and target in classes else None)
+        if ref in classes:
+            table[value] = classes[ref]
+    mapped = set(map(id, table.values()))
+    for branch in branches:
+        ref = _ref_name(branch)
+        if ref in classes and id(classes[ref]) not in mapped:
+            table.setdefault(ref, classes[ref])
+    return Union(disc["propertyName"], table) if table else None
+
+
+def _one_ref(schema) -> str | None:
+    """The definition a property is, alone or or-null: ``$ref``, ``allOf: [$ref]`` (3.0's
+    nullable idiom), ``oneOf``/``anyOf`` of one ``$ref`` and ``{type: "null"}`` (3.1)."""
+    if not isinstance(schema, dict):
+        return None
+    name = _ref_name(schema)
+    if name is not None:
+        return name
+    parts = schema.get("allOf")
+    if isinstance(parts, list) and len(parts) == 1 and not schema.get("properties"):
+        return _ref_name(parts[0])
+    for key in ("oneOf", "anyOf"):
+        parts = schema.get(key)
+        if isinstance(parts, list):
+            refs = [_ref_name(p) for p in parts if not _is_null_schema(p)]
+            if len(refs) == 1 and refs[0] is not None and len(parts) == 2:
+                return refs[0]
+    return None
+
+
+def _is_null_schema(schema) -> bool:
+    return isinstance(schema, dict) and (
+        schema.get("type") == "null" or ("const" in schema and schema["const"] is None)
+    )
+
+
+def is_nullable(schema, definitions: dict, depth: int = 0) -> bool:
+    """Does ``schema`` accept null (2.0 ``x-nullable``, 3.0 ``nullable``, 3.1 ``"null"``)?"""
+    if not isinstance(schema, dict) or depth > 10:
+        return False
+    if schema.get("nullable") is True or schema.get("x-nullable") is True:
+        return True
+    kind = schema.get("type")
+    if kind == "null" or (isinstance(kind, list) and "null" in kind):
+        return True
+    if "const" in schema and schema["const"] is None:
+        return True
+    if isinstance(schema.get("enum"), list) and None in schema["enum"] and kind is None:
+        return True
+    for key in ("oneOf", "anyOf"):
+        if any(is_nullable(p, definitions, depth + 1) for p in schema.get(key) or []):
+            return True
+    name = _ref_name(schema)
+    if name is not None:
+        return is_nullable(definitions.get(name), definitions, depth + 1)
+    return False
 
 
 def _collect_properties(schema: dict, definitions: dict, seen=None) -> dict:
@@ -254,8 +381,9 @@ def build_models(api_name: str, definitions: dict, reuse: dict | None = None) ->
                 for k, p in props.items()
                 if isinstance(p, dict)
                 and p.get("format") in ("date-time", "date")
-                and p.get("type") == "string"
+                and (p.get("type") == "string" or _is_string_or_null(p.get("type")))
             ),
+            "__nullable__": frozenset(k for k, p in props.items() if is_nullable(p, definitions)),
             "__doc__": schema.get("description")
             or f"Model of the '{name}' definition ({api_name}).",
             "__module__": "pymacaron.models",
@@ -270,22 +398,39 @@ def build_models(api_name: str, definitions: dict, reuse: dict | None = None) ->
         for prop, pschema in cls._props_schema.items():
             if not isinstance(pschema, dict):
                 continue
-            ref = _ref_name(pschema)
+            ref = _one_ref(pschema)
             if ref in classes:
                 nested[prop] = ("model", classes[ref])
                 continue
-            if pschema.get("type") == "array" or "items" in pschema:
-                ref = _ref_name(pschema.get("items") or {})
+            union = discriminated(pschema, definitions, classes)
+            if union is not None:
+                nested[prop] = ("union", union)
+                continue
+            if _is_array(pschema.get("type")) or "items" in pschema:
+                items = pschema.get("items") or {}
+                ref = _one_ref(items)
                 if ref in classes:
                     nested[prop] = ("list", classes[ref])
+                else:
+                    union = discriminated(items, definitions, classes)
+                    if union is not None:
+                        nested[prop] = ("union_list", union)
                 continue
             extra = pschema.get("additionalProperties")
-            ref = _ref_name(extra) if isinstance(extra, dict) else None
+            ref = _one_ref(extra) if isinstance(extra, dict) else None
             if ref in classes:
                 nested[prop] = ("dict", classes[ref])
         cls.__nested__ = nested
         del cls._props_schema
     return classes
+
+
+def _is_array(kind) -> bool:
+    return kind == "array" or (isinstance(kind, list) and "array" in kind)
+
+
+def _is_string_or_null(kind) -> bool:
+    return isinstance(kind, list) and set(kind) <= {"string", "null"} and "string" in kind
 
 
 # -- the pymacaron.models namespace ----------------------------------------------------

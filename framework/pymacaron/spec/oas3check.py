@@ -80,6 +80,7 @@ def check(spec: dict, path: str, shown: str, dialect: str) -> list[tuple[str, tu
     _check_security(c)
     for where, schema in schema_roots(spec):
         _check_schema(c, schema, where)
+    _check_parameter_defaults(c)
     _check_encodings(c)
     return c.warnings
 
@@ -282,6 +283,14 @@ def _check_operations(c: _Checker) -> None:
             op = item.get(method)
             if not isinstance(op, dict):
                 continue
+            if method in ("get", "head") and op.get("requestBody") is not None:
+                c.warnings.append(
+                    (
+                        f"a requestBody on {method.upper()} has no defined semantics (HTTP): "
+                        "clients and proxies may drop it",
+                        ("paths", p, method, "requestBody"),
+                    )
+                )
             oid = op.get("operationId")
             if oid is not None:
                 if oid in seen_ids:
@@ -378,7 +387,33 @@ def _check_schema(c: _Checker, schema, where: tuple) -> None:
 
     if c.dialect == "oas31":
         _check_2020_12(c, schema, where)
+    else:
+        for sub_where, node in _walk_schema(schema, where):
+            if node.get("type") == "array" and "items" not in node:
+                raise c.refuse("an array schema needs 'items' (OpenAPI 3.0)", sub_where)
     _refuse_unenforceable(schema, where, c.dialect, c.path, c.shown)
+
+
+_KINDS = {"integer": int, "number": (int, float), "string": str, "boolean": bool, "array": list}
+
+
+def _check_parameter_defaults(c: _Checker) -> None:
+    """A parameter's default reaches the handler as written: it must be of the schema's type."""
+    for where, node in _walk(c.spec):
+        # the schema of a Parameter Object: <...>.parameters.<index or name>.schema
+        if len(where) < 3 or where[-1] != "schema" or where[-3] != "parameters":
+            continue
+        kind = node.get("type")
+        if "default" not in node or kind not in _KINDS:
+            continue
+        value = node["default"]
+        if not isinstance(value, _KINDS[kind]) or (
+            kind in ("integer", "number") and isinstance(value, bool)
+        ):
+            raise c.refuse(
+                f"default {value!r} is not of the parameter's type {kind!r}",
+                (*where, "default"),
+            )
 
 
 def _check_2020_12(c: _Checker, schema, where: tuple) -> None:

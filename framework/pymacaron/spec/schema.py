@@ -190,21 +190,12 @@ def check_oas3(spec: dict, path: str, shown: str, dialect: str) -> None:
     is_valid = _oas3_yes_no(dialect)
     if is_valid is not None and is_valid(spec):
         return
-    from jsonschema.exceptions import relevance
-
-    from .load import _first_line, _json_path_text, _most_telling
+    from .load import _first_line, _json_path_text
 
     errors = list(_oas3_validator(dialect).iter_errors(spec))
     if not errors:  # the two engines disagree: jsonschema's yes stands
         return
-    error = max(errors, key=relevance)
-    json_path = list(error.absolute_path)
-    message = error.message
-    if error.context:
-        best = _most_telling(error.context)
-        if best is not None:
-            json_path = list(best.absolute_path) or json_path
-            message = best.message
+    json_path, message = _telling_oas3(errors)
     location = None
     if json_path:
         line = line_of(path, json_path)
@@ -215,6 +206,42 @@ def check_oas3(spec: dict, path: str, shown: str, dialect: str) -> None:
         file=shown,
         location=location,
     )
+
+
+_X_ONLY = "does not match any of the regexes: '^x-'"
+
+
+def _telling_oas3(errors) -> tuple[list, str]:
+    """(JSON path, message) of the error a human wants among a refusal's: the deepest leaf
+    of the ``oneOf`` trees, leaving out the "is it a Reference Object" alternative
+    (``'$ref' is a required property``) that every ``X-or-Reference`` place offers; a wrong
+    enum value before other errors at the same depth."""
+    leaves, stack = [], list(errors)
+    while stack:
+        error = stack.pop()
+        if error.context:
+            stack.extend(error.context)
+        else:
+            leaves.append(error)
+    useful = [
+        e
+        for e in leaves
+        if not (e.validator == "required" and e.message == "'$ref' is a required property")
+    ] or leaves
+    best = max(
+        useful,
+        key=lambda e: (len(e.absolute_path), e.validator == "enum", e.validator != "required"),
+    )
+    message = best.message
+    if best.validator == "additionalProperties" and message.endswith(_X_ONLY):
+        keys = message[: -len(_X_ONLY)].strip()
+        message = (
+            f"{keys} {'is not a keyword' if ',' not in keys else 'are not keywords'} of this "
+            "object (only x- extensions may be added)"
+        )
+    elif best.validator == "additionalProperties" and "were unexpected" not in message:
+        message = message.replace("Additional properties are not allowed", "unknown key")
+    return list(best.absolute_path), message
 
 
 def check_2020_12(schema) -> tuple[str, list] | None:

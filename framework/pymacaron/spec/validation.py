@@ -98,7 +98,6 @@ _NATIVE_DRAFT4 = frozenset(
     [
         "date",
         "date-time",
-        "duration",
         "email",
         "hostname",
         "idn-email",
@@ -546,7 +545,9 @@ def unenforceable(schema, dialect: str, at=()) -> list[tuple[str, list]]:
 
 
 def _refused(key: str, value, dialect: str) -> bool:
-    if key in (_NOT_2020 if dialect == "oas31" else _LATER_DRAFTS):
+    if key in (_NOT_2020 if dialect == "oas31" else _LATER_DRAFTS) or (
+        key == "nullable" and dialect == "oas31"
+    ):
         return True
     if key == "$schema":
         return dialect == "oas31" and value not in (DRAFT2020, DRAFT2020 + "#")
@@ -780,8 +781,9 @@ def _convert(error, root) -> SchemaViolation:
     value = error.instance
     K = jsonschema_rs.ValidationErrorKind
     if isinstance(kind, K.Type):
-        definition = {"type": kind.types if len(kind.types) > 1 else kind.types[0]}
-        text = f"must be {' or '.join(kind.types)}"
+        types = sorted(kind.types, key=lambda t: t == "null")  # "a string or null"
+        definition = {"type": types if len(types) > 1 else types[0]}
+        text = f"must be {' or '.join(types)}"
     elif isinstance(kind, K.Required):
         definition = {"required": [kind.property]}
         text = f"must contain [{kind.property!r}] properties"
@@ -901,6 +903,7 @@ _TYPE_NAMES = {
     "object": "an object",
     "array": "an array",
     "null": "null",
+    "JSON value": "a JSON value",
 }
 
 
@@ -979,9 +982,9 @@ def describe_violation(e: SchemaViolation, root: str = "body") -> tuple[str, str
     elif rule == "uniqueItems":
         message = "must contain unique items"
     else:
-        text = e.message
-        message = text.split(" must ", 1)[-1] if " must " in text else text
-        message = f"must {message}" if " must " in text else message
+        message = e.message
+        if e.name and message.startswith(e.name + " "):
+            message = message[len(e.name) + 1 :]
     return where, message
 
 

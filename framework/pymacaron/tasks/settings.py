@@ -27,6 +27,8 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from ..config import get_config
+
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_CONCURRENCY = 2
 DEFAULT_VISIBILITY_TIMEOUT = 900
@@ -44,8 +46,6 @@ def with_async_enabled(conf=None, environ=None) -> bool:
     if environ.get("PYM_WITH_ASYNC"):
         return _env_bool(environ["PYM_WITH_ASYNC"])
     if conf is None:
-        from ..config import get_config
-
         conf = get_config()
     return bool(conf.get("with_async", False))
 
@@ -105,8 +105,6 @@ def task_settings(conf=None, environ=None) -> TaskSettings:
     """The task settings of this process (config + environment overrides)."""
     environ = os.environ if environ is None else environ
     if conf is None:
-        from ..config import get_config
-
         conf = get_config()
     name = conf.get("name") or "pymacaron"
     broker = environ.get("PYM_BROKER_URL") or conf.get("broker_url") or DEFAULT_BROKER_URL

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ..client.transport import failure_reason
+from ..config import read_config_file
 
 UNREACHABLE = 2
 ACCEPTANCE_FILE = "acceptance.yaml"
@@ -72,7 +73,7 @@ def free_port() -> int:
 
 def wait_for_ping(base_url: str, timeout: float, process: subprocess.Popen | None = None):
     """Poll ``<base_url>/ping`` until it answers 200; raises AcceptanceError on timeout."""
-    import requests
+    import requests  # on first use: the dev DynamoDB imports this module for free_port
 
     deadline = time.monotonic() + timeout
     last = "no answer"
@@ -208,8 +209,6 @@ def _make_token(directory: str, env: dict) -> str | None:
 
 def _service_name(directory: str) -> str:
     """The ``name`` of the service's pym-config.yaml (its directory name without one)."""
-    from ..config import read_config_file
-
     try:
         name = read_config_file(os.path.join(directory, "pym-config.yaml"), deploy=False)["name"]
     except Exception:  # no or a broken pym-config: the service's own start says why
