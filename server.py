@@ -25,7 +25,7 @@ def start(port, debug):
     here = os.path.dirname(os.path.realpath(__file__))
     api = API(app, port=port, debug=debug, error_reporter=report_error)
     api.load_apis(os.path.join(here, "apis"))
-    api.start(serve="petshop")
+    api.start(serve=["petshop", "adoption"])
 
 
 letsgo(__name__, callback=start)

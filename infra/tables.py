@@ -31,7 +31,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from pymacaron.apipool import spec_files
-from pymacaron.config import apply_stage, read_config_file
+from pymacaron.config import read_stage_config
 from pymacaron.exceptions import StartupError
 from pymacaron.persist import PersistSpec, persisted_specs
 from pymacaron.persist.settings import table_env_name
@@ -71,7 +71,7 @@ def persisted_tables(config_path: str) -> list[tuple[str, PersistSpec]]:
 
 def table_settings(config_path: str, stage: str) -> dict:
     """Billing mode and capacity of the stage's tables, from pym-config."""
-    data = apply_stage(read_config_file(config_path), stage)
+    data = read_stage_config(config_path, stage, deploy=True)
     mode = data.get("dynamodb_billing_mode") or "PAY_PER_REQUEST"
     out = {"billing_mode": mode}
     if mode == "PROVISIONED":

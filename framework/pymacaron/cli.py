@@ -52,7 +52,14 @@ def cmd_check(args) -> int:
     app = getattr(module, "app", None)
     if app is None:
         raise StartupError("server.py has no module-level 'app'", file="server.py")
-    rules = [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+    from .server.docs import ENDPOINT_PREFIX
+
+    # the operations' routes: not Flask's static files, nor the served specs and docs page
+    rules = [
+        r
+        for r in app.url_map.iter_rules()
+        if r.endpoint != "static" and not r.endpoint.startswith(ENDPOINT_PREFIX)
+    ]
     print(f"ok: {len(rules)} routes")
     return 0
 

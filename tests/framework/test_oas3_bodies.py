@@ -290,3 +290,24 @@ def test_declared_response_headers_are_checked():
     oas3_helpers.REPLY["value"] = (None, 201)
     r = client.get("/r")
     assert r.status_code == 500 and r.get_json()["error"] == "BAD_RESPONSE"
+
+
+def test_form_fields_the_schema_does_not_name():
+    closed = {**PET, "additionalProperties": False}
+    client = client_for({FORM: {"schema": closed}})
+    status, out = post(client, data="name=rex&colour=red", content_type=FORM)
+    assert status == 400 and "colour" in out["error_description"]
+    typed = {**PET, "additionalProperties": {"type": "integer"}}
+    client = client_for({FORM: {"schema": typed}, MULTI: {"schema": typed}})
+    status, out = post(client, data="name=rex&n=3", content_type=FORM)
+    assert (status, out["__body__"]) == (200, {"name": "rex", "n": 3})
+    status, out = post(client, data="name=rex&m=4&m=5", content_type=FORM)  # a list
+    assert status == 400 and "body.m" in out["error_description"]
+    status, out = post(client, data="name=rex&n=x", content_type=FORM)
+    assert status == 400 and out["error_description"].startswith("body.n: expected an integer")
+    status, out = post(client, data={"name": "rex", "n": "7"}, content_type=MULTI)
+    assert (status, out["__body__"]) == (200, {"name": "rex", "n": 7})
+    status, out = post(
+        client, data={"name": "rex", "f": (io.BytesIO(b"x"), "f.bin")}, content_type=MULTI
+    )
+    assert status == 400 and "body.f" in out["error_description"]

@@ -88,3 +88,17 @@ def test_a_missing_env_secret_is_the_runtimes_error(tmp_path, monkeypatch):
 
 def test_no_pym_config_is_an_empty_config_for_release_steps(tmp_path):
     assert rel.read_pym_config(str(tmp_path)) == {}
+
+
+def test_pipeline_local_makes_a_throwaway_value_for_each_stages_env_secrets(tmp_path, monkeypatch):
+    """staging and live each read their own stage file, so both stages' secrets are made."""
+    from pymacaron_kit.release.pipeline_local import PipelineLocal
+
+    (tmp_path / "pym-config.yaml").write_text("name: svc\nenv_secrets: [STAGING_ONLY]\n")
+    (tmp_path / "pym-config.live.yaml").write_text("name: svc\nenv_secrets: [LIVE_ONLY]\n")
+    for name in ("STAGING_ONLY", "LIVE_ONLY"):
+        monkeypatch.setenv(name, "")  # unset for the run; restored afterwards
+    run = PipelineLocal(str(tmp_path), tag="t1")
+    run.secrets_env()
+    assert run.env["STAGING_ONLY"] and run.env["LIVE_ONLY"]
+    assert run.env["STAGING_ONLY"] != run.env["LIVE_ONLY"]

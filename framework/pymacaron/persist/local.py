@@ -66,6 +66,8 @@ class Dynalite:
                 "or set PYM_DYNAMODB_URL to a running DynamoDB"
             )
         os.makedirs(self.path, exist_ok=True)
+        if self.log_file:  # .pym/ may not exist yet when the data lives elsewhere
+            os.makedirs(os.path.dirname(os.path.abspath(self.log_file)), exist_ok=True)
         self.port = self.port or free_port()
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         try:

@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import orjson
 from flask import request
+from werkzeug.datastructures import FileStorage
 
 from ..exceptions import InvalidParameterError, PyMacaronException
 from ..spec.binding import model_of
 from ..spec.jsondoc import BodyError, parse_json_body
 from ..spec.validation import JsonSchemaValueException, _json_type, violation_text
 from . import styles
-from .parameters import ParamError, _is_json_media, _resolved, coercer_for, schema_validator
+from .parameters import (
+    ParamError,
+    _is_json_media,
+    _resolved,
+    coercer_for,
+    schema_validator,
+    shape_of,
+)
 
 __all__ = ["RequestBody"]
 
@@ -75,8 +83,7 @@ class _Media:
         "nullable",
         "fields",
         "read_only",
-        "open",
-        "file_fields",
+        "extra",
     )
 
     def __init__(self, media, entry, definitions, raw_definitions, models, dialect):
@@ -114,14 +121,21 @@ class _Media:
         )
         encoding = entry.get("encoding") or {}
         self.fields = {}
-        self.open = resolved.get("additionalProperties") not in (False, None) or not props
+        # fields the schema does not name are passed on (the validator says whether
+        # additionalProperties allows them), coerced by additionalProperties' schema
+        extra = resolved.get("additionalProperties")
+        self.extra = (
+            coercer_for(_resolved(extra, raw_definitions), raw_definitions)[1]
+            if isinstance(extra, dict)
+            and shape_of(_resolved(extra, raw_definitions)) == "primitive"
+            else _same
+        )
         if self.kind in ("form", "multipart"):
             multipart = self.kind == "multipart"
             self.fields = {
                 k: _Field(k, v, encoding.get(k) or {}, raw_definitions, multipart)
                 for k, v in props.items()
             }
-        self.file_fields = tuple(f.name for f in self.fields.values() if f.file)
 
 
 class RequestBody:
@@ -220,14 +234,9 @@ class RequestBody:
     def _checked(self, media: _Media, value):
         if media.validator is not None:
             checked = value
-            if media.file_fields and isinstance(value, dict):
+            if media.kind == "multipart" and isinstance(value, dict):
                 # files are checked for presence; their content is the handler's
-                checked = {
-                    k: ([""] * len(v) if isinstance(v, list) else "")
-                    if k in media.file_fields
-                    else v
-                    for k, v in value.items()
-                }
+                checked = {k: _placeholder(v) for k, v in value.items()}
             try:
                 media.validator(checked)
             except JsonSchemaValueException as e:
@@ -278,11 +287,13 @@ class RequestBody:
                 out[name] = field.coerce(parts)
             except (ParamError, styles.StyleError) as e:
                 raise InvalidParameterError(f"body.{name}: {e}") from None
-        if media.open:
-            for name, raw in source.items():
-                if name not in out and name not in media.fields:
-                    values = [styles.unquote_value(v) for v in raw]
-                    out[name] = values[0] if len(values) == 1 else values
+        for name, raw in source.items():
+            if name not in out and name not in media.fields:
+                try:
+                    values = [media.extra(styles.unquote_value(v)) for v in raw]
+                except ParamError as e:
+                    raise InvalidParameterError(f"body.{name}: {e}") from None
+                out[name] = values[0] if len(values) == 1 else values
         return out
 
     @staticmethod
@@ -313,15 +324,29 @@ class RequestBody:
                     out[name] = field.coerce(texts[-1])
             except (ParamError, styles.StyleError) as e:
                 raise InvalidParameterError(f"body.{name}: {e}") from None
-        if media.open:
-            for name in form:
-                if name not in out and name not in media.fields:
-                    values = form.getlist(name)
-                    out[name] = values[0] if len(values) == 1 else values
-            for name in files:
-                if name not in out and name not in media.fields:
-                    out[name] = files.get(name)
+        for name in form:
+            if name not in out and name not in media.fields:
+                try:
+                    values = [media.extra(v) for v in form.getlist(name)]
+                except ParamError as e:
+                    raise InvalidParameterError(f"body.{name}: {e}") from None
+                out[name] = values[0] if len(values) == 1 else values
+        for name in files:
+            if name not in out and name not in media.fields:
+                out[name] = files.get(name)
         return out
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _placeholder(value):
+    if isinstance(value, FileStorage):
+        return ""
+    if isinstance(value, list) and any(isinstance(v, FileStorage) for v in value):
+        return ["" if isinstance(v, FileStorage) else v for v in value]
+    return value
 
 
 def _file_text(storage) -> str:

@@ -40,7 +40,7 @@ from ..exceptions import StartupError
 
 log = logging.getLogger("pymacaron")
 
-__all__ = ["DOCS_CSP", "install_docs", "docs_enabled", "served_document"]
+__all__ = ["DOCS_CSP", "ENDPOINT_PREFIX", "install_docs", "docs_enabled", "served_document"]
 
 # What Swagger UI needs, and no remote origin: it runs its own scripts, sets style
 # attributes, draws data: SVG icons and fetches the specs (and "Try it out") from here.
@@ -49,6 +49,7 @@ DOCS_CSP = (
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "form-action 'none'"
 )
+ENDPOINT_PREFIX = "pymacaron:"  # the Flask endpoints of this module (no API name has a colon)
 CSP_ENVIRON_KEY = "pymacaron.csp"  # read by the SecurityHeaders layer (layers.py)
 
 DOCS_PACKAGE = "flask_swagger_ui"
@@ -323,7 +324,7 @@ def install_docs(app: Flask, apis: list, conf) -> None:
             log.info("%s is a route of the service's own: its served spec is not there", url)
         else:
             mine[url] = _Document(body)
-            app.add_url_rule(url, endpoint=f"pymacaron.spec:{url}", view_func=mine[url])
+            app.add_url_rule(url, endpoint=f"{ENDPOINT_PREFIX}spec:{url}", view_func=mine[url])
     _install_page(app, conf, links, served, taken, mine)
 
 
@@ -350,7 +351,9 @@ def _install_page(app: Flask, conf, links, served, taken, mine) -> None:
         log.info("%s is a route of the service's own: no docs page", DOCS_PATH)
         return
     mine[DOCS_PATH] = _DocsPage(links, title or "API docs")
-    app.add_url_rule(DOCS_PATH, endpoint="pymacaron.docs", view_func=mine[DOCS_PATH])
+    app.add_url_rule(DOCS_PATH, endpoint=f"{ENDPOINT_PREFIX}docs", view_func=mine[DOCS_PATH])
     app.add_url_rule(
-        ASSETS_PATH + "/<name>", endpoint="pymacaron.docs_asset", view_func=_asset_view(dist)
+        ASSETS_PATH + "/<name>",
+        endpoint=f"{ENDPOINT_PREFIX}docs_asset",
+        view_func=_asset_view(dist),
     )

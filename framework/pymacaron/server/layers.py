@@ -33,6 +33,9 @@ __all__ = ["LAYERS", "RequestId", "SecurityHeaders", "AccessLog", "Cors", "wrap"
 access_log = logging.getLogger("pymacaron.access")
 
 STATUS = "pymacaron.status"  # the reply's status line, as RequestId saw it
+# a route's own Content-Security-Policy (the docs page, server/docs.py), replacing the strict one
+ROUTE_CSP = "pymacaron.csp"
+CSP = "Content-Security-Policy"
 
 
 class RequestId:
@@ -61,7 +64,11 @@ class RequestId:
 
         def _start_response(status, headers, exc_info=None):
             environ[STATUS] = status
-            headers.extend(headers_out)
+            csp = environ.get(ROUTE_CSP)
+            if csp is None:
+                headers.extend(headers_out)
+            else:
+                headers.extend((k, csp if k == CSP else v) for k, v in headers_out)
             return start_response(status, headers, exc_info)
 
         try:
@@ -91,11 +98,11 @@ class SecurityHeaders:
         extra = self.headers
 
         def _start_response(status, headers, exc_info=None):
-            csp = environ.get("pymacaron.csp")  # a route's own policy (server/docs.py)
+            csp = environ.get(ROUTE_CSP)
             if csp is None:
                 headers.extend(extra)
             else:
-                headers.extend((k, csp if k == "Content-Security-Policy" else v) for k, v in extra)
+                headers.extend((k, csp if k == CSP else v) for k, v in extra)
             return start_response(status, headers, exc_info)
 
         return self.app(environ, _start_response)

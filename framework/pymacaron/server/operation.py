@@ -3,7 +3,9 @@
 The whole pipeline is :meth:`Operation.__call__`, in order:
 parameters -> body -> handler -> result -> response validation -> JSON reply.
 Everything the spec fixes (validators, coercions, models, kwarg names) is computed once,
-when the operation is built at startup.
+when the operation is built at startup -- for an OpenAPI 3 operation, that includes which
+request reader (styles, cookies, bodies by media type: parameters.py, styles.py, bodies.py)
+and which reply step (per-status media types, declared headers) the one pipeline calls.
 """
 
 from __future__ import annotations

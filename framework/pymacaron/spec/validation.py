@@ -31,8 +31,6 @@ import functools
 import os
 import re
 
-import jsonschema_rs
-
 __all__ = [
     "ANNOTATION_FORMATS",
     "CHECKED_FORMATS",
@@ -145,6 +143,8 @@ ANNOTATION_FORMATS = frozenset({"int32", "int64", "float", "double", "password",
 
 @functools.cache
 def _format_checks(draft: int) -> dict:
+    import jsonschema_rs
+
     checks = {}
     for name, pattern in SWAGGER_FORMATS.items():
         if draft == 4 or name not in _NATIVE_2020:
@@ -643,6 +643,8 @@ def compile_schema(
     used = _reachable(schema, definitions) if definitions else {}
     if used:
         schema = {**schema, "definitions": {**(schema.get("definitions") or {}), **used}}
+    import jsonschema_rs  # imported on first use: a start from recorded checks may not need it
+
     draft = _draft_of(schema, dialect)
     cls = jsonschema_rs.Draft202012Validator if draft == 2020 else jsonschema_rs.Draft4Validator
     try:
@@ -650,7 +652,7 @@ def compile_schema(
             schema,
             formats=_format_checks(draft),
             validate_formats=True,
-            pattern_options=_PATTERNS,
+            pattern_options=_patterns(),
         )
     except jsonschema_rs.ValidationError as e:  # a broken schema, not a broken value
         where = "".join(f"[{p!r}]" for p in e.instance_path)
@@ -671,7 +673,11 @@ def compile_schema(
     return validate
 
 
-_PATTERNS = jsonschema_rs.FancyRegexOptions()
+@functools.cache
+def _patterns():
+    import jsonschema_rs
+
+    return jsonschema_rs.FancyRegexOptions()  # what schemathesis' engine uses too
 
 
 class LazyValidator:
@@ -740,6 +746,8 @@ def _name(path) -> str:
 
 
 def _violation(engine, data, schema) -> SchemaViolation:
+    import jsonschema_rs
+
     try:
         engine.validate(data)
     except jsonschema_rs.ValidationError as error:
@@ -748,6 +756,8 @@ def _violation(engine, data, schema) -> SchemaViolation:
 
 
 def _unchosen(e, depth: int) -> bool:
+    import jsonschema_rs
+
     tail = list(e.evaluation_path[-5:])
     return (
         isinstance(e.kind, jsonschema_rs.ValidationErrorKind.Enum)
@@ -760,6 +770,8 @@ def _unchosen(e, depth: int) -> bool:
 def _precise(error):
     """Under a failed discriminator dispatch (an ``anyOf`` whose branches each start with
     ``properties: {P: {enum: [value]}}``), the error of the branch the value chose."""
+    import jsonschema_rs
+
     kind = error.kind
     if not isinstance(kind, jsonschema_rs.ValidationErrorKind.AnyOf):
         return error
@@ -774,92 +786,130 @@ def _precise(error):
     return _precise(chosen[0]) if len(chosen) == 1 else error
 
 
+def _limit(word: str, exclusive: bool):
+    def text(k):
+        return f"must be {word} than {'' if exclusive else 'or equal to '}{k.limit!r}"
+
+    return text
+
+
+def _unexpected(k) -> str:
+    return "must not contain {" + ", ".join(repr(x) for x in k.unexpected) + "} properties"
+
+
+# the engine's error kind (class name) -> (rule, its definition, the message after the name)
+_KINDS = {
+    "Type": ("type", None, None),  # below: the types, in pymacaron's order
+    "Required": (
+        "required",
+        lambda k: {"required": [k.property]},
+        lambda k: f"must contain [{k.property!r}] properties",
+    ),
+    "AdditionalProperties": (
+        "additionalProperties",
+        lambda k: {"additionalProperties": False},
+        _unexpected,
+    ),
+    "UnevaluatedProperties": ("unevaluatedProperties", lambda k: {}, _unexpected),
+    "Enum": ("enum", lambda k: {"enum": k.options}, lambda k: f"must be one of {k.options!r}"),
+    "Constant": (
+        "const",
+        lambda k: {"const": k.expected_value},
+        lambda k: f"must be {k.expected_value!r}",
+    ),
+    "Minimum": ("minimum", lambda k: {"minimum": k.limit}, _limit("bigger", False)),
+    "Maximum": ("maximum", lambda k: {"maximum": k.limit}, _limit("smaller", False)),
+    "ExclusiveMinimum": (
+        "exclusiveMinimum",
+        lambda k: {"exclusiveMinimum": k.limit},
+        _limit("bigger", True),
+    ),
+    "ExclusiveMaximum": (
+        "exclusiveMaximum",
+        lambda k: {"exclusiveMaximum": k.limit},
+        _limit("smaller", True),
+    ),
+    "MinLength": (
+        "minLength",
+        lambda k: {"minLength": k.limit},
+        lambda k: f"must be longer than or equal to {k.limit} characters",
+    ),
+    "MaxLength": (
+        "maxLength",
+        lambda k: {"maxLength": k.limit},
+        lambda k: f"must be shorter than or equal to {k.limit} characters",
+    ),
+    "MinItems": (
+        "minItems",
+        lambda k: {"minItems": k.limit},
+        lambda k: f"must contain at least {k.limit} items",
+    ),
+    "MaxItems": (
+        "maxItems",
+        lambda k: {"maxItems": k.limit},
+        lambda k: f"must contain less than or equal to {k.limit} items",
+    ),
+    "MinProperties": (
+        "minProperties",
+        lambda k: {"minProperties": k.limit},
+        lambda k: f"must contain at least {k.limit} properties",
+    ),
+    "MaxProperties": (
+        "maxProperties",
+        lambda k: {"maxProperties": k.limit},
+        lambda k: f"must contain less than or equal to {k.limit} properties",
+    ),
+    "Pattern": (
+        "pattern",
+        lambda k: {"pattern": k.pattern},
+        lambda k: f"must match pattern {k.pattern}",
+    ),
+    "Format": ("format", lambda k: {"format": k.format}, lambda k: f"must be {k.format}"),
+    "UniqueItems": (
+        "uniqueItems",
+        lambda k: {"uniqueItems": True},
+        lambda k: "must contain unique items",
+    ),
+    "MultipleOf": (
+        "multipleOf",
+        lambda k: {"multipleOf": k.multiple_of},
+        lambda k: f"must be multiple of {k.multiple_of!r}",
+    ),
+    "AnyOf": ("anyOf", lambda k: {}, lambda k: "cannot be validated by any definition"),
+    "OneOfNotValid": (
+        "oneOf",
+        lambda k: {},
+        lambda k: "must be valid exactly by one definition (0 matches found)",
+    ),
+    "OneOfMultipleValid": (
+        "oneOf",
+        lambda k: {},
+        lambda k: "must be valid exactly by one definition (more than one matches)",
+    ),
+    "Not": ("not", lambda k: {}, lambda k: "must NOT match a disallowed definition"),
+    "FalseSchema": ("not", lambda k: {}, lambda k: "must not be present"),
+}
+
+
 def _convert(error, root) -> SchemaViolation:
     kind = error.kind
-    rule = kind.name
     path = list(error.instance_path)
-    value = error.instance
-    K = jsonschema_rs.ValidationErrorKind
-    if isinstance(kind, K.Type):
+    entry = _KINDS.get(type(kind).__name__)
+    if entry is None:  # a keyword without a message of pymacaron's: the engine's own
+        rule, definition, text = kind.name, {}, error.message
+    elif entry[0] == "type":
         types = sorted(kind.types, key=lambda t: t == "null")  # "a string or null"
+        rule = "type"
         definition = {"type": types if len(types) > 1 else types[0]}
         text = f"must be {' or '.join(types)}"
-    elif isinstance(kind, K.Required):
-        definition = {"required": [kind.property]}
-        text = f"must contain [{kind.property!r}] properties"
-    elif isinstance(kind, K.AdditionalProperties):
-        definition = {"additionalProperties": False}
-        extra = "{" + ", ".join(repr(k) for k in kind.unexpected) + "}"
-        text = f"must not contain {extra} properties"
-    elif isinstance(kind, K.Enum):
-        definition = {"enum": kind.options}
-        text = f"must be one of {kind.options!r}"
-    elif isinstance(kind, K.Constant):
-        definition = {"const": kind.expected_value}
-        text = f"must be {kind.expected_value!r}"
-    elif isinstance(kind, K.Minimum | K.Maximum | K.ExclusiveMinimum | K.ExclusiveMaximum):
-        definition = {rule: kind.limit}
-        word = "bigger" if "inimum" in rule else "smaller"
-        exclusive = rule.startswith("exclusive")
-        text = f"must be {word} than {'' if exclusive else 'or equal to '}{kind.limit!r}"
-    elif isinstance(kind, K.MinLength):
-        definition = {rule: kind.limit}
-        text = f"must be longer than or equal to {kind.limit} characters"
-    elif isinstance(kind, K.MaxLength):
-        definition = {rule: kind.limit}
-        text = f"must be shorter than or equal to {kind.limit} characters"
-    elif isinstance(kind, K.MinItems):
-        definition = {rule: kind.limit}
-        text = f"must contain at least {kind.limit} items"
-    elif isinstance(kind, K.MaxItems):
-        definition = {rule: kind.limit}
-        text = f"must contain less than or equal to {kind.limit} items"
-    elif isinstance(kind, K.MinProperties):
-        definition = {rule: kind.limit}
-        text = f"must contain at least {kind.limit} properties"
-    elif isinstance(kind, K.MaxProperties):
-        definition = {rule: kind.limit}
-        text = f"must contain less than or equal to {kind.limit} properties"
-    elif isinstance(kind, K.Pattern):
-        definition = {rule: kind.pattern}
-        text = f"must match pattern {kind.pattern}"
-    elif isinstance(kind, K.Format):
-        definition = {rule: kind.format}
-        text = f"must be {kind.format}"
-    elif isinstance(kind, K.UniqueItems):
-        definition = {rule: True}
-        text = "must contain unique items"
-    elif isinstance(kind, K.MultipleOf):
-        definition = {rule: kind.multiple_of}
-        text = f"must be multiple of {kind.multiple_of!r}"
-    elif isinstance(kind, K.AnyOf):
-        definition = {}
-        text = "cannot be validated by any definition"
-    elif isinstance(kind, K.OneOfNotValid):
-        definition = {}
-        text = "must be valid exactly by one definition (0 matches found)"
-    elif isinstance(kind, K.OneOfMultipleValid):
-        definition = {}
-        text = "must be valid exactly by one definition (more than one matches)"
-    elif isinstance(kind, K.Not):
-        definition = {}
-        text = "must NOT match a disallowed definition"
-    elif isinstance(kind, K.FalseSchema):
-        definition = {}
-        text = "must not be present"
-        rule = "not"
-    elif isinstance(kind, K.UnevaluatedProperties):
-        definition = {}
-        extra = "{" + ", ".join(repr(k) for k in kind.unexpected) + "}"
-        text = f"must not contain {extra} properties"
-        rule = "unevaluatedProperties"
     else:
-        definition = {}
-        text = error.message
+        rule, definition, text = entry[0], entry[1](kind), entry[2](kind)
     if rule == "not" and path:  # a property the schema forbids here (writeOnly in a reply)
         text = "must not be present"
     name = _name(path)
-    return SchemaViolation(f"{name} {text}", value, name, definition, rule, ["data", *path])
+    return SchemaViolation(
+        f"{name} {text}", error.instance, name, definition, rule, ["data", *path]
+    )
 
 
 def _not_json(data) -> SchemaViolation:
