@@ -148,6 +148,11 @@ def test_issues_create_bodies(issues, body, content_type, status):
     assert r.status_code == status, r.text
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="a 3.x model's to_json() leaves out an optional nullable property sent as null "
+    "(spec/models.py): the handler cannot tell `milestone: null` from no milestone",
+)
 def test_issues_update_nulls_and_optional_body(issues):
     base = f"{issues.url}/api/v3/repos/octo/nulls/issues"
     number = requests.post(base, json={"title": "t", "milestone": 3}).json()["number"]
