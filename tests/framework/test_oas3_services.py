@@ -148,11 +148,6 @@ def test_issues_create_bodies(issues, body, content_type, status):
     assert r.status_code == status, r.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 3.x model's to_json() leaves out an optional nullable property sent as null "
-    "(spec/models.py): the handler cannot tell `milestone: null` from no milestone",
-)
 def test_issues_update_nulls_and_optional_body(issues):
     base = f"{issues.url}/api/v3/repos/octo/nulls/issues"
     number = requests.post(base, json={"title": "t", "milestone": 3}).json()["number"]
@@ -170,12 +165,6 @@ def test_issues_update_nulls_and_optional_body(issues):
     assert missing.status_code == 404 and "#999" in missing.json()["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an explicit null of an optional nullable property is lost: the body model's "
-    "to_json() leaves optional None out and the raw body is read uncached, so a PATCH "
-    'handler cannot tell `"milestone": null` (clear it) from an absent key (keep it)',
-)
 def test_issues_patch_null_clears_a_field(issues):
     base = f"{issues.url}/api/v3/repos/octo/clear/issues"
     number = requests.post(base, json={"title": "t", "milestone": 3}).json()["number"]
