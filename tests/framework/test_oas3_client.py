@@ -4,6 +4,8 @@ by style, cookies, bodies by media type, replies decoded into models by media ty
 import io
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pymacaron.spec.models import PyMacaronModel
 from tests.framework import oas3_helpers
@@ -291,3 +293,41 @@ def test_spec_file_client_bodies(styles_client):
     assert (pet.photo_name, pet.tags, pet.model) == ("p.png", ["PNG"], "dict")
     with pytest.raises(ValueError, match=r"add_pet\(\): body.name"):
         client.add_pet({"name": ""}, content_type="application/x-www-form-urlencoded")
+
+
+# -- the same property over HTTP: requests prepares the URL, werkzeug parses it --------------
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=10)
+_STR_ARRAY = {"type": "array", "items": {"type": "string"}}
+_STR_OBJ = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}}}
+HTTP_CASES = [
+    ("query", "form", True, _STR_ARRAY, st.lists(_TEXT, min_size=1, max_size=3)),
+    ("query", "form", False, _STR_ARRAY, st.lists(_TEXT, min_size=2, max_size=3)),
+    ("query", "deepObject", True, _STR_OBJ, st.fixed_dictionaries({"a": _TEXT, "b": _TEXT})),
+    ("query", "form", True, {"type": "string"}, _TEXT),
+    ("cookie", "form", False, _STR_ARRAY, st.lists(_TEXT, min_size=2, max_size=3)),
+    ("cookie", "form", True, {"type": "string"}, _TEXT),
+]
+
+
+@pytest.fixture(scope="module")
+def http_clients():
+    ops = []  # one app: make_pair mounts its app on the one client host
+    for i, (where, style, explode, schema, _) in enumerate(HTTP_CASES):
+        p = param("val", where, schema, style=style, explode=explode, required=True)
+        ops.append(bound(operation(f"/h{i}", [p]), f"call{i}"))
+    _, client, adapter = make_pair(ops)
+    return {i: getattr(client, f"call{i}") for i in range(len(HTTP_CASES))}, adapter
+
+
+@pytest.mark.parametrize("case", range(len(HTTP_CASES)))
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_value_round_trips_over_http(http_clients, case, data):
+    from pymacaron.client.transport import _session
+
+    calls, adapter = http_clients
+    _session().mount(f"http://{oas3_helpers.CLIENT_HOST}", adapter)  # another test's app may own it
+    value = data.draw(HTTP_CASES[case][4])
+    assert calls[case](val=value) == {"val": value}

@@ -176,7 +176,7 @@ def test_31_implicit_mapping_and_or_null_refs(zoo):
     assert Home.from_json({"owner": None}).owner is None
 
 
-def test_required_nullable_properties_set_to_none_are_null(zoo):
+def test_nullable_properties_set_to_none_are_null(zoo):
     Animal = ApiPool.zoo30.model.Animal
     assert Animal(name="a", tag=None).to_json() == {"name": "a", "tag": None}
     assert Animal.from_json({"name": "a", "tag": None}).to_json() == {"name": "a", "tag": None}
@@ -187,10 +187,15 @@ def test_required_nullable_properties_set_to_none_are_null(zoo):
     assert Animal(name="a").to_json() == {"name": "a"}
     Owner = ApiPool.zoo31.model.Owner
     assert Owner(id=1, nickname=None).to_json() == {"id": 1, "nickname": None}
-    # nullable but optional: left out (the reply stays valid either way)
-    assert Owner(id=1, nickname="n", since=None).to_json() == {"id": 1, "nickname": "n"}
+    # nullable and optional: a null set is a null sent (a PATCH clearing a field)
+    assert Owner(id=1, nickname="n", since=None).to_json() == {
+        "id": 1,
+        "nickname": "n",
+        "since": None,
+    }
     Home = ApiPool.zoo31.model.Home
-    assert Home(owner=None).to_json() == {}
+    assert Home(owner=None).to_json() == {"owner": None}
+    assert Home().to_json() == {}
 
 
 def test_same_named_schemas_must_be_identical_across_specs(zoo):

@@ -151,8 +151,8 @@ def test_issues_create_bodies(issues, body, content_type, status):
 def test_issues_update_nulls_and_optional_body(issues):
     base = f"{issues.url}/api/v3/repos/octo/nulls/issues"
     number = requests.post(base, json={"title": "t", "milestone": 3}).json()["number"]
-    r = requests.patch(f"{base}/{number}", json={"state": "closed", "milestone": None})
-    assert r.status_code == 200 and r.json()["milestone"] is None and r.json()["state"] == "closed"
+    r = requests.patch(f"{base}/{number}", json={"state": "closed"})
+    assert r.status_code == 200 and r.json()["milestone"] == 3 and r.json()["state"] == "closed"
     assert requests.patch(f"{base}/{number}", json={}).status_code == 400  # minProperties
     assert requests.patch(f"{base}/{number}", json={"state": None}).status_code == 400
     assert requests.patch(f"{base}/{number}").status_code == 400  # required body
@@ -163,6 +163,13 @@ def test_issues_update_nulls_and_optional_body(issues):
     assert requests.put(f"{base}/{number}/lock", json={"lock_reason": "x"}).status_code == 400
     missing = requests.get(f"{base}/999")
     assert missing.status_code == 404 and "#999" in missing.json()["message"]
+
+
+def test_issues_patch_null_clears_a_field(issues):
+    base = f"{issues.url}/api/v3/repos/octo/clear/issues"
+    number = requests.post(base, json={"title": "t", "milestone": 3}).json()["number"]
+    r = requests.patch(f"{base}/{number}", json={"milestone": None})
+    assert r.status_code == 200 and r.json()["milestone"] is None
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,11 @@ reached the server.
 
 Options every call accepts (unless the operation has a parameter of the same name):
 ``raise_on_error``, ``timeout`` (seconds, or a (connect, read) pair), ``connect_timeout``,
-``read_timeout``, ``retries``, ``request_headers`` (a dict of extra headers).
+``read_timeout``, ``retries``, ``request_headers`` (a dict of extra headers),
+``content_type`` (OpenAPI 3: which declared media type the body is sent as; by default
+JSON when declared, else a form, else multipart -- multipart first when the body holds
+files). OpenAPI 3 parameters are written by their style and explode, cookies as one
+``Cookie`` header, replies decoded by their media type (client/oas3.py).
 
 ``x-decorate-request: pkg.func`` wraps the function that sends the request, as in the
 original: ``func(send)`` returns a function called as ``send(url, headers=..., params=...,

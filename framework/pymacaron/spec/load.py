@@ -354,7 +354,8 @@ def load_spec(path: str, name: str | None = None, validate: bool = True) -> ApiS
     raw = load_yaml(path)
     if not isinstance(raw, dict):
         raise StartupError(
-            "expected a Swagger 2.0 or OpenAPI 3.x document (a mapping at the top)", file=shown
+            "expected a Swagger 2.0 document or an OpenAPI 3.x one (a mapping at the top)",
+            file=shown,
         )
     spec = _stringify_keys(raw)
     dialect = dialect_of(spec, path)

@@ -15,8 +15,8 @@ OpenAPI 3.x (definitions are ``components/schemas``, see openapi3.py): a union
 with a ``discriminator`` becomes the model of the branch it names (``mapping``, else the
 branch's schema name). A property that is one model or null (3.0 ``nullable`` beside an
 ``allOf`` of one ``$ref``, 3.1 ``oneOf: [{$ref}, {type: "null"}]``) is that model. A
-required nullable property set to None is ``null`` in ``to_json()`` (3.x); other None
-properties are left out, as the original pymacaron did.
+nullable property set to None is ``null`` in ``to_json()`` (3.x); other None properties
+are left out, as the original pymacaron did.
 """
 
 from __future__ import annotations
@@ -335,22 +335,6 @@ def _collect_properties(schema: dict, definitions: dict, seen=None) -> dict:
     return props
 
 
-def _collect_required(schema: dict, definitions: dict, seen=None) -> set:
-    """Required property names of a schema including those composed through allOf."""
-    seen = seen or set()
-    required = set(r for r in schema.get("required") or [] if isinstance(r, str))
-    for part in schema.get("allOf") or []:
-        name = _ref_name(part)
-        if name:
-            if name in seen:
-                continue
-            seen.add(name)
-            part = definitions.get(name) or {}
-        if isinstance(part, dict):
-            required |= _collect_required(part, definitions, seen)
-    return required
-
-
 def _import_parent(dotted: str):
     module, _, attr = dotted.rpartition(".")
     if not module:
@@ -366,9 +350,10 @@ def build_models(
 ) -> dict:
     """Make one model class per object definition; returns {name: class}.
 
-    ``dialect`` (``ApiSpec.dialect``): in 3.x, a required nullable property set to None is
-    ``null`` in ``to_json()`` (leaving it out would break the schema); any other None is
-    left out, and Swagger 2.0 models leave every None out, as the original did.
+    ``dialect`` (``ApiSpec.dialect``): in 3.x, a nullable property set to None (a JSON
+    ``null`` received, or assigned) is ``null`` in ``to_json()`` -- null is not absent (a
+    PATCH clearing a field); any other None is left out, and Swagger 2.0 models leave every
+    None out, as the original did.
 
     ``reuse`` maps names to existing classes (identical definitions merged across specs).
     Raises ImportError (with the dotted path) when an ``x-parent`` does not import.
@@ -394,7 +379,6 @@ def build_models(
         persist_bases, persist_attrs = persisted_bases(name, schema, definitions)  # x-persist
         bases = persist_bases + bases
         props = _collect_properties(schema, definitions)
-        required = _collect_required(schema, definitions)
         attrs = {
             "__swagger_name__": name,
             "__api_name__": api_name,
@@ -407,9 +391,7 @@ def build_models(
                 and (p.get("type") == "string" or _is_string_or_null(p.get("type")))
             ),
             "__nullable__": frozenset(
-                k
-                for k, p in props.items()
-                if dialect != "swagger2" and k in required and is_nullable(p, definitions)
+                k for k, p in props.items() if dialect != "swagger2" and is_nullable(p, definitions)
             ),
             "__doc__": schema.get("description")
             or f"Model of the '{name}' definition ({api_name}).",
