@@ -10,7 +10,7 @@ class TestBuiltin(PyMacaronTestCase):
     def test_version(self):
         j = self.assertHasVersion()
         self.assertEqual(j["name"], "petshop")
-        self.assertEqual(j["apis"], ["petshop"])
+        self.assertEqual(j["apis"], ["petshop", "adoption"])
 
     def test_auth_version(self):
         j = self.assertHasAuthVersion()

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .backend import backend_for
-from .convert import from_store
+from .convert import from_store, to_store
 from .errors import PersistInvalidItemError
 from .spec import WRITE_ID, PersistSpec
 
@@ -161,6 +161,12 @@ class PersistedModel:
         expected = self.persisted_version
         if spec.version is not None:
             data.pop(spec.version, None)
+        try:
+            # NaN, infinities, 38+ digits: DynamoDB cannot hold them (and a JSON Schema
+            # engine sees no number in NaN: it would say "expected a number")
+            to_store(data)
+        except ValueError as e:
+            raise PersistInvalidItemError(f"{spec.definition}: cannot be saved: {e}") from None
         problem = _violation(
             type(self), {**data, **({spec.version: expected or 1} if spec.version else {})}
         )

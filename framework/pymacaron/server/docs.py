@@ -13,10 +13,10 @@ inlined), with pymacaron's built-in ``/ping``, ``/version`` and ``/auth/version`
 Each document is serialised once at startup and answered with an ``ETag`` (``304`` on
 ``If-None-Match``) and ``Cache-Control: no-cache``.
 
-``/docs`` is Swagger UI, self-hosted from the ``flask-swagger-ui`` wheel (the
-``pymacaron[docs]`` extra; no CDN). pym-config ``docs: auto`` (the default) serves it unless
-``PYM_ENV`` is ``live`` and the package is missing; ``docs: true`` always (a missing package
-is a startup error), ``docs: false`` never. Only ``/docs`` and its assets get a Content
+``/docs`` is Swagger UI, self-hosted from the ``flask-swagger-ui`` wheel (a runtime
+dependency, so the image has it; no CDN). pym-config ``docs: auto`` (the default) serves it
+unless ``PYM_ENV`` is ``live`` (or the package was removed); ``docs: true`` always (a missing
+package is a startup error), ``docs: false`` never. Only ``/docs`` and its assets get a Content
 Security Policy that lets the page run (scripts, styles and images from this origin, inline
 style attributes); every other reply keeps the strict one of ``headers.py``.
 """
@@ -336,11 +336,11 @@ def _install_page(app: Flask, conf, links, served, taken, mine) -> None:
         if conf.get("docs") not in (None, "auto"):
             raise StartupError(
                 "docs: the docs page needs the flask-swagger-ui package: "
-                "pip install 'pymacaron[docs]' (or set docs: false)",
+                "pip install flask-swagger-ui (or set docs: false)",
                 file=conf.path,
                 location="docs",
             )
-        log.info("no docs page at %s: pip install 'pymacaron[docs]' to have one", DOCS_PATH)
+        log.info("no docs page at %s: pip install flask-swagger-ui to have one", DOCS_PATH)
         return
     title = ", ".join(a.spec.spec.get("info", {}).get("title") or a.name for a in served)
     page = mine.get(DOCS_PATH)
