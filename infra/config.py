@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from pymacaron.config import apply_stage, config_schema, read_config_file
+from pymacaron.config import apply_stage, config_schema, read_config_file, stage_file
 from pymacaron.exceptions import StartupError
 from pymacaron.spec.yamlfile import display_path
 
@@ -433,7 +433,7 @@ def load_service_config(path: str) -> ServiceConfig:
     raw = read_config_file(path)
     check_deploy_keys(path, raw)
     env_secrets = tuple(raw.get("env_secrets") or ())
-    stages = {s: _stage_config(path, raw, s, env_secrets) for s in STAGES}
+    stages = {s: _stage_of_file(path, raw, s) for s in STAGES}
     _check_secrets_per_stage(path, raw, stages)
     return ServiceConfig(
         path=path,
@@ -448,6 +448,25 @@ def load_service_config(path: str) -> ServiceConfig:
         scan_gate=_scan_gate(path, raw),
         bootstrap_qualifier=raw.get("bootstrap_qualifier"),
     )
+
+
+def _stage_of_file(path: str, raw: dict, stage: str) -> StageConfig:
+    """A stage as its containers will read it: ``pym-config.<stage>.yaml`` replaces
+    pym-config.yaml for that stage when it exists (the runtime's rule, config.stage_file)."""
+    own = path
+    if os.path.basename(path) == "pym-config.yaml":  # the kit also reads other names (tests)
+        own = stage_file(os.path.dirname(path), stage)
+    if own == path:
+        return _stage_config(path, raw, stage, tuple(raw.get("env_secrets") or ()))
+    data = read_config_file(own)
+    check_deploy_keys(own, data)
+    if data.get("name") != raw["name"]:
+        raise _fail(
+            own,
+            "name",
+            f"expected the service's name {raw['name']!r} (as in {os.path.basename(path)})",
+        )
+    return _stage_config(own, data, stage, tuple(data.get("env_secrets") or ()))
 
 
 def _known_keys() -> dict[str, set[str]]:

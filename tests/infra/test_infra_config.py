@@ -153,3 +153,25 @@ def test_errors_name_the_file_and_key(tmp_path, extra, key, expected):
     assert "pym-config.yaml" in message
     assert key in message
     assert expected in message
+
+
+def test_a_stage_file_replaces_pym_config_for_that_stage_as_the_runtime_reads_it(tmp_path):
+    """pym-config.live.yaml is what live's containers read (config.stage_file): the stack for
+    live is built from it too, so a size or a secret set there reaches live's template."""
+    base = write(tmp_path, MINIMAL + "aws_hosts_max: 2\n")
+    (tmp_path / "pym-config.live.yaml").write_text(
+        textwrap.dedent(MINIMAL) + "aws_hosts_min: 2\naws_hosts_max: 6\n"
+    )
+    cfg = load_service_config(base)
+    assert (cfg.stages["staging"].hosts_min, cfg.stages["staging"].hosts_max) == (1, 2)
+    assert (cfg.stages["live"].hosts_min, cfg.stages["live"].hosts_max) == (2, 6)
+    (tmp_path / "pym-config.live.yaml").write_text(
+        textwrap.dedent(MINIMAL).replace("minsvc", "other") + "aws_hosts_max: 6\n"
+    )
+    with pytest.raises(StartupError, match=r"pym-config\.live\.yaml.*name.*'minsvc'"):
+        load_service_config(base)
+    (tmp_path / "pym-config.live.yaml").write_text(
+        textwrap.dedent(MINIMAL) + "aws_hosts_min: 7\naws_hosts_max: 6\n"
+    )
+    with pytest.raises(StartupError, match=r"pym-config\.live\.yaml.*larger than"):
+        load_service_config(base)
