@@ -105,7 +105,24 @@ def _coerce_scalar(raw: str, kind: str | None):
     return raw
 
 
-class Param:
+class _Declared:
+    """What every declared parameter answers: its error, and its value when absent."""
+
+    __slots__ = ()
+
+    def error(self, message: str) -> InvalidParameterError:
+        return InvalidParameterError(f"{self.label}: {message}")
+
+    def missing(self):
+        """The value when the request lacks the parameter (or raise if required)."""
+        if self.required:
+            raise self.error("is required but missing")
+        if self.has_default:
+            return self.default
+        return None
+
+
+class Param(_Declared):
     """One declared parameter, ready to be read from a request."""
 
     __slots__ = (
@@ -151,17 +168,6 @@ class Param:
             self.validator = validator_for(json_schema)
         else:
             self.validator = None
-
-    def error(self, message: str) -> InvalidParameterError:
-        return InvalidParameterError(f"{self.label}: {message}")
-
-    def missing(self):
-        """The value when the request lacks the parameter (or raise if required)."""
-        if self.required:
-            raise self.error("is required but missing")
-        if self.has_default:
-            return self.default
-        return None
 
     def parse(self, raw, raw_list=None):
         """Coerce and validate one raw value (``raw_list`` for multi arrays)."""
@@ -360,7 +366,7 @@ def coercer_for(schema: dict, definitions: dict | None = None):
     return shape, _scalar_coercer(schema, definitions)
 
 
-class OAS3Param:
+class OAS3Param(_Declared):
     """One OpenAPI 3 parameter (the normalized form of spec/load.py), ready to be read
     from a request; the client serialises with the same style table (styles.py)."""
 
@@ -447,17 +453,6 @@ class OAS3Param:
             raise ParamError("style 'deepObject' applies to object schemas only")
         if self.style in ("spaceDelimited", "pipeDelimited") and self.shape == "primitive":
             raise ParamError(f"style {self.style!r} applies to array and object schemas only")
-
-    def error(self, message: str) -> InvalidParameterError:
-        return InvalidParameterError(f"{self.label}: {message}")
-
-    def missing(self):
-        """The value when the request lacks the parameter (or raise if required)."""
-        if self.required:
-            raise self.error("is required but missing")
-        if self.has_default:
-            return self.default
-        return None
 
     # -- reading ----------------------------------------------------------------------
     def from_text(self, text: str):

@@ -15,6 +15,7 @@ import copy
 import os
 
 from ..exceptions import StartupError
+from .pointer import resolve as _pointer
 from .yamlfile import line_of, load_yaml
 
 __all__ = ["check", "inline_external_refs", "HTTP_METHODS"]
@@ -47,19 +48,6 @@ def _walk(node, where=()):
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield from _walk(v, (*where, i))
-
-
-def _pointer(spec: dict, ref: str):
-    node = spec
-    for part in ref[2:].split("/") if ref != "#" else []:
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            raise KeyError(ref)
-    return node
 
 
 def _deref(spec: dict, node, depth: int = 0):

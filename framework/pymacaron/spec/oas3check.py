@@ -28,6 +28,7 @@ import re
 
 from ..exceptions import StartupError
 from .openapi3 import HTTP_METHODS
+from .pointer import resolve as _pointer
 from .yamlfile import line_of
 
 __all__ = ["check"]
@@ -148,19 +149,6 @@ def _walk(node, where=()):
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield from _walk(v, (*where, i))
-
-
-def _pointer(spec, ref: str):
-    node = spec
-    for part in ref[2:].split("/") if ref not in ("#", "#/") else []:
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            raise KeyError(ref)
-    return node
 
 
 # -- references -----------------------------------------------------------------------------

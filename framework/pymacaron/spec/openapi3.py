@@ -34,6 +34,7 @@ import re
 from urllib.parse import urlsplit
 
 from ..exceptions import StartupError
+from .pointer import resolve as resolve_pointer
 
 __all__ = [
     "normalize",
@@ -224,16 +225,10 @@ def _file_path(ref: str) -> tuple:
 
 
 def _pointer(doc, ref: str):
-    node = doc
-    for part in ref[2:].split("/") if ref not in ("#", "#/") else []:
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return _NOWHERE
-    return node
+    try:
+        return resolve_pointer(doc, ref)
+    except KeyError:
+        return _NOWHERE
 
 
 def normalize(document: dict, name: str, path: str, shown: str, dialect: str):
