@@ -37,7 +37,7 @@ def test_the_order_is_written_once():
 @pytest.fixture(scope="module")
 def opened(tmp_path_factory):
     root = tmp_path_factory.mktemp("layers") / "svc"
-    shutil.copytree(LIBRARY, root, ignore=shutil.ignore_patterns("__pycache__", "library"))
+    shutil.copytree(LIBRARY, root, ignore=shutil.ignore_patterns("__pycache__"))
     with open(root / "pym-config.yaml", "a") as f:
         f.write(f"cors_origins: ['{ORIGIN}']\n")
     return build_app(str(root))
