@@ -42,7 +42,8 @@ def _serve(service_dir: str, **env) -> LiveServer:
         [*gunicorn_cmd(port, workers=1), "--limit-request-line", "0"],
         cwd=service_dir,
         port=port,
-        env={"JWT_SECRET": TEST_SECRET, **env},
+        # the secret this process signs test tokens with (make test exports its own)
+        env={"JWT_SECRET": os.environ.get("JWT_SECRET", TEST_SECRET), **env},
     ).wait()
 
 
