@@ -79,6 +79,11 @@ class Service:
             self.use_config()
         return self._config
 
+    @property
+    def loaded_config(self) -> PymConfig | None:
+        """The config once read (get_config() in this app's requests), else None."""
+        return self._config
+
     def use_config(self) -> PymConfig:
         """Read (once) this service's pym-config, and make it ``get_config()``'s."""
         set_service_dir(self.dir)

@@ -19,6 +19,7 @@ import copy
 import json
 import logging
 import os
+import sys
 from functools import cache
 
 from .exceptions import StartupError
@@ -277,7 +278,15 @@ def set_service_dir(path: str) -> None:
 
 
 def get_config() -> PymConfig:
-    """The service's configuration, loaded once per process."""
+    """The configuration of the service whose app serves this request; outside a request
+    (or for an app without a pymacaron service) the process's: the last created service's,
+    else read once from the service directory."""
+    flask = sys.modules.get("flask")  # no Flask import here: the kit reads configs too
+    if flask is not None and flask.has_app_context():
+        service = flask.current_app.extensions.get("pymacaron")
+        own = getattr(service, "loaded_config", None)
+        if own is not None:
+            return own
     global _current
     if _current is None:
         _current = load_config()

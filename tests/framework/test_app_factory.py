@@ -180,3 +180,34 @@ def test_a_two_line_server_py_with_a_broken_spec_says_one_line(tmp_path):
     lines = [line for line in run.stderr.splitlines() if line.startswith("pymacaron:")]
     assert len(lines) == 1 and "cannot start" in lines[0], run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_two_apps_in_one_process_read_their_own_config(tmp_path, monkeypatch):
+    """get_config() in a request is the serving app's: a token for one service's audience
+    is refused by the other, whichever app was created last."""
+    import shutil
+
+    from pymacaron.auth import generate_token
+
+    monkeypatch.setenv("JWT_SECRET", "one-secret-for-both")
+    apps = []
+    for audience in ("library-a", "library-b"):
+        root = tmp_path / audience
+        shutil.copytree(LIBRARY, root, ignore=shutil.ignore_patterns("__pycache__"))
+        conf = (root / "pym-config.yaml").read_text()
+        (root / "pym-config.yaml").write_text(conf.replace("library-users", audience))
+        apps.append(create_app(str(root)))
+    tokens = []
+    for app in apps:
+        with app.app_context():
+            assert (
+                pymacaron.get_config().jwt_audience
+                == app.extensions["pymacaron"].config.jwt_audience
+            )
+            tokens.append(generate_token("alice"))
+    for i, app in enumerate(apps):
+        client = app.test_client()
+        own = client.get("/auth/version", headers={"Authorization": f"Bearer {tokens[i]}"})
+        other = client.get("/auth/version", headers={"Authorization": f"Bearer {tokens[1 - i]}"})
+        assert own.status_code == 200, own.get_json()
+        assert other.status_code == 401 and other.get_json()["error"] == "TOKEN_INVALID"
