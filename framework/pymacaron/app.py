@@ -23,15 +23,17 @@ import logging
 import os
 import sys
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask
 
+from . import current
 from .apipool import BUILTIN_DIR, Api, ApiPool, load_api, spec_files
 from .config import PymConfig, get_config, load_config, set_config, set_service_dir
+from .current import EXTENSION
 from .exceptions import StartupError
 from .logs import setup_logging
 from .persist import prepare_tables
 from .run.dev import GUNICORN_BOOT_ERROR, parse_args, run_dev_server, startup_failed
-from .server.replies import ErrorHooks, set_fallback_hooks
+from .server.replies import ErrorHooks
 from .server.routes import install
 from .spec import validation
 from .spec.yamlfile import display_path
@@ -41,14 +43,12 @@ log = logging.getLogger("pymacaron")
 __all__ = ["create_app", "Service", "current_service", "load_service"]
 
 BUILTIN_API = "ping"
-EXTENSION = "pymacaron"
 
 # True while a tool imports a service (pym check, the task worker, the pytest plugin): a
 # startup error then raises to the tool instead of printing one line and exiting.
 _tool_import: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "pym_tool_import", default=False
 )
-_last: list[Service] = []
 
 
 class Service:
@@ -150,19 +150,14 @@ class Service:
         ApiPool.served = names
         ApiPool.current_server_name = names[0] if names else None
         ApiPool.current_server_api = apis[0] if apis else None
-        set_fallback_hooks(self.hooks)
-        _last[:] = [self]
+        current.set_last_started(self)
         prepare_tables()  # x-persist: missing tables, on a local DynamoDB only
         return self.app
 
 
 def current_service() -> Service | None:
     """The service of the app serving this request, else the last started one."""
-    if has_app_context():
-        service = current_app.extensions.get(EXTENSION)
-        if service is not None:
-            return service
-    return _last[0] if _last else None
+    return current.serving() or current.last_started()
 
 
 def create_app(

@@ -19,9 +19,9 @@ import copy
 import json
 import logging
 import os
-import sys
 from functools import cache
 
+from . import current
 from .exceptions import StartupError
 from .spec.validation import compile_schema, describe_violation
 from .spec.yamlfile import display_path, line_of, load_yaml
@@ -281,12 +281,9 @@ def get_config() -> PymConfig:
     """The configuration of the service whose app serves this request; outside a request
     (or for an app without a pymacaron service) the process's: the last created service's,
     else read once from the service directory."""
-    flask = sys.modules.get("flask")  # no Flask import here: the kit reads configs too
-    if flask is not None and flask.has_app_context():
-        service = flask.current_app.extensions.get("pymacaron")
-        own = getattr(service, "loaded_config", None)
-        if own is not None:
-            return own
+    own = getattr(current.serving(), "loaded_config", None)
+    if own is not None:
+        return own
     global _current
     if _current is None:
         _current = load_config()

@@ -15,9 +15,10 @@ import threading
 import traceback
 
 import orjson
-from flask import Response, current_app, has_app_context
+from flask import Response
 from werkzeug.exceptions import HTTPException
 
+from .. import current
 from ..errors import code_for, error_body
 from ..exceptions import PyMacaronException
 from ..logs import get_request_id
@@ -112,24 +113,15 @@ class ErrorHooks:
 
 ErrorHandling = ErrorHooks  # the name before the app factory
 
-# The hooks outside any pymacaron app (a task worker's dead letters use the last service's).
+# The hooks outside any pymacaron service (before one is started, or for a bare Flask app).
 handling = ErrorHooks()
-_fallback: list[ErrorHooks] = []
-
-
-def set_fallback_hooks(hooks: ErrorHooks | None) -> None:
-    """The hooks for errors reported outside a request (the last started service's)."""
-    _fallback[:] = [hooks] if hooks is not None else []
 
 
 def current_hooks() -> ErrorHooks:
     """The error hooks of the app serving this request; outside a request the last started
     service's, else :data:`handling`."""
-    if has_app_context():
-        service = current_app.extensions.get("pymacaron")
-        if service is not None:
-            return service.hooks
-    return _fallback[0] if _fallback else handling
+    service = current.serving() or current.last_started()
+    return service.hooks if service is not None else handling
 
 
 def error_reply(

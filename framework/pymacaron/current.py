@@ -1,0 +1,31 @@
+"""Which service is this? The one whose Flask app serves this request, else the last one
+started: one lookup for the config (config.py), the error hooks (server/replies.py) and the
+process-wide views (app.py). No Flask import here: the deploy kit reads configs too.
+"""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["EXTENSION", "serving", "last_started", "set_last_started"]
+
+EXTENSION = "pymacaron"  # app.extensions[EXTENSION] is the app's Service (app.py)
+
+_last: list = []
+
+
+def serving():
+    """The Service of the app serving this request (or app context), else None."""
+    flask = sys.modules.get("flask")
+    if flask is not None and flask.has_app_context():
+        return flask.current_app.extensions.get(EXTENSION)
+    return None
+
+
+def last_started():
+    """The last service whose app was started in this process, else None."""
+    return _last[0] if _last else None
+
+
+def set_last_started(service) -> None:
+    _last[:] = [service]
