@@ -141,10 +141,70 @@ CHECKED_FORMATS = {
 ANNOTATION_FORMATS = frozenset({"int32", "int64", "float", "double", "password", "binary"})
 
 
+# Draft 4 formats checked in pure Python, exactly as jsonschema-rs checks them
+# (tests/framework/test_formats.py): byte and uuid by regex, ipv4 and ipv6 below. Every
+# other checked draft 4 format (date, time, date-time, email, hostname, idn-*, uri, iri*,
+# uri-reference, uri-template, json-pointer, relative-json-pointer, regex, duration) is
+# checked by jsonschema-rs' own function for it, and jsonschema-rs is imported only when a
+# schema that uses one of those is compiled. Pure-Python date and time checks were tried
+# and disagree with jsonschema-rs (it accepts "--24-01-06" as a date), so they are not.
+_PYTHON_DRAFT4 = frozenset(["byte", "uuid", "ipv4", "ipv6"])
+RS_FORMATS_DRAFT4 = CHECKED_FORMATS["swagger2"] - _PYTHON_DRAFT4
+
+
+def _is_ipv4(value: str) -> bool:
+    parts = value.split(".")
+    if len(parts) != 4:
+        return False
+    for part in parts:
+        if not (1 <= len(part) <= 3 and part.isascii() and part.isdigit()):
+            return False
+        if (len(part) > 1 and part[0] == "0") or int(part) > 255:
+            return False
+    return True
+
+
+def _is_ipv6(value: str) -> bool:
+    import ipaddress
+
+    if "%" in value or not value.isascii():  # no zone index (Python's parser takes one)
+        return False
+    try:
+        ipaddress.IPv6Address(value)
+    except ValueError:
+        return False
+    return True
+
+
+class _RsFormat:
+    """jsonschema-rs' check of one format, loaded on :meth:`load` or the first call."""
+
+    __slots__ = ("name", "_check")
+
+    def __init__(self, name: str):
+        self.name, self._check = name, None
+
+    def load(self):
+        if self._check is None:
+            import jsonschema_rs
+
+            cls = (
+                jsonschema_rs.Draft4Validator
+                if self.name in _NATIVE_DRAFT4
+                else jsonschema_rs.Draft202012Validator
+            )
+            self._check = cls({"format": self.name}, validate_formats=True).is_valid
+        return self._check
+
+    def __call__(self, value) -> bool:
+        return (self._check or self.load())(value)
+
+
 @functools.cache
 def _format_checks(draft: int) -> dict:
-    import jsonschema_rs
-
+    """name -> check(value) -> bool for the formats the engine does not check natively:
+    every checked format for draft 4 (the fastjsonschema engine), the Swagger ones for
+    2020-12 (jsonschema-rs)."""
     checks = {}
     for name, pattern in SWAGGER_FORMATS.items():
         if draft == 4 or name not in _NATIVE_2020:
@@ -152,10 +212,9 @@ def _format_checks(draft: int) -> dict:
                 re.compile(pattern)
             )
     if draft == 4:
-        for name in _FROM_2020:
-            checks[name] = jsonschema_rs.Draft202012Validator(
-                {"format": name}, validate_formats=True
-            ).is_valid
+        checks["ipv4"], checks["ipv6"] = _is_ipv4, _is_ipv6
+        for name in RS_FORMATS_DRAFT4:
+            checks[name] = _RsFormat(name)
     return checks
 
 
@@ -643,14 +702,19 @@ def compile_schema(
     used = _reachable(schema, definitions) if definitions else {}
     if used:
         schema = {**schema, "definitions": {**(schema.get("definitions") or {}), **used}}
-    import jsonschema_rs  # imported on first use: a start from recorded checks may not need it
+    if _draft_of(schema, dialect) == 2020:
+        return _compile_rs(schema)
+    return _compile_draft4(schema)
 
-    draft = _draft_of(schema, dialect)
-    cls = jsonschema_rs.Draft202012Validator if draft == 2020 else jsonschema_rs.Draft4Validator
+
+def _compile_rs(schema: dict):
+    """2020-12: a jsonschema-rs validator (imported here: a draft 4 service never loads it)."""
+    import jsonschema_rs
+
     try:
-        engine = cls(
+        engine = jsonschema_rs.Draft202012Validator(
             schema,
-            formats=_format_checks(draft),
+            formats=_format_checks(2020),
             validate_formats=True,
             pattern_options=_patterns(),
         )
@@ -668,6 +732,72 @@ def compile_schema(
         except ValueError:  # not a JSON value (a date, bytes, an int key...)
             raise _not_json(data) from None
         raise _violation(engine, data, schema)
+
+    validate.schema = schema
+    return validate
+
+
+def _formats_of(schema) -> dict:
+    """The format functions for every ``format`` name ``schema`` uses (draft 4): checked
+    ones (jsonschema-rs' loaded now for those it checks), a yes for any other name (an
+    annotation, or a Swagger 2.0 format nobody checks; fastjsonschema's own regexes, which
+    disagree with schemathesis, are never used)."""
+    names, stack = set(), [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("format"), str):
+                names.add(node["format"])
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    checks = _format_checks(4)
+    out = {}
+    for name in names:
+        check = checks.get(name, _anything)
+        if isinstance(check, _RsFormat):
+            check.load()
+        out[name] = check
+    return out
+
+
+def _anything(value) -> bool:
+    return True
+
+
+def _compile_draft4(schema: dict):
+    """Draft 4 (swagger2, oas30, pymacaron's own schemas): fastjsonschema's validator for
+    the verdict and the error, behind :mod:`.fastcheck`'s pre-check for valid data."""
+    import fastjsonschema
+
+    from . import fastcheck
+
+    # without $schema fastjsonschema would apply a later draft (exclusiveMinimum: a number)
+    schema = {**schema, "$schema": DRAFT4}
+    formats = _formats_of(schema)
+    try:
+        full = fastjsonschema.compile(schema, formats=formats, use_default=False)
+    except RecursionError:
+        raise ValueError("invalid schema: too deeply nested") from None
+    except Exception as e:  # fastjsonschema's definition errors, a missing $ref's KeyError...
+        raise ValueError(f"invalid schema: {e}") from None
+    check = fastcheck.build(schema, formats)
+    error_class = fastjsonschema.JsonSchemaValueException
+    branches: dict = {}  # discriminator branch (by id) -> its validator, compiled on need
+
+    def explain(data, error) -> SchemaViolation:
+        return _from_fast(error, data, schema, branches)
+
+    def validate(data):
+        if check is not None and check(data):
+            return data
+        try:
+            full(data)
+        except error_class as e:
+            raise explain(data, e) from None
+        except (TypeError, ValueError, AttributeError):  # not JSON: a key that is no str...
+            raise _not_json(data) from None
+        return data
 
     validate.schema = schema
     return validate
@@ -909,6 +1039,198 @@ def _convert(error, root) -> SchemaViolation:
     name = _name(path)
     return SchemaViolation(
         f"{name} {text}", error.instance, name, definition, rule, ["data", *path]
+    )
+
+
+# -- draft 4: fastjsonschema's errors as the same violations -------------------------
+
+
+def _path_of(name: str, root) -> list:
+    """The path (``["owner", 0]``) that fastjsonschema's ``name`` (``data.owner[0]``)
+    denotes in ``root``: read against the data, so a key holding ``.`` or ``[`` is one key."""
+
+    def walk(rest: str, node):
+        if not rest:
+            return []
+        if rest[0] == "[" and isinstance(node, list | tuple):
+            end = rest.find("]")
+            try:
+                index = int(rest[1:end])
+                sub = walk(rest[end + 1 :], node[index])
+            except (ValueError, IndexError):
+                sub = None
+            if sub is not None:
+                return [index, *sub]
+        if rest[0] == "." and isinstance(node, dict):
+            keys = [k for k in node if isinstance(k, str) and rest.startswith(k, 1)]
+            for key in sorted(keys, key=len, reverse=True):
+                sub = walk(rest[1 + len(key) :], node[key])
+                if sub is not None:
+                    return [key, *sub]
+        return None
+
+    found = walk(name[4:], root) if name.startswith("data") else None
+    if found is not None:
+        return found
+    parts = [p for p in re.split(r"[.\[\]]+", name) if p][1:]
+    return [int(p) if p.isdigit() else p for p in parts]
+
+
+def _extras(schema: dict, value: dict) -> list:
+    props = schema.get("properties") or {}
+    patterns = list(schema.get("patternProperties") or {})
+    return [k for k in value if k not in props and not any(re.search(p, str(k)) for p in patterns)]
+
+
+def _bound(schema: dict, key: str, exclusive: str, word: str):
+    """(rule, definition, text) of a failed draft 4 minimum/maximum (exclusive: a flag)."""
+    limit = schema[key]
+    if schema.get(exclusive) is True:
+        return exclusive, {exclusive: limit}, f"must be {word} than {limit!r}"
+    return key, {key: limit}, f"must be {word} than or equal to {limit!r}"
+
+
+def _fast_kind(rule: str, schema: dict, value, message: str, name: str):
+    """(rule, definition, text) for one fastjsonschema failure, as :func:`_convert` words a
+    jsonschema-rs one."""
+    if rule == "type":
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        types = sorted(types, key=lambda t: t == "null")  # "a string or null"
+        return (
+            "type",
+            {"type": types if len(types) > 1 else types[0]},
+            f"must be {' or '.join(types)}",
+        )
+    if rule == "required":
+        missing = [r for r in schema["required"] if r not in value]
+        prop = missing[0]
+        return "required", {"required": [prop]}, f"must contain [{prop!r}] properties"
+    if rule == "dependencies" and "missing dependency" in message:
+        prop = message.split("missing dependency ", 1)[1].rsplit(" for ", 1)[0]
+        return "required", {"required": [prop]}, f"must contain [{prop!r}] properties"
+    if rule == "additionalProperties":
+        extra = "{" + ", ".join(repr(x) for x in _extras(schema, value)) + "}"
+        return (
+            "additionalProperties",
+            {"additionalProperties": False},
+            f"must not contain {extra} properties",
+        )
+    if rule == "enum":
+        return "enum", {"enum": schema["enum"]}, f"must be one of {schema['enum']!r}"
+    if rule in ("minimum", "exclusiveMinimum"):
+        return _bound(schema, "minimum", "exclusiveMinimum", "bigger")
+    if rule in ("maximum", "exclusiveMaximum"):
+        return _bound(schema, "maximum", "exclusiveMaximum", "smaller")
+    texts = {
+        "minLength": "must be longer than or equal to {} characters",
+        "maxLength": "must be shorter than or equal to {} characters",
+        "minItems": "must contain at least {} items",
+        "maxItems": "must contain less than or equal to {} items",
+        "minProperties": "must contain at least {} properties",
+        "maxProperties": "must contain less than or equal to {} properties",
+        "pattern": "must match pattern {}",
+        "format": "must be {}",
+    }
+    if rule in texts:
+        return rule, {rule: schema[rule]}, texts[rule].format(schema[rule])
+    if rule == "uniqueItems":
+        return rule, {rule: True}, "must contain unique items"
+    if rule == "multipleOf":
+        return rule, {rule: schema[rule]}, f"must be multiple of {schema[rule]!r}"
+    if rule == "anyOf":
+        return rule, {}, "cannot be validated by any definition"
+    if rule == "oneOf":
+        if "(0 matches found)" in message:
+            return rule, {}, "must be valid exactly by one definition (0 matches found)"
+        return rule, {}, "must be valid exactly by one definition (more than one matches)"
+    if rule == "not":
+        return rule, {}, "must NOT match a disallowed definition"
+    text = message[len(name) + 1 :] if message.startswith(name + " ") else message
+    return rule, {}, text
+
+
+def _from_fast(error, root, schema: dict, branches: dict) -> SchemaViolation:
+    """A fastjsonschema error on ``root`` as the :class:`SchemaViolation` jsonschema-rs'
+    error converts to: the same rule, definition, value, path and words; under a failed
+    discriminator dispatch, the error of the branch the value chose (as :func:`_precise`)."""
+    path = _path_of(error.name or "data", root)
+    node, value = error.definition if isinstance(error.definition, dict) else {}, error.value
+    bad = _first_not_json(value)
+    if bad is not None:  # jsonschema-rs refuses a value JSON cannot carry where it looks
+        return _not_json_at([*path, *bad[0]], bad[1])
+    if error.rule == "anyOf":
+        inner = _chosen_branch(node.get("anyOf"), value, schema, branches)
+        if inner is not None:
+            full = [*path, *inner.path[1:]]
+            name = _name(full)
+            text = inner.message[len(inner.name) + 1 :]
+            return SchemaViolation(
+                f"{name} {text}", inner.value, name, inner.definition, inner.rule, ["data", *full]
+            )
+    try:
+        rule, definition, text = _fast_kind(
+            error.rule, node, value, error.message, error.name or "data"
+        )
+    except (KeyError, IndexError, TypeError):  # pragma: no cover - fastjsonschema's own words
+        rule, definition, text = error.rule, {}, error.message.split(" ", 1)[-1]
+    if rule == "not" and path:  # a property the schema forbids here (writeOnly in a reply)
+        text = "must not be present"
+    name = _name(path)
+    return SchemaViolation(f"{name} {text}", value, name, definition, rule, ["data", *path])
+
+
+def _chosen_branch(branches, value, schema: dict, cache: dict):
+    """The violation of the one discriminator branch ``value`` chose, or None."""
+    if not isinstance(branches, list) or not branches or not isinstance(value, dict):
+        return None
+    if not all(isinstance(b, dict) and MARKER in b for b in branches):
+        return None
+    prop = branches[0][MARKER][0]
+    chosen = [b for b in branches if not (prop in value and value[prop] != b[MARKER][1])]
+    if len(chosen) != 1:
+        return None
+    branch = chosen[0]
+    validator = cache.get(id(branch))
+    if validator is None:
+        sub = {**branch, "definitions": schema.get("definitions") or {}}
+        validator = cache[id(branch)] = _compile_draft4(sub)
+    try:
+        validator(value)
+    except SchemaViolation as inner:
+        return inner
+    return None
+
+
+def _first_not_json(data):
+    """(path, what) of the first value of ``data`` JSON cannot carry, or None."""
+    stack = [((), data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if not isinstance(k, str):
+                    return list(path), ("keys", node)
+                stack.append(((*path, k), v))
+        elif isinstance(node, list | tuple):
+            stack.extend(((*path, i), v) for i, v in enumerate(node))
+        elif not (node is None or isinstance(node, str | int | float)):
+            return list(path), node
+    return None
+
+
+def _not_json_at(path: list, what) -> SchemaViolation:
+    name = _name(path)
+    if isinstance(what, tuple):
+        return SchemaViolation(
+            f"{name} must have string keys",
+            what[1],
+            name,
+            {"type": "object"},
+            "keys",
+            ["data", *path],
+        )
+    return SchemaViolation(
+        f"{name} must be a JSON value", what, name, {"type": "JSON value"}, "type", ["data", *path]
     )
 
 

@@ -1,18 +1,19 @@
-"""A yes/no pre-check compiled beside each fastjsonschema validator: the fast accept path.
+"""A yes/no pre-check compiled beside each draft 4 (fastjsonschema) validator: the fast
+accept path.
 
 fastjsonschema's generated code is built to explain a failure: every item of a list pays
 for formatting its own name (``data[3]``), every object for a copy of its keys. Valid
 data, the common case, needs none of that. :func:`build` generates, once per schema, a
 function that only answers "certainly valid?", using exact type tests, set operations on
-keys and the very regexes fastjsonschema uses. pymacaron's compile_schema (until the engine change, see bench/validators.py)
-runs it first and calls the full validator only when it says no, so every error (and its
-message) still comes from fastjsonschema.
+keys, fastjsonschema's reading of ``pattern`` and the very format functions the full
+validator is given. validation.compile_schema runs it first and calls the full validator
+only when it says no, so every error (and its message) comes from the full validator.
 
 The pre-check is *conservative*: it says yes only when fastjsonschema would accept too.
 Values or keywords it does not model exactly (tuples, Decimals, subclasses of str or dict,
 integral floats for ``integer``, ``oneOf``, ``not``, ``multipleOf``, ``uniqueItems``...)
-make it say no (the full validator decides), or make :func:`build` return None for that
-schema (the full validator alone is used).
+make that part of the schema say no (the full validator decides); :func:`build` returns
+None only for a root it cannot read at all.
 """
 
 from __future__ import annotations
@@ -98,6 +99,15 @@ class _Gen:
 
     # -- one schema applied to the value in variable v: lines that 'return False' ----
     def emit(self, schema, v: str, out: list[str]) -> None:
+        """Lines checking ``schema`` on ``v``; a part the pre-check cannot model says no."""
+        lines: list[str] = []
+        try:
+            self._emit(schema, v, lines)
+        except Unsupported:
+            lines = ["return False"]
+        out.extend(lines)
+
+    def _emit(self, schema, v: str, out: list[str]) -> None:
         pad = ""
         if schema is True or schema == {}:
             out.append(f"{pad}if type({v}) not in {_BASIC}: return False")
@@ -195,9 +205,9 @@ class _Gen:
                 f"if not {self.const(_pattern(schema['pattern']))}.search({v}): return False"
             )
         if "format" in schema:
-            regex = self.format_regex(schema["format"])
-            if regex is not None:
-                lines.append(f"if not {self.const(regex)}.match({v}): return False")
+            check = self.format_check(schema["format"])
+            if check is not None:
+                lines.append(f"if not {self.const(check)}({v}): return False")
         guarded("string", lines)
 
         # arrays
@@ -266,6 +276,10 @@ class _Gen:
         guarded("object", lines)
 
         # composition: allOf and anyOf are exact under a conservative pre-check
+        if "not" in schema:
+            if schema["not"] != {}:
+                raise Unsupported("not")
+            out.append(f"{pad}return False")  # {"not": {}}: nothing is valid here
         for sub in schema.get("allOf") or []:
             self.emit(sub, v, out)
         if "anyOf" in schema:
@@ -277,12 +291,11 @@ class _Gen:
             test = " or ".join(f"{n}({v})" for n in names)
             out.append(f"{pad}if not ({test}): return False")
 
-    def format_regex(self, fmt):
-        """The compiled regex fastjsonschema checks ``fmt`` with (None: not checked)."""
+    def format_check(self, fmt):
+        """The function fastjsonschema checks ``fmt`` with (None: not checked)."""
         if fmt in self.formats:
-            if not isinstance(self.formats[fmt], str):
-                raise Unsupported(f"format {fmt} (a function)")
-            return re.compile(self.formats[fmt])
+            given = self.formats[fmt]
+            return re.compile(given).match if isinstance(given, str) else given
         try:  # the generator fastjsonschema picks for this schema, and its regexes
             from fastjsonschema import _get_code_generator_class
 
@@ -290,7 +303,7 @@ class _Gen:
         except (ImportError, AttributeError):
             raise Unsupported("format") from None
         if fmt in builtin:
-            return re.compile(builtin[fmt])
+            return re.compile(builtin[fmt]).match
         if fmt == "regex":
             raise Unsupported("format regex")
         return None  # an unknown format is no check at all, as in fastjsonschema
@@ -323,6 +336,7 @@ _HANDLED = {
     "dependencies",
     "allOf",
     "anyOf",
+    "not",
 }
 
 
@@ -340,28 +354,22 @@ def _pattern(pattern):
     return re.compile(DOLLAR_FINDER.sub(r"\\Z", pattern))
 
 
-def source(schema: dict, formats: dict) -> str | None:
-    """Python source of a module defining ``check(data) -> bool``, or None."""
+def source(schema: dict, formats: dict) -> tuple[str, dict] | None:
+    """(Python source defining ``check(data) -> bool``, the objects it names), or None."""
     gen = _Gen(schema, formats)
     try:
         gen.function("check", schema)
     except (Unsupported, RecursionError):
         return None
-    head = ["import re", ""]
-    for name, value in gen.consts.items():
-        if isinstance(value, re.Pattern):
-            head.append(f"{name} = re.compile({value.pattern!r}, {int(value.flags)})")
-        else:
-            head.append(f"{name} = frozenset({sorted(value)!r})")
     blocks = "\n\n".join("\n".join(block) for block in reversed(gen.blocks))
-    return "\n".join(head) + "\n\n" + blocks + "\n"
+    return blocks + "\n", dict(gen.consts)
 
 
 def build(schema: dict, formats: dict):
     """The pre-check function for ``schema``, or None when it cannot be exact."""
-    code = source(schema, formats)
-    if code is None:
+    made = source(schema, formats)
+    if made is None:
         return None
-    namespace: dict = {}
+    code, namespace = made
     exec(compile(code, "<pymacaron.fastcheck>", "exec"), namespace)
     return namespace["check"]
