@@ -1108,8 +1108,8 @@ def _fast_kind(rule: str, schema: dict, value, message: str, name: str):
     if rule == "dependencies" and "missing dependency" in message:
         prop = message.split("missing dependency ", 1)[1].rsplit(" for ", 1)[0]
         return "required", {"required": [prop]}, f"must contain [{prop!r}] properties"
-    if rule == "additionalProperties":
-        extra = "{" + ", ".join(repr(x) for x in _extras(schema, value)) + "}"
+    if rule == "additionalProperties":  # the first one, as jsonschema-rs names it
+        extra = "{" + repr(_extras(schema, value)[0]) + "}"
         return (
             "additionalProperties",
             {"additionalProperties": False},
@@ -1166,7 +1166,7 @@ def _from_fast(error, root, schema: dict, branches: dict) -> SchemaViolation:
             text = inner.message[len(inner.name) + 1 :]
             return SchemaViolation(
                 f"{name} {text}", inner.value, name, inner.definition, inner.rule, ["data", *full]
-            )
+            )  # inner.value is already _as_json's
     try:
         rule, definition, text = _fast_kind(
             error.rule, node, value, error.message, error.name or "data"
@@ -1176,7 +1176,23 @@ def _from_fast(error, root, schema: dict, branches: dict) -> SchemaViolation:
     if rule == "not" and path:  # a property the schema forbids here (writeOnly in a reply)
         text = "must not be present"
     name = _name(path)
-    return SchemaViolation(f"{name} {text}", value, name, definition, rule, ["data", *path])
+    return SchemaViolation(
+        f"{name} {text}", _as_json(value), name, definition, rule, ["data", *path]
+    )
+
+
+def _as_json(value):
+    """``value`` as jsonschema-rs hands an error's instance back: tuples are arrays,
+    objects have their keys in order."""
+    if isinstance(value, dict):
+        return (
+            {k: _as_json(value[k]) for k in sorted(value)}
+            if all(isinstance(k, str) for k in value)
+            else value
+        )
+    if isinstance(value, list | tuple):
+        return [_as_json(v) for v in value]
+    return value
 
 
 def _chosen_branch(branches, value, schema: dict, cache: dict):
