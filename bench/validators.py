@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Validation engines side by side: jsonschema-rs (what pymacaron ships) against the retired
-fastjsonschema + pre-check path, on Swagger 2.0, OpenAPI 3.0 and OpenAPI 3.1 schemas.
+"""Validation engines side by side, on Swagger 2.0, OpenAPI 3.0 and OpenAPI 3.1 schemas:
+what pymacaron ships (fastjsonschema + its pre-check for draft 4, jsonschema-rs for 2020-12),
+the fastjsonschema + pre-check path as it was before jsonschema-rs (fastjsonschema's own
+format regexes), plain fastjsonschema and jsonschema-rs alone.
 
 The same schemas, translated as pymacaron translates them (validation.to_json_schema and
 json_definitions, request direction for 3.x): every definition of the bench petstore and of
@@ -17,13 +19,16 @@ the reference, plus mutations of them. For each engine:
   engine judges differently.
 
 fastjsonschema has no 2020-12: on the 3.1 group it runs as draft 7 (its latest) and its
-verdicts show what it would miss. ``pymacaron`` is validation.compile_schema as the server
-calls it (jsonschema-rs behind a Python function that builds pymacaron's message).
+verdicts show what it would miss. ``pymacaron compile_schema`` is validation.compile_schema
+as the server calls it, per dialect (draft 4: spec/fastcheck.py's pre-check, then
+fastjsonschema for the verdict and pymacaron's message; 2020-12: jsonschema-rs behind a
+Python function that builds pymacaron's message).
 Rounds interleave the engines, so machine noise hits all of them alike.
 
     .venv/bin/python bench/validators.py [--rounds 5] [--docs 40] [--group oas31]
 
-Needs ``fastjsonschema`` (the dev extra) for the retired engine.
+Run it on another checkout (``cd /tmp/main && .venv/bin/python bench/validators.py``) to
+compare what ships there.
 """
 
 from __future__ import annotations
@@ -42,11 +47,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "framework"))
 
-import fastcheck  # noqa: E402  (the retired pre-check, kept here to compare)
 import fastjsonschema  # noqa: E402
 import jsonschema  # noqa: E402
 import jsonschema_rs  # noqa: E402
 
+from pymacaron.spec import fastcheck  # noqa: E402
 from pymacaron.spec.load import load_spec  # noqa: E402
 from pymacaron.spec.validation import (  # noqa: E402
     DRAFT4,
@@ -393,24 +398,17 @@ def _as_fastjsonschema(schema: dict, draft: int) -> dict:
 
 
 class FastjsonschemaPrecheck(Engine):
-    """The retired path: fastcheck's yes/no pre-check, fastjsonschema for its message."""
+    """The path before jsonschema-rs: the pre-check, fastjsonschema for its message, with
+    fastjsonschema's own format regexes (which disagree with schemathesis)."""
 
-    name = "fastjsonschema+precheck"
+    name = "fastjsonschema+precheck (old formats)"
 
     def compile(self, schema, draft):
         schema = _as_fastjsonschema(schema, draft)
-        full_source = fastjsonschema.compile_to_code(
-            schema, formats=SWAGGER_FORMATS, use_default=False
-        )
-        check_source = fastcheck.source(schema, SWAGGER_FORMATS)
-        ns: dict = {}
-        exec(compile(full_source, "<fastjsonschema>", "exec"), ns)
-        full = ns["validate"]
-        if not check_source:
+        full = fastjsonschema.compile(schema, formats=SWAGGER_FORMATS, use_default=False)
+        pre = fastcheck.build(schema, SWAGGER_FORMATS)
+        if pre is None:
             return full
-        ns = {}
-        exec(compile(check_source, "<fastcheck>", "exec"), ns)
-        pre = ns["check"]
 
         def validate(data):
             if pre(data):
@@ -459,9 +457,10 @@ class JsonschemaRs(Engine):
 
 
 class Pymacaron(Engine):
-    """What ships: validation.compile_schema (jsonschema-rs) and pymacaron's message."""
+    """What ships: validation.compile_schema (draft 4: pre-check + fastjsonschema; 2020-12:
+    jsonschema-rs) and pymacaron's message."""
 
-    name = "pymacaron (jsonschema-rs)"
+    name = "pymacaron compile_schema"
 
     def compile(self, schema, draft):
         return compile_schema(schema)  # the draft from $schema
