@@ -765,18 +765,74 @@ def _anything(value) -> bool:
     return True
 
 
+@functools.cache
+def _draft4_generator():
+    """fastjsonschema's draft 4 code generator, told two things: an error carries the very
+    schema node that failed (one object per node, not a literal rebuilt at every raise: a
+    rejected document costs less, and a discriminator branch is known by its identity), and
+    keywords run in jsonschema-rs' order where it can be (composition last, ``dependencies``
+    after ``patternProperties``), so the first error named is most often the same."""
+    from fastjsonschema.draft04 import CodeGeneratorDraft04
+
+    class Generator(CodeGeneratorDraft04):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pym_nodes: list = []
+            self._pym_index: dict = {}
+            table = self._json_keywords_to_function
+            for key in ("dependencies", "allOf", "anyOf", "oneOf", "not"):
+                table.move_to_end(key)
+
+        def exc(self, msg, *args, append_to_msg=None, rule=None):
+            index = self._pym_index.get(id(self._definition))
+            if index is None:
+                index = self._pym_index[id(self._definition)] = len(self._pym_nodes)
+                self._pym_nodes.append(self._definition)
+            arg = '"' + msg + '"' + (f" + ({append_to_msg})" if append_to_msg else "")
+            self.l(
+                "raise JsonSchemaValueException("
+                + arg
+                + ', value={variable}, name="{name}", definition=PYM_NODES['
+                + str(index)
+                + "], rule="
+                + repr(rule)
+                + ")",
+                *args,
+            )
+
+        @property
+        def global_state(self):
+            state = super().global_state
+            state["PYM_NODES"] = self._pym_nodes
+            return state
+
+    return Generator
+
+
+def _no_remote(uri: str):
+    raise ValueError(f"remote reference {uri!r}: references stay inside the spec")
+
+
 def _compile_draft4(schema: dict):
     """Draft 4 (swagger2, oas30, pymacaron's own schemas): fastjsonschema's validator for
     the verdict and the error, behind :mod:`.fastcheck`'s pre-check for valid data."""
     import fastjsonschema
+    from fastjsonschema.ref_resolver import RefResolver
 
     from . import fastcheck
 
     # without $schema fastjsonschema would apply a later draft (exclusiveMinimum: a number)
     schema = {**schema, "$schema": DRAFT4}
     formats = _formats_of(schema)
+    handlers = dict.fromkeys(("http", "https", "file", "ftp", ""), _no_remote)
     try:
-        full = fastjsonschema.compile(schema, formats=formats, use_default=False)
+        resolver = RefResolver.from_schema(schema, handlers=handlers, store={})
+        generator = _draft4_generator()(
+            schema, resolver=resolver, formats=formats, use_default=False
+        )
+        state = generator.global_state
+        exec(generator.func_code, state)
+        full = functools.partial(state[resolver.get_scope_name()], custom_formats=formats)
     except RecursionError:
         raise ValueError("invalid schema: too deeply nested") from None
     except Exception as e:  # fastjsonschema's definition errors, a missing $ref's KeyError...
