@@ -64,6 +64,7 @@ class _Gen:
         self.funcs: dict[str, str] = {}  # $ref -> function name
         self.blocks: list[list[str]] = []
         self.n = 0
+        self.inlining: list[str] = []  # the $refs being inlined, outermost first
         schema_uri = root.get("$schema") if isinstance(root, dict) else None
         self.draft4 = isinstance(schema_uri, str) and "draft-04" in schema_uri
 
@@ -79,17 +80,21 @@ class _Gen:
         self.n += 1
         return f"v{self.n}"
 
-    def ref(self, ref: str) -> str:
+    def target(self, ref) -> dict:
         if not isinstance(ref, str) or not ref.startswith("#/definitions/"):
             raise Unsupported(f"$ref {ref!r}")
-        if ref in self.funcs:
-            return self.funcs[ref]
         key = ref[len("#/definitions/") :]
         if "/" in key or "~" in key or key not in (self.root.get("definitions") or {}):
             raise Unsupported(f"$ref {ref!r}")
+        return self.root["definitions"][key]
+
+    def ref(self, ref: str) -> str:
+        if ref in self.funcs:
+            return self.funcs[ref]
+        target = self.target(ref)
         name = f"_r{len(self.funcs)}"
         self.funcs[ref] = name
-        self.function(name, self.root["definitions"][key])
+        self.function(name, target)
         return name
 
     def function(self, name: str, schema) -> None:
@@ -118,7 +123,15 @@ class _Gen:
         if unknown:
             raise Unsupported(", ".join(sorted(unknown)))
         if "$ref" in schema:
-            out.append(f"{pad}if not {self.ref(schema['$ref'])}({v}): return False")
+            ref = schema["$ref"]
+            if ref not in self.inlining and len(self.inlining) < 4:  # no call per item
+                self.inlining.append(ref)
+                try:
+                    self.emit(self.target(ref), v, out)
+                finally:
+                    self.inlining.pop()
+            else:  # recursive (or deep): a function of its own
+                out.append(f"{pad}if not {self.ref(ref)}({v}): return False")
         kinds = schema.get("type")
         if kinds is None:
             kinds = list(_TYPE_TEST)

@@ -1211,9 +1211,9 @@ def _from_fast(error, root, schema: dict, branches: dict) -> SchemaViolation:
     discriminator dispatch, the error of the branch the value chose (as :func:`_precise`)."""
     path = _path_of(error.name or "data", root)
     node, value = error.definition if isinstance(error.definition, dict) else {}, error.value
-    bad = _first_not_json(value)
+    bad = _not_json_here(value)
     if bad is not None:  # jsonschema-rs refuses a value JSON cannot carry where it looks
-        return _not_json_at([*path, *bad[0]], bad[1])
+        return _not_json_at(path, bad)
     if error.rule == "anyOf":
         inner = _chosen_branch(node.get("anyOf"), value, schema, branches)
         if inner is not None:
@@ -1232,9 +1232,26 @@ def _from_fast(error, root, schema: dict, branches: dict) -> SchemaViolation:
     if rule == "not" and path:  # a property the schema forbids here (writeOnly in a reply)
         text = "must not be present"
     name = _name(path)
-    return SchemaViolation(
-        f"{name} {text}", _as_json(value), name, definition, rule, ["data", *path]
-    )
+    if rule in _SHOWN:  # the value is in the message: as jsonschema-rs hands it back
+        value = _as_json(value)
+    return SchemaViolation(f"{name} {text}", value, name, definition, rule, ["data", *path])
+
+
+# rules whose message shows the offending value (describe_violation)
+_SHOWN = frozenset(
+    ["type", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"]
+    + ["pattern", "format"]
+)
+
+
+def _not_json_here(value):
+    """What makes ``value`` itself no JSON value (jsonschema-rs refuses it when it looks at
+    it), or None: ``("keys", value)`` for an object with a key that is no string."""
+    if value is None or isinstance(value, str | int | float | list | tuple):
+        return None
+    if isinstance(value, dict):
+        return None if all(isinstance(k, str) for k in value) else ("keys", value)
+    return value
 
 
 def _as_json(value):
@@ -1270,23 +1287,6 @@ def _chosen_branch(branches, value, schema: dict, cache: dict):
         validator(value)
     except SchemaViolation as inner:
         return inner
-    return None
-
-
-def _first_not_json(data):
-    """(path, what) of the first value of ``data`` JSON cannot carry, or None."""
-    stack = [((), data)]
-    while stack:
-        path, node = stack.pop()
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if not isinstance(k, str):
-                    return list(path), ("keys", node)
-                stack.append(((*path, k), v))
-        elif isinstance(node, list | tuple):
-            stack.extend(((*path, i), v) for i, v in enumerate(node))
-        elif not (node is None or isinstance(node, str | int | float)):
-            return list(path), node
     return None
 
 
