@@ -98,3 +98,12 @@ def test_references_and_recursion():
 def test_nullable_accepts_null():
     validator = compile_schema(to_json_schema({"type": "string", "x-nullable": True}))
     assert validator(None) is None
+
+
+def test_a_property_name_with_dots_and_brackets_is_one_field():
+    schema = {"type": "object", "properties": {"a.b[0]": {"type": "integer"}, "a": {}}}
+    validator = compile_schema(to_json_schema(schema))
+    with pytest.raises(JsonSchemaValueException) as e:
+        validator({"a": {"b": [1]}, "a.b[0]": "x"})
+    assert e.value.path == ["data", "a.b[0]"]
+    assert violation_text(e.value) == "body.a.b[0]: expected an integer, got string 'x'"

@@ -1101,13 +1101,17 @@ def _convert(error, root) -> SchemaViolation:
 # -- draft 4: fastjsonschema's errors as the same violations -------------------------
 
 
-def _path_of(name: str, root) -> list:
+_NAME_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
+
+
+def _path_of(name: str, root, value=None) -> list:
     """The path (``["owner", 0]``) that fastjsonschema's ``name`` (``data.owner[0]``)
-    denotes in ``root``: read against the data, so a key holding ``.`` or ``[`` is one key."""
+    denotes in ``root``, the one that leads to the failing ``value`` itself: read against the
+    data, so a key holding ``.`` or ``[`` is one key."""
 
     def walk(rest: str, node):
         if not rest:
-            return []
+            return [] if node is value else None
         if rest[0] == "[" and isinstance(node, list | tuple):
             end = rest.find("]")
             try:
@@ -1125,7 +1129,25 @@ def _path_of(name: str, root) -> list:
                     return [key, *sub]
         return None
 
-    found = walk(name[4:], root) if name.startswith("data") else None
+    if not name.startswith("data"):
+        found = None
+    else:  # the common case: every step is a plain key or an index of the data
+        node, found, pos = root, [], 4
+        for m in _NAME_STEP.finditer(name, 4):
+            key, index = m.group(1), m.group(2)
+            if m.start() != pos:
+                break
+            if index is not None and isinstance(node, list | tuple) and int(index) < len(node):
+                found.append(int(index))
+                node = node[int(index)]
+            elif key is not None and isinstance(node, dict) and key in node:
+                found.append(key)
+                node = node[key]
+            else:
+                break
+            pos = m.end()
+        if pos != len(name) or node is not value:
+            found = walk(name[4:], root)
     if found is not None:
         return found
     parts = [p for p in re.split(r"[.\[\]]+", name) if p][1:]
@@ -1150,7 +1172,9 @@ def _fast_kind(rule: str, schema: dict, value, message: str, name: str):
     """(rule, definition, text) for one fastjsonschema failure, as :func:`_convert` words a
     jsonschema-rs one."""
     if rule == "type":
-        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        types = schema["type"]
+        if isinstance(types, str):
+            return "type", {"type": types}, f"must be {types}"
         types = sorted(types, key=lambda t: t == "null")  # "a string or null"
         return (
             "type",
@@ -1209,7 +1233,7 @@ def _from_fast(error, root, schema: dict, branches: dict) -> SchemaViolation:
     """A fastjsonschema error on ``root`` as the :class:`SchemaViolation` jsonschema-rs'
     error converts to: the same rule, definition, value, path and words; under a failed
     discriminator dispatch, the error of the branch the value chose (as :func:`_precise`)."""
-    path = _path_of(error.name or "data", root)
+    path = _path_of(error.name or "data", root, error.value)
     node, value = error.definition if isinstance(error.definition, dict) else {}, error.value
     bad = _not_json_here(value)
     if bad is not None:  # jsonschema-rs refuses a value JSON cannot carry where it looks
