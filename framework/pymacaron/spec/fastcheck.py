@@ -165,7 +165,10 @@ class _Gen:
             if not isinstance(values, list) or not all(x is None or type(x) is str for x in values):
                 raise Unsupported("enum of non-strings")
             strings = frozenset(x for x in values if x is not None)
-            test = f"(type({v}) is str and {v} in {self.const(strings)})"
+            if only == "string" and None not in values:  # the type test is above
+                test = f"{v} in {self.const(strings)}"
+            else:
+                test = f"(type({v}) is str and {v} in {self.const(strings)})"
             if None in values:
                 test = f"({v} is None or {test})"
             out.append(f"{pad}if not {test}: return False")
@@ -175,6 +178,7 @@ class _Gen:
         # on minimum/maximum. Later drafts: they are numbers of their own.
         lines = []
         if self.draft4:
+            bounds: list[str] = []
             for key, exclusive, op in (
                 ("minimum", "exclusiveMinimum", "<"),
                 ("maximum", "exclusiveMaximum", ">"),
@@ -186,7 +190,11 @@ class _Gen:
                     bound = schema[key]
                     if type(bound) not in (int, float):
                         raise Unsupported(key)
-                    lines.append(f"if {v} {op}{'=' if flag else ''} {bound!r}: return False")
+                    # the condition to hold (not NaN: the full validator decides it)
+                    keep = {"<": ">", ">": "<"}[op] + ("" if flag else "=")
+                    bounds.append(f"{v} {keep} {bound!r}")
+            if bounds:
+                lines.append(f"if not ({' and '.join(bounds)}): return False")
         else:
             for key, op in (
                 ("minimum", "<"),
@@ -209,9 +217,11 @@ class _Gen:
             lo, hi = schema.get("minLength"), schema.get("maxLength")
             if any(b is not None and type(b) not in (int, float) for b in (lo, hi)):
                 raise Unsupported("length bounds")
-            if lo is not None:
+            if lo is not None and hi is not None:
+                lines.append(f"if not ({lo!r} <= len({v}) <= {hi!r}): return False")
+            elif lo is not None:
                 lines.append(f"if len({v}) < {lo!r}: return False")
-            if hi is not None:
+            else:
                 lines.append(f"if len({v}) > {hi!r}: return False")
         if "pattern" in schema:
             lines.append(
@@ -247,10 +257,12 @@ class _Gen:
 
         # objects
         lines = []
+        present: frozenset = frozenset()
         if "required" in schema:
             required = schema["required"]
             if not isinstance(required, list) or not all(type(r) is str for r in required):
                 raise Unsupported("required")
+            present = frozenset(required)
             if required:
                 lines.append(
                     f"if not {self.const(frozenset(required))} <= {v}.keys(): return False"
@@ -283,9 +295,13 @@ class _Gen:
             item = self.var()
             body = []
             self.emit(sub, item, body)
-            lines.append(f"if {name!r} in {v}:")
-            lines.append(f"    {item} = {v}[{name!r}]")
-            lines += _indent(body)
+            if name in present:  # required: checked above, so it is there
+                lines.append(f"{item} = {v}[{name!r}]")
+                lines += body
+            else:
+                lines.append(f"if {name!r} in {v}:")
+                lines.append(f"    {item} = {v}[{name!r}]")
+                lines += _indent(body)
         guarded("object", lines)
 
         # composition: allOf and anyOf are exact under a conservative pre-check
