@@ -1,6 +1,6 @@
-"""Schema validation: OpenAPI schemas -> JSON Schema -> a compiled jsonschema-rs validator.
+"""Schema validation: OpenAPI schemas -> JSON Schema -> a compiled validator.
 
-Three dialects, one engine (jsonschema-rs, chosen by measurement: bench/validators.py,
+Three dialects, two engines (chosen by measurement: bench/validators.py, bench/worker_rss.py,
 docs/performance.md):
 
 - ``swagger2``: Swagger 2.0 schemas, run as JSON Schema draft 4 (``x-nullable``, int32/int64
@@ -17,8 +17,21 @@ the data or raises :class:`SchemaViolation`, whose :func:`describe_violation` na
 field (``body.owner.name``) and says what was expected. :func:`unenforceable` lists what a
 schema asks for that the engine cannot enforce, so a spec that uses it is refused at start.
 
+Engines: draft 4 (``swagger2``, ``oas30``) runs on fastjsonschema (pure Python, generated
+code) behind :mod:`.fastcheck`'s pre-check, so a worker serving only those never loads
+jsonschema-rs (a 14.8 MB extension, ~5-10 MiB of a worker's RSS); 2020-12 (``oas31``) runs
+on jsonschema-rs, imported on the first 2020-12 compile. Both give the same
+:class:`SchemaViolation` for the same failure (the words of jsonschema-rs' errors as
+:func:`_convert` maps them). When a document has several errors the engines may name a
+different one first (fastjsonschema: keywords in its order, properties in the schema's).
+
 ``format`` is checked as schemathesis checks it (the same engine and version, the same
-draft per dialect, tests/framework/test_formats.py): :data:`CHECKED_FORMATS` per dialect;
+draft per dialect, tests/framework/test_formats.py): :data:`CHECKED_FORMATS` per dialect.
+In draft 4, ``byte``, ``uuid``, ``ipv4`` and ``ipv6`` are checked in Python; every other
+checked format (:data:`RS_FORMATS_DRAFT4`: date, time, date-time, duration, email,
+idn-email, hostname, idn-hostname, uri, uri-reference, uri-template, iri, iri-reference,
+json-pointer, relative-json-pointer, regex) by jsonschema-rs' own check for it, which is
+imported when a schema using one of them is compiled;
 :data:`ANNOTATION_FORMATS` are OpenAPI's own names that constrain nothing (or become
 bounds); any other format is refused at start in 3.x specs and ignored in Swagger 2.0 ones
 (as bravado-core does).
@@ -39,6 +52,7 @@ __all__ = [
     "DRAFT2020",
     "JsonSchemaValueException",
     "LazyValidator",
+    "RS_FORMATS_DRAFT4",
     "SWAGGER_FORMATS",
     "SchemaViolation",
     "compile_schema",
