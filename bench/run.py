@@ -207,7 +207,9 @@ PAIRS = [
     ("connexion-async-uvicorn", "fastapi-async", None),
 ]
 COLD_START_GOAL_S = 0.35
-RSS_GOAL_MIB = 45
+RSS_GOAL_MIB = 45  # issue 17: the shipped server (the Swagger 2.0 petstore)
+# issue 16: the OpenAPI 3.1 petstore's worker "as today" (<= 50 MiB)
+RSS_GOALS_MIB = {"pym-shipped": RSS_GOAL_MIB, "pym-shipped-oas31": 50}
 # the load goal: two workers each, both cores, wrk -t2 -c64 -d30s, same run
 LOAD_SERVERS = {
     "pym-shipped": (SHIPPED, PYM_DIR, _shipped_env(2)),
@@ -730,9 +732,10 @@ def report(results: dict) -> str:
             f"{cold:.2f} s (<= {COLD_START_GOAL_S} s)"
         )
         if rss:
+            goal = RSS_GOALS_MIB[name]
             goals.append(
-                f"{'MET' if rss <= RSS_GOAL_MIB else 'NOT MET'}: {name} worker RSS "
-                f"{rss:.1f} MiB (<= {RSS_GOAL_MIB} MiB, runtime-only venv)"
+                f"{'MET' if rss <= goal else 'NOT MET'}: {name} worker RSS "
+                f"{rss:.1f} MiB (<= {goal} MiB, runtime-only venv)"
             )
     load = results.get("load") or {}
     if load:

@@ -26,11 +26,12 @@ os.environ.setdefault("JWT_SECRET", TEST_SECRET)
 
 def reset_pymacaron() -> None:
     """Forget loaded APIs, models and config (they are process-wide)."""
-    from pymacaron import config
+    from pymacaron import config, current
     from pymacaron.apipool import ApiPool
     from pymacaron.server.replies import handling
 
     ApiPool.clear()
+    current._last.clear()  # the last service started: not a previous test's
     config.set_config(None)
     config._service_dir = None
     handling.error_callback = None

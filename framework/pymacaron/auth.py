@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import time
 
-import jwt
 from flask import g, has_request_context, request
 
 from .config import get_config
@@ -34,6 +33,14 @@ __all__ = [
 MAX_TOKEN_LENGTH = 8192
 MAX_LEEWAY = 300
 ALGORITHM = "HS256"
+
+
+def _jwt():
+    """PyJWT, imported when a token is made or checked, or an operation requires auth: a
+    worker serving no authenticated operation does not load it (~0.7 MiB, 14 modules)."""
+    import jwt
+
+    return jwt
 
 
 def _settings():
@@ -73,7 +80,7 @@ def generate_token(
         }
     )
     payload = {k: v for k, v in payload.items() if v is not None}
-    return jwt.encode(payload, secret, algorithm=ALGORITHM, headers={"typ": "JWT"})
+    return _jwt().encode(payload, secret, algorithm=ALGORITHM, headers={"typ": "JWT"})
 
 
 def decode_token(token: str) -> dict:
@@ -87,6 +94,7 @@ def decode_token(token: str) -> dict:
         required.append("aud")
     if conf.jwt_issuer:
         required.append("iss")
+    jwt = _jwt()
     try:
         payload = jwt.decode(
             token,
@@ -137,6 +145,7 @@ def authenticate_request() -> dict:
 
 def requires_auth(f):
     """Decorator (or ``x-decorate-server``): the handler runs only with a valid token."""
+    _jwt()  # loaded with the service, not on its first request
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):

@@ -217,3 +217,42 @@ def test_bodies_are_read_whole_or_reported_as_flask_would(body, declared, status
     assert answers[1][0].startswith(str(status))
     if status == 200:
         assert answers[1][1] == body
+
+
+@pytest.mark.parametrize(
+    ("body", "declared", "status"),
+    [(b'{"a": 1}', 8, 200), (b'{"a": 1}', 20, 400), (b"x" * 100, 100, 413)],
+    ids=["whole", "short", "too-large"],
+)
+@pytest.mark.parametrize("read_first", [False, True], ids=["alone", "after-a-hook-read-it"])
+def test_request_body_is_the_body_flask_reads(body, declared, status, read_first):
+    """request_body() (what operations read) gives the bytes request.get_data() would, with
+    or without the dispatch's whole read, and after a before_request hook consumed them."""
+    from pymacaron.server.dispatch import request_body
+
+    answers = []
+    for fast in (False, True):
+        app, _ = make_app(fast)
+        app.config["MAX_CONTENT_LENGTH"] = 50
+        if read_first:
+            app.before_request(lambda: g.setdefault("seen", request.get_data()) and None)
+        app.add_url_rule("/echo", "echo", lambda: request_body(request), methods=["POST"])
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/echo",
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": Trickle(body),
+            "wsgi.errors": None,
+            "CONTENT_LENGTH": str(declared),
+            "CONTENT_TYPE": "application/json",
+        }
+        out = {}
+        data = b"".join(app(environ, lambda s, h, e=None, out=out: out.update(status=s)))
+        answers.append((out["status"], data))
+    assert answers[0][0] == answers[1][0]
+    assert answers[1][0].startswith(str(status))
+    if status == 200:
+        assert answers[0][1] == answers[1][1] == body

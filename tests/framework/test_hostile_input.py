@@ -64,6 +64,14 @@ DELIVERY = b'"delivery": {"name": "a", "street": "b", "city": "c", "country": "F
             b'{"note": ' + b"[" * (MAX_DEPTH + 5) + b"]" * (MAX_DEPTH + 5) + b"}",
             f"deeper than {MAX_DEPTH}",
         ),
+        (
+            b'{"note": '
+            + b'{"a": [' * (MAX_DEPTH // 2 + 3)
+            + b"1"
+            + b"]}" * (MAX_DEPTH // 2 + 3)
+            + b"}",
+            f"deeper than {MAX_DEPTH}",
+        ),
         (b'"just a string"', "body: expected an object"),
         (b"null", "body: expected an object"),
     ],

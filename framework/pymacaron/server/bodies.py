@@ -21,6 +21,7 @@ from ..spec.binding import model_of
 from ..spec.jsondoc import BodyError, parse_json_body
 from ..spec.validation import JsonSchemaValueException, _json_type, violation_text
 from . import styles
+from .dispatch import request_body
 from .parameters import (
     ParamError,
     _is_json_media,
@@ -210,7 +211,7 @@ class RequestBody:
                     raise InvalidParameterError(self.missing(label))
                 return None
             return self._checked(media, value)
-        data = request.get_data(cache=False)  # bounded by max_body_size (413)
+        data = request_body(request)  # bounded by max_body_size (413)
         if not data:
             if self.required:
                 raise InvalidParameterError(self.missing(label))

@@ -26,7 +26,7 @@ from flask import Flask
 from flask.ctx import RequestContext
 from werkzeug.wrappers import Response
 
-__all__ = ["SpecDispatch"]
+__all__ = ["SpecDispatch", "request_body"]
 
 _VAR = re.compile(r"<(?:([a-zA-Z_][\w]*)(?:\([^)]*\))?:)?([a-zA-Z_][\w]*)>")
 _SKIP_METHODS = frozenset({"HEAD", "OPTIONS"})
@@ -229,6 +229,14 @@ class SpecDispatch:
 
 
 _PREREAD_MAX = 1024 * 1024
+_BODY_KEY = "pymacaron.body"  # the environ key of a body read whole by _buffer_body
+
+
+def request_body(request) -> bytes:
+    """The request's body bytes: as :func:`_buffer_body` read them (no werkzeug stream to
+    build), else ``request.get_data`` (bounded by ``MAX_CONTENT_LENGTH``: a 413)."""
+    data = request.environ.get(_BODY_KEY)
+    return data if data is not None else request.get_data(cache=False)
 
 
 def _buffer_body(environ: dict, length: int, limit: int | None) -> None:
@@ -254,7 +262,10 @@ def _buffer_body(environ: dict, length: int, limit: int | None) -> None:
             left -= len(chunk)
     except Exception:  # a broken connection: werkzeug sees a short body
         pass
-    environ["wsgi.input"] = io.BytesIO(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    environ["wsgi.input"] = io.BytesIO(data)
+    if left == 0:
+        environ[_BODY_KEY] = data
 
 
 def _send(response, environ, start_response):

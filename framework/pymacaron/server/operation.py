@@ -32,6 +32,7 @@ from ..spec.validation import (
 )
 from ..spec.yamlfile import display_path
 from .bodies import RequestBody
+from .dispatch import request_body
 from .parameters import OAS3Param, Param, ParamError, make_param, schema_validator, snake_case
 from .replies import exception_reply, json_reply
 from .styles import parse_cookies, parse_query
@@ -460,7 +461,7 @@ class Operation:
                 status=415,
                 code="UNSUPPORTED_MEDIA_TYPE",
             )
-        data = request.get_data(cache=False)  # bounded by max_body_size (413)
+        data = request_body(request)  # bounded by max_body_size (413)
         if not data:
             if body.required:
                 raise InvalidParameterError(body.missing(self.spec.label))

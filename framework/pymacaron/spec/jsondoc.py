@@ -24,21 +24,25 @@ class BodyError(ValueError):
 
 
 def _shape(value) -> tuple[int, int]:
-    """(number of object keys, max nesting depth) of a parsed document, without recursion."""
+    """(number of object keys, max nesting depth) of a document orjson parsed (exact dicts
+    and lists), without recursion."""
     keys = 0
     depth = 0
     stack = [(value, 1)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, level = stack.pop()
+        node, level = pop()
         if level > depth:
             depth = level
             if depth > MAX_DEPTH:
                 return keys, depth
-        if isinstance(node, dict):
+        level += 1
+        if type(node) is dict:
             keys += len(node)
-            stack.extend((v, level + 1) for v in node.values() if isinstance(v, dict | list))
-        else:
-            stack.extend((v, level + 1) for v in node if isinstance(v, dict | list))
+            node = node.values()
+        for item in node:
+            if type(item) is dict or type(item) is list:
+                push((item, level))
     return keys, depth
 
 
