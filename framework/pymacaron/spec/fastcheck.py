@@ -39,6 +39,7 @@ _ANNOTATIONS = {
     "deprecated",
     "x-pym-discriminator",  # validation.json_definitions' branch marker
 }
+_MARKER = "x-pym-discriminator"
 _TYPE_TEST = {
     "string": "type({v}) is str",
     "integer": "type({v}) is int",
@@ -65,6 +66,7 @@ class _Gen:
         self.blocks: list[list[str]] = []
         self.n = 0
         self.inlining: list[str] = []  # the $refs being inlined, outermost first
+        self.tables: list[str] = []  # discriminator dispatch tables, after the functions
         schema_uri = root.get("$schema") if isinstance(root, dict) else None
         self.draft4 = isinstance(schema_uri, str) and "draft-04" in schema_uri
 
@@ -318,7 +320,18 @@ class _Gen:
                 self.function(name, sub)
                 names.append(name)
             test = " or ".join(f"{n}({v})" for n in names)
-            out.append(f"{pad}if not ({test}): return False")
+            table = _dispatch_table(schema["anyOf"], names)
+            if table is None:
+                out.append(f"{pad}if not ({test}): return False")
+            else:  # a discriminator: its value names the one branch that can hold
+                prop, pairs = table
+                name, tag = f"_d{len(self.tables)}", self.var()
+                self.tables.append(f"{name} = {{{', '.join(pairs)}}}")
+                out.append(f"{tag} = {v}.get({prop!r}) if type({v}) is dict else None")
+                out.append(f"if type({tag}) is str:")
+                out.append(f"    {tag} = {name}.get({tag})")
+                out.append(f"    if {tag} is None or not {tag}({v}): return False")
+                out.append(f"elif not ({test}): return False")
 
     def format_check(self, fmt):
         """The function fastjsonschema checks ``fmt`` with (None: not checked)."""
@@ -391,7 +404,29 @@ def source(schema: dict, formats: dict) -> tuple[str, dict] | None:
     except (Unsupported, RecursionError):
         return None
     blocks = "\n\n".join("\n".join(block) for block in reversed(gen.blocks))
-    return blocks + "\n", dict(gen.consts)
+    return blocks + "\n\n" + "\n".join(gen.tables) + "\n", dict(gen.consts)
+
+
+def _dispatch_table(branches, names):
+    """(property, ``"value": function`` pairs) when ``branches`` are validation.py's
+    discriminator branches (``{MARKER: [P, value], "allOf": [{"properties": {P: {"enum":
+    [value]}}}, ...]}``: only the branch of the object's value can hold), else None."""
+    props, pairs, seen = set(), [], set()
+    for branch, name in zip(branches, names, strict=True):
+        marker = branch.get(_MARKER) if isinstance(branch, dict) else None
+        if not (isinstance(marker, list) and len(marker) == 2):
+            return None
+        prop, value = marker
+        parts = branch.get("allOf")
+        head = {"properties": {prop: {"enum": [value]}}}
+        if not (isinstance(value, str) and isinstance(parts, list) and parts and parts[0] == head):
+            return None
+        if value in seen:  # two branches for one value: try them all
+            return None
+        props.add(prop)
+        seen.add(value)
+        pairs.append(f"{value!r}: {name}")
+    return (props.pop(), pairs) if len(props) == 1 else None
 
 
 def build(schema: dict, formats: dict):
