@@ -51,6 +51,16 @@ _TYPE_TEST = {
 }
 # the exact types the checks below understand; anything else goes to the full validator
 _BASIC = "(str, int, float, bool, dict, list, type(None))"
+_CLASSES = {
+    "string": frozenset([str]),
+    "integer": frozenset([int]),
+    "number": frozenset([int, float]),
+    "boolean": frozenset([bool]),
+    "object": frozenset([dict]),
+    "array": frozenset([list]),
+    "null": frozenset([type(None)]),
+}
+_ALL = frozenset().union(*_CLASSES.values())
 
 
 class Unsupported(Exception):
@@ -67,6 +77,9 @@ class _Gen:
         self.n = 0
         self.inlining: list[str] = []  # the $refs being inlined, outermost first
         self.tables: list[str] = []  # discriminator dispatch tables, after the functions
+        # variable -> the Python types its value can still have where the code stands
+        # (each variable is checked at one block level of one function)
+        self.known: dict[str, frozenset] = {}
         schema_uri = root.get("$schema") if isinstance(root, dict) else None
         self.draft4 = isinstance(schema_uri, str) and "draft-04" in schema_uri
 
@@ -99,9 +112,19 @@ class _Gen:
         self.function(name, target)
         return name
 
+    def basic(self, v: str, out: list[str]) -> None:
+        """The value is one of the exact types the checks understand (once per variable)."""
+        if v not in self.known:
+            out.append(f"if type({v}) not in {_BASIC}: return False")
+            self.known[v] = _ALL
+
     def function(self, name: str, schema) -> None:
         body: list[str] = []
-        self.emit(schema, "v0", body)
+        saved, self.known = self.known, {}  # v0 is another value in each function
+        try:
+            self.emit(schema, "v0", body)
+        finally:
+            self.known = saved
         self.blocks.append([f"def {name}(v0):", *_indent(body), "    return True"])
 
     # -- one schema applied to the value in variable v: lines that 'return False' ----
@@ -117,7 +140,7 @@ class _Gen:
     def _emit(self, schema, v: str, out: list[str]) -> None:
         pad = ""
         if schema is True or schema == {}:
-            out.append(f"{pad}if type({v}) not in {_BASIC}: return False")
+            self.basic(v, out)
             return
         if not isinstance(schema, dict):
             raise Unsupported("schema is not an object")
@@ -138,19 +161,25 @@ class _Gen:
         if kinds is None:
             kinds = list(_TYPE_TEST)
             if "$ref" not in schema:  # a $ref's function already said yes to the type
-                out.append(f"{pad}if type({v}) not in {_BASIC}: return False")
+                self.basic(v, out)
         else:
             kinds = [kinds] if isinstance(kinds, str) else list(kinds)
             if not kinds or any(k not in _TYPE_TEST for k in kinds):
                 raise Unsupported(f"type {kinds!r}")
-            test = " or ".join(_TYPE_TEST[k].format(v=v) for k in kinds)
-            out.append(f"{pad}if not ({test}): return False")
+            allowed = frozenset().union(*(_CLASSES[k] for k in kinds))
+            if not self.known.get(v, _ALL) <= allowed:  # not known already
+                test = " or ".join(_TYPE_TEST[k].format(v=v) for k in kinds)
+                out.append(f"{pad}if not ({test}): return False")
+                self.known[v] = self.known.get(v, _ALL) & allowed
         only = kinds[0] if len(kinds) == 1 else None
 
         def guarded(kind: str, lines: list[str]) -> None:
             if not lines or (kind not in kinds and not (kind == "number" and "integer" in kinds)):
                 return
-            if kind == only or (kind == "number" and only == "integer"):
+            possible = self.known.get(v, _ALL)
+            if not possible & _CLASSES[kind]:
+                return  # the value cannot be of that kind here
+            if possible <= _CLASSES[kind]:
                 out.extend(pad + line for line in lines)
                 return
             test = {
