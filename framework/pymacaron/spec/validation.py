@@ -827,9 +827,10 @@ def _no_remote(uri: str):
     raise ValueError(f"remote reference {uri!r}: references stay inside the spec")
 
 
-def _compile_draft4(schema: dict):
+def _compile_draft4(schema: dict, precheck: bool = True):
     """Draft 4 (swagger2, oas30, pymacaron's own schemas): fastjsonschema's validator for
-    the verdict and the error, behind :mod:`.fastcheck`'s pre-check for valid data."""
+    the verdict and the error, behind :mod:`.fastcheck`'s pre-check for valid data (none
+    for a discriminator branch, only ever run on a document known to fail)."""
     import fastjsonschema
     from fastjsonschema.ref_resolver import RefResolver
 
@@ -851,7 +852,7 @@ def _compile_draft4(schema: dict):
         raise ValueError("invalid schema: too deeply nested") from None
     except Exception as e:  # fastjsonschema's definition errors, a missing $ref's KeyError...
         raise ValueError(f"invalid schema: {e}") from None
-    check = fastcheck.build(schema, formats)
+    check = fastcheck.build(schema, formats) if precheck else None
     error_class = fastjsonschema.JsonSchemaValueException
     branches: dict = {}  # discriminator branch (by id) -> its validator, compiled on need
 
@@ -1320,7 +1321,7 @@ def _chosen_branch(branches, value, schema: dict, cache: dict):
     validator = cache.get(id(branch))
     if validator is None:
         sub = {**branch, "definitions": schema.get("definitions") or {}}
-        validator = cache[id(branch)] = _compile_draft4(sub)
+        validator = cache[id(branch)] = _compile_draft4(sub, precheck=False)
     try:
         validator(value)
     except SchemaViolation as inner:
