@@ -141,7 +141,9 @@ def _service(tmp_path, spec: str) -> str:
     (root / "apis" / "pets.yaml").write_text(textwrap.dedent(spec))
     (root / "petsvc.py").write_text(HANDLERS)
     (root / "pym-config.yaml").write_text("name: pets\n")
-    (root / "server.py").write_text("from pymacaron import create_app\n\napp = create_app(__file__)\n")
+    (root / "server.py").write_text(
+        "from pymacaron import create_app\n\napp = create_app(__file__)\n"
+    )
     return str(root)
 
 
