@@ -107,3 +107,28 @@ def test_a_property_name_with_dots_and_brackets_is_one_field():
         validator({"a": {"b": [1]}, "a.b[0]": "x"})
     assert e.value.path == ["data", "a.b[0]"]
     assert violation_text(e.value) == "body.a.b[0]: expected an integer, got string 'x'"
+
+
+def test_the_first_bad_extra_property_is_the_same_in_every_process():
+    import subprocess
+    import sys
+
+    code = (
+        "from pymacaron.spec.validation import compile_schema, violation_text\n"
+        "fn = compile_schema({'type': 'object', 'additionalProperties': {'type': 'integer'}})\n"
+        "try:\n"
+        "    fn({k: 'x' for k in 'qwertyuiopasdfghjkl'})\n"
+        "except ValueError as e:\n"
+        "    print(violation_text(e))\n"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in (1, 2, 3, 4)
+    }
+    assert seen == {"body.q: expected an integer, got string 'x'"}

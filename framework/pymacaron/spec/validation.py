@@ -814,13 +814,32 @@ def _draft4_generator():
                 *args,
             )
 
+        def create_variable_keys(self):
+            # the keys in the object's order, not a set's (which depends on the hash
+            # seed): with several bad extra properties, the first one named is the same
+            # in every process
+            name = f"{self._variable}_keys"
+            if not self._is_variable_in_scope(name):
+                self._variables[name] = tuple(self._scope_stack)
+                self.l("{variable}_keys = PYM_KEYS.fromkeys({variable})")
+
         @property
         def global_state(self):
             state = super().global_state
             state["PYM_NODES"] = self._pym_nodes
+            state["PYM_KEYS"] = _OrderedKeys
             return state
 
     return Generator
+
+
+class _OrderedKeys(dict):
+    """The set of an object's keys fastjsonschema's code works on, in the object's order."""
+
+    __slots__ = ()
+
+    def remove(self, key) -> None:
+        del self[key]
 
 
 def _no_remote(uri: str):
