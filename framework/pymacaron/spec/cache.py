@@ -30,7 +30,7 @@ __all__ = ["cache_dir", "cache_key", "lookup", "store"]
 log = logging.getLogger("pymacaron")
 
 FORMAT = "pym-spec-check-1"
-_ENGINE_PACKAGES = ("swagger_spec_validator", "jsonschema", "jsonschema_rs")
+_ENGINE_PACKAGES = ("swagger_spec_validator", "jsonschema", "jsonschema_rs", "fastjsonschema")
 _MISSING = object()
 
 
