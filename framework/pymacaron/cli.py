@@ -60,6 +60,14 @@ def cmd_check(args) -> int:
         for r in app.url_map.iter_rules()
         if r.endpoint != "static" and not r.endpoint.startswith(ENDPOINT_PREFIX)
     ]
+    # every stage's own file too (pym-config.<stage>.yaml): a broken one fails the build,
+    # and a good one is recorded, so no stage's start validates its config again
+    import glob
+
+    from .config import read_config_file
+
+    for path in sorted(glob.glob(os.path.join(args.dir, "pym-config.*.yaml"))):
+        read_config_file(path, deploy=False)
     print(f"ok: {len(rules)} routes")
     return 0
 

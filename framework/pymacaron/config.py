@@ -16,6 +16,7 @@ use it too); rules that only matter on AWS (``aws_hosts_min <= aws_hosts_max``, 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import logging
 import os
@@ -156,6 +157,24 @@ def config_path(service_dir: str, env: str | None = None) -> str:
     return stage_file(service_dir, env or os.environ.get("PYM_ENV"))
 
 
+def _record_key(path: str, deploy: bool) -> str | None:
+    """What a successful check of this file is recorded under (spec/cache.py, as the specs'
+    checks): its bytes, the checking engines, the config schema, this module, the mode."""
+    from .spec import cache
+
+    base = cache.cache_key(path, {})
+    if base is None:
+        return None
+    digest = hashlib.sha256(f"pym-config:{base}:{deploy}".encode())
+    for name in (SCHEMA_PATH, __file__):
+        try:
+            with open(name, "rb") as f:
+                digest.update(hashlib.sha256(f.read()).digest())
+        except OSError:
+            return None
+    return "config-" + digest.hexdigest()
+
+
 def read_config_file(path: str, deploy: bool = True) -> dict:
     """Parse and validate one pym-config file; errors name the file and the key.
 
@@ -177,6 +196,11 @@ def read_config_file(path: str, deploy: bool = True) -> dict:
             f"expected a mapping of keys to values at the top, got {type(data).__name__}",
             file=shown,
         )
+    from .spec import cache
+
+    key = _record_key(path, deploy)
+    if not cache.is_missing(cache.lookup(key)):
+        return data  # checked before, byte for byte (`pym check` records it in the image)
     try:
         (_validator() if deploy else _runtime_validator())(data)
     except Exception as e:  # validation.SchemaViolation
@@ -189,6 +213,7 @@ def read_config_file(path: str, deploy: bool = True) -> dict:
         if line:
             location += f" (line {line})"
         raise StartupError(message, file=shown, location=location) from None
+    cache.store(key, None)
     return data
 
 

@@ -137,3 +137,29 @@ def test_deploy_sizes_are_the_kits_rule_not_the_runtimes(tmp_path):
 
     with pytest.raises(StartupError, match=r"key 'aws_hosts_min'.*min \(4\) is larger than"):
         load_service_config(path)
+
+
+def test_a_checked_config_is_recorded_and_not_validated_again(tmp_path, monkeypatch):
+    """As a spec's check: a file that passed is recorded (spec/cache.py) under its bytes, so
+    the next start skips the validator (~4 MiB of a worker's memory to compile); changed
+    bytes are validated again, and a refused file is never recorded."""
+    from pymacaron import config
+
+    monkeypatch.setenv("PYM_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "pym-config.yaml"
+    path.write_text("name: recorded\n")
+    assert read_config_file(str(path), deploy=False)["name"] == "recorded"
+
+    def no_validator():
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(config, "_runtime_validator", no_validator)
+    assert read_config_file(str(path), deploy=False)["name"] == "recorded"
+    monkeypatch.undo()
+    monkeypatch.setenv("PYM_CACHE_DIR", str(tmp_path / "cache"))
+    path.write_text("name: recorded\nresponse_validation: sometimes\n")
+    for _ in range(2):  # refused both times: the failure was not recorded
+        with pytest.raises(StartupError, match="response_validation"):
+            read_config_file(str(path), deploy=False)
+    with pytest.raises(StartupError, match="response_validation"):
+        read_config_file(str(path), deploy=True)  # the kit's mode has its own record

@@ -200,3 +200,25 @@ def test_pym_check_command(service):
         [pym, "check", "--dir", str(service)], capture_output=True, text=True, timeout=60
     )
     assert bad.returncode == 2 and "library.yaml" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_pym_check_checks_every_stage_file_and_records_them(service, tmp_path):
+    """`pym check` (the image build) also reads pym-config.<stage>.yaml: a broken one fails
+    the build naming the file and key; good ones are recorded, so no stage's start pays the
+    config validator again."""
+    pym = os.path.join(os.path.dirname(sys.executable), "pym")
+    cache = tmp_path / "records"
+    env = dict(os.environ, PYM_CACHE_DIR=str(cache))
+    live = service / "pym-config.live.yaml"
+    live.write_text((service / "pym-config.yaml").read_text() + "response_validation: often\n")
+    bad = subprocess.run(
+        [pym, "check", "--dir", str(service)], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr
+    assert "pym-config.live.yaml" in bad.stderr and "response_validation" in bad.stderr
+    live.write_text((service / "pym-config.yaml").read_text())
+    ok = subprocess.run(
+        [pym, "check", "--dir", str(service)], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert len(list((cache / "specs").glob("config-*.json"))) == 2  # pym-config.yaml, live
