@@ -5,7 +5,7 @@ CPU time (process_time) per request for bare Flask and pymacaron on the bench en
 Steadier than wrk on a busy machine; use it to work on the hot path, and `--profile` to see
 where the time goes (cProfile, sorted by own time).
 
-    bench/.venv/bin/python bench/micro.py [-n 20000] [--profile pym:POST]
+    .venv/bin/python bench/micro.py [-n 20000] [--profile pym:POST]
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 APPS = os.path.join(HERE, "apps")
 sys.path.insert(0, APPS)
 sys.path.insert(0, os.path.join(APPS, "pymacaron"))
+# this tree's pymacaron, found before bench/apps/pymacaron (a directory of that name)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "framework"))
 os.environ.setdefault("JWT_SECRET", "bench")
 
 from run import ENDPOINTS, NEW_PET  # noqa: E402
