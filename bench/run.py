@@ -147,6 +147,12 @@ SERVERS = {
         "connexion 3 AsyncApp, async def handlers, uvicorn[standard]",
     ),
     # -- extra rows (--servers NAME,...) --------------------------------------------
+    "pym-shipped-2threads": (
+        SHIPPED,
+        PYM_DIR,
+        {**_shipped_env(1), "GRANIAN_THREADS": "2"},
+        "pym-shipped with 2 blocking threads instead of 4 (GRANIAN_THREADS=2)",
+    ),
     "pym-shipped-nolog": (
         SHIPPED,
         PYM_DIR,
@@ -204,6 +210,7 @@ PAIRS = [
     ("pym-shipped", "fastapi-def", None),
     ("pym-shipped-oas31", "pym-shipped", 0.95),  # OpenAPI 3.1 as fast as Swagger 2.0
     ("pym-shipped-nolog", "pym-shipped", None),
+    ("pym-shipped-2threads", "fastapi-async", None),
     ("connexion-async-uvicorn", "fastapi-async", None),
 ]
 COLD_START_GOAL_S = 0.35
