@@ -11,6 +11,14 @@ granian settings, each overridable by the environment: ``PORT`` (8080),
 ``WEB_CONCURRENCY`` (worker processes: one per CPU, at least 2), ``GRANIAN_THREADS`` (4
 blocking threads per worker), ``GRANIAN_BACKPRESSURE`` (16 requests queued per worker),
 ``GRANIAN_GRACEFUL_TIMEOUT`` (25 s for in-flight requests after SIGTERM).
+
+The server runs under Linux's ``SCHED_BATCH`` policy (inherited by its workers and their
+threads; ``PYM_SCHED_BATCH=0`` keeps the default): a worker is one Rust I/O thread and a few
+Python threads handing each request to one another, and under the default policy each wake-up
+preempts the thread that runs, ~1.5 involuntary switches per request on one CPU. Batch
+scheduling lets a thread run until it blocks: measured 20-30 % less CPU per request and a
+p99 at 16 connections below FastAPI's (bench/README.md). It needs no privilege and only
+makes the server's wake-ups mildly disfavoured against other processes of the host.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import os
 import shutil
 import sys
 
-__all__ = ["cpu_count", "env_int", "granian_argv", "gunicorn_argv", "main"]
+__all__ = ["batch_scheduling", "cpu_count", "env_int", "granian_argv", "gunicorn_argv", "main"]
 
 
 def env_int(name: str, default: int) -> int:
@@ -38,6 +46,18 @@ def cpu_count() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
+
+
+def batch_scheduling() -> bool:
+    """Put this process (and what it execs and forks) under ``SCHED_BATCH``, unless
+    ``PYM_SCHED_BATCH`` says no; True when it is."""
+    if os.environ.get("PYM_SCHED_BATCH", "1").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    try:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    except (AttributeError, OSError):  # not Linux, or refused: the default policy then
+        return False
+    return True
 
 
 def granian_argv(app: str = "server:app") -> list[str]:
@@ -76,6 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     exe = beside if os.access(beside, os.X_OK) else shutil.which(argv[0])
     if exe is None:
         raise SystemExit(f"pymacaron.serve: {argv[0]} is not installed")
+    batch_scheduling()
     sys.stdout.flush()
     os.execv(exe, argv)
 
