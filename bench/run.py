@@ -112,6 +112,13 @@ SERVERS = {
         {},
         "FastAPI + pydantic 2, async def handlers, uvicorn[standard] (the reference)",
     ),
+    "fastapi-async-batch": (
+        ["chrt", "-b", "0", os.path.join(VBIN, "uvicorn"), *UVICORN, "--host", HOST,
+         "--port", "{port}", "fastapi_app:app"],
+        APPS,
+        {},
+        "fastapi-async under SCHED_BATCH, as pymacaron.serve runs the shipped server (extra)",
+    ),
     "fastapi-def": (
         [os.path.join(VBIN, "uvicorn"), *UVICORN, "--host", HOST, "--port", "{port}",
          "fastapi_app:app_def"],
@@ -211,6 +218,7 @@ PAIRS = [
     ("pym-shipped-oas31", "pym-shipped", 0.95),  # OpenAPI 3.1 as fast as Swagger 2.0
     ("pym-shipped-nolog", "pym-shipped", None),
     ("pym-shipped-2threads", "fastapi-async", None),
+    ("fastapi-async-batch", "fastapi-async", None),
     ("connexion-async-uvicorn", "fastapi-async", None),
 ]
 COLD_START_GOAL_S = 0.35
