@@ -127,10 +127,12 @@ SERVERS = {
         "FastAPI, def handlers (anyio threadpool per request), uvicorn[standard]",
     ),
     "flask-granian": (
-        [*GRANIAN, *GRANIAN_THREADS, "--host", HOST, "--port", "{port}", "flask_app:app"],
+        # SCHED_BATCH as pymacaron.serve sets it (run/serve.py): the image's settings
+        ["chrt", "-b", "0", *GRANIAN, *GRANIAN_THREADS, "--host", HOST, "--port", "{port}",
+         "flask_app:app"],
         APPS,
         {},
-        "bare Flask, granian WSGI, the image's settings (no validation): the ceiling",
+        "bare Flask, granian WSGI, the image's settings incl. SCHED_BATCH (no validation): the ceiling",
     ),
     "flask-gunicorn-sync": (
         [os.path.join(VBIN, "gunicorn"), *GUNICORN, "-k", "sync", "-b", f"{HOST}:{{port}}",
