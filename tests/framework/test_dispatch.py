@@ -187,6 +187,25 @@ class Trickle:
         return chunk
 
 
+def _post_echo(app, body: bytes, declared: int) -> tuple[str, bytes]:
+    """(status, body) of a POST /echo whose body arrives 3 bytes per read."""
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/echo",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": Trickle(body),
+        "wsgi.errors": None,
+        "CONTENT_LENGTH": str(declared),
+        "CONTENT_TYPE": "application/json",
+    }
+    out = {}
+    data = b"".join(app(environ, lambda s, h, e=None, out=out: out.update(status=s)))
+    return out["status"], data
+
+
 @pytest.mark.parametrize(
     ("body", "declared", "status"),
     [(b'{"a": 1}', 8, 200), (b'{"a": 1}', 20, 400), (b"x" * 100, 100, 413)],
@@ -198,21 +217,7 @@ def test_bodies_are_read_whole_or_reported_as_flask_would(body, declared, status
         app, _ = make_app(fast)
         app.config["MAX_CONTENT_LENGTH"] = 50
         app.add_url_rule("/echo", "echo", lambda: request.get_data(), methods=["POST"])
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": "/echo",
-            "SERVER_NAME": "localhost",
-            "SERVER_PORT": "80",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": Trickle(body),
-            "wsgi.errors": None,
-            "CONTENT_LENGTH": str(declared),
-            "CONTENT_TYPE": "application/json",
-        }
-        out = {}
-        data = b"".join(app(environ, lambda s, h, e=None, out=out: out.update(status=s)))
-        answers.append((out["status"], data))
+        answers.append(_post_echo(app, body, declared))
     assert answers[0] == answers[1]
     assert answers[1][0].startswith(str(status))
     if status == 200:
@@ -237,21 +242,7 @@ def test_request_body_is_the_body_flask_reads(body, declared, status, read_first
         if read_first:
             app.before_request(lambda: g.setdefault("seen", request.get_data()) and None)
         app.add_url_rule("/echo", "echo", lambda: request_body(request), methods=["POST"])
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": "/echo",
-            "SERVER_NAME": "localhost",
-            "SERVER_PORT": "80",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": Trickle(body),
-            "wsgi.errors": None,
-            "CONTENT_LENGTH": str(declared),
-            "CONTENT_TYPE": "application/json",
-        }
-        out = {}
-        data = b"".join(app(environ, lambda s, h, e=None, out=out: out.update(status=s)))
-        answers.append((out["status"], data))
+        answers.append(_post_echo(app, body, declared))
     assert answers[0][0] == answers[1][0]
     assert answers[1][0].startswith(str(status))
     if status == 200:
