@@ -49,6 +49,7 @@ def test_serve_finds_granian_beside_python_in_a_venv_not_activated(monkeypatch):
 
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # the venv's bin/ is not on PATH
     monkeypatch.setenv("PYM_SERVER", "granian")
+    monkeypatch.setenv("PYM_SCHED_BATCH", "0")  # in-process: the test runner keeps its policy
     seen = []
     monkeypatch.setattr(serve.os, "execv", lambda exe, argv: seen.append((exe, argv)))
     serve.main()

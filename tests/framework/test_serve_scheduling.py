@@ -31,6 +31,8 @@ def _policies(pid: int) -> set[int]:
     ("setting", "policy"), [(None, os.SCHED_BATCH), ("0", os.SCHED_OTHER)], ids=["batch", "off"]
 )
 def test_the_shipped_server_runs_under_batch_scheduling(tmp_path, setting, policy):
+    # the server inherits this process's policy: off means "as the parent", the default here
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER, "the test runner itself is not default"
     port = free_port()
     env = {
         "PETSHOP_DB": str(tmp_path / "petshop.sqlite3"),
