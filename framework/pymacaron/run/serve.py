@@ -2,8 +2,9 @@
 
     python -m pymacaron.serve            # what the image runs (through the task supervisor)
 
-``PYM_SERVER=granian`` (default) runs granian's WSGI mode, measured at 1.17–1.34× the
-requests per core of FastAPI with ``async def`` handlers, access log on (bench/README.md); ``PYM_SERVER=gunicorn`` runs gunicorn with
+``PYM_SERVER=granian`` (default) runs granian's WSGI mode, measured at 1.47–1.60× the
+requests per core of FastAPI with ``async def`` handlers, access log on (bench/README.md);
+``PYM_SERVER=gunicorn`` runs gunicorn with
 ``$GUNICORN_CONF`` (docker/gunicorn.conf.py in the image). Either replaces this process
 (``exec``), so the server is PID 1 and gets SIGTERM directly.
 
