@@ -24,6 +24,7 @@ from functools import cache
 
 from . import current
 from .exceptions import StartupError
+from .spec import cache as records
 from .spec.validation import compile_schema, describe_violation
 from .spec.yamlfile import display_path, line_of, load_yaml
 
@@ -160,9 +161,7 @@ def config_path(service_dir: str, env: str | None = None) -> str:
 def _record_key(path: str, deploy: bool) -> str | None:
     """What a successful check of this file is recorded under (spec/cache.py, as the specs'
     checks): its bytes, the checking engines, the config schema, this module, the mode."""
-    from .spec import cache
-
-    base = cache.cache_key(path, {})
+    base = records.cache_key(path, {})
     if base is None:
         return None
     digest = hashlib.sha256(f"pym-config:{base}:{deploy}".encode())
@@ -196,10 +195,8 @@ def read_config_file(path: str, deploy: bool = True) -> dict:
             f"expected a mapping of keys to values at the top, got {type(data).__name__}",
             file=shown,
         )
-    from .spec import cache
-
     key = _record_key(path, deploy)
-    if not cache.is_missing(cache.lookup(key)):
+    if not records.is_missing(records.lookup(key)):
         return data  # checked before, byte for byte (`pym check` records it in the image)
     try:
         (_validator() if deploy else _runtime_validator())(data)
@@ -213,7 +210,7 @@ def read_config_file(path: str, deploy: bool = True) -> dict:
         if line:
             location += f" (line {line})"
         raise StartupError(message, file=shown, location=location) from None
-    cache.store(key, None)
+    records.store(key, None)
     return data
 
 

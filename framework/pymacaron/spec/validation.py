@@ -875,16 +875,13 @@ def _compile_draft4(schema: dict, precheck: bool = True):
     error_class = fastjsonschema.JsonSchemaValueException
     branches: dict = {}  # discriminator branch (by id) -> its validator, compiled on need
 
-    def explain(data, error) -> SchemaViolation:
-        return _from_fast(error, data, schema, branches)
-
     def validate(data):
         if check is not None and check(data):
             return data
         try:
             full(data)
         except error_class as e:
-            raise explain(data, e) from None
+            raise _from_fast(e, data, schema, branches) from None
         except (TypeError, ValueError, AttributeError):  # not JSON: a key that is no str...
             raise _not_json(data) from None
         return data
@@ -1006,11 +1003,42 @@ def _precise(error):
     return _precise(chosen[0]) if len(chosen) == 1 else error
 
 
+# the words after a field's name, for the rules both engines word the same (the draft 4
+# engine's _fast_kind and jsonschema-rs' _KINDS): {} is the schema's value for the rule
+_WORDS = {
+    "minLength": "must be longer than or equal to {} characters",
+    "maxLength": "must be shorter than or equal to {} characters",
+    "minItems": "must contain at least {} items",
+    "maxItems": "must contain less than or equal to {} items",
+    "minProperties": "must contain at least {} properties",
+    "maxProperties": "must contain less than or equal to {} properties",
+    "pattern": "must match pattern {}",
+    "format": "must be {}",
+    "multipleOf": "must be multiple of {!r}",
+    "uniqueItems": "must contain unique items",
+    "anyOf": "cannot be validated by any definition",
+    "not": "must NOT match a disallowed definition",
+}
+_ONE_OF = {
+    0: "must be valid exactly by one definition (0 matches found)",
+    2: "must be valid exactly by one definition (more than one matches)",
+}
+
+
+def _bound_text(word: str, exclusive: bool, limit) -> str:
+    return f"must be {word} than {'' if exclusive else 'or equal to '}{limit!r}"
+
+
 def _limit(word: str, exclusive: bool):
     def text(k):
-        return f"must be {word} than {'' if exclusive else 'or equal to '}{k.limit!r}"
+        return _bound_text(word, exclusive, k.limit)
 
     return text
+
+
+def _words(rule: str, attr: str | None = None):
+    """The text of a jsonschema-rs error kind ``k`` for ``rule``, with ``k.<attr>`` in it."""
+    return lambda k: _WORDS[rule].format(getattr(k, attr) if attr else "")
 
 
 def _unexpected(k) -> str:
@@ -1052,61 +1080,61 @@ _KINDS = {
     "MinLength": (
         "minLength",
         lambda k: {"minLength": k.limit},
-        lambda k: f"must be longer than or equal to {k.limit} characters",
+        _words("minLength", "limit"),
     ),
     "MaxLength": (
         "maxLength",
         lambda k: {"maxLength": k.limit},
-        lambda k: f"must be shorter than or equal to {k.limit} characters",
+        _words("maxLength", "limit"),
     ),
     "MinItems": (
         "minItems",
         lambda k: {"minItems": k.limit},
-        lambda k: f"must contain at least {k.limit} items",
+        _words("minItems", "limit"),
     ),
     "MaxItems": (
         "maxItems",
         lambda k: {"maxItems": k.limit},
-        lambda k: f"must contain less than or equal to {k.limit} items",
+        _words("maxItems", "limit"),
     ),
     "MinProperties": (
         "minProperties",
         lambda k: {"minProperties": k.limit},
-        lambda k: f"must contain at least {k.limit} properties",
+        _words("minProperties", "limit"),
     ),
     "MaxProperties": (
         "maxProperties",
         lambda k: {"maxProperties": k.limit},
-        lambda k: f"must contain less than or equal to {k.limit} properties",
+        _words("maxProperties", "limit"),
     ),
     "Pattern": (
         "pattern",
         lambda k: {"pattern": k.pattern},
-        lambda k: f"must match pattern {k.pattern}",
+        _words("pattern", "pattern"),
     ),
-    "Format": ("format", lambda k: {"format": k.format}, lambda k: f"must be {k.format}"),
+    "Format": ("format", lambda k: {"format": k.format}, _words("format", "format")),
     "UniqueItems": (
         "uniqueItems",
         lambda k: {"uniqueItems": True},
-        lambda k: "must contain unique items",
+        _words("uniqueItems"),
     ),
     "MultipleOf": (
         "multipleOf",
         lambda k: {"multipleOf": k.multiple_of},
-        lambda k: f"must be multiple of {k.multiple_of!r}",
+        _words("multipleOf", "multiple_of"),
     ),
-    "AnyOf": ("anyOf", lambda k: {}, lambda k: "cannot be validated by any definition"),
+    "AnyOf": ("anyOf", lambda k: {}, _words("anyOf")),
     "OneOfNotValid": (
         "oneOf",
         lambda k: {},
-        lambda k: "must be valid exactly by one definition (0 matches found)",
+        lambda k: _ONE_OF[0],
     ),
     "OneOfMultipleValid": (
         "oneOf",
         lambda k: {},
-        lambda k: "must be valid exactly by one definition (more than one matches)",
+        lambda k: _ONE_OF[2],
     ),
-    "Not": ("not", lambda k: {}, lambda k: "must NOT match a disallowed definition"),
+    "Not": ("not", lambda k: {}, _words("not")),
     "FalseSchema": ("not", lambda k: {}, lambda k: "must not be present"),
 }
 
@@ -1198,8 +1226,8 @@ def _bound(schema: dict, key: str, exclusive: str, word: str):
     """(rule, definition, text) of a failed draft 4 minimum/maximum (exclusive: a flag)."""
     limit = schema[key]
     if schema.get(exclusive) is True:
-        return exclusive, {exclusive: limit}, f"must be {word} than {limit!r}"
-    return key, {key: limit}, f"must be {word} than or equal to {limit!r}"
+        return exclusive, {exclusive: limit}, _bound_text(word, True, limit)
+    return key, {key: limit}, _bound_text(word, False, limit)
 
 
 def _fast_kind(rule: str, schema: dict, value, message: str, name: str):
@@ -1235,30 +1263,14 @@ def _fast_kind(rule: str, schema: dict, value, message: str, name: str):
         return _bound(schema, "minimum", "exclusiveMinimum", "bigger")
     if rule in ("maximum", "exclusiveMaximum"):
         return _bound(schema, "maximum", "exclusiveMaximum", "smaller")
-    texts = {
-        "minLength": "must be longer than or equal to {} characters",
-        "maxLength": "must be shorter than or equal to {} characters",
-        "minItems": "must contain at least {} items",
-        "maxItems": "must contain less than or equal to {} items",
-        "minProperties": "must contain at least {} properties",
-        "maxProperties": "must contain less than or equal to {} properties",
-        "pattern": "must match pattern {}",
-        "format": "must be {}",
-    }
-    if rule in texts:
-        return rule, {rule: schema[rule]}, texts[rule].format(schema[rule])
     if rule == "uniqueItems":
-        return rule, {rule: True}, "must contain unique items"
-    if rule == "multipleOf":
-        return rule, {rule: schema[rule]}, f"must be multiple of {schema[rule]!r}"
-    if rule == "anyOf":
-        return rule, {}, "cannot be validated by any definition"
+        return rule, {rule: True}, _WORDS[rule]
+    if rule in ("anyOf", "not"):
+        return rule, {}, _WORDS[rule]
+    if rule in _WORDS:
+        return rule, {rule: schema[rule]}, _WORDS[rule].format(schema[rule])
     if rule == "oneOf":
-        if "(0 matches found)" in message:
-            return rule, {}, "must be valid exactly by one definition (0 matches found)"
-        return rule, {}, "must be valid exactly by one definition (more than one matches)"
-    if rule == "not":
-        return rule, {}, "must NOT match a disallowed definition"
+        return rule, {}, _ONE_OF[0 if "(0 matches found)" in message else 2]
     text = message[len(name) + 1 :] if message.startswith(name + " ") else message
     return rule, {}, text
 
