@@ -310,3 +310,22 @@ def test_requires_auth_alone_is_unchanged(tmp_path):
     client = app.test_client()
     assert client.get("/v1").get_json()["error"] == "AUTHORIZATION_HEADER_MISSING"
     assert client.get("/v1", headers=bearer()).get_json()["user"] == "alice"
+
+
+@pytest.mark.parametrize("dialect", ["swagger2", "oas31"])
+def test_the_served_spec_keeps_its_schemes(tmp_path, dialect):
+    """Swagger UI shows Authorize from the served document's schemes; the built-in /ping
+    is marked open under a global requirement (it is served without one)."""
+    config = CONFIG + "security_checks: {partner: sechandlers.check_partner_key}\n"
+    app = build_app(make_service(tmp_path, spec_for(dialect), config))
+    doc = app.test_client().get("/openapi.json").get_json()
+    schemes = (
+        doc["securityDefinitions"]
+        if dialect == "swagger2"
+        else doc["components"]["securitySchemes"]
+    )
+    assert {"jwt", "key_header", "basic", "oauth"} <= set(schemes)
+    assert doc["security"] == [{"jwt": []}]
+    assert doc["paths"]["/scoped"]["get"]["security"] == [{"oauth": ["write:pets"]}]
+    assert doc["paths"]["/ping"]["get"]["security"] == []
+    assert app.test_client().get("/ping").status_code == 200
