@@ -10,12 +10,14 @@ a published key of its own type. ``iss``, ``aud`` (or ``jwt_audience_claim``), `
 
 from __future__ import annotations
 
+import base64
+import binascii
 import importlib.util
+import json
 import threading
 import weakref
 
 from .errors import AuthInvalidTokenError, AuthTokenExpiredError
-from .jwks import KeySet, check_url
 
 __all__ = ["Verifier", "verifier_for", "settings_problem", "MAX_TOKEN_LENGTH", "ASYMMETRIC"]
 
@@ -46,6 +48,8 @@ def settings_problem(conf) -> str | None:
     """Why the config's JWT settings cannot work (one line), or None."""
     if not _jwks_configured(conf):
         return None
+    from .jwks import check_url  # urllib.request: only for a service with a JWKS
+
     url = conf.get("jwt_jwks_url")
     if url:
         problem = check_url(url, "jwt_jwks_url")
@@ -78,7 +82,10 @@ class Verifier:
         self.issuer = conf.get("jwt_issuer") or None
         self.leeway = max(0, min(int(conf.get("jwt_leeway") or 0), MAX_LEEWAY))
         self.keys = None
+        self._hmac_keys: dict = {}
         if _jwks_configured(conf):
+            from .jwks import KeySet
+
             self.keys = KeySet(
                 conf.get("jwt_jwks_url") or None,
                 self.issuer,
@@ -102,15 +109,15 @@ class Verifier:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise AuthInvalidTokenError("token is empty or too long")
         jwt = _jwt()
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise AuthInvalidTokenError("token is malformed") from None
+        header = _header(token)
         alg = header.get("alg")
         if alg not in self.algorithms:
             raise AuthInvalidTokenError(f"token is not signed with {' or '.join(self.algorithms)}")
         if alg in SYMMETRIC:
-            key = self.secret
+            key = self._hmac_keys.get(alg)
+            if key is None:  # prepared once: PyJWT checks an HMAC secret on every use
+                k = base64.urlsafe_b64encode(self.secret.encode()).rstrip(b"=").decode()
+                key = self._hmac_keys[alg] = jwt.PyJWK({"kty": "oct", "k": k}, alg)
         else:
             kid = header.get("kid")
             if kid is not None and (not isinstance(kid, str) or len(kid) > 256):
@@ -161,6 +168,21 @@ class Verifier:
         if not isinstance(payload.get("sub"), str):
             raise AuthInvalidTokenError("token 'sub' claim must be a string")
         return payload
+
+
+def _header(token: str) -> dict:
+    """The token's JOSE header, to choose the key (PyJWT checks the whole token after):
+    decoding only the first segment, rather than PyJWT's full parse twice per request."""
+    head, dot, _ = token.partition(".")
+    if not dot or len(head) > 4096:
+        raise AuthInvalidTokenError("token is malformed")
+    try:
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, binascii.Error):
+        raise AuthInvalidTokenError("token is malformed") from None
+    if not isinstance(header, dict):
+        raise AuthInvalidTokenError("token is malformed")
+    return header
 
 
 _VERIFIERS: dict[tuple, Verifier] = {}
