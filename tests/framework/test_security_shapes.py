@@ -329,3 +329,48 @@ def test_the_served_spec_keeps_its_schemes(tmp_path, dialect):
     assert doc["paths"]["/scoped"]["get"]["security"] == [{"oauth": ["write:pets"]}]
     assert doc["paths"]["/ping"]["get"]["security"] == []
     assert app.test_client().get("/ping").status_code == 200
+
+
+def test_calls_to_other_services_carry_the_identity_whatever_the_scheme(tmp_path):
+    """A JWT is forwarded as is; an API key or Basic user goes as a backend token in that
+    user's name (never the key itself)."""
+    spec = spec_for("oas31", [("/jwt", None), ("/key", [{"key_header": []}])])
+    for path in ("/jwt", "/key"):
+        spec["paths"][path]["get"]["x-bind-server"] = "sechandlers.forwarded"
+    app = build_app(make_service(tmp_path, spec))
+    client = app.test_client()
+    assert client.get("/jwt", headers=bearer(sub="frank")).get_json() == {
+        "sub": "frank",
+        "same_token": True,
+    }
+    assert client.get("/key", headers=KEY).get_json() == {"sub": "alice", "same_token": False}
+
+
+IMPORTS = """
+import json, sys
+sys.path.insert(0, {handlers!r})
+def main():
+    from pymacaron import create_app
+    app = create_app({service!r})
+    loaded = lambda: sorted(m for m in ("jwt", "cryptography", "urllib.request") if m in sys.modules)
+    before = loaded()
+    status = app.test_client().get("/global").status_code
+    print(json.dumps([before, status, loaded()]))
+main()
+"""
+
+
+def test_a_secured_service_loads_no_jwt_code_before_a_token_arrives(tmp_path):
+    """Workers stay lean: PyJWT (and cryptography, urllib.request) load on the first token."""
+    import json
+    import subprocess
+    import sys
+
+    service = make_service(tmp_path, spec_for("oas30", [("/global", None)]))
+    code = IMPORTS.format(handlers=HANDLERS, service=service)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    before, status, after = json.loads(out.strip().splitlines()[-1])
+    assert status == 401
+    assert before == [] and after == []  # a request without a token needs no JWT code either
