@@ -292,7 +292,7 @@ def test_a_failing_provider_is_503_never_valid(tmp_path, idp, mode):
     # within MIN_REFETCH, the next request does not wait for the provider again
     start = time.monotonic()
     assert get(app, "/me", idp.sign(claims(idp), "rsa-1")).status_code == 503
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 2.0  # not the provider's 5 s
 
 
 def test_a_redirect_is_not_followed(tmp_path, idp):

@@ -11,9 +11,7 @@ import pytest
 import requests
 
 from tests.conftest import LiveServer, free_port, gunicorn_cmd, reset_pymacaron
-from tests.framework.test_security_jwks import _attacks, claims, service
-
-from .security_service.idp import LocalIdP
+from tests.framework.test_security_jwks import LocalIdP, _attacks, claims, service
 
 pytestmark = pytest.mark.slow
 
