@@ -131,12 +131,12 @@ class KeySet:
         self.url = uri
         return uri
 
-    def _refresh(self, now: float) -> None:
+    def _refresh(self) -> None:
         """Fetch the keys (one thread at a time); raises AuthUnavailableError when the
         provider is down and no keys are known (or the refresh was for an unknown kid)."""
         with self.lock:
-            if self.attempted_at > now:  # another thread fetched while this one waited
-                return
+            if time.monotonic() - self.attempted_at < MIN_REFETCH:
+                return  # another thread fetched while this one waited
             self.attempted_at = time.monotonic()
             self.fetches += 1
             try:
@@ -157,7 +157,7 @@ class KeySet:
         if self.keys is None or now - self.fetched_at > self.ttl:
             if now - self.attempted_at >= MIN_REFETCH:
                 try:
-                    self._refresh(now)
+                    self._refresh()
                 except AuthUnavailableError:
                     if self.keys is None or now - self.fetched_at > self.ttl + STALE_GRACE:
                         raise
@@ -167,7 +167,7 @@ class KeySet:
                 )
         jwk = self._find(kid)
         if jwk is None and time.monotonic() - self.attempted_at >= MIN_REFETCH:
-            self._refresh(time.monotonic())  # a rotation: the provider may publish it now
+            self._refresh()  # a rotation: the provider may publish it now
             jwk = self._find(kid)
         if jwk is None:
             raise AuthInvalidTokenError(
