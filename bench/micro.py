@@ -169,7 +169,34 @@ def auth_apps(tmp: str) -> dict:
         with open(os.path.join(where, "pym-config.yaml"), "w") as f:
             f.write(f"name: bench-{name.lower()}\n" + common + config)
         out[name] = (create_app(where), f"Bearer {token}")
+    out["_verify"] = (url, rs)
     return out
+
+
+def verify_only(url: str, token: str, n: int) -> None:
+    """The verification alone (no request): ours (security/tokens.py) vs PyJWT's
+    PyJWKClient (cached keys) + jwt.decode, the same RS256 token and JWKS."""
+    import jwt
+
+    from pymacaron.security.tokens import Verifier
+
+    conf = {"jwt_jwks_url": url + "/jwks", "jwt_issuer": url, "jwt_audience": "bench"}
+    ours = Verifier(type("Conf", (), {"get": lambda self, k, d=None: conf.get(k, d)})())
+    client = jwt.PyJWKClient(url + "/jwks", cache_keys=True)
+
+    def pyjwk():
+        key = client.get_signing_key_from_jwt(token)
+        return jwt.decode(token, key, algorithms=["RS256"], audience="bench", issuer=url)
+
+    for name, fn in (("ours", lambda: ours.decode(token)), ("PyJWKClient", pyjwk)):
+        fn()
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.process_time()
+            for _ in range(n):
+                fn()
+            best = min(best, (time.process_time() - t0) / n * 1e6)
+        print(f"verify RS256 only  {name:12s} {best:7.1f} us/token")
 
 
 def measure_auth(n: int) -> int:
@@ -180,6 +207,7 @@ def measure_auth(n: int) -> int:
     apps = load_apps()
     with tempfile.TemporaryDirectory() as tmp:
         variants = {"no token check": (apps["pym"], None), **auth_apps(tmp)}
+        url, rs = variants.pop("_verify")
         costs = {}
         for name, (app, header) in variants.items():
             _AUTH = header
@@ -188,6 +216,7 @@ def measure_auth(n: int) -> int:
     base = costs["no token check"]
     for name, cost in costs.items():
         print(f"GET /pets/1  {name:15s} {cost:7.1f} us/request  (+{cost - base:6.1f} us)")
+    verify_only(url, rs, n)
     return 0
 
 

@@ -374,3 +374,11 @@ def test_a_secured_service_loads_no_jwt_code_before_a_token_arrives(tmp_path):
     before, status, after = json.loads(out.strip().splitlines()[-1])
     assert status == 401
     assert before == [] and after == []  # a request without a token needs no JWT code either
+
+
+def test_two_authorization_headers_are_refused(tmp_path):
+    """A server joins a repeated header with ", ": never read as one of the two tokens."""
+    app = build_app(make_service(tmp_path, spec_for("oas31", [("/global", None)])))
+    good = bearer()["Authorization"]
+    reply = app.test_client().get("/global", headers=[("Authorization", good)] * 2)
+    assert reply.status_code == 401 and reply.get_json()["error"] == "TOKEN_INVALID"

@@ -102,12 +102,11 @@ class _Check:
 
 
 def _bearer_token() -> str:
-    headers = request.headers.getlist("Authorization")
-    if not headers or not headers[0].strip():
+    # WSGI gives one HTTP_AUTHORIZATION (a repeated header arrives joined by ", ": refused)
+    header = request.environ.get("HTTP_AUTHORIZATION")
+    if not header or not header.strip():
         raise AuthMissingHeaderError("there is no Authorization header in the request")
-    if len(headers) > 1:
-        raise AuthInvalidTokenError("the request has more than one Authorization header")
-    parts = headers[0].split()
+    parts = header.split()
     if len(parts) != 2 or parts[0].lower() != "bearer":
         raise AuthInvalidTokenError("the Authorization header must be 'Bearer <token>'")
     return parts[1]
@@ -153,7 +152,7 @@ class _UserCheck(_Check):
                 raise CredentialsInvalidError("the API key is too long")
             return (value,)
         if s.kind == "basic":
-            header = request.headers.get("Authorization") or ""
+            header = request.environ.get("HTTP_AUTHORIZATION") or ""
             if not header.strip():
                 raise AuthMissingHeaderError("there is no Authorization header in the request")
             parts = header.split()
