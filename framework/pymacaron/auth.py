@@ -17,7 +17,11 @@ import time
 from flask import g, has_request_context, request
 
 from .config import get_config
-from .exceptions import AuthInvalidTokenError, AuthMissingHeaderError, AuthTokenExpiredError
+from .exceptions import (  # noqa: F401  (AuthTokenExpiredError: importable from here, as before)
+    AuthInvalidTokenError,
+    AuthMissingHeaderError,
+    AuthTokenExpiredError,
+)
 
 __all__ = [
     "requires_auth",
