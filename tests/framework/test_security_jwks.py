@@ -418,3 +418,26 @@ def test_cognito_shaped_keys_and_tokens(tmp_path):
         assert get(app, "/admin", cognito.sign(other_client, kid)).status_code == 401
     finally:
         cognito.stop()
+
+
+def test_unsafe_jwks_settings_refuse_startup_without_declared_security(tmp_path, idp):
+    """requires_auth reads the JWT settings too: a service declaring no scheme is checked."""
+    path = service(tmp_path, idp, url="http://idp.example.com/jwks")
+    document = spec()
+    for item in document["paths"].values():
+        item["get"].pop("security")
+        item["get"]["x-decorate-server"] = "pymacaron.auth.requires_auth"
+    document.pop("components")
+    (tmp_path / "apis" / "idp.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    with pytest.raises(StartupError, match="jwt_jwks_url must be an https:// URL"):
+        build_app(path)
+
+
+def test_constant_time_helpers():
+    from pymacaron.security import constant_time_equals, key_in
+
+    assert constant_time_equals("k-1", "k-1") and constant_time_equals(b"k-1", "k-1")
+    assert not constant_time_equals("k-1", "k-2") and not constant_time_equals("k-1", "k-10")
+    assert not constant_time_equals(None, "k-1") and not constant_time_equals("k-1", None)
+    assert key_in("b", ["a", "b", "c"]) and not key_in("d", ["a", "b", "c"])
+    assert not key_in("a", [])

@@ -259,6 +259,10 @@ def guard_for(op, api, conf) -> Guard | None:
     """The guard of ``op`` (None when it declares no security); raises StartupError when a
     scheme it names has no verifier."""
     where = display_path(api.path)
+    if callable(getattr(conf, "get", None)) and configured(conf):
+        problem = settings_problem(conf)  # every service: requires_auth reads them too
+        if problem:
+            raise StartupError(problem, file=conf.path, location="jwt settings")
     document = api.document if api.document is not None else api.spec
     dialect = getattr(api, "dialect", None) or "swagger2"
     try:
@@ -298,9 +302,6 @@ def guard_for(op, api, conf) -> Guard | None:
                 checks.append(_UserCheck(scheme, scopes, function))
                 continue
             if scheme.kind in ("bearer", "oauth2", "oidc") and configured(conf):
-                problem = settings_problem(conf)
-                if problem:
-                    raise StartupError(problem, file=conf.path, location="jwt settings")
                 checks.append(_Jwt(scheme, scopes, verifier_for(conf)))
                 continue
             raise StartupError(

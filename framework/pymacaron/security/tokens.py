@@ -17,7 +17,7 @@ import json
 import threading
 import weakref
 
-from .errors import AuthInvalidTokenError, AuthTokenExpiredError
+from .errors import AuthInvalidTokenError, AuthTokenExpiredError, AuthUnavailableError
 
 __all__ = ["Verifier", "verifier_for", "settings_problem", "MAX_TOKEN_LENGTH", "ASYMMETRIC"]
 
@@ -83,7 +83,8 @@ class Verifier:
         self.leeway = max(0, min(int(conf.get("jwt_leeway") or 0), MAX_LEEWAY))
         self.keys = None
         self._hmac_keys: dict = {}
-        if _jwks_configured(conf):
+        self.problem = settings_problem(conf)  # startup refuses these (guard.py); never fetch
+        if _jwks_configured(conf) and not self.problem:
             from .jwks import KeySet
 
             self.keys = KeySet(
@@ -106,6 +107,8 @@ class Verifier:
     def decode(self, token: str) -> dict:
         """Verify ``token`` and return its claims; raises a 401 error (503 when the
         identity provider's keys cannot be fetched)."""
+        if self.problem:
+            raise AuthUnavailableError(f"pym-config: {self.problem}")
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise AuthInvalidTokenError("token is empty or too long")
         jwt = _jwt()
