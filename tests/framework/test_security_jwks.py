@@ -441,3 +441,17 @@ def test_constant_time_helpers():
     assert not constant_time_equals(None, "k-1") and not constant_time_equals("k-1", None)
     assert key_in("b", ["a", "b", "c"]) and not key_in("d", ["a", "b", "c"])
     assert not key_in("a", [])
+
+
+def test_requires_auth_accepts_a_provider_token_when_a_jwks_is_configured(tmp_path, idp):
+    path = service(tmp_path, idp)
+    document = spec()
+    for item in document["paths"].values():
+        item["get"].pop("security")
+        item["get"]["x-decorate-server"] = "pymacaron.auth.requires_auth"
+    document.pop("components")
+    (tmp_path / "apis" / "idp.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    app = build_app(path)
+    assert get(app, "/me").get_json()["error"] == "AUTHORIZATION_HEADER_MISSING"
+    assert get(app, "/me", idp.sign(claims(idp), "ec-1")).get_json()["user"] == "user-1"
+    assert get(app, "/me", idp.sign(claims(idp, aud="x"), "ec-1")).status_code == 401
