@@ -5,9 +5,8 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from ..beanstalk import BeanstalkApplication
 from ..config import ServiceConfig
-from ..registry import ServiceRepository
+from ..construct import PymShared
 
 
 class SharedStack(Stack):
@@ -19,13 +18,10 @@ class SharedStack(Stack):
             description=f"{config.name}: image repository and Beanstalk application (pymacaron)",
             **kwargs,
         )
-        self.registry = ServiceRepository(self, "Registry", repository_name=config.repository_name)
-        self.application = BeanstalkApplication(
-            self,
-            "Beanstalk",
-            application_name=config.application_name,
-            description=f"{config.name} (pymacaron service; environments: staging, live)",
-        )
+        # id "Default": the construct's resources keep the stack's logical ids
+        self.shared = PymShared(self, "Default", config=config)
+        self.registry = self.shared.registry
+        self.application = self.shared.application
         CfnOutput(self, "RepositoryUri", value=self.registry.repository.repository_uri)
         CfnOutput(self, "RepositoryName", value=config.repository_name)
         CfnOutput(self, "ApplicationName", value=config.application_name)
