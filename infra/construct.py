@@ -43,56 +43,55 @@ from .tables import service_tables
 from .task_queue import ENV_NAMESPACE, TaskQueue, task_queue_settings
 from .version import ImageVersion, image_uri
 
-__all__ = ["PymService", "PymShared"]
+__all__ = ["PymService", "PymShared", "ServiceParts", "SharedParts"]
 
 
 def _config(config: str | ServiceConfig) -> ServiceConfig:
     return config if isinstance(config, ServiceConfig) else load_service_config(config)
 
 
-class PymShared(Construct):
-    """What a service's stages share: the image repository and the Beanstalk application."""
+class SharedParts:
+    """The body of :class:`PymShared`, also built at the top of the kit's shared stack."""
 
-    def __init__(self, scope: Construct, id: str, *, config: str | ServiceConfig):
-        super().__init__(scope, id)
+    def _build_shared(self, config: str | ServiceConfig) -> None:
+        scope = self  # a Construct (PymShared) or a Stack (the kit's SharedStack)
         self.config = _config(config)
         self.registry = ServiceRepository(
-            self, "Registry", repository_name=self.config.repository_name
+            scope, "Registry", repository_name=self.config.repository_name
         )
         self.repository: ecr.Repository = self.registry.repository
         self.application = BeanstalkApplication(
-            self,
+            scope,
             "Beanstalk",
             application_name=self.config.application_name,
             description=f"{self.config.name} (pymacaron service; environments: staging, live)",
         )
 
 
-@jsii.implements(iam.IGrantable)
-class PymService(Construct):
-    """One stage of a service: its Beanstalk environment and everything it needs.
+class PymShared(SharedParts, Construct):
+    """What a service's stages share: the image repository and the Beanstalk application."""
 
-    ``config``: a pym-config.yaml path or a loaded :class:`ServiceConfig`. ``shared``: the
-    :class:`PymShared` its stages share; when omitted, the service makes its own (one
-    stage per app), or with ``shared_elsewhere=True`` names the ones another stack holds
-    (the kit's ``PymService-shared``). ``version``: the image tag to deploy (``image``:
-    its URI, else from pym-config's aws_account/aws_region).
-    """
+    def __init__(self, scope: Construct, id: str, *, config: str | ServiceConfig):
+        Construct.__init__(self, scope, id)
+        self._build_shared(config)
 
-    def __init__(
+
+class ServiceParts:
+    """The body of :class:`PymService`, also built at the top of the kit's stage stacks
+    (their resources keep the paths and logical ids they always had)."""
+
+    def _build_service(
         self,
-        scope: Construct,
-        id: str,
         *,
-        config: str | ServiceConfig = "pym-config.yaml",
-        stage: str = "staging",
-        shared: PymShared | None = None,
-        shared_elsewhere: bool = False,
-        version: str | None = None,
-        image: str | None = None,
-        name_prefix: str | None = None,
-    ):
-        super().__init__(scope, id)
+        config: str | ServiceConfig,
+        stage: str,
+        shared: PymShared | None,
+        shared_elsewhere: bool,
+        version: str | None,
+        image: str | None,
+        name_prefix: str | None,
+    ) -> None:
+        id = self.node.id  # type: ignore[attr-defined]
         config = _config(config)
         if stage not in STAGES:
             raise StartupError(
@@ -192,7 +191,8 @@ class PymService(Construct):
             options=options,
             version_label=self.release.version_label if self.release else None,
         )
-        self.environment: eb.CfnEnvironment = self.beanstalk.environment
+        # (`environment` on PymService; a Stack already has an `environment` of its own)
+        self.beanstalk_environment: eb.CfnEnvironment = self.beanstalk.environment
         self._options = list(options)
         for extra in beanstalk_options(config.path, stage):
             self.add_option_setting(*extra.as_tuple())
@@ -213,7 +213,7 @@ class PymService(Construct):
 
     def _outputs(self, env_name, stage_config, name_prefix, image) -> None:
         config = self.config
-        endpoint = self.environment.attr_endpoint_url
+        endpoint = self.beanstalk_environment.attr_endpoint_url
         CfnOutput(self, "EnvironmentName", value=env_name)
         # The load balancer's own name: plain HTTP (the certificate names live_host).
         self.environment_url = CfnOutput(self, "EnvironmentUrl", value=f"http://{endpoint}")
@@ -297,7 +297,7 @@ class PymService(Construct):
         check_option(namespace, option, where=f"PymService {self.node.id!r}")
         self._options = [o for o in self._options if (o[0], o[1]) != (namespace, option)]
         self._options.append((namespace, option, value))
-        self.environment.option_settings = [
+        self.beanstalk_environment.option_settings = [
             eb.CfnEnvironment.OptionSettingProperty(namespace=ns, option_name=name, value=v)
             for ns, name, v in self._options
         ]
@@ -343,6 +343,47 @@ class PymService(Construct):
                             self.instance_role, f"AwsSolutions-IAM5[{what}::{text}]", reason
                         )
         return grant
+
+
+@jsii.implements(iam.IGrantable)
+class PymService(ServiceParts, Construct):
+    """One stage of a service: its Beanstalk environment and everything it needs.
+
+    ``config``: a pym-config.yaml path or a loaded :class:`ServiceConfig`. ``shared``: the
+    :class:`PymShared` its stages share; when omitted, the service makes its own (one
+    stage per app), or with ``shared_elsewhere=True`` names the ones another stack holds
+    (the kit's ``PymService-shared``). ``version``: the image tag to deploy (``image``:
+    its URI, else from pym-config's aws_account/aws_region).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: str | ServiceConfig = "pym-config.yaml",
+        stage: str = "staging",
+        shared: PymShared | None = None,
+        shared_elsewhere: bool = False,
+        version: str | None = None,
+        image: str | None = None,
+        name_prefix: str | None = None,
+    ):
+        Construct.__init__(self, scope, id)
+        self._build_service(
+            config=config,
+            stage=stage,
+            shared=shared,
+            shared_elsewhere=shared_elsewhere,
+            version=version,
+            image=image,
+            name_prefix=name_prefix,
+        )
+
+    @property
+    def environment(self) -> eb.CfnEnvironment:
+        """The Beanstalk environment (L1: every property settable, docs/deploy.md)."""
+        return self.beanstalk_environment
 
 
 def _nag_text(value) -> str:

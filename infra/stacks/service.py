@@ -1,7 +1,8 @@
 """``PymService-staging`` / ``PymService-live``: one Beanstalk environment and what it needs.
 
-The stack holds one :class:`~infra.construct.PymService` (the construct a user's own CDK
-app can hold) under the id ``Default``, so its resources keep the stack's logical ids.
+Built by the very code of :class:`~infra.construct.PymService` (the construct a team's own
+CDK app holds), at the top of the stack: its resources keep their paths and logical ids,
+and the stack offers the construct's API (``add_option_setting``, ``grant_read``...).
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from ..config import ServiceConfig
-from ..construct import PymService
+from ..construct import ServiceParts
 
 
-class ServiceStageStack(Stack):
+class ServiceStageStack(ServiceParts, Stack):
     def __init__(
         self,
         scope: Construct,
@@ -27,32 +28,21 @@ class ServiceStageStack(Stack):
         **kwargs,
     ):
         prefix = name_prefix or config.name
-        super().__init__(
+        Stack.__init__(
+            self,
             scope,
             id,
             stack_name=f"{prefix}-{stage}",
             description=f"{config.name}: the {stage} Beanstalk environment (pymacaron)",
             **kwargs,
         )
-        self.stage_name = stage
         # the repository and the application live in PymService-shared (SharedStack)
-        self.service = PymService(
-            self,
-            "Default",
+        self._build_service(
             config=config,
             stage=stage,
+            shared=None,
             shared_elsewhere=True,
             image=image,
             version=version,
             name_prefix=name_prefix,
         )
-        s = self.service
-        self.network, self.roles, self.task_queue = s.network, s.roles, s.task_queue
-        self.tables, self.release, self.beanstalk, self.alarms = (
-            s.tables,
-            s.release,
-            s.beanstalk,
-            s.alarms,
-        )
-        self.environment_url, self.public_url = s.environment_url, s.public_url
-        self.dns_record = s.dns_record

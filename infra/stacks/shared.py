@@ -6,22 +6,21 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from ..config import ServiceConfig
-from ..construct import PymShared
+from ..construct import SharedParts
 
 
-class SharedStack(Stack):
+class SharedStack(SharedParts, Stack):
     def __init__(self, scope: Construct, id: str, *, config: ServiceConfig, **kwargs):
-        super().__init__(
+        Stack.__init__(
+            self,
             scope,
             id,
             stack_name=config.stack_name("shared"),
             description=f"{config.name}: image repository and Beanstalk application (pymacaron)",
             **kwargs,
         )
-        # id "Default": the construct's resources keep the stack's logical ids
-        self.shared = PymShared(self, "Default", config=config)
-        self.registry = self.shared.registry
-        self.application = self.shared.application
+        # built by PymShared's code, at the top of the stack (paths and ids unchanged)
+        self._build_shared(config)
         CfnOutput(self, "RepositoryUri", value=self.registry.repository.repository_uri)
         CfnOutput(self, "RepositoryName", value=config.repository_name)
         CfnOutput(self, "ApplicationName", value=config.application_name)
