@@ -113,6 +113,8 @@ def cmd_run(args) -> int:
     env = dict(os.environ, PYM_SERVICE_DIR=directory)
     if args.env:
         env["PYM_ENV"] = args.env
+    if getattr(args, "allow_unbound", False):  # handlers that do not import answer 501
+        env["PYM_ALLOW_UNBOUND"] = "1"
     if not args.workers:
         argv = [sys.executable, "server.py", "--port", str(args.port), "--host", args.host]
         print(f"pym run: development server, one process, on http://{args.host}:{args.port}")
@@ -176,6 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=0, help="N processes, as in the image")
     p.add_argument("--env", help="PYM_ENV to run as")
     p.add_argument("--dir", default=".", help="service directory (default: .)")
+    p.add_argument(
+        "--allow-unbound",
+        action="store_true",
+        help="an x-bind-server target that does not import answers 501 (not a startup error)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("tryme", help="print curl lines for a service served locally")
@@ -198,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _add_plugins(sub) -> None:
     """Subcommands contributed by other modules (acceptance runner, fuzzing, the deploy kit)."""
-    for module_name in ("pymacaron.testing.cli", "pymacaron.testing.fuzz", "pymacaron_kit.cli"):
+    plugins = ("pymacaron.testing.cli", "pymacaron.testing.fuzz", "pymacaron.run.mock")
+    for module_name in (*plugins, "pymacaron_kit.cli"):
         try:
             module = importlib.import_module(module_name)
         except ImportError:
