@@ -57,6 +57,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/hadolint docker/Dockerfile
+	$(VENV)/bin/mypy  # strict, the modules of pyproject's [tool.mypy] files
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .

@@ -110,7 +110,7 @@ def check_option(namespace: str, option: str, where: str = "") -> None:
     )
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

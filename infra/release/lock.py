@@ -29,6 +29,7 @@ import sys
 import tempfile
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from .. import resources
 from .common import EXIT_USAGE, ReleaseError
@@ -55,7 +56,7 @@ UV_FLAGS = (
 )
 
 
-def project() -> dict:
+def project() -> dict[str, Any]:
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
         return tomllib.load(f)
 
@@ -122,7 +123,9 @@ def resolve(requirements: list[str], prefer: str = "") -> dict[str, Entry]:
     return entries
 
 
-def render(entries: dict[str, Entry], header: str, exclude: frozenset | dict = frozenset()) -> str:
+def render(
+    entries: dict[str, Entry], header: str, exclude: frozenset[str] | dict[str, str] = frozenset()
+) -> str:
     """A lock file's text: the header, then each pin with its hashes (and marker)."""
     lines = [header]
     for name, (version, marker, hashes) in sorted(entries.items()):
@@ -139,7 +142,7 @@ def render(entries: dict[str, Entry], header: str, exclude: frozenset | dict = f
 def lock(
     requirements: list[str],
     header: str,
-    exclude: frozenset | dict = frozenset(),
+    exclude: frozenset[str] | dict[str, str] = frozenset(),
     prefer: str = "",
 ) -> str:
     """Resolve ``requirements`` and render their lock (see :func:`resolve`, :func:`render`)."""
