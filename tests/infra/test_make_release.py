@@ -47,3 +47,18 @@ def test_make_release_builds_checks_and_installs_both_distributions(tmp_path):
     assert "pymacaron/py.typed" in names and "pymacaron_kit/py.typed" in names
     metadata = zipfile.ZipFile(wheel).read(f"pymacaron-{version}.dist-info/METADATA").decode()
     assert f"\nVersion: {version}\n" in metadata
+
+
+def test_extras_are_one_home_each_and_the_old_names_still_install():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert {"dev", "kit", "async", "persist"} <= set(extras)
+    listed = [re.split(r"[<>=\[ ]", r)[0] for deps in extras.values() for r in deps]
+    for tool in ("pytest", "schemathesis", "boto3"):
+        own = [
+            n for n, deps in extras.items() if tool in (re.split(r"[<>=\[ ]", d)[0] for d in deps)
+        ]
+        assert len(own) == 1 or tool == "boto3" and set(own) == {"kit", "persist"}, (tool, own)
+    assert "pymacaron" in listed  # dev = the kit + the runtime extras, by reference
+    assert extras["infra"] == ["pymacaron[kit]"] and extras["docs"] == []  # until 3.3

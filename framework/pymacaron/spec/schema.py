@@ -44,7 +44,7 @@ def _package_file(package: str, *parts: str) -> str:
 @functools.cache
 def official_schema() -> dict:
     """The Swagger 2.0 JSON Schema, as published."""
-    with open(_package_file("swagger_spec_validator", "schemas", "v2.0", "schema.json")) as f:
+    with open(os.path.join(os.path.dirname(__file__), "schemas", "swagger2.0.json")) as f:
         return json.load(f)
 
 
