@@ -22,6 +22,7 @@ wheel (the pyproject build backend). The image installs with --require-hashes an
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -61,8 +62,12 @@ def project() -> dict[str, Any]:
         return tomllib.load(f)
 
 
+@functools.cache
 def uv_bin() -> str:
-    """The uv executable: the `uv` wheel's (a kit dependency), else one on PATH."""
+    """The uv executable: the `uv` wheel's (a kit dependency), else one on PATH.
+
+    Found once, in the calling thread (sysconfig, which the wheel's finder reads, is not
+    safe to initialise from several threads at once)."""
     try:
         from uv import find_uv_bin
 
@@ -178,6 +183,7 @@ def kit_locks(check_only: bool = False) -> int:
         ASYNC_LOCK: (runtime + extra, previous + _read(ASYNC_LOCK)),
         PERSIST_LOCK: (runtime + persist, previous + _read(PERSIST_LOCK)),
     }
+    uv_bin()  # before the threads (see uv_bin)
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         futures = {path: pool.submit(resolve, *args) for path, args in jobs.items()}
         resolved = {path: f.result() for path, f in futures.items()}

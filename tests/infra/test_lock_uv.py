@@ -97,3 +97,26 @@ def test_markers_and_hashes_round_trip():
     assert "tzdata==2026.6 ; sys_platform == 'win32' \\\n    --hash=sha256:" + "a" * 64 in text
     assert lock.parse(text)["tzdata"] == ("2026.6", "sys_platform == 'win32'", ["a" * 64, "b" * 64])
     assert lock.locked_names_from_text(text) == {"six": "1.17.0", "tzdata": "2026.6"}
+
+
+def test_uv_is_found_once_in_the_calling_thread_before_the_parallel_resolutions(
+    tmp_path, monkeypatch
+):
+    """sysconfig (read by uv's finder) is not thread-safe to initialise: a real failure."""
+    import threading
+
+    import uv
+
+    found, resolved = [], []
+    lock.uv_bin.cache_clear()
+    monkeypatch.setattr(uv, "find_uv_bin", lambda: found.append(threading.current_thread()) or "uv")
+    monkeypatch.setattr(
+        lock, "resolve", lambda reqs, prefer="": resolved.append(lock.uv_bin()) or {}
+    )
+    for name in ("RUNTIME_LOCK", "BUILD_LOCK", "ASYNC_LOCK", "PERSIST_LOCK"):
+        monkeypatch.setattr(lock, name, str(tmp_path / f"{name.lower()}.lock"))
+    try:
+        assert lock.kit_locks() == 0
+    finally:
+        lock.uv_bin.cache_clear()
+    assert found == [threading.main_thread()] and resolved == ["uv"] * 4
