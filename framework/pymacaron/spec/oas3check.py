@@ -409,11 +409,23 @@ def _check_2020_12(c: _Checker, schema, where: tuple) -> None:
     ``discriminator``, ``xml``, ``externalDocs``, ``example``, are annotations to it)."""
     from .load import _first_line
     from .schema import check_2020_12
+    from .validation.enforce import OLD_2019
 
     found = check_2020_12(schema)
+    if found is not None and any(k in OLD_2019 for k in found[1] if isinstance(k, str)):
+        found = check_2020_12(_without(schema, OLD_2019))  # 2019-09's: annotations, warned
     if found is not None:
         message, inner = found
         raise c.refuse(f"not a JSON Schema 2020-12: {_first_line(message)}", (*where, *inner))
+
+
+def _without(node, keys):
+    """A copy of ``node`` without ``keys`` at any depth."""
+    if isinstance(node, dict):
+        return {k: _without(v, keys) for k, v in node.items() if k not in keys}
+    if isinstance(node, list):
+        return [_without(v, keys) for v in node]
+    return node
 
 
 # -- request bodies --------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from __future__ import annotations
 from .compile import EAGER as EAGER  # noqa: F401 - app.py: pym check compiles eagerly
 from .compile import LazyValidator, compile_schema, validator_for
 from .compile import eager as eager  # noqa: F401
-from .enforce import unenforceable
+from .enforce import STRICT_FORMATS, annotations, unenforceable, unknown_format
 from .formats import (
     ANNOTATION_FORMATS,
     CHECKED_FORMATS,
@@ -60,6 +60,7 @@ from .messages import (
     JsonSchemaValueException,
     SchemaViolation,
     _json_type,  # noqa: F401 - server/bodies.py, server/operation.py
+    all_violations,
     describe_violation,
     violation_text,
 )
@@ -78,9 +79,13 @@ __all__ = [
     "SchemaViolation",
     "compile_schema",
     "describe_violation",
+    "all_violations",
     "json_definitions",
     "to_json_schema",
     "unenforceable",
+    "annotations",
+    "unknown_format",
+    "STRICT_FORMATS",
     "validator_for",
     "violation_text",
 ]

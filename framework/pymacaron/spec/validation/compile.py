@@ -102,7 +102,7 @@ def _compile_rs(schema: dict):
             raise _not_json(data) from None
         raise _violation(engine, data, schema)
 
-    validate.schema = schema
+    validate.schema, validate.draft = schema, 2020
     return validate
 
 
@@ -213,7 +213,7 @@ def _compile_draft4(schema: dict, precheck: bool = True):
             raise _not_json(data) from None
         return data
 
-    validate.schema = schema
+    validate.schema, validate.draft = schema, 4
     return validate
 
 

@@ -593,3 +593,65 @@ def violation_text(e: SchemaViolation, root: str = "body") -> str:
     """'<field>: <message>' in one line."""
     where, message = describe_violation(e, root)
     return f"{where}: {message}" if where else message
+
+
+def all_violations(validator, data, first: SchemaViolation, limit: int = 20) -> list:
+    """Every violation of ``data`` (at most ``limit``), ``first`` (the engine's, what the
+    error's description names) first. Only on the error path: draft 4 asks the python
+    ``jsonschema`` engine for the others (a draft 4 worker never loads jsonschema-rs),
+    2020-12 jsonschema-rs. Formats are checked by ``first``'s engine only."""
+    fn = getattr(validator, "compile", None)
+    fn = fn() if fn is not None else validator
+    schema = getattr(fn, "schema", None)
+    out, seen = [first], {_key(first)}
+    if not isinstance(schema, dict):
+        return out
+    try:
+        for v in _others(fn, schema, data):
+            if _key(v) not in seen:
+                seen.add(_key(v))
+                out.append(v)
+                if len(out) >= limit:
+                    break
+    except Exception:  # noqa: BLE001 - a second opinion only: the first error stands
+        return out[:1]
+    return out
+
+
+def _key(v: SchemaViolation) -> tuple:
+    return (v.rule, tuple(v.path), str(v.rule_definition))
+
+
+def _others(fn, schema: dict, data):
+    if getattr(fn, "draft", 4) == 2020:
+        import jsonschema_rs
+
+        for error in jsonschema_rs.Draft202012Validator(schema).iter_errors(data):
+            yield _convert(error, data)
+        return
+    from jsonschema import Draft4Validator
+
+    for error in Draft4Validator(schema).iter_errors(data):
+        path = list(error.absolute_path)
+        name = _name(path)
+        node = error.schema if isinstance(error.schema, dict) else {}
+        if error.validator == "required":
+            missing = [r for r in node.get("required") or [] if r not in error.instance]
+            for prop in missing:
+                yield SchemaViolation(
+                    f"{name} must contain [{prop!r}] properties",
+                    error.instance,
+                    name,
+                    {"required": [prop]},
+                    "required",
+                    ["data", *path],
+                )
+            continue
+        try:
+            rule, definition, text = _fast_kind(
+                error.validator, node, error.instance, error.message, name
+            )
+        except (KeyError, IndexError, TypeError):
+            rule, definition, text = error.validator, {}, error.message
+        value = _as_json(error.instance) if rule in _SHOWN else error.instance
+        yield SchemaViolation(f"{name} {text}", value, name, definition, rule, ["data", *path])

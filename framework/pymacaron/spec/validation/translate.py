@@ -40,7 +40,16 @@ _SKIP = {
         "nullable",
         "deprecated",
     },
-    "oas31": {"example", "discriminator", "readOnly", "writeOnly", "xml", "externalDocs"},
+    "oas31": {
+        "example",
+        "discriminator",
+        "readOnly",
+        "writeOnly",
+        "xml",
+        "externalDocs",
+        "$recursiveRef",  # 2019-09's, no keyword of 2020-12 (enforce.OLD_2019)
+        "$recursiveAnchor",
+    },
 }
 _SCHEMA_MAPS = ("properties", "definitions", "patternProperties", "$defs", "dependentSchemas")
 _SCHEMA_VALUES = (
@@ -72,7 +81,8 @@ def to_json_schema(schema, dialect: str = "swagger2", direction: str | None = No
     for ``swagger2`` and ``oas30``, 2020-12 for ``oas31``.
 
     ``x-nullable`` (2.0) and ``nullable`` (3.0) admit null, int32/int64 become bounds,
-    ``type: file`` accepts anything, vendor extensions and annotations are dropped. In 3.x,
+    ``type: file`` accepts anything, vendor extensions and annotations are dropped, a schema
+    with ``properties`` and no ``type`` is an object (what a model is built from). In 3.x,
     ``direction`` applies ``readOnly``/``writeOnly``: in a ``"request"`` a readOnly property
     is not required (it is still accepted, and checked: the 3.x text says it SHOULD NOT be
     sent, not MUST NOT); in a ``"response"`` a writeOnly property is refused and not
@@ -107,6 +117,11 @@ def _translate(schema, dialect, direction):
             }
         else:
             out[key] = value
+    if "type" not in out and isinstance(out.get("properties"), dict):
+        # properties without a type (common in 2.0, where `type: object` is often left
+        # out) describe a model: a string or a number there is a client's mistake, not a
+        # value to hand to a handler that reads its attributes
+        out["type"] = "object"
     kind = out.get("type")
     if kind == "file" and dialect == "swagger2":
         out.pop("type")
