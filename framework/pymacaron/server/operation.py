@@ -716,9 +716,9 @@ def _raise_all(errors: list) -> None:
     """Raise the 400 for ``errors`` (the first one's text is the description)."""
     if not errors:
         return
-    first = errors[0]
-    error = InvalidParameterError(first["msg"])
-    error.violations = errors
+    error = InvalidParameterError(errors[0]["msg"])
+    if len(errors) > 1:  # one violation: the uniform body as it always was
+        error.violations = errors
     raise error
 
 

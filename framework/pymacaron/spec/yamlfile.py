@@ -49,7 +49,12 @@ def load_yaml(path: str) -> object:
     if path.endswith(".json"):
         return _load_json(text, path)
     try:
-        return yaml.load(text, Loader=_StrictLoader)
+        loader = _StrictLoader(text)
+        try:  # one parse: the node tree is the position index of line_of too
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
@@ -57,6 +62,9 @@ def load_yaml(path: str) -> object:
         raise StartupError(f"malformed YAML: {problem}", file=path, location=line) from None
     except yaml.YAMLError as e:
         raise StartupError(f"malformed YAML: {e}", file=path) from None
+    if node is not None:
+        _remember(path, node)
+    return data
 
 
 def _load_json(text: bytes, path: str):
@@ -130,6 +138,15 @@ def _positions_of(path: str) -> _Positions | None:
         node = yaml.compose(text, Loader=_Loader)
     except (OSError, yaml.YAMLError):
         return None
+    return _remember(path, node, stamp)
+
+
+def _remember(path: str, node, stamp=None) -> _Positions:
+    if stamp is None:
+        try:
+            stamp = _stamp(path)
+        except OSError:
+            stamp = None
     _positions.clear()  # one file's tree at a time: specs are checked one after another
     index = _Positions(node)
     _positions[path] = (stamp, index)
