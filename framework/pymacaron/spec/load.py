@@ -223,7 +223,7 @@ def _annotations(spec: dict, path: str, dialect: str) -> None:
     """Unknown formats (and 3.1's ``nullable``) are annotations: one warning per distinct
     value, naming where it is first used; with ``strict_formats: true`` an unknown format
     refuses the spec. Run at every load (the check's cache does not skip it)."""
-    from .oas3check import schema_roots
+    from .schemaroots import schema_roots
     from .validation import STRICT_FORMATS, annotations
 
     seen: dict = {}

@@ -29,6 +29,7 @@ import re
 from ..exceptions import StartupError
 from .openapi3 import HTTP_METHODS
 from .pointer import resolve as _pointer
+from .schemaroots import schema_roots
 from .yamlfile import line_of
 
 __all__ = ["check"]
@@ -88,32 +89,6 @@ def check(spec: dict, path: str, shown: str, dialect: str) -> list[tuple[str, tu
 
 # -- walking the document -----------------------------------------------------------------
 _DATA_KEYS = ("example", "examples", "default", "enum", "const")
-
-
-def schema_roots(spec: dict):
-    """(JSON path, schema) of every Schema Object that is not inside another one:
-    components/schemas entries and the ``schema`` of parameters, headers, media types."""
-    components = spec.get("components")
-    if isinstance(components, dict) and isinstance(components.get("schemas"), dict):
-        for name, schema in components["schemas"].items():
-            yield ("components", "schemas", name), schema
-    yield from _schema_fields(spec, ())
-
-
-def _schema_fields(node, where):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if not isinstance(k, str) or k.startswith("x-") or k in ("example", "examples"):
-                continue
-            if where == ("components",) and k == "schemas":
-                continue
-            if k == "schema" and not (where and where[-1] in ("properties", "content")):
-                yield (*where, k), v
-                continue
-            yield from _schema_fields(v, (*where, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _schema_fields(v, (*where, i))
 
 
 def _walk_schema(schema, where):
