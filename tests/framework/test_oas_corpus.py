@@ -51,8 +51,11 @@ def service(tmp_path, name: str) -> str:
     stem = os.path.splitext(name)[0]
     with open(dest / "apis" / f"{stem}.json", "w") as f:
         json.dump(spec, f, indent=1, default=str)
+    schemes = sorted((spec.get("components") or {}).get("securitySchemes") or {})
+    checks = "".join(f"  {name}: corpus_stubs.deny\n" for name in schemes)
     (dest / "pym-config.yaml").write_text(
         f"name: {stem.replace('_', '-')}\nerror_model: auto\nignore_base_path: true\n"
+        + (f"security_checks:\n{checks}" if checks else "")
     )
     return str(dest)
 

@@ -128,8 +128,9 @@ def renderers_for(responses: dict, definitions: dict, label: str, file: str) -> 
         schema = response.get("schema") if isinstance(response, dict) else None
         if not schema:
             continue
-        if code == "default" or (code.isdigit() and int(code) >= 400):
-            key = "default" if code == "default" else int(code)
+        ranged = len(code) == 3 and code[0] in "45" and code[1:].upper() == "XX"
+        if code == "default" or ranged or (code.isdigit() and int(code) >= 400):
+            key = "default" if code == "default" else code.upper() if ranged else int(code)
             where = f"{label} responses.{code}.schema"
             try:
                 out[key] = _renderer(schema, definitions, where)
@@ -155,5 +156,5 @@ def render(renderers: dict | None, status: int, body: dict) -> dict:
     """``body`` in the operation's declared error schema for ``status`` (as is without one)."""
     if not renderers:
         return body
-    fn = renderers.get(status) or renderers.get("default")
+    fn = renderers.get(status) or renderers.get(f"{status // 100}XX") or renderers.get("default")
     return fn(body) if fn is not None else body
