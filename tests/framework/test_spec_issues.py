@@ -194,3 +194,14 @@ def test_a_single_violation_keeps_the_description_it_always_had(tmp_path):
     body = r.get_json()
     assert body["error_description"] == "body.age: is required but missing", body
     assert "errors" not in body  # the uniform body's fields, as before
+
+
+def test_error_model_auto_renders_a_range_status_of_3x():
+    from pymacaron.spec.errormodel import render, renderers_for
+
+    schema = {"type": "object", "required": ["code", "message"]}
+    schema["properties"] = {"code": {"type": "integer"}, "message": {"type": "string"}}
+    renderers = renderers_for({"4XX": {"schema": schema}}, {}, "GET /x", "api.yaml")
+    body = {"status": 401, "error": "TOKEN_INVALID", "error_description": "no", "error_id": "i"}
+    assert render(renderers, 401, body) == {"code": 401, "message": "no"}
+    assert render(renderers, 500, {**body, "status": 500}) == {**body, "status": 500}
