@@ -28,7 +28,15 @@ import os
 import shutil
 import sys
 
-__all__ = ["batch_scheduling", "cpu_count", "env_int", "granian_argv", "gunicorn_argv", "main"]
+__all__ = [
+    "batch_scheduling",
+    "check_config",
+    "cpu_count",
+    "env_int",
+    "granian_argv",
+    "gunicorn_argv",
+    "main",
+]
 
 
 def env_int(name: str, default: int) -> int:
@@ -62,19 +70,34 @@ def batch_scheduling() -> bool:
 
 
 def granian_argv(app: str = "server:app") -> list[str]:
-    """The granian command line for ``app`` from the environment."""
+    """The granian command line from the environment; ``app`` is read by the factory
+    (``PYM_WSGI_APP``, see run/rsgi.py)."""
     return [
-        "granian", "--interface", "wsgi",
+        "granian", "--interface", "rsgi", "--factory",
         "--host", os.environ.get("HOST", "0.0.0.0"),
         "--port", str(env_int("PORT", 8080)),
         "--workers", str(env_int("WEB_CONCURRENCY", max(2, cpu_count()))),
-        "--blocking-threads", str(env_int("GRANIAN_THREADS", 4)),
-        "--backpressure", str(env_int("GRANIAN_BACKPRESSURE", 16)),
+        "--backpressure", str(env_int("GRANIAN_BACKPRESSURE", 1024)),
+        "--http1-header-read-timeout", str(env_int("GRANIAN_HEADER_TIMEOUT_MS", 5000)),
         "--workers-kill-timeout", str(env_int("GRANIAN_GRACEFUL_TIMEOUT", 25)),
         "--respawn-failed-workers",
         "--no-ws",
-        app,
+        "pymacaron.run.rsgi:create",
     ]  # fmt: skip
+
+
+def check_config() -> None:
+    """Read pym-config once in the master, before any worker starts: a missing secret or a
+    bad key is one line and exit 2, not a crash in every respawned worker."""
+    from ..config import config_path, find_service_dir, load_config
+    from ..exceptions import StartupError
+
+    if not os.path.exists(config_path(find_service_dir(), os.environ.get("PYM_ENV") or "dev")):
+        return  # a service without pym-config: the app decides
+    try:
+        load_config()
+    except StartupError as e:
+        raise SystemExit(f"pymacaron: cannot start: {e}") from None
 
 
 def gunicorn_argv(app: str = "server:app") -> list[str]:
@@ -86,7 +109,9 @@ def gunicorn_argv(app: str = "server:app") -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     app = os.environ.get("PYM_WSGI_APP", "server:app")
     server = os.environ.get("PYM_SERVER", "granian").strip().lower()
+    check_config()
     if server == "granian":
+        os.environ["PYM_WSGI_APP"] = app
         argv = granian_argv(app)
     elif server == "gunicorn":
         argv = gunicorn_argv(app)
