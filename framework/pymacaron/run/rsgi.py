@@ -76,9 +76,13 @@ class WSGIOverRSGI:
         body = b""
         if length not in (None, "0") or "transfer-encoding" in headers:
             limit = self.max_body
-            if limit is not None and length is not None and length.isdigit():
-                if int(length) > limit:
-                    return self._refuse(proto, 413, f"the request body is over {limit} bytes")
+            if (
+                limit is not None
+                and length is not None
+                and length.isdigit()
+                and int(length) > limit
+            ):
+                return self._refuse(proto, 413, f"the request body is over {limit} bytes")
             try:
                 body = await asyncio.wait_for(self._read(proto, limit), self.body_timeout)
             except _TooLarge:
