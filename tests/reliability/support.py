@@ -120,3 +120,17 @@ def start_image_server(
     except Exception:
         server.stop()
         raise
+
+
+def example_token(user: str = "tester") -> str:
+    """A token the example service (the repo's pym-config, TEST_SECRET) accepts."""
+    from pymacaron import config
+    from pymacaron.auth import generate_token
+
+    conf = config.load_config(REPO, environ={"JWT_SECRET": TEST_SECRET})
+    previous = config._current
+    config.set_config(conf)
+    try:
+        return generate_token(user, expire_in=600)
+    finally:
+        config.set_config(previous)
