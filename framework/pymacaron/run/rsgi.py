@@ -25,6 +25,7 @@ from urllib.parse import unquote_to_bytes
 from ..errors import JSON_HEADERS, error_json
 from ..server.dispatch import BODY_KEY
 from ..server.headers import SECURITY_HEADERS
+from .drain import Drain
 
 __all__ = ["WSGIOverRSGI", "create"]
 
@@ -64,13 +65,24 @@ class WSGIOverRSGI:
 
     def __rsgi_init__(self, loop) -> None:
         self.loop = loop
+        self.drain = Drain.install(loop)
 
     def __rsgi_del__(self, loop) -> None:
         self.pool.shutdown(wait=True)
 
     async def __rsgi__(self, scope, proto) -> None:
         if scope.proto != "http":
-            return
+            return None
+        drain = self.drain
+        if drain is None:
+            return await self._serve(scope, proto, ())
+        drain.started()
+        try:
+            return await self._serve(scope, proto, _CLOSE if drain.draining else ())
+        finally:
+            drain.finished()
+
+    async def _serve(self, scope, proto, extra: tuple) -> None:
         headers = scope.headers
         length = headers.get("content-length")
         body = b""
@@ -96,6 +108,8 @@ class WSGIOverRSGI:
         environ = self._environ(scope, headers, body)
         loop = asyncio.get_running_loop()
         status, out_headers, data = await loop.run_in_executor(self.pool, self._call, environ)
+        if extra or (self.drain is not None and self.drain.draining):
+            out_headers = [*out_headers, *_CLOSE]
         proto.response_bytes(status, out_headers, data)
         return None
 
