@@ -18,8 +18,9 @@ import asyncio
 import importlib
 import io
 import os
+import queue
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from urllib.parse import unquote_to_bytes
 
 from ..errors import JSON_HEADERS, error_json
@@ -50,7 +51,10 @@ class WSGIOverRSGI:
         self.threads = threads
         self.max_body = max_body
         self.body_timeout = body_timeout
-        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="pym-request")
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.drain = None
+        self.loop = None
+        self.workers: list[threading.Thread] = []
         self.base = {
             "GATEWAY_INTERFACE": "CGI/1.1",
             "SCRIPT_NAME": "",
@@ -66,9 +70,18 @@ class WSGIOverRSGI:
     def __rsgi_init__(self, loop) -> None:
         self.loop = loop
         self.drain = Drain.install(loop)
+        self.workers = [
+            threading.Thread(target=self._thread, name=f"pym-request-{i}", daemon=True)
+            for i in range(self.threads)
+        ]
+        for thread in self.workers:
+            thread.start()
 
     def __rsgi_del__(self, loop) -> None:
-        self.pool.shutdown(wait=True)
+        for _ in self.workers:
+            self.queue.put(None)
+        for thread in self.workers:
+            thread.join(30)
 
     async def __rsgi__(self, scope, proto) -> None:
         if scope.proto != "http":
@@ -105,12 +118,9 @@ class WSGIOverRSGI:
                 )
             except Exception:  # the client went away: nobody to answer
                 return None
-        environ = self._environ(scope, headers, body)
-        loop = asyncio.get_running_loop()
-        status, out_headers, data = await loop.run_in_executor(self.pool, self._call, environ)
-        if extra or (self.drain is not None and self.drain.draining):
-            out_headers = [*out_headers, *_CLOSE]
-        proto.response_bytes(status, out_headers, data)
+        done = self.loop.create_future()
+        self.queue.put((self._environ(scope, headers, body), proto, extra, done))
+        await done  # the reply is sent by the request thread; this ends the request
         return None
 
     async def _read(self, proto, limit: int | None) -> bytes:
@@ -165,6 +175,25 @@ class WSGIOverRSGI:
             environ["CONTENT_LENGTH"] = str(len(body))
         return environ
 
+    def _thread(self) -> None:
+        """A request thread: run the app for each queued request, send its reply, tell the
+        event loop (the reply goes out first: the loop's wake-up is off its path)."""
+        get = self.queue.get
+        while True:
+            job = get()
+            if job is None:
+                return
+            environ, proto, extra, done = job
+            try:
+                status, headers, data = self._call(environ)
+                if extra or (self.drain is not None and self.drain.draining):
+                    headers = [*headers, *_CLOSE]
+                proto.response_bytes(status, headers, data)
+            except BaseException as e:  # noqa: BLE001 (the loop reports it: granian's 500)
+                self.loop.call_soon_threadsafe(_fail, done, e)
+                continue
+            self.loop.call_soon_threadsafe(_succeed, done)
+
     def _call(self, environ: dict):
         """Run the WSGI app in a request thread: (status, headers, body bytes)."""
         reply: list = []
@@ -184,6 +213,16 @@ class WSGIOverRSGI:
             if close is not None:
                 close()
         return reply[0], reply[1], data
+
+
+def _succeed(future) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _fail(future, error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
 
 
 def _no_write(data: bytes) -> None:
