@@ -20,8 +20,10 @@ POST_HEADERS = {"Content-Type": "application/json", "Cookie": "adopter=abcd"}
 async def _slow(port: int, head: bytes, drip: bytes, interval: float, stop, counts, kind):
     while not stop.is_set():
         try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection("127.0.0.1", port), interval * 2
+            )
+        except (OSError, TimeoutError):
             counts[kind + "_refused"] += 1
             await asyncio.sleep(interval)
             continue
@@ -34,13 +36,13 @@ async def _slow(port: int, head: bytes, drip: bytes, interval: float, stop, coun
                     data = await asyncio.wait_for(reader.read(65536), interval)
                 except TimeoutError:
                     writer.write(drip)
-                    await writer.drain()
+                    await asyncio.wait_for(writer.drain(), interval)
                     continue
                 if not data:
                     counts[kind + "_closed_by_server"] += 1
                     break
                 counts[kind + "_answered"] += 1  # a refusal (408...): read on to the close
-        except OSError:
+        except (OSError, TimeoutError):
             counts[kind + "_closed_by_server"] += 1
         finally:
             writer.close()
@@ -100,8 +102,16 @@ def slowloris(port: int, bodies: int, headers: int, seconds: float, interval: fl
         await asyncio.sleep(seconds)
         stop_probe.set()
         stop.set()
+        # every slow client ends within an interval; a stuck one is cancelled, never waited on
+        _, stuck = await asyncio.wait(tasks, timeout=interval * 3 + 5)
+        for task in stuck:
+            task.cancel()
+        counts["stuck_at_end"] = len(stuck)
         await asyncio.gather(*tasks, return_exceptions=True)
-        await asyncio.to_thread(prober.join, 15)
+        for _ in range(150):
+            if not prober.is_alive():
+                break
+            await asyncio.sleep(0.1)
 
     asyncio.run(main())
     summary: dict = dict(counts)
