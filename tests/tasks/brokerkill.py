@@ -97,8 +97,22 @@ def _ran(out_dir: str) -> set[str]:
         return {json.loads(line)["value"] for line in f if line.strip()}
 
 
-def redis_kills(kills: int = 10, every: float = 1.5, drain: float = 30.0) -> dict:
-    """Kill Redis ``kills`` times, ``every`` s apart, under enqueue load; the counts."""
+def _stop(worker: subprocess.Popen) -> None:
+    try:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(15)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(5)
+
+
+def redis_kills(
+    kills: int = 10, every: float = 1.5, drain: float = 30.0, restart_worker: bool = True
+) -> dict:
+    """Kill Redis ``kills`` times, ``every`` s apart, under enqueue load; the counts.
+    ``restart_worker``: a new worker after the kills (Celery's stall, docs/tasks.md)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "out")
         os.makedirs(out)
@@ -114,22 +128,18 @@ def redis_kills(kills: int = 10, every: float = 1.5, drain: float = 30.0) -> dic
         }
         env.pop("PYM_ENV", None)
         worker_log = open(os.path.join(tmp, "worker.log"), "wb")  # noqa: SIM115
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "pymacaron.tasks.worker",
-                "--dir",
-                SERVICE,
-                "--concurrency",
-                "2",
-            ],  # fmt: skip
-            cwd=SERVICE,
-            env=env,
-            stdout=worker_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+
+        def start_worker():
+            return subprocess.Popen(
+                [sys.executable, "-m", "pymacaron.tasks.worker", "--dir", SERVICE],
+                cwd=SERVICE,
+                env={**env, "PYM_WORKER_CONCURRENCY": "2"},
+                stdout=worker_log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+        worker = start_worker()
         load_seconds = kills * every + 2
         publisher = subprocess.Popen(
             [sys.executable, "-c", PUBLISHER, str(load_seconds)],
@@ -148,6 +158,11 @@ def redis_kills(kills: int = 10, every: float = 1.5, drain: float = 30.0) -> dic
                 server.start()
             lines = publisher.communicate(timeout=load_seconds + 60)[0].splitlines()
             acked = {line.split()[1] for line in lines if line.startswith("ack ")}
+            if restart_worker:
+                # Celery's consumer can stall after quick broker restarts (celery#9054,
+                # #10205): restart it as the image's supervisor restarts the container
+                _stop(worker)
+                worker = start_worker()
             deadline = time.monotonic() + drain
             while time.monotonic() < deadline and not acked <= _ran(out):
                 time.sleep(0.5)
@@ -155,12 +170,16 @@ def redis_kills(kills: int = 10, every: float = 1.5, drain: float = 30.0) -> dic
         finally:
             if publisher.poll() is None:
                 publisher.kill()
-            try:
-                os.killpg(worker.pid, signal.SIGTERM)
-                worker.wait(15)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                os.killpg(worker.pid, signal.SIGKILL)
+            _stop(worker)
             worker_log.close()
+            with open(os.path.join(tmp, "worker.log"), "rb") as f:
+                worker_tail = "\n".join(
+                    line
+                    for line in f.read().decode("utf-8", "replace").splitlines()
+                    if "pymacaron.tasks:" not in line
+                    and "celery.app.trace" not in line
+                    and "strategy" not in line
+                )[-6000:]
             server.stop()
         lost = sorted(acked - ran, key=lambda v: int(v.split("-")[1]))
         return {
@@ -170,6 +189,7 @@ def redis_kills(kills: int = 10, every: float = 1.5, drain: float = 30.0) -> dic
             "ran": len(acked & ran),
             "lost": len(lost),
             "lost_values": lost[:20],
+            "worker_log_tail": worker_tail if lost else "",
         }
 
 
