@@ -99,7 +99,10 @@ class Drain:
         stops = [handlers.get(sig) for sig in (signal.SIGTERM, signal.SIGINT)]
         if not all(stops):
             return None
-        limit = float(os.environ.get("PYM_DRAIN_SECONDS") or 20)
+        # within granian's kill timeout (GRANIAN_GRACEFUL_TIMEOUT, serve.py), with a margin
+        graceful = os.environ.get("GRANIAN_GRACEFUL_TIMEOUT", "").strip()
+        cap = max(1.0, float(graceful) - 3) if graceful.isdigit() else 20.0
+        limit = float(os.environ.get("PYM_DRAIN_SECONDS") or min(20.0, cap))
         drain = cls(loop, stops, limit=limit)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, drain.begin)

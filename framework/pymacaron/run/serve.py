@@ -2,16 +2,19 @@
 
     python -m pymacaron.serve            # what the image runs (through the task supervisor)
 
-``PYM_SERVER=granian`` (default) runs granian's WSGI mode, measured at 1.47–1.60× the
-requests per core of FastAPI with ``async def`` handlers, access log on (bench/README.md);
+``PYM_SERVER=granian`` (default) runs granian's RSGI interface with pymacaron's bridge to
+the WSGI app (run/rsgi.py: a body is read on the event loop, bounded in time and size, before
+a request thread runs the app; run/drain.py: a drained SIGTERM; docs/hostile.md);
 ``PYM_SERVER=gunicorn`` runs gunicorn with
 ``$GUNICORN_CONF`` (docker/gunicorn.conf.py in the image). Either replaces this process
-(``exec``), so the server is PID 1 and gets SIGTERM directly.
+(``exec``), so the server is PID 1 and gets SIGTERM directly. pym-config is read here first,
+once: a missing secret stops the start with one line, before any worker is forked.
 
 granian settings, each overridable by the environment: ``PORT`` (8080),
 ``WEB_CONCURRENCY`` (worker processes: one per CPU, at least 2), ``GRANIAN_THREADS`` (4
-blocking threads per worker), ``GRANIAN_BACKPRESSURE`` (16 requests queued per worker),
-``GRANIAN_GRACEFUL_TIMEOUT`` (25 s for in-flight requests after SIGTERM).
+request threads per worker), ``GRANIAN_BACKPRESSURE`` (1024 connections per worker: granian
+counts connections, and a held one costs no thread), ``GRANIAN_HEADER_TIMEOUT_MS`` (5000),
+``GRANIAN_GRACEFUL_TIMEOUT`` (25 s before a stopping worker is killed).
 
 The server runs under Linux's ``SCHED_BATCH`` policy (inherited by its workers and their
 threads; ``PYM_SCHED_BATCH=0`` keeps the default): a worker is one Rust I/O thread and a few
