@@ -195,3 +195,58 @@ def redis_kills(
 
 if __name__ == "__main__":
     print(json.dumps(redis_kills(int(sys.argv[1]) if len(sys.argv) > 1 else 10)))
+
+
+ENQUEUE_ONE = r"""
+import os, sys
+sys.path.insert(0, os.environ["PYM_SERVICE_DIR"])
+from pymacaron.config import set_service_dir
+set_service_dir(os.environ["PYM_SERVICE_DIR"])
+from jobs.tasks import record
+record.enqueue(sys.argv[1], None)
+"""
+
+
+def handover_lost(value: str = "handover-lost", wait: float = 30.0) -> bool:
+    """The crash window itself, made certain: a task is enqueued, its message is taken off
+    the queue as BRPOP does and never recorded as unacked (the crash), then a worker starts;
+    True when the task still runs within ``wait`` s."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out")
+        os.makedirs(out)
+        port = free_port()
+        server = Redis(tmp, port).start()
+        env = {
+            **os.environ,
+            "JOBS_OUT": out,
+            "JWT_SECRET": os.environ.get("JWT_SECRET") or "brokerkill-secret",
+            "PYM_BROKER_URL": f"redis://127.0.0.1:{port}/0",
+            "PYM_SERVICE_DIR": SERVICE,
+            "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
+        }
+        env.pop("PYM_ENV", None)
+        worker = None
+        try:
+            subprocess.run(
+                [sys.executable, "-c", ENQUEUE_ONE, value], cwd=SERVICE, env=env, check=True
+            )
+            client = redis.Redis(host="127.0.0.1", port=port)
+            assert client.rpop("jobs-tasks") is not None, "the message was not on the queue"
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "pymacaron.tasks.worker", "--dir", SERVICE],
+                cwd=SERVICE,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                if value in _ran(out):
+                    return True
+                time.sleep(0.3)
+            return False
+        finally:
+            if worker is not None:
+                _stop(worker)
+            server.stop()
