@@ -87,13 +87,12 @@ def _coerce_scalar(raw: str, kind: str | None):
             raise ParamError(f"expected an integer within the int64 range, got {raw[:40]!r}")
         return value
     if kind == "number":
-        try:
-            if len(raw) > 64 or not _NUMBER.match(raw):
-                raise ValueError(raw)
-            value = int(raw) if _INT.match(raw) else float(raw)
-        except ValueError:
-            raise ParamError(f"expected a number, got {raw[:40]!r}") from None
-        if isinstance(value, float) and not math.isfinite(value):
+        if len(raw) > 64 or not _NUMBER.match(raw):
+            word = raw.lower().lstrip("+-")
+            what = "a finite number" if word in ("nan", "inf", "infinity") else "a number"
+            raise ParamError(f"expected {what}, got {raw[:40]!r}")
+        value = int(raw) if _INT.match(raw) else float(raw)
+        if isinstance(value, float) and not math.isfinite(value):  # 1e999
             raise ParamError(f"expected a finite number, got {raw[:40]!r}")
         return value
     if kind == "boolean":
