@@ -35,8 +35,8 @@ def sigterm_runs(runs: int) -> dict:
 
 
 def test_sigterm_under_keepalive_drops_nothing():
-    total = sigterm_runs(3)
-    print("SIGTERM x3 under 16 keep-alive clients:", total)
+    total = sigterm_runs(2)  # 10 in `make chaos`; each run starts a server (~8 s)
+    print("SIGTERM x2 under 16 keep-alive clients:", total)
     assert total["sent"] > 100, total
     assert total["unanswered"] == 0, total
     assert total["logged"] == total["answered"], total
