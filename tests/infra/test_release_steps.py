@@ -183,7 +183,7 @@ def test_push_of_a_commit_ecr_already_has_pushes_nothing(monkeypatch, tmp_path, 
     out = capsys.readouterr().out
     assert "is already in the registry" in out and "not pushed again" in out
     assert "not rebuilt" in out and "secret-password" not in out
-    assert engine == [1]  # push asked for the engine, build --unless-in did not
+    assert engine == []  # neither needs a container engine for a tag ECR already has
 
 
 def test_a_tag_ecr_does_not_have_is_reported_missing(monkeypatch):
