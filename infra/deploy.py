@@ -27,7 +27,7 @@ STACKS = ("shared", "staging", "live", "pipeline")
 # Direct deploys (<name>-staging/-live) and the pipeline's (<name>-pipeline-*) are separate
 # environments: running both doubles the load balancers and instances (docs/deploy.md).
 BOTH_WAYS = (
-    "direct deploys (<name>-{stage}) and the pipeline's stages (<name>-pipeline-{stage}) are "
+    "direct deploys ({name}-{stage}) and the pipeline's stages ({name}-pipeline-{stage}) are "
     "separate environments: using both doubles load balancers and instances (pick one; "
     "docs/deploy.md)"
 )
@@ -116,31 +116,46 @@ def synth_account(root: str, environ) -> str | None:
     return account_from_environment(environ) or caller_account(config.get("aws_region"))
 
 
-def print_annotations(out: str) -> int:
-    """CDK's warnings and infos of the assembly (the CLI prints them; a direct app run
-    leaves them in the manifests); returns how many warnings."""
-    warnings = 0
-    seen = set()
+def _metadata(manifest: str, art: dict) -> dict:
+    """An artifact's metadata: in the manifest, or (newer assemblies) in its own file."""
+    metadata = dict(art.get("metadata") or {})
+    extra = art.get("additionalMetadataFile")
+    path = os.path.join(os.path.dirname(manifest), extra) if extra else ""
+    if path and os.path.isfile(path):
+        with open(path) as f:
+            metadata.update(json.load(f))
+    return metadata
+
+
+def annotations(out: str) -> dict[tuple[str, str], list[str]]:
+    """CDK's warnings and infos of an assembly: ``{(level, text): [construct paths]}``."""
+    found: dict[tuple[str, str], list[str]] = {}
     for manifest in sorted(glob.glob(os.path.join(out, "**", "manifest.json"), recursive=True)):
         with open(manifest) as f:
             artifacts = json.load(f).get("artifacts") or {}
-        for _name, art in artifacts.items():
-            for path, entries in (art.get("metadata") or {}).items():
+        for art in artifacts.values():
+            for path, entries in _metadata(manifest, art).items():
                 for entry in entries:
                     kind = entry.get("type", "")
                     if kind not in ("aws:cdk:warning", "aws:cdk:info"):
                         continue
                     data = entry.get("data")
                     text = data if isinstance(data, str) else json.dumps(data)
-                    text = text.replace(" [ack: ", " [").strip()
-                    key = (kind, text)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    level = "warning" if kind.endswith("warning") else "info"
-                    warnings += level == "warning"
-                    print(f"synth: [{level}] {path.lstrip('/')}: {text}", flush=True)
-    return warnings
+                    text = text.split(" [ack: ")[0].strip()
+                    paths = found.setdefault((kind.rsplit(":", 1)[1], text), [])
+                    if path.lstrip("/") not in paths:
+                        paths.append(path.lstrip("/"))
+    return found
+
+
+def print_annotations(out: str) -> int:
+    """Print CDK's warnings (the CLI does; a direct app run leaves them in the assembly),
+    each once with where it applies; returns how many warnings."""
+    found = annotations(out)
+    for (level, text), paths in sorted(found.items()):
+        where = ", ".join(sorted({p.split("/")[0] for p in paths}))
+        print(f"synth: [{level}] {text} ({where})", flush=True)
+    return sum(level == "warning" for level, _ in found)
 
 
 def synth(root: str, version: str | None = None, out: str = "cdk.out", lint: bool = True) -> dict:
@@ -278,7 +293,8 @@ def deploy(root: str, stage: str, version: str | None = None, dry_run: bool = Fa
     if plan.stage in ("staging", "live"):
         config = read_pym_config(root)
         if config.get("pipeline"):
-            print("deploy: note: " + BOTH_WAYS.format(stage=plan.stage), flush=True)
+            note = BOTH_WAYS.format(name=service_name(root), stage=plan.stage)
+            print(f"deploy: note: {note}", flush=True)
     print("deploy: $ " + " ".join(plan.command), flush=True)
     if dry_run:
         return 0

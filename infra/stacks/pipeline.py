@@ -222,7 +222,8 @@ class PipelineStack(Stack):
         CfnOutput(self, "PipelineName", value=self.pipeline.pipeline.pipeline_name)
         CfnOutput(self, "Source", value=p.source_label)
         CfnOutput(self, "NotificationTopicArn", value=self.topic.topic_arn)
-        acknowledge_generated(self, self.pipeline, self.artifacts.bucket, self.image)
+        acknowledge_generated(self, self.pipeline, self.artifacts.bucket, self.image,
+                              codeartifact=p.codeartifact is not None)  # fmt: skip
         join_to_sub(self, self.pipeline.pipeline.node.default_child)
 
 
@@ -293,7 +294,7 @@ ASSETS_REASONS = {
 }
 
 
-def acknowledge_generated(stack: Stack, pipeline, bucket, image_step) -> None:
+def acknowledge_generated(stack: Stack, pipeline, bucket, image_step, codeartifact=False) -> None:
     """Acknowledge, on the construct that causes each, the findings CDK Pipelines brings."""
     region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
 
@@ -326,7 +327,14 @@ def acknowledge_generated(stack: Stack, pipeline, bucket, image_step) -> None:
         elif "/Assets/" in path:
             for finding, reason in ASSETS_REASONS.items():
                 acknowledge(construct.role, rule.format(finding.format(region=region)), reason)
-        elif path.endswith(f"/{image_step.id}/{image_step.id}"):
+        elif codeartifact and not path.endswith(f"/{image_step.id}/{image_step.id}"):
+            acknowledge(
+                construct.role,
+                rule.format("Resource::*"),
+                "sts:GetServiceBearerToken has no resource; its condition limits it to "
+                "CodeArtifact (aws codeartifact login before pip install).",
+            )
+        if path.endswith(f"/{image_step.id}/{image_step.id}"):
             acknowledge(
                 construct.role,
                 rule.format("Resource::*"),

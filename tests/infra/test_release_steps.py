@@ -310,7 +310,8 @@ def test_a_deploy_failing_for_lack_of_bootstrap_says_how_to_bootstrap(monkeypatc
     monkeypatch.setattr(deploy.subprocess, "run", lambda *a, **k: Failed())
     with pytest.raises(ReleaseError, match=r"failed \(exit 1\); is the account bootstrapped") as e:
         deploy.deploy(str(ROOT), "staging", "abc1234")
-    assert "bootstrap aws://ACCOUNT/REGION" in str(e.value) and e.value.code == 1
+    assert "pym bootstrap --execution-policy ARN" in str(e.value) and e.value.code == 1
+    assert "cdk bootstrap aws://" in str(e.value) and "\n" not in str(e.value)
 
 
 @pytest.mark.slow
