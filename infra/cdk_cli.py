@@ -38,7 +38,7 @@ def install(env: dict | None = None) -> str:
         return cli
     target = cache_dir()
     os.makedirs(target, exist_ok=True)
-    print(f"deploy: installing the CDK CLI aws-cdk@{CDK_CLI_VERSION} into {target} (once)",
+    print(f"pym: installing the CDK CLI aws-cdk@{CDK_CLI_VERSION} into {target} (once)",
           flush=True)  # fmt: skip
     cmd = [sys.executable, "-c", NPM, "install", "--prefix", target, "--no-audit", "--no-fund",
            "--no-save", "--loglevel=error", f"aws-cdk@{CDK_CLI_VERSION}"]  # fmt: skip
