@@ -26,7 +26,7 @@ from .release.common import EXIT_FAILED, EXIT_USAGE, ReleaseError, read_pym_conf
 STACKS = ("shared", "staging", "live", "pipeline")
 BOOTSTRAP_HINT = (
     "is the account bootstrapped for CDK? run once per account and region: "
-    "npx aws-cdk@{cli} bootstrap aws://ACCOUNT/REGION (docs/deploy.md)"
+    "npx aws-cdk@{cli} bootstrap aws://ACCOUNT/REGION (pym docs deploy)"
 )
 
 

@@ -53,22 +53,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def startup_failed(e: StartupError, debug: bool, code: int = 2):
+def startup_failed(e: StartupError, debug: bool, code: int = 2, prefix: str = "pymacaron: cannot start"):
     """Print a startup error the way a user wants to read it, then exit."""
     if debug:
         traceback.print_exc()
-    print(f"pymacaron: cannot start: {e}", file=sys.stderr)
+    print(f"{prefix}: {e}", file=sys.stderr)
     sys.exit(code)
 
 
 def run_dev_server(app, port: int, host: str = "127.0.0.1", debug: bool = False) -> None:
-    """Flask's threaded development server (granian serves in the image)."""
+    """Flask's threaded development server (granian serves in the image).
+
+    ``PYM_RELOAD=1`` (``pym run --reload``): werkzeug's reloader restarts the server, its task
+    worker and dynalite when a Python file of the service changes; the watching parent
+    starts none of them."""
+    reload = os.environ.get("PYM_RELOAD") == "1"
+    if reload and not os.environ.get("WERKZEUG_RUN_MAIN"):  # the reloader's watching parent
+        app.run(host=host, port=port, debug=False, use_reloader=True, threaded=True)
+        return
     log.info("serving on http://%s:%s (development server; the image runs granian)", host, port)
     from ..tasks.dev import start_dev_worker
 
     # SIGTERM (not only Ctrl-C) ends the dev server cleanly: the exit hooks stop what it
     # started (the task worker, dynalite) and flush the access log
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # x-persist first: the worker inherits PYM_DYNAMODB_URL (a task may store a model)
+    importlib.import_module("pymacaron.persist.local").start_dev_dynamodb()
     start_dev_worker()  # with_async: true -> a task worker next to the server
-    importlib.import_module("pymacaron.persist.local").start_dev_dynamodb()  # x-persist
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    app.run(host=host, port=port, debug=False, use_reloader=reload, threaded=True)
