@@ -12,16 +12,14 @@ One wheel and one venv per session.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
 from pymacaron import __version__
+from tests.e2e.journey import run
 from tests.image.image_helpers import BASE_IMAGE, REPO, free_port
 
 pytestmark = [pytest.mark.xdist_group("image"), pytest.mark.slow]
@@ -31,41 +29,6 @@ FAILING_UNIT_TEST = """
 def test_a_deliberately_failing_unit_test():
     assert 1 + 1 == 3
 """
-
-
-def run(cmd, cwd, env, timeout=600, check=True):
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert proc.returncode == 0, (
-            f"{cmd} -> {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-        )
-    return proc
-
-
-@pytest.fixture(scope="session")
-def kit(tmp_path_factory):
-    """(bin dir, env) of a fresh venv holding the wheel built from this repository."""
-    work = tmp_path_factory.mktemp("kit")
-    dist, venv = work / "dist", work / "venv"
-    started = time.monotonic()
-    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), REPO],
-        cwd=str(work), env=dict(os.environ))  # fmt: skip
-    wheels = [p.name for p in dist.iterdir()]
-    assert wheels == [f"pymacaron-{__version__}-py3-none-any.whl"], wheels
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYM_", "PYTEST_", "VIRTUAL_ENV", "PYTHONPATH", "JWT_"))}  # fmt: skip
-    env["PIP_FIND_LINKS"] = " ".join(p for p in (str(dist), os.environ.get("PIP_FIND_LINKS")) if p)
-    run(["python3", "-m", "venv", str(venv)], cwd=str(work), env=env)
-    # --no-compile: no .pyc for aws-cdk-lib's ~20k modules (134 s -> 26 s here)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile"]
-    run([*pip, f"pymacaron[kit]=={__version__}"], cwd=str(work), env=env, timeout=900)
-    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    where = run([str(venv / "bin" / "python"), "-c",
-                 "import pymacaron, pymacaron_kit; print(pymacaron.__file__, pymacaron_kit.__file__)"],
-                cwd=str(work), env=env).stdout  # fmt: skip
-    assert REPO not in where and str(venv) in where, where  # the wheel, not this checkout
-    print(f"\nkit venv from the wheel in {time.monotonic() - started:.0f} s")
-    return {"bin": venv / "bin", "venv": venv, "env": env}
 
 
 @pytest.fixture(scope="module")

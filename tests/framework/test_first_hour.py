@@ -176,7 +176,9 @@ def test_pym_new_writes_a_dev_secret_every_command_reads(new_repo):
     from pymacaron.config import load_config
 
     secret = (new_repo / ".pym" / "dev-secret").read_text().strip()
-    assert len(secret) >= 40 and oct((new_repo / ".pym" / "dev-secret").stat().st_mode)[-3:] == "600"
+    assert (
+        len(secret) >= 40 and oct((new_repo / ".pym" / "dev-secret").stat().st_mode)[-3:] == "600"
+    )
     assert ".pym/" in (new_repo / ".gitignore").read_text().split()
     assert "JWT_SECRET" not in (new_repo / "Makefile").read_text().replace("# JWT_SECRET", "")
     env = plain_env()
@@ -335,3 +337,53 @@ def test_pym_run_reload_restarts_the_dev_server_on_an_edit(new_repo, tmp_path):
         os.killpg(proc.pid, 15)
         proc.wait(20)
         log.close()
+
+
+# ---- 3. dynalite for a repository without node_modules ---------------------------------
+@pytest.mark.slow
+def test_dynalite_is_installed_on_first_use_into_the_cache(tmp_path, monkeypatch):
+    from pymacaron.persist.local import Dynalite, find_dynalite
+
+    monkeypatch.setenv("PYM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + ":/usr/bin:/bin")
+    service = tmp_path / "svc"
+    service.mkdir()
+    assert find_dynalite(str(service)) is None  # nothing there, as in a `pym new` repo
+    binary = find_dynalite(str(service), install=True)
+    assert binary and binary.startswith(str(tmp_path / "cache"))
+    with Dynalite(str(tmp_path / "data"), binary=binary) as store:
+        import boto3
+
+        db = boto3.client("dynamodb", endpoint_url=store.url, region_name="eu-west-1",
+                          aws_access_key_id="x", aws_secret_access_key="y")  # fmt: skip
+        assert db.list_tables()["TableNames"] == []
+    assert find_dynalite(str(service), install=True) == binary  # once
+
+
+# ---- 4. the dev worker gets the dev store -------------------------------------------------
+def test_the_dev_worker_starts_after_dynalite_and_inherits_its_url(monkeypatch):
+    from pymacaron.persist import local
+    from pymacaron.run import dev
+    from pymacaron.tasks import dev as tasks_dev
+
+    seen = []
+    monkeypatch.delenv("PYM_DYNAMODB_URL", raising=False)
+    monkeypatch.delenv("PYM_RELOAD", raising=False)
+
+    def dynalite():
+        seen.append("dynalite")
+        os.environ["PYM_DYNAMODB_URL"] = "http://127.0.0.1:1"
+
+    monkeypatch.setattr(local, "start_dev_dynamodb", dynalite)
+    monkeypatch.setattr(
+        tasks_dev, "start_dev_worker", lambda: seen.append(os.environ.get("PYM_DYNAMODB_URL"))
+    )
+
+    class App:
+        def run(self, **kwargs):
+            seen.append(kwargs["use_reloader"])
+
+    monkeypatch.setattr(dev.signal, "signal", lambda *a: None)
+    dev.run_dev_server(App(), 1)
+    os.environ.pop("PYM_DYNAMODB_URL", None)
+    assert seen == ["dynalite", "http://127.0.0.1:1", False]

@@ -129,7 +129,9 @@ class Dynalite:
         errors = [ln.strip() for ln in lines if "Error" in ln or "LOCK" in ln]
         cause = errors[-1] if errors else ""
         if "LOCK" in cause or "lock" in cause:
-            cause += " (another dynalite uses this data directory: stop it, or set PYM_DYNAMODB_PATH)"
+            cause += (
+                " (another dynalite uses this data directory: stop it, or set PYM_DYNAMODB_PATH)"
+            )
         return f": {cause[:300]}" if cause else ""
 
     def stop(self, timeout: float = 5.0) -> None:

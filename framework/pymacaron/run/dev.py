@@ -53,7 +53,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def startup_failed(e: StartupError, debug: bool, code: int = 2, prefix: str = "pymacaron: cannot start"):
+def startup_failed(
+    e: StartupError, debug: bool, code: int = 2, prefix: str = "pymacaron: cannot start"
+):
     """Print a startup error the way a user wants to read it, then exit."""
     if debug:
         traceback.print_exc()

@@ -83,7 +83,7 @@ ASSETS = frozenset(
 
 # The page's one script of its own: configuration comes from data- attributes, so the
 # page has no inline script for the CSP to allow.
-_INIT_JS = b"""window.addEventListener("load", function () {
+_INIT_JS = rb"""window.addEventListener("load", function () {
   var node = document.getElementById("swagger-ui");
   var urls = JSON.parse(node.getAttribute("data-urls"));
   window.ui = SwaggerUIBundle({
