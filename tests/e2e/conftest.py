@@ -7,6 +7,7 @@ tests/image/conftest.py; the e2e modules share the image tests' xdist worker ("i
 from __future__ import annotations
 
 import os
+import pathlib
 import shutil
 import tempfile
 
@@ -67,8 +68,14 @@ def kit(tmp_path_factory):
     from tests.e2e.journey import run
     from tests.image.image_helpers import REPO
 
-    work = tmp_path_factory.mktemp("kit")
+    # PYM_E2E_KIT_DIR (a developer's loop, never CI): keep the venv there between runs and
+    # only reinstall this repository's freshly built wheel into it
+    keep = os.environ.get("PYM_E2E_KIT_DIR")
+    work = pathlib.Path(keep) if keep else tmp_path_factory.mktemp("kit")
+    work.mkdir(parents=True, exist_ok=True)
     dist, venv = work / "dist", work / "venv"
+    reuse = bool(keep) and (venv / "bin" / "pym").exists()
+    shutil.rmtree(dist, ignore_errors=True)
     started = time.monotonic()
     run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), REPO],
         cwd=str(work), env=dict(os.environ))  # fmt: skip
@@ -79,10 +86,14 @@ def kit(tmp_path_factory):
     env["PIP_FIND_LINKS"] = " ".join(p for p in (str(dist), os.environ.get("PIP_FIND_LINKS")) if p)
     # the per-user cache (dynalite installed on first use) of this session, not the machine's
     env["XDG_CACHE_HOME"] = str(work / "cache")
-    run(["python3", "-m", "venv", str(venv)], cwd=str(work), env=env)
     # --no-compile: no .pyc for aws-cdk-lib's ~20k modules (134 s -> 26 s here)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile"]
-    run([*pip, f"pymacaron[kit]=={__version__}"], cwd=str(work), env=env, timeout=900)
+    if reuse:
+        wheel = str(next(dist.iterdir()))
+        run([*pip, "--no-deps", "--force-reinstall", wheel], cwd=str(work), env=env)
+    else:
+        run(["python3", "-m", "venv", str(venv)], cwd=str(work), env=env)
+        run([*pip, f"pymacaron[kit]=={__version__}"], cwd=str(work), env=env, timeout=900)
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     where = run([str(venv / "bin" / "python"), "-c",
                  "import pymacaron, pymacaron_kit; print(pymacaron.__file__, pymacaron_kit.__file__)"],
