@@ -94,9 +94,7 @@ def test_try_it_out_and_authorize_from_either_host_name(served, browser, host):
             page.locator("button.authorize").first.click()
             dialog = page.locator(".auth-container").first
             # 127.0.0.1: as the scheme's description says; localhost: the bare token pasted
-            dialog.locator("input").first.fill(
-                f"Bearer {token}" if host == "127.0.0.1" else token
-            )
+            dialog.locator("input").first.fill(f"Bearer {token}" if host == "127.0.0.1" else token)
             dialog.locator("button.authorize").click()
             page.locator("button.btn-done").first.click()
             op = page.locator("#operations-default-whoami")

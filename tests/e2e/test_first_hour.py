@@ -67,6 +67,7 @@ SPEC_DEFINITIONS = """
   Bookmark:
     type: object
     required: [id, url]
+    additionalProperties: false
     x-persist:
       table: bookmarks
       key: id

@@ -12,6 +12,7 @@ One wheel and one venv per session.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 
@@ -91,6 +92,24 @@ def image(repo, kit, services):
     print(f"\n{NAME}:{tag} built in {time.monotonic() - started:.0f} s")
     assert f"image: {NAME}:{tag}" in proc.stdout
     return tag
+
+
+# What README.md says of a `pym new` service's image over its base (no extras): measured
+# here, printed, and bounded so the claim stays true.
+README_IMAGE_CLAIM_MB = 80
+
+
+def test_the_image_size_over_the_base_matches_the_readme(services, image):
+    import docker
+
+    client = docker.DockerClient(base_url=services[1])
+    size = client.images.get(f"{NAME}:{image}").attrs["Size"]
+    base = client.images.get(BASE_IMAGE).attrs["Size"]
+    print(f"\nimage {NAME}:{image} (no extras): {size / 1e6:.1f} MB = base {base / 1e6:.1f} MB "
+          f"+ {(size - base) / 1e6:.1f} MB")  # fmt: skip
+    with open(os.path.join(REPO, "README.md")) as f:
+        assert f"~{README_IMAGE_CLAIM_MB} MB over the base" in f.read()
+    assert 0 < size - base <= README_IMAGE_CLAIM_MB * 1_000_000
 
 
 def test_the_image_serves_and_passes_the_generated_acceptance_tests(repo, kit, services, image):
