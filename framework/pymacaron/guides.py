@@ -9,6 +9,7 @@ are read from ``docs/`` itself.
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 __all__ = ["add_commands", "guides_dir", "topics", "read_guide", "NOT_GUIDES"]
@@ -50,12 +51,20 @@ def topics() -> dict[str, str]:
 
 
 def read_guide(topic: str) -> str:
-    """The text of a guide; KeyError naming the topics when there is no such one."""
+    """The text of a guide, its references to another guide (``docs/image.md``) written as
+    the command that prints it (``pym docs image``); KeyError when there is no such one."""
     topic = topic.lower().removesuffix(".md").removeprefix("docs/")
-    if topic not in topics():
+    known = topics()
+    if topic not in known:
         raise KeyError(topic)
     with open(os.path.join(guides_dir() or "", topic + ".md"), encoding="utf-8") as f:
-        return f.read()
+        text = f.read()
+    return _GUIDE_REF.sub(
+        lambda m: f"pym docs {m.group(1)}" if m.group(1) in known else m.group(0), text
+    )
+
+
+_GUIDE_REF = re.compile(r"\bdocs/([a-z0-9_-]+)\.md\b")
 
 
 def cmd_docs(args) -> int:
