@@ -14,6 +14,7 @@ built on Debian bookworm's Python 3.11.2). Each step's time is printed, and list
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
