@@ -350,9 +350,9 @@ def test_acceptance_local_while_make_run_is_up(make_run, edited, kit, redis):
 
 
 def test_pym_fuzz_on_both_specs(make_run, edited, kit):
-    with STEPS("pym fuzz (2.0 + 3.1 specs, 10 examples)"):
+    with STEPS("pym fuzz (2.0 + 3.1 specs, 5 examples)"):
         proc = run([str(kit["bin"] / "pym"), "fuzz", "--port", str(make_run.served.port),
-                    "--max-examples", "10", "--seed", "1"], cwd=str(edited), env=plain(kit),
+                    "--max-examples", "5", "--seed", "1"], cwd=str(edited), env=plain(kit),
                    check=False, timeout=400)  # fmt: skip
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-6000:]
@@ -367,7 +367,7 @@ def test_pipeline_local_with_fuzzing_for_both_specs(edited, kit, services, tmp_p
     summary = tmp_path / "summary.json"
     with STEPS("pym pipeline local (async + persist image, fuzz on both specs)"):
         proc = run([str(kit["bin"] / "pym"), "pipeline", "local", "--registry", registry,
-                    "--base", BASE_IMAGE, "--tag", tag, "--fuzz-examples", "10",
+                    "--base", BASE_IMAGE, "--tag", tag, "--fuzz-examples", "5",
                     "--summary", str(summary)], cwd=str(edited),
                    env=plain(kit, DOCKER_HOST=docker_host), check=False, timeout=900)  # fmt: skip
     out = proc.stdout + proc.stderr
