@@ -140,8 +140,13 @@ def test_lock_adds_what_an_older_python_needs_with_its_marker():
 def test_a_second_dynalite_on_the_same_data_names_the_lock(tmp_path):
     from pymacaron.persist.local import Dynalite
 
+    import boto3
+
     data = tmp_path / "dynamodb"
-    with Dynalite(str(data), log_file=str(tmp_path / "one.log")):
+    with Dynalite(str(data), log_file=str(tmp_path / "one.log")) as first:
+        db = boto3.client("dynamodb", endpoint_url=first.url, region_name="eu-west-1",
+                          aws_access_key_id="x", aws_secret_access_key="y")  # fmt: skip
+        assert db.list_tables()["TableNames"] == []  # its LevelDB is open (and locked)
         second = Dynalite(str(data), log_file=str(tmp_path / "two.log"))
         with pytest.raises(RuntimeError) as e:
             second.start()
