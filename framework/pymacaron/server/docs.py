@@ -167,7 +167,10 @@ def served_document(api, ping, conf) -> dict:
         if base:  # the built-in paths are at the root, not under the API's servers
             roots = [{"url": _root(s["url"])} for s in servers] or [{"url": "/"}]
         builtin = _openapi_paths(ping.spec.spec, op_ids, roots)
+    open_ops = bool(doc.get("security"))  # the built-ins are open: say so under a global one
     for path, item in builtin.items():
+        if open_ops:
+            item = {m: {**op, "security": []} for m, op in item.items() if isinstance(op, dict)}
         paths.setdefault(path, item)
     return doc
 

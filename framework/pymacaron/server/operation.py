@@ -1,7 +1,7 @@
 """One served operation: bind the handler, compile the validators, run the request pipeline.
 
 The whole pipeline is :meth:`Operation.__call__`, in order:
-parameters -> body -> handler -> result -> response validation -> JSON reply.
+declared security (security/guard.py) -> parameters -> body -> handler -> result -> response validation -> JSON reply.
 Everything the spec fixes (validators, coercions, models, kwarg names) is computed once,
 when the operation is built at startup -- for an OpenAPI 3 operation, that includes which
 request reader (styles, cookies, bodies by media type: parameters.py, styles.py, bodies.py)
@@ -19,6 +19,7 @@ import orjson
 from flask import Response, request
 
 from ..exceptions import BadResponseError, InvalidParameterError, PyMacaronException, StartupError
+from ..security.guard import guard_for
 from ..spec.binding import decorate, import_dotted
 from ..spec.binding import model_of as _model_of
 from ..spec.jsondoc import BodyError, parse_json_body
@@ -128,6 +129,7 @@ class Operation:
         self.endpoint = f"{api.name}.{op.method}.{op.path}"
         self.response_validation = config.response_validation or "error"
         self.handler, self.target = self._bind(op, api)
+        self.guard = guard_for(op, api, config)  # the declared security (fail closed)
         signature = _signature_of(self.target)
 
         self.path_params: list[tuple[str, Param]] = []
@@ -346,6 +348,8 @@ class Operation:
     # -- the request pipeline ----------------------------------------------------------
     def __call__(self, **path_values):
         try:
+            if self.guard is not None:
+                self.guard()
             mimetype = self.negotiate()
             args, kwargs = self.read_request(path_values)
             result = self.handler(*args, **kwargs)
