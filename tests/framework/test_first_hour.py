@@ -138,9 +138,9 @@ def test_lock_adds_what_an_older_python_needs_with_its_marker():
 # ---- 6. a dynalite on a data directory already in use says so -----------------------------
 @pytest.mark.slow
 def test_a_second_dynalite_on_the_same_data_names_the_lock(tmp_path):
-    from pymacaron.persist.local import Dynalite
-
     import boto3
+
+    from pymacaron.persist.local import Dynalite
 
     data = tmp_path / "dynamodb"
     with Dynalite(str(data), log_file=str(tmp_path / "one.log")) as first:
