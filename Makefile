@@ -19,12 +19,13 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 # Development-only secret for `make run`; real stages get JWT_SECRET from Secrets Manager.
 export JWT_SECRET ?= dev-only-secret-do-not-use-in-production
 
-.PHONY: help setup run serve synth test test-fast lint format bench clean system-tools
+.PHONY: help setup run serve synth test test-fast lint format bench clean system-tools chaos
 
 help:
 	@echo "make run    - set up, synthesize every stack, serve the example on http://127.0.0.1:$(PORT)"
 	@echo "make test   - set up everything (apt, pip, npm) and run the whole suite"
 	@echo "make lint   - ruff check + format check"
+	@echo "make chaos  - slow clients, SIGTERMs, broker kills against the image's server"
 	@echo "make synth  - write every CloudFormation template to cdk.out/ (offline)"
 	@echo "make bench  - run the performance benchmarks (bench/README.md)"
 
@@ -64,6 +65,10 @@ format: $(VENV)/.installed
 
 test: setup system-tools lint
 	$(PY) -m pytest -q -n 2 --dist loadgroup tests
+
+# the hostile-client campaign's Goal figures (docs/hostile.md), printed; ~4 min
+chaos: setup system-tools
+	$(PY) -m tests.reliability.chaos
 
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -q -n 2 tests/framework

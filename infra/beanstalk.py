@@ -47,6 +47,9 @@ class BeanstalkApplication(Construct):
         self.application_name = application_name
 
 
+ALB_IDLE_TIMEOUT = 60  # seconds (the ALB default, made explicit: docs/hostile.md)
+
+
 def environment_options(
     *,
     stage: StageConfig,
@@ -98,6 +101,10 @@ def environment_options(
         DeregistrationTimeout="20",
     )
     o.append(("aws:elasticbeanstalk:application", "Application Healthcheck URL", HEALTH_CHECK_PATH))
+    # The ALB streams request bodies to the target (no buffering) and closes a connection
+    # idle this long; the platform's nginx then buffers bodies (client_body_timeout), and
+    # the image's server bounds what reaches it (body_read_timeout, docs/hostile.md).
+    add("aws:elbv2:loadbalancer", IdleTimeout=str(ALB_IDLE_TIMEOUT))
     if stage.https:
         add(
             "aws:elbv2:listener:443",

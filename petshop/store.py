@@ -2,12 +2,14 @@
 every worker, container and host reads and writes the same DynamoDB table (dynalite locally).
 
 Each process seeds the catalog once (conditional writes: an existing pet is left as it is).
-New pets take the next free id; two processes adding at once collide on the id, and the
-loser's save is a PERSIST_CONFLICT, so it takes the next one.
+New pets take a random id in [1000, 2**53) (an integer, as the spec says, exact in every
+JSON client), written conditionally: creates never race on a read-then-guess of the
+highest id.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 
 from pymacaron.models import Pet
@@ -59,6 +61,7 @@ SEED = [
     },
 ]
 FIRST_NEW_ID = 1000
+MAX_ID = 2**53  # ids stay exact in JavaScript clients
 STATUSES = ("available", "reserved", "sold")
 INDEX = "by_status"
 ADD_ATTEMPTS = 20
@@ -105,19 +108,16 @@ def search(limit: int, status: str | None = None, tags: list[str] | None = None)
     return sorted(pets, key=lambda p: p.id)[:limit]
 
 
-def _max_id() -> int:
-    last = [Pet.query(s, index=INDEX, limit=1, descending=True).items for s in STATUSES]
-    return max([page[0].id for page in last if page] or [0])
-
-
 def add(pet: dict) -> Pet:
-    """Store a new pet under the next free id (available)."""
+    """Store a new pet (available) under a new random id: no read of the highest id to
+    guess from, so concurrent creates never contend. The write is conditional (an existing
+    id is never overwritten): a collision, one in ~10^15 per pair, takes another id."""
     _ready()
-    new_id = max(_max_id(), FIRST_NEW_ID - 1) + 1
     for _ in range(ADD_ATTEMPTS):
+        new_id = FIRST_NEW_ID + secrets.randbelow(MAX_ID - FIRST_NEW_ID)
         candidate = Pet.from_json({**pet, "id": new_id, "status": "available"})
         try:
             return candidate.save()
-        except PersistConflictError:  # another process took this id: take the next
-            new_id += 1
+        except PersistConflictError:  # that id exists: draw another
+            continue
     raise PersistConflictError(f"pets: no free id after {ADD_ATTEMPTS} attempts, retry")

@@ -40,6 +40,7 @@ DEFAULTS = {
     "reject_unknown_query_params": False,
     "response_validation": "error",
     "max_body_size": 1024 * 1024,
+    "body_read_timeout": 5.0,
     "access_log": True,
     "docs": "auto",
     "cors_origins": [],

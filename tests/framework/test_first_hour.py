@@ -389,11 +389,18 @@ def test_the_dev_worker_starts_after_dynalite_and_inherits_its_url(monkeypatch):
         tasks_dev, "start_dev_worker", lambda: seen.append(os.environ.get("PYM_DYNAMODB_URL"))
     )
 
-    class App:
-        def run(self, **kwargs):
-            seen.append(kwargs["use_reloader"])
+    class Server:
+        def serve_forever(self):
+            seen.append("serving")
 
+        def server_close(self):
+            pass
+
+    import werkzeug.serving
+
+    monkeypatch.setattr(werkzeug.serving, "make_server", lambda *a, **k: Server())
     monkeypatch.setattr(dev.signal, "signal", lambda *a: None)
-    dev.run_dev_server(App(), 1)
+    with pytest.raises(SystemExit):
+        dev.run_dev_server(object(), 1)
     os.environ.pop("PYM_DYNAMODB_URL", None)
-    assert seen == ["dynalite", "http://127.0.0.1:1", False]
+    assert seen == ["dynalite", "http://127.0.0.1:1", "serving"]

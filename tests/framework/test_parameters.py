@@ -27,7 +27,7 @@ def param(**spec):
 @pytest.mark.parametrize(
     "spec,raw,value",
     [
-        ({"type": "integer"}, " 42 ", 42),
+        ({"type": "integer"}, "42", 42),
         ({"type": "integer"}, "-7", -7),
         ({"type": "number"}, "2.5", 2.5),
         ({"type": "number"}, "3", 3),
@@ -61,6 +61,7 @@ def test_multi_arrays_take_every_value():
     "spec,raw,fragment",
     [
         ({"type": "integer"}, "1.0", "expected an integer"),
+        ({"type": "integer"}, " 42 ", "expected an integer"),  # no padding (issue 26)
         ({"type": "integer"}, "9" * 25, "int64 range"),
         ({"type": "integer"}, str(2**63), "int64 range"),
         ({"type": "number"}, "inf", "finite number"),

@@ -94,3 +94,43 @@ def terminate(server: LiveServer, sig: int = signal.SIGTERM) -> None:
     """Signal the server's master process (by PID), the way a deploy does."""
     if server.proc.poll() is None:
         os.kill(server.proc.pid, sig)
+
+
+def start_image_server(
+    service_dir: str = REPO, workers: int = 2, env: dict | None = None, timeout: float = 45.0
+) -> LiveServer:
+    """``python -m pymacaron.serve`` (granian, as the image and ``pym run --workers N`` run
+    it) serving ``service_dir`` on a free 127.0.0.1 port, started and answering /ping."""
+    port = free_port()
+    server = LiveServer(
+        [sys.executable, "-m", "pymacaron.serve"],
+        cwd=service_dir,
+        port=port,
+        env={
+            "JWT_SECRET": TEST_SECRET,
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "WEB_CONCURRENCY": str(workers),
+            "PYM_DYNAMODB_TABLE_PREFIX": table_prefix("img"),
+            **(env or {}),
+        },
+    )
+    try:
+        return server.wait(timeout)
+    except Exception:
+        server.stop()
+        raise
+
+
+def example_token(user: str = "tester") -> str:
+    """A token the example service (the repo's pym-config, TEST_SECRET) accepts."""
+    from pymacaron import config
+    from pymacaron.auth import generate_token
+
+    conf = config.load_config(REPO, environ={"JWT_SECRET": TEST_SECRET})
+    previous = config._current
+    config.set_config(conf)
+    try:
+        return generate_token(user, expire_in=600)
+    finally:
+        config.set_config(previous)

@@ -111,9 +111,10 @@ class DynamoDBBackend(Backend):
                 "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
             ) from None
         except BotoCoreError as e:  # connection refused/closed, timeouts
-            where = self.url or "DynamoDB"
+            # the endpoint is for the log only: a client never sees an internal address
+            log.warning("x-persist: DynamoDB at %s: %s", self.url or "AWS", e)
             raise PersistUnavailableError(
-                f"{spec.definition}: the store at {where} cannot be reached ({type(e).__name__})"
+                f"{spec.definition}: the store cannot be reached ({type(e).__name__})"
             ) from None
 
     # -- the interface -------------------------------------------------------------------

@@ -15,6 +15,8 @@ import logging
 import os
 import signal
 import sys
+import threading
+import time
 import traceback
 
 from ..exceptions import StartupError
@@ -25,6 +27,7 @@ __all__ = ["parse_args", "run_dev_server", "startup_failed", "GUNICORN_BOOT_ERRO
 
 # gunicorn's exit code for "worker failed to boot": the master stops instead of respawning.
 GUNICORN_BOOT_ERROR = 3
+DRAIN_SECONDS = 20  # the dev server's wait for requests in flight after SIGTERM
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,12 +77,36 @@ def run_dev_server(app, port: int, host: str = "127.0.0.1", debug: bool = False)
         app.run(host=host, port=port, debug=False, use_reloader=True, threaded=True)
         return
     log.info("serving on http://%s:%s (development server; the image runs granian)", host, port)
+    from werkzeug.serving import make_server
+
     from ..tasks.dev import start_dev_worker
 
-    # SIGTERM (not only Ctrl-C) ends the dev server cleanly: the exit hooks stop what it
-    # started (the task worker, dynalite) and flush the access log
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if reload:  # the reloader's child: restarted on an edit (no drain, a development aid)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        importlib.import_module("pymacaron.persist.local").start_dev_dynamodb()
+        start_dev_worker()
+        app.run(host=host, port=port, debug=False, use_reloader=True, threaded=True)
+        return
+    server = make_server(host, port, app, threaded=True)
+    stopping = threading.Event()
+
+    def drain(*_):  # SIGTERM: stop accepting, let the requests received finish
+        if not stopping.is_set():
+            stopping.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, drain)
     # x-persist first: the worker inherits PYM_DYNAMODB_URL (a task may store a model)
     importlib.import_module("pymacaron.persist.local").start_dev_dynamodb()
     start_dev_worker()  # with_async: true -> a task worker next to the server
-    app.run(host=host, port=port, debug=False, use_reloader=reload, threaded=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while time.monotonic() < deadline and any(
+        "process_request" in t.name for t in threading.enumerate()
+    ):
+        time.sleep(0.05)
+    # the exit hooks stop what it started (the task worker, dynalite), flush the access log
+    sys.exit(0)

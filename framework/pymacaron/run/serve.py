@@ -2,16 +2,19 @@
 
     python -m pymacaron.serve            # what the image runs (through the task supervisor)
 
-``PYM_SERVER=granian`` (default) runs granian's WSGI mode, measured at 1.47–1.60× the
-requests per core of FastAPI with ``async def`` handlers, access log on (bench/README.md);
+``PYM_SERVER=granian`` (default) runs granian's RSGI interface with pymacaron's bridge to
+the WSGI app (run/rsgi.py: a body is read on the event loop, bounded in time and size, before
+a request thread runs the app; run/drain.py: a drained SIGTERM; docs/hostile.md);
 ``PYM_SERVER=gunicorn`` runs gunicorn with
 ``$GUNICORN_CONF`` (docker/gunicorn.conf.py in the image). Either replaces this process
-(``exec``), so the server is PID 1 and gets SIGTERM directly.
+(``exec``), so the server is PID 1 and gets SIGTERM directly. pym-config is read here first,
+once: a missing secret stops the start with one line, before any worker is forked.
 
 granian settings, each overridable by the environment: ``PORT`` (8080),
 ``WEB_CONCURRENCY`` (worker processes: one per CPU, at least 2), ``GRANIAN_THREADS`` (4
-blocking threads per worker), ``GRANIAN_BACKPRESSURE`` (16 requests queued per worker),
-``GRANIAN_GRACEFUL_TIMEOUT`` (25 s for in-flight requests after SIGTERM).
+request threads per worker), ``GRANIAN_BACKPRESSURE`` (1024 connections per worker: granian
+counts connections, and a held one costs no thread), ``GRANIAN_HEADER_TIMEOUT_MS`` (5000),
+``GRANIAN_GRACEFUL_TIMEOUT`` (25 s before a stopping worker is killed).
 
 The server runs under Linux's ``SCHED_BATCH`` policy (inherited by its workers and their
 threads; ``PYM_SCHED_BATCH=0`` keeps the default): a worker is one Rust I/O thread and a few
@@ -28,7 +31,15 @@ import os
 import shutil
 import sys
 
-__all__ = ["batch_scheduling", "cpu_count", "env_int", "granian_argv", "gunicorn_argv", "main"]
+__all__ = [
+    "batch_scheduling",
+    "check_config",
+    "cpu_count",
+    "env_int",
+    "granian_argv",
+    "gunicorn_argv",
+    "main",
+]
 
 
 def env_int(name: str, default: int) -> int:
@@ -62,19 +73,34 @@ def batch_scheduling() -> bool:
 
 
 def granian_argv(app: str = "server:app") -> list[str]:
-    """The granian command line for ``app`` from the environment."""
+    """The granian command line from the environment; ``app`` is read by the factory
+    (``PYM_WSGI_APP``, see run/rsgi.py)."""
     return [
-        "granian", "--interface", "wsgi",
+        "granian", "--interface", "rsgi", "--factory",
         "--host", os.environ.get("HOST", "0.0.0.0"),
         "--port", str(env_int("PORT", 8080)),
         "--workers", str(env_int("WEB_CONCURRENCY", max(2, cpu_count()))),
-        "--blocking-threads", str(env_int("GRANIAN_THREADS", 4)),
-        "--backpressure", str(env_int("GRANIAN_BACKPRESSURE", 16)),
+        "--backpressure", str(env_int("GRANIAN_BACKPRESSURE", 1024)),
+        "--http1-header-read-timeout", str(env_int("GRANIAN_HEADER_TIMEOUT_MS", 5000)),
         "--workers-kill-timeout", str(env_int("GRANIAN_GRACEFUL_TIMEOUT", 25)),
         "--respawn-failed-workers",
         "--no-ws",
-        app,
+        "pymacaron.run.rsgi:create",
     ]  # fmt: skip
+
+
+def check_config() -> None:
+    """Read pym-config once in the master, before any worker starts: a missing secret or a
+    bad key is one line and exit 2, not a crash in every respawned worker."""
+    from ..config import config_path, find_service_dir, load_config
+    from ..exceptions import StartupError
+
+    if not os.path.exists(config_path(find_service_dir(), os.environ.get("PYM_ENV") or "dev")):
+        return  # a service without pym-config: the app decides
+    try:
+        load_config()
+    except StartupError as e:
+        raise SystemExit(f"pymacaron: cannot start: {e}") from None
 
 
 def gunicorn_argv(app: str = "server:app") -> list[str]:
@@ -86,7 +112,9 @@ def gunicorn_argv(app: str = "server:app") -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     app = os.environ.get("PYM_WSGI_APP", "server:app")
     server = os.environ.get("PYM_SERVER", "granian").strip().lower()
+    check_config()
     if server == "granian":
+        os.environ["PYM_WSGI_APP"] = app
         argv = granian_argv(app)
     elif server == "gunicorn":
         argv = gunicorn_argv(app)

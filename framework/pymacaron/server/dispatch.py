@@ -26,7 +26,7 @@ from flask import Flask
 from flask.ctx import RequestContext
 from werkzeug.wrappers import Response
 
-__all__ = ["SpecDispatch", "request_body"]
+__all__ = ["BODY_KEY", "SpecDispatch", "request_body"]
 
 _VAR = re.compile(r"<(?:([a-zA-Z_][\w]*)(?:\([^)]*\))?:)?([a-zA-Z_][\w]*)>")
 _SKIP_METHODS = frozenset({"HEAD", "OPTIONS"})
@@ -229,14 +229,40 @@ class SpecDispatch:
 
 
 _PREREAD_MAX = 1024 * 1024
-_BODY_KEY = "pymacaron.body"  # the environ key of a body read whole by _buffer_body
+BODY_KEY = "pymacaron.body"  # the environ key of a body read whole by _buffer_body
 
 
 def request_body(request) -> bytes:
     """The request's body bytes: as :func:`_buffer_body` read them (no werkzeug stream to
     build), else ``request.get_data`` (bounded by ``MAX_CONTENT_LENGTH``: a 413)."""
-    data = request.environ.get(_BODY_KEY)
-    return data if data is not None else request.get_data(cache=False)
+    environ = request.environ
+    data = environ.get(BODY_KEY)
+    if data is not None:
+        return data
+    if "HTTP_TRANSFER_ENCODING" in environ and not environ.get("CONTENT_LENGTH"):
+        return _read_chunked(environ, request.max_content_length)
+    return request.get_data(cache=False)
+
+
+def _read_chunked(environ: dict, limit: int | None) -> bytes:
+    """A body without Content-Length (chunked), read to its end or to ``limit`` + 1 bytes:
+    over the limit is a 413, never a body cut at the limit (werkzeug's LimitedStream)."""
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    stream, chunks, size = environ["wsgi.input"], [], 0
+    cap = None if limit is None else limit + 1
+    while cap is None or size < cap:
+        chunk = stream.read(65536 if cap is None else min(65536, cap - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if limit is not None and size > limit:
+        raise RequestEntityTooLarge(f"the request body is larger than {limit} bytes")
+    data = b"".join(chunks)
+    environ[BODY_KEY] = data
+    environ["wsgi.input"] = io.BytesIO(data)
+    return data
 
 
 def _buffer_body(environ: dict, length: int, limit: int | None) -> None:
@@ -265,7 +291,7 @@ def _buffer_body(environ: dict, length: int, limit: int | None) -> None:
     data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     environ["wsgi.input"] = io.BytesIO(data)
     if left == 0:
-        environ[_BODY_KEY] = data
+        environ[BODY_KEY] = data
 
 
 def _send(response, environ, start_response):

@@ -55,7 +55,10 @@ _CONSTRAINTS = (
     "x-nullable",
 )
 _SEPARATORS = {"csv": ",", "ssv": " ", "tsv": "\t", "pipes": "|"}
-_INT = re.compile(r"^[+-]?\d+$")
+# OpenAPI/JSON Schema numbers as JSON writes them: ASCII digits only, no sign "+", no padding,
+# no "_" (``int``/``float`` accept all three, and every Unicode digit)
+_INT = re.compile(r"-?[0-9]+\Z", re.ASCII)
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z", re.ASCII)
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
@@ -78,21 +81,18 @@ def snake_case(name: str) -> str:
 
 def _coerce_scalar(raw: str, kind: str | None):
     if kind == "integer":
-        raw = raw.strip()
         if not _INT.match(raw):
             raise ParamError(f"expected an integer, got {raw[:40]!r}")
         if len(raw) > 20 or not _INT64_MIN <= (value := int(raw)) <= _INT64_MAX:
             raise ParamError(f"expected an integer within the int64 range, got {raw[:40]!r}")
         return value
     if kind == "number":
-        raw = raw.strip()
-        try:
-            if len(raw) > 64:
-                raise ValueError(raw)
-            value = int(raw) if _INT.match(raw) else float(raw)
-        except ValueError:
-            raise ParamError(f"expected a number, got {raw[:40]!r}") from None
-        if isinstance(value, float) and not math.isfinite(value):
+        if len(raw) > 64 or not _NUMBER.match(raw):
+            word = raw.lower().lstrip("+-")
+            what = "a finite number" if word in ("nan", "inf", "infinity") else "a number"
+            raise ParamError(f"expected {what}, got {raw[:40]!r}")
+        value = int(raw) if _INT.match(raw) else float(raw)
+        if isinstance(value, float) and not math.isfinite(value):  # 1e999
             raise ParamError(f"expected a finite number, got {raw[:40]!r}")
         return value
     if kind == "boolean":

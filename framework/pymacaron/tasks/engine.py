@@ -35,7 +35,7 @@ from .settings import TaskSettings, task_settings
 
 log = logging.getLogger("pymacaron.tasks")
 
-__all__ = ["celery_app", "publish", "dead_letter", "reset", "TASK_NAME"]
+__all__ = ["celery_app", "publish", "dead_letter", "outbox", "reset", "TASK_NAME"]
 
 TASK_NAME = "pymacaron.run"
 PUBLISH_RETRY_POLICY = {
@@ -134,16 +134,44 @@ def settings() -> TaskSettings:
 def reset() -> None:
     """Forget the app (tests that change the configuration)."""
     global _app, _settings
+    _outboxes.clear()
     with _lock:
         if _app is not None:
             _app.close()
         _app, _settings = None, None
 
 
+_outboxes: dict[int, object] = {}
+
+
+def outbox():
+    """This process's task outbox (Redis brokers; None on SQS), see tasks/outbox.py."""
+    s = settings()
+    if not s.is_redis:
+        return None
+    box = _outboxes.get(os.getpid())  # one client per process: workers fork
+    if box is None:
+        from .outbox import Outbox
+
+        box = _outboxes[os.getpid()] = Outbox(
+            s.broker_url, f"{s.task_queue}:outbox", redeliver_after=2 * s.visibility_timeout
+        )
+    return box
+
+
+def _finished(envelope) -> None:
+    box = outbox()
+    if box is not None and isinstance(envelope, dict):
+        box.done(envelope.get("id"))
+
+
 def publish(envelope: dict, delay: float = 0, queue: str | None = None) -> None:
     """Send an envelope to the task queue; raises TaskQueueUnavailableError if it cannot."""
     app = celery_app()
     try:
+        box = outbox()
+        if box is not None:  # first on disk beside the queue: see tasks/outbox.py
+            box.add(envelope, delay, queue)
         app.send_task(
             TASK_NAME,
             args=[envelope],
@@ -154,6 +182,7 @@ def publish(envelope: dict, delay: float = 0, queue: str | None = None) -> None:
             retry_policy=PUBLISH_RETRY_POLICY,
         )
     except Exception as e:
+        _finished(envelope)  # the caller hears it failed: not to be run later
         log.error("cannot enqueue task %s: %s: %s", envelope.get("task"), type(e).__name__, e)
         raise TaskQueueUnavailableError(
             f"the task queue is unreachable ({_settings.describe()}): {type(e).__name__}"
@@ -230,6 +259,7 @@ def _run(celery_task, envelope: dict):
             log.info("task %s id=%s attempt %d", task.name, envelope.get("id"), attempt)
             run_envelope(envelope)
             log.info("task %s id=%s done", task.name, envelope.get("id"))
+            _finished(envelope)
             return None
         except PermissionError as e:
             _dead_letter_or_requeue(envelope, str(e), attempt)
@@ -247,6 +277,9 @@ def _run(celery_task, envelope: dict):
                     countdown,
                     e,
                 )
+                box = outbox()
+                if box is not None:  # due again after the backoff, not before
+                    box.add(envelope, countdown, None)
                 raise celery_task.retry(
                     args=[envelope],
                     countdown=countdown,
@@ -266,6 +299,7 @@ def _run(celery_task, envelope: dict):
 def _dead_letter_or_requeue(envelope, error, attempts, tb=None) -> None:
     try:
         dead_letter(envelope, error, attempts, tb)
+        _finished(envelope)
     except Exception as e:
         # Never drop it: leave it to the broker (redelivered; SQS's redrive policy moves it).
         log.error("cannot dead-letter task %s (%r): the message is requeued", envelope, e)

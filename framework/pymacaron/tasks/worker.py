@@ -90,6 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     log.info("task worker: %s, concurrency %d", s.describe(), concurrency)
     if args.parent_pid:
         exit_with_parent(args.parent_pid)
+    from .engine import outbox, publish
+
+    box = outbox()
+    if box is not None:  # tasks a Redis crash took between queue and worker: tasks/outbox.py
+        from .outbox import start_reconciler
+
+        start_reconciler(box, publish, interval=min(30.0, max(1.0, s.visibility_timeout / 4)))
     name = args.name or f"pym-{os.getpid()}@{socket.gethostname()}"
     celery.worker_main(
         [

@@ -1,0 +1,31 @@
+"""Redis SIGKILLed 10 times during enqueue load (AOF, appendfsync always): every task whose
+enqueue was acknowledged runs (issue 26, item 6: 1 of 994 was lost, taken off the queue by
+kombu and never recorded as unacked). ``make chaos`` prints the same figures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from .brokerkill import redis_kills
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hostile")]
+
+
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="scripts/setup/system-tools")
+def test_no_acknowledged_task_lost_over_10_redis_kills():
+    result = redis_kills(kills=10, every=1.5, drain=30)
+    result.pop("worker_log_tail", None)
+    print("broker kills:", json.dumps(result))
+    assert result["acknowledged"] > 100, result
+    assert result["lost"] == 0, result
+
+
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="scripts/setup/system-tools")
+def test_a_message_lost_between_queue_and_worker_still_runs():
+    # the window the kills hit by chance (about 1 in 1000 tasks), made certain
+    from .brokerkill import handover_lost
+
+    assert handover_lost(wait=30.0)
