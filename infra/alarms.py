@@ -7,9 +7,10 @@ name, which Beanstalk generates.
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from constructs import Construct
@@ -86,6 +87,21 @@ class EnvironmentAlarms(Construct):
             datapoints_to_alarm=5,
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )
-        for alarm in (self.error_rate, self.unhealthy_hosts):
+        alarms = (self.error_rate, self.unhealthy_hosts)
+        for alarm in alarms:
             alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
             alarm.add_ok_action(cw_actions.SnsAction(self.topic))
+        # enforce_ssl's statement replaces SNS's default policy: CloudWatch may publish, and
+        # only for these alarms of this account.
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": [a.alarm_arn for a in alarms]},
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                },
+            )
+        )

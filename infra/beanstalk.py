@@ -150,7 +150,13 @@ def environment_options(
         RollingUpdateEnabled="true",
         RollingUpdateType="Health",
     )
-    app_env = {"PYM_ENV": stage.stage, "PORT": str(CONTAINER_PORT), **stage.env}
+    # /version then reports instance_credentials, which pym smoke checks (the IMDS hop limit)
+    app_env = {
+        "PYM_ENV": stage.stage,
+        "PORT": str(CONTAINER_PORT),
+        "PYM_PROBE_INSTANCE_CREDENTIALS": "1",
+        **stage.env,
+    }
     for name in sorted(app_env):
         o.append(("aws:elasticbeanstalk:application:environment", name, app_env[name]))
     # Secrets by reference: Beanstalk resolves each ARN on the instance at boot.

@@ -1,6 +1,7 @@
 """The deploy kit's ``pym`` subcommands (loaded by ``pymacaron.cli`` when the kit is installed).
 
     pym new NAME            pym synth              pym deploy STAGE
+    pym bootstrap           pym doctor
     pym image build|run|push|promote               pym pipeline local
     pym lock                pym smoke
 
@@ -51,6 +52,19 @@ def cmd_deploy(args) -> int:
 
     extra = ("--require-approval", "never") if args.yes else ()
     return deploy(rel.service_root(args.dir), args.stage, args.version, args.dry_run, extra)
+
+
+def cmd_bootstrap(args) -> int:
+    from .deploy import bootstrap_account
+
+    return bootstrap_account(rel.service_root(args.dir), args.execution_policy,
+                             print_policy=args.print_policy, dry_run=args.dry_run)  # fmt: skip
+
+
+def cmd_doctor(args) -> int:
+    from .doctor import doctor
+
+    return doctor(rel.service_root(args.dir))
 
 
 def cmd_image_build(args) -> int:
@@ -119,7 +133,8 @@ def cmd_lock(args) -> int:
 def cmd_smoke(args) -> int:
     from .release.smoke import smoke
 
-    return smoke(args.url, args.version, args.timeout, verify=not args.no_ssl_check)
+    return smoke(args.url, args.version, args.timeout, verify=not args.no_ssl_check,
+                 credentials=args.instance_credentials)  # fmt: skip
 
 
 def _registry_args(p, what: str) -> None:
@@ -162,6 +177,24 @@ def add_commands(sub) -> None:
     p.add_argument("--yes", action="store_true", help="no confirmation of IAM changes")
     _dir(p)
     p.set_defaults(func=_run("deploy", cmd_deploy))
+
+    p = sub.add_parser("bootstrap", help="cdk bootstrap this account and region for the "
+                       "service (its qualifier's own toolkit stack)",
+                       epilog="exit codes: 0 bootstrapped, 1 failed, 2 usage")  # fmt: skip
+    p.add_argument("--execution-policy", metavar="ARN",
+                   help="the managed policy CloudFormation deploys with (not AdministratorAccess;"
+                   " start from --print-policy)")  # fmt: skip
+    p.add_argument("--print-policy", action="store_true",
+                   help="print a starting execution policy document and exit")  # fmt: skip
+    p.add_argument("--dry-run", action="store_true", help="print the cdk command, run nothing")
+    _dir(p)
+    p.set_defaults(func=_run("bootstrap", cmd_bootstrap))
+
+    p = sub.add_parser("doctor", help="what a first deploy still needs: credentials, "
+                       "bootstrap, platform record, pipeline source, the kit for CodeBuild",
+                       epilog="exit codes: 0 nothing missing, 1 something missing, 2 usage")  # fmt: skip
+    _dir(p)
+    p.set_defaults(func=_run("doctor", cmd_doctor))
 
     image = sub.add_parser("image", help="build, run, push or promote the service image")
     isub = image.add_subparsers(dest="image_command", required=True)
@@ -239,6 +272,8 @@ def add_commands(sub) -> None:
     p.add_argument("--version", required=True, help="the image tag /version must report")
     p.add_argument("--timeout", type=float, default=120, help="seconds to keep trying")
     p.add_argument("--no-ssl-check", action="store_true", help="do not verify certificates")
+    p.add_argument("--instance-credentials", action="store_true",
+                   help="also require /version's instance_credentials: ok (on AWS)")  # fmt: skip
     p.set_defaults(func=_run("smoke", cmd_smoke))
 
     for module_name in OTHER_MODULES:

@@ -107,6 +107,15 @@ class StageConfig:
 
 
 @dataclass(frozen=True)
+class CodeArtifact:
+    """``pipeline.codeartifact``: the CodeArtifact repository CodeBuild's pip logs in to."""
+
+    domain: str
+    repository: str
+    domain_owner: str | None = None
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     """``pipeline:``: where the source lives and how a push reaches live (infra/pipeline.py)."""
 
@@ -117,6 +126,28 @@ class PipelineConfig:
     repository: str | None = None
     codecommit_repository: str | None = None  # or a CodeCommit repository name
     unit_tests: str | None = None  # the unit-test step's command (None: pytest tests/)
+    # where CodeBuild's pip gets the kit (docs/pipeline.md, "Where the kit comes from")
+    python_index: str | None = None  # PIP_INDEX_URL
+    wheelhouse: str | None = None  # a repository directory of wheels: PIP_FIND_LINKS
+    codeartifact: CodeArtifact | None = None
+
+    @property
+    def kit_source(self) -> str | None:
+        """Where the kit comes from in CodeBuild, said in words; None when nothing says."""
+        found = []
+        if self.codeartifact:
+            found.append(f"CodeArtifact {self.codeartifact.domain}/{self.codeartifact.repository}")
+        if self.python_index:
+            found.append(f"the index {self.python_index}")
+        if self.wheelhouse:
+            found.append(f"the repository's {self.wheelhouse}/")
+        return " + ".join(found) or None
+
+    @property
+    def placeholder_connection(self) -> bool:
+        """The connection ARN ``pym new`` writes (all-zero id, the documentation account)."""
+        arn = self.connection_arn or ""
+        return arn.endswith("/00000000-0000-0000-0000-000000000000") or ":123456789012:" in arn
 
     @property
     def source_label(self) -> str:
@@ -416,7 +447,31 @@ def _pipeline(path: str, raw: dict) -> PipelineConfig | None:
             f"{MAX_ENVIRONMENT_NAME} characters: use a name of at most "
             f"{MAX_ENVIRONMENT_NAME - len(longest) + len(raw['name'])} characters",
         )
+    if "python_index" in data and "codeartifact" in data:
+        raise _fail(
+            path,
+            "pipeline.python_index",
+            "expected one index: 'python_index' (a URL) or 'codeartifact', got both",
+        )
+    wheelhouse = data.get("wheelhouse")
+    if wheelhouse:
+        wheelhouse = wheelhouse.rstrip("/")
+        where = os.path.join(os.path.dirname(path), wheelhouse)
+        wheels = os.listdir(where) if os.path.isdir(where) else []
+        if not any(w.startswith("pymacaron-") and w.endswith(".whl") for w in wheels):
+            raise _fail(
+                path,
+                "pipeline.wheelhouse",
+                f"{wheelhouse}/ holds no pymacaron wheel: pip download 'pymacaron[kit]==VERSION' "
+                f"-d {wheelhouse} (or copy the wheels you built), then commit it",
+            )
+    ca = data.get("codeartifact")
     return PipelineConfig(
+        python_index=data.get("python_index"),
+        wheelhouse=wheelhouse,
+        codeartifact=CodeArtifact(ca["domain"], ca["repository"], ca.get("domain_owner"))
+        if ca
+        else None,
         branch=data["branch"],
         manual_approval=bool(data.get("manual_approval", False)),
         notification_email=data.get("notification_email") or raw.get("notification_email"),
@@ -432,6 +487,7 @@ def load_service_config(path: str) -> ServiceConfig:
     path = os.path.abspath(path)
     raw = read_config_file(path)
     check_deploy_keys(path, raw)
+    check_aws_values(path, raw)
     env_secrets = tuple(raw.get("env_secrets") or ())
     stages = {s: _stage_of_file(path, raw, s) for s in STAGES}
     _check_secrets_per_stage(path, raw, stages)
@@ -460,6 +516,7 @@ def _stage_of_file(path: str, raw: dict, stage: str) -> StageConfig:
         return _stage_config(path, raw, stage, tuple(raw.get("env_secrets") or ()))
     data = read_config_file(own)
     check_deploy_keys(own, data)
+    check_aws_values(own, data)
     if data.get("name") != raw["name"]:
         raise _fail(
             own,
@@ -492,3 +549,57 @@ def check_deploy_keys(path: str, raw: dict) -> None:
         if close or key.startswith("aws_"):
             hint = f": did you mean '{close[0]}'?" if close else ""
             raise _fail(path, key, f"unknown deploy key '{key}'{hint}")
+
+
+# ---- values botocore knows (kit side: the runtime never imports botocore) ------------------
+
+
+def _botocore_regions() -> set[str]:
+    import botocore.session
+
+    session = botocore.session.get_session()
+    regions: set[str] = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("ec2", partition_name=partition))
+    return regions
+
+
+def _botocore_instance_types() -> set[str]:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("ec2")
+    return set(model.shape_for("InstanceType").enum)
+
+
+def _check_known(path: str, key: str, value: str, known: set[str], what: str) -> None:
+    import difflib
+
+    import botocore
+
+    if value in known:
+        return
+    close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'?" if close else f"expected {what}"
+    raise _fail(
+        path,
+        key,
+        f"{value!r} is not {what} known to botocore {botocore.__version__}: {hint} "
+        "(a newer one needs a newer botocore: pip install -U botocore)",
+    )
+
+
+def check_aws_values(path: str, raw: dict) -> None:
+    """``aws_region`` and every ``aws_instance_type`` (top level and per stage) must be ones
+    AWS has: botocore's endpoint data and EC2's InstanceType enum."""
+    region = raw.get("aws_region")
+    if region:
+        _check_known(path, "aws_region", str(region), _botocore_regions(), "an AWS region")
+    types = None
+    places = [("aws_instance_type", raw.get("aws_instance_type"))]
+    for stage, keys in (raw.get("stages") or {}).items():
+        places.append((f"stages.{stage}.aws_instance_type", (keys or {}).get("aws_instance_type")))
+    for key, value in places:
+        if value is None:
+            continue
+        types = types if types is not None else _botocore_instance_types()
+        _check_known(path, key, str(value), types, "an EC2 instance type")

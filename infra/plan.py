@@ -118,12 +118,49 @@ class Change:
     action: str
     properties: list[str] = field(default_factory=list)
     fails: str | None = None  # why CloudFormation would refuse it
+    details: list[str] = field(default_factory=list)  # setting-level: "ns:option: old -> new"
 
     def line(self) -> str:
         what = self.action.upper() if self.action == REPLACED else self.action
         detail = f" ({', '.join(self.properties)})" if self.properties else ""
         fails = f"\n      FAILS: {self.fails}" if self.fails else ""
-        return f"  {SYMBOLS[self.action]} {self.logical_id} {self.type}: {what}{detail}{fails}"
+        more = "".join(f"\n      {d}" for d in self.details)
+        return (
+            f"  {SYMBOLS[self.action]} {self.logical_id} {self.type}: {what}{detail}{more}{fails}"
+        )
+
+
+SHOWN = 70  # characters of a value shown in a setting's old -> new
+
+
+def _shown(value) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if len(text) <= SHOWN else text[: SHOWN - 3] + "..."
+
+
+def _options(settings) -> dict[str, object]:
+    """Beanstalk OptionSettings as ``{"namespace:option[ (resource)]": value}``."""
+    out = {}
+    for o in settings if isinstance(settings, list) else []:
+        key = f"{o.get('Namespace')}:{o.get('OptionName')}"
+        if o.get("ResourceName"):
+            key += f" ({o['ResourceName']})"
+        out[key] = o.get("Value")
+    return out
+
+
+def option_changes(before, after) -> list[str]:
+    """Which Beanstalk settings an OptionSettings change touches, with old -> new."""
+    old, new = _options(before), _options(after)
+    lines = []
+    for key in sorted(set(old) | set(new)):
+        if key not in new:
+            lines.append(f"- {key} (was {_shown(old[key])})")
+        elif key not in old:
+            lines.append(f"+ {key} = {_shown(new[key])}")
+        elif old[key] != new[key]:
+            lines.append(f"~ {key}: {_shown(old[key])} -> {_shown(new[key])}")
+    return lines
 
 
 @dataclass
@@ -160,9 +197,12 @@ def compare_resource(logical_id: str, old: dict, new: dict) -> Change | None:
     if not changed:
         return None
     replacing = ["/".join(p) for p in create_only(type_name) if _get(before, p) != _get(after, p)]
+    details = []
+    if "OptionSettings" in changed:
+        details = option_changes(before.get("OptionSettings"), after.get("OptionSettings"))
     if not replacing:
-        return Change(logical_id, type_name, MODIFIED, changed)
-    change = Change(logical_id, type_name, REPLACED, replacing)
+        return Change(logical_id, type_name, MODIFIED, changed, details=details)
+    change = Change(logical_id, type_name, REPLACED, replacing, details=details)
     names = _names(type_name, after)
     if names is not None and names == _names(type_name, before):
         keys = ", ".join(name_properties(type_name))

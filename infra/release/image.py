@@ -516,12 +516,12 @@ def push(root: str, tag: str, registry: str, *, repository=None, stack=None, reg
     if dry_run:
         print(f"would push {source} -> {target}" + (" with ECR credentials" if auth else ""))
         return None
-    client = rel.docker_client()
     existing = remote_digest(host, repo_path, tag)
     if existing:  # a re-run commit: ECR's tags are immutable, a second push is refused
         print(f"{target} is already in the registry ({existing}): not pushed again")
         print(f"pushed: {target}\ndigest: {existing}")
         return existing
+    client = rel.docker_client()
     image = rel.find_image(client, source)
     tagged_here = not any(t.endswith(f"{target_repo}:{tag}") for t in image.tags)
     image.tag(target_repo, tag)

@@ -54,13 +54,20 @@ class PymStacks:
 
 
 def _image(config: ServiceConfig, version: str, environ) -> str:
-    account = config.account or environ.get("CDK_DEFAULT_ACCOUNT")
-    region = config.region or environ.get("CDK_DEFAULT_REGION")
+    from ..deploy import account_from_environment
+
+    account = config.account or account_from_environment(environ)
+    region = (
+        config.region
+        or environ.get("CDK_DEFAULT_REGION")
+        or environ.get("AWS_REGION")
+        or environ.get("AWS_DEFAULT_REGION")
+    )
     if not (account and region):
         raise StartupError(
             f"deploying version {version!r} needs the AWS account and region of the image: "
-            "set aws_account and aws_region in pym-config.yaml, or run cdk with AWS "
-            "credentials (the CLI then sets CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION)",
+            "set aws_account and aws_region in pym-config.yaml, or run with AWS credentials "
+            "(pym synth/deploy and the CDK CLI then read the account from them)",
             file=config.path,
             location="key 'aws_account'",
         )

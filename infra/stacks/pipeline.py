@@ -9,10 +9,9 @@ repository, Beanstalk application) is the direct one: the pipeline stack depends
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack, Stage, Tags, Token, pipelines
+from aws_cdk import Annotations, Aws, CfnOutput, Stack, Stage, Tags, Token, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .. import pipeline as steps
@@ -77,6 +76,14 @@ class PipelineStack(Stack):
             **kwargs,
         )
         p = config.pipeline
+        if p.placeholder_connection:
+            Annotations.of(self).add_warning_v2(
+                "pym:placeholder-connection",
+                f"pipeline.connection_arn ({p.connection_arn}) is pym new's placeholder: create "
+                "a CodeConnections connection (aws codeconnections create-connection "
+                "--provider-type GitHub --connection-name NAME, then approve it in the console) "
+                "and set its ARN in pym-config.yaml; `pym deploy pipeline` refuses the placeholder",
+            )
         self.artifacts = steps.ArtifactStore(self, "Artifacts")
         days = max(s.log_retention_days for s in config.stages.values())
         self.build_logs = steps.build_log_group(self, "BuildLogs", days)
@@ -89,9 +96,15 @@ class PipelineStack(Stack):
         synth = pipelines.CodeBuildStep(
             "Synth",
             input=self.source,
-            install_commands=[*steps.PIN_GATES, *steps.INSTALL],
+            install_commands=steps.install_commands(p),
             commands=[*steps.SYNTH, *steps.PLAN],
-            env={"COMMIT_ID": commit},
+            role_policy_statements=steps.kit_source_policies(p) or None,
+            # the account and region the image URIs name (a pym-config without aws_account)
+            env={
+                "COMMIT_ID": commit,
+                "CDK_DEFAULT_ACCOUNT": Aws.ACCOUNT_ID,
+                "CDK_DEFAULT_REGION": Aws.REGION,
+            },
             primary_output_directory="cdk.out",
         )
         self.synth_step = synth
@@ -110,17 +123,17 @@ class PipelineStack(Stack):
         )
 
         # staging: unit tests, then image build + push (the tag: the commit), deploy, test
-        self.unit_tests = steps.step("UnitTests", self.source, steps.unit_test_commands(p))
+        self.unit_tests = steps.step(
+            "UnitTests", self.source, steps.unit_test_commands(p), config=p
+        )
         self.image = steps.step(
             "Image",
             self.source,
             steps.IMAGE,
+            config=p,
             env={"COMMIT_ID": commit, "REPOSITORY_URI": repo_uri},
             privileged=True,  # the only privileged project: it runs docker build
-            policies=[
-                iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]),
-                iam.PolicyStatement(actions=steps.ECR_PUSH_ACTIONS, resources=[repo_arn]),
-            ],
+            policies=steps.step_policies(steps.IMAGE, repo_arn),
         )
         self.image.add_step_dependency(self.unit_tests)
         self.staging = ServiceStage(
@@ -136,6 +149,7 @@ class PipelineStack(Stack):
             "AcceptanceTests",
             self.source,
             steps.ACCEPTANCE,
+            config=p,
             env={"PYM_ENV": "staging"},
             env_from_cfn_outputs={"STAGING_URL": self.staging.service.public_url},
             variables=steps.secret_variables(config.stages["staging"].secrets),
@@ -157,8 +171,9 @@ class PipelineStack(Stack):
             "ImageScanGate",
             self.source,
             steps.SCAN_GATE,
+            config=p,
             env={"COMMIT_ID": commit, "REPOSITORY_URI": repo_uri},
-            policies=[iam.PolicyStatement(actions=steps.ECR_SCAN_ACTIONS, resources=[repo_arn])],
+            policies=steps.step_policies(steps.SCAN_GATE, repo_arn),
         )
         live_pre.insert(0, self.scan_gate)
         if self.approval:
@@ -167,8 +182,9 @@ class PipelineStack(Stack):
             "PromoteImage",
             self.source,
             steps.PROMOTE,
+            config=p,
             env={"COMMIT_ID": commit, "REPOSITORY_URI": repo_uri},
-            policies=[iam.PolicyStatement(actions=steps.ECR_PROMOTE_ACTIONS, resources=[repo_arn])],
+            policies=steps.step_policies(steps.PROMOTE, repo_arn),
         )
         self.promote.add_step_dependency(self.approval or self.scan_gate)
         live_pre.append(self.promote)
@@ -185,6 +201,7 @@ class PipelineStack(Stack):
             "SmokeTest",
             self.source,
             steps.SMOKE,
+            config=p,
             env={"COMMIT_ID": commit},
             env_from_cfn_outputs={"LIVE_URL": self.live.service.public_url},
         )
@@ -205,7 +222,8 @@ class PipelineStack(Stack):
         CfnOutput(self, "PipelineName", value=self.pipeline.pipeline.pipeline_name)
         CfnOutput(self, "Source", value=p.source_label)
         CfnOutput(self, "NotificationTopicArn", value=self.topic.topic_arn)
-        acknowledge_generated(self, self.pipeline, self.artifacts.bucket, self.image)
+        acknowledge_generated(self, self.pipeline, self.artifacts.bucket, self.image,
+                              codeartifact=p.codeartifact is not None)  # fmt: skip
         join_to_sub(self, self.pipeline.pipeline.node.default_child)
 
 
@@ -276,7 +294,7 @@ ASSETS_REASONS = {
 }
 
 
-def acknowledge_generated(stack: Stack, pipeline, bucket, image_step) -> None:
+def acknowledge_generated(stack: Stack, pipeline, bucket, image_step, codeartifact=False) -> None:
     """Acknowledge, on the construct that causes each, the findings CDK Pipelines brings."""
     region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
 
@@ -309,7 +327,14 @@ def acknowledge_generated(stack: Stack, pipeline, bucket, image_step) -> None:
         elif "/Assets/" in path:
             for finding, reason in ASSETS_REASONS.items():
                 acknowledge(construct.role, rule.format(finding.format(region=region)), reason)
-        elif path.endswith(f"/{image_step.id}/{image_step.id}"):
+        elif codeartifact and not path.endswith(f"/{image_step.id}/{image_step.id}"):
+            acknowledge(
+                construct.role,
+                rule.format("Resource::*"),
+                "sts:GetServiceBearerToken has no resource; its condition limits it to "
+                "CodeArtifact (aws codeartifact login before pip install).",
+            )
+        if path.endswith(f"/{image_step.id}/{image_step.id}"):
             acknowledge(
                 construct.role,
                 rule.format("Resource::*"),

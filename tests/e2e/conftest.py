@@ -1,4 +1,5 @@
-"""Shared by the end-to-end tests: a registry and podman's API service for the session.
+"""Shared by the end-to-end tests: a registry and podman's API service for the session,
+and ``kit``: a fresh venv holding the wheel built from this repository (the journeys).
 
 Started here (free 127.0.0.1 port, temp socket) and stopped by handle, like
 tests/image/conftest.py; the e2e modules share the image tests' xdist worker ("image").
@@ -9,12 +10,25 @@ from __future__ import annotations
 import os
 import pathlib
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
 
 import pytest
 import requests
 
-from tests.image.image_helpers import SETUP_HINT, Proc, free_port, wait_until
+from pymacaron import __version__
+from tests.image.image_helpers import REPO, SETUP_HINT, Proc, free_port, wait_until
+
+
+def run(cmd, cwd, env, timeout=600, check=True):
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert proc.returncode == 0, (
+            f"{cmd} -> {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        )
+    return proc
 
 
 @pytest.fixture(scope="session")
@@ -61,13 +75,6 @@ def services():
 @pytest.fixture(scope="session")
 def kit(tmp_path_factory):
     """(bin dir, env) of a fresh venv holding the wheel built from this repository."""
-    import sys
-    import time
-
-    from pymacaron import __version__
-    from tests.e2e.journey import run
-    from tests.image.image_helpers import REPO
-
     # PYM_E2E_KIT_DIR (a developer's loop, never CI): keep the venv there between runs and
     # only reinstall this repository's freshly built wheel into it
     keep = os.environ.get("PYM_E2E_KIT_DIR")

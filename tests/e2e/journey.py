@@ -10,16 +10,8 @@ import time
 
 import requests
 
+from tests.e2e.conftest import run  # noqa: F401  (one helper for every e2e module)
 from tests.image.image_helpers import REPO  # noqa: F401  (re-exported)
-
-
-def run(cmd, cwd, env, timeout=600, check=True):
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert proc.returncode == 0, (
-            f"{cmd} -> {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-        )
-    return proc
 
 
 class Steps:

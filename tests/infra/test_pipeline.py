@@ -133,7 +133,7 @@ def test_every_step_installs_the_requirements_then_runs_pym(piped):
         ],
         "ImageScanGate": SCAN_GATE,
         "PromoteImage": ['pym image promote "$COMMIT_ID" --registry "$REPOSITORY_URI"'],
-        "SmokeTest": ['pym smoke --url "$LIVE_URL" --version "$COMMIT_ID"'],
+        "SmokeTest": ['pym smoke --url "$LIVE_URL" --version "$COMMIT_ID" --instance-credentials'],
     }
     from pymacaron.cli import main
 

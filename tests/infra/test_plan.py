@@ -165,3 +165,30 @@ def test_pym_plan_against_a_git_ref_end_to_end(tmp_path, capsys, monkeypatch):
     assert args.func(args) == 0
     out = capsys.readouterr().out
     assert "no plan, the ref does not synthesize" in out and "name" in out
+
+
+def test_a_modified_option_setting_is_named_with_its_old_and_new_value(synthesized, tmp_path):
+    """`modified (OptionSettings)` alone hid which Beanstalk setting changed and how."""
+    after = edited(tmp_path, lambda d: d["stages"]["live"].update(aws_hosts_max=12))
+    plans = plan.compare(assembly(synthesized), assembly(after))
+    ((_, change),) = changes(plans).items()
+    old = plan._options(
+        next(
+            r
+            for r in synthesized.templates["PymService-live"]["Resources"].values()
+            if r["Type"] == "AWS::ElasticBeanstalk::Environment"
+        )["Properties"]["OptionSettings"]
+    )["aws:autoscaling:asg:MaxSize"]
+    assert change.details == [f"~ aws:autoscaling:asg:MaxSize: {old} -> 12"]
+    assert f"      ~ aws:autoscaling:asg:MaxSize: {old} -> 12" in plan.render(plans, "t")
+
+
+def test_option_changes_show_added_removed_and_long_values_cut():
+    before = [{"Namespace": "a", "OptionName": "X", "Value": "1"},
+              {"Namespace": "b", "OptionName": "Y", "Value": "y" * 200}]  # fmt: skip
+    after = [{"Namespace": "b", "OptionName": "Y", "Value": "z" * 200},
+             {"Namespace": "c", "OptionName": "Z", "ResourceName": "R", "Value": "3"}]  # fmt: skip
+    lines = plan.option_changes(before, after)
+    assert lines[0] == "- a:X (was 1)"
+    assert lines[1].startswith("~ b:Y: yyy") and lines[1].endswith("...") and len(lines[1]) < 160
+    assert lines[2] == "+ c:Z (R) = 3"

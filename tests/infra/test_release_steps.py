@@ -183,7 +183,7 @@ def test_push_of_a_commit_ecr_already_has_pushes_nothing(monkeypatch, tmp_path, 
     out = capsys.readouterr().out
     assert "is already in the registry" in out and "not pushed again" in out
     assert "not rebuilt" in out and "secret-password" not in out
-    assert engine == [1]  # push asked for the engine, build --unless-in did not
+    assert engine == []  # neither needs a container engine for a tag ECR already has
 
 
 def test_a_tag_ecr_does_not_have_is_reported_missing(monkeypatch):
@@ -310,7 +310,8 @@ def test_a_deploy_failing_for_lack_of_bootstrap_says_how_to_bootstrap(monkeypatc
     monkeypatch.setattr(deploy.subprocess, "run", lambda *a, **k: Failed())
     with pytest.raises(ReleaseError, match=r"failed \(exit 1\); is the account bootstrapped") as e:
         deploy.deploy(str(ROOT), "staging", "abc1234")
-    assert "bootstrap aws://ACCOUNT/REGION" in str(e.value) and e.value.code == 1
+    assert "pym bootstrap --execution-policy ARN" in str(e.value) and e.value.code == 1
+    assert "cdk bootstrap aws://" in str(e.value) and "\n" not in str(e.value)
 
 
 @pytest.mark.slow

@@ -35,13 +35,18 @@ def version_info() -> dict:
         api = service.apis.get(served[0]) if served else None
     else:
         conf, served, api = get_config(), ApiPool.served, ApiPool.current_server_api
-    return {
+    info = {
         "name": conf.name,
         "version": api.spec.version if api is not None else "",
         "container": container_version(),
         "pym_env": conf.pym_env,
         "apis": list(served),
     }
+    from . import imds
+
+    if imds.enabled():  # on AWS only (the deploy kit sets it): builtin/imds.py
+        info["instance_credentials"] = imds.instance_credentials()
+    return info
 
 
 def do_version():
