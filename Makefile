@@ -19,7 +19,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 # Development-only secret for `make run`; real stages get JWT_SECRET from Secrets Manager.
 export JWT_SECRET ?= dev-only-secret-do-not-use-in-production
 
-.PHONY: help setup run serve synth test test-fast lint format bench clean system-tools chaos
+.PHONY: help setup run serve synth test test-fast lint format bench clean system-tools chaos corpus
 
 help:
 	@echo "make run    - set up, synthesize every stack, serve the example on http://127.0.0.1:$(PORT)"
@@ -28,6 +28,7 @@ help:
 	@echo "make chaos  - slow clients, SIGTERMs, broker kills against the image's server"
 	@echo "make synth  - write every CloudFormation template to cdk.out/ (offline)"
 	@echo "make bench  - run the performance benchmarks (bench/README.md)"
+	@echo "make corpus - load, serve and fuzz every public spec of tests/fixtures/corpus at length"
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -75,6 +76,9 @@ test-fast: $(VENV)/.installed
 
 bench: setup system-tools
 	$(PY) bench/run.py
+
+corpus: setup
+	PYM_CORPUS_FULL=1 PYM_CORPUS_EXAMPLES=10 $(PY) -m pytest -q -n 2 -s tests/framework/test_oas_corpus.py
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache

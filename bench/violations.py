@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Violations of this tree's validation.py against another tree's, document by document.
+"""Violations of this tree's spec/validation against another tree's, document by document.
 
 The corpus of tests/framework/test_validation_reference.py (every petshop definition and
 the dialects' tricky schemas, seeds and their mutations); draft 4 cases only by default
@@ -31,11 +31,14 @@ from pymacaron.spec import validation as ours  # noqa: E402
 
 
 def _load(tree: str):
-    path = os.path.join(tree, "framework", "pymacaron", "spec", "validation.py")
-    spec = importlib.util.spec_from_file_location("other_validation", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # stdlib and the engines only: no relative imports
-    return module
+    """The other tree's ``spec.validation`` (a module or a package), imported under a
+    parent of its own so its relative imports (``..fastcheck``) resolve in that tree."""
+    import types
+
+    parent = types.ModuleType("other_spec")
+    parent.__path__ = [os.path.join(tree, "framework", "pymacaron", "spec")]
+    sys.modules["other_spec"] = parent
+    return importlib.import_module("other_spec.validation")
 
 
 def _fields(e):

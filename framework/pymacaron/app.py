@@ -103,8 +103,16 @@ class Service:
         path = os.path.abspath(path or os.path.join(self.dir, "apis"))
         if self._config is None and self._config_path is None:
             self.dir = os.path.dirname(path)
-        self.use_config()  # fail fast on a broken pym-config, before the specs
+        config = self.use_config()  # fail fast on a broken pym-config, before the specs
         self._load_builtin()
+        strict = validation.STRICT_FORMATS.set(bool(config.get("strict_formats")))
+        try:
+            self._load_specs(path, ignore)
+        finally:
+            validation.STRICT_FORMATS.reset(strict)
+        return self
+
+    def _load_specs(self, path: str, ignore) -> None:
         for spec_path in spec_files(path):
             name = os.path.splitext(os.path.basename(spec_path))[0]
             if name in ignore:
@@ -116,7 +124,6 @@ class Service:
                 )
             self.apis[name] = load_api(spec_path)
             self.loaded.append(name)
-        return self
 
     def _load_builtin(self) -> None:
         if BUILTIN_API not in self.apis:

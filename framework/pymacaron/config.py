@@ -51,6 +51,7 @@ DEFAULTS = {
     "client_retry_backoff": 0.2,
     "with_async": False,
     "error_model": "pymacaron",
+    "strict_formats": False,
 }
 
 STAGE_KEY = "stages"

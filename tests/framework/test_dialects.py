@@ -10,6 +10,7 @@ import pytest
 
 from pymacaron.spec.validation import (
     SchemaViolation,
+    annotations,
     compile_schema,
     json_definitions,
     to_json_schema,
@@ -213,8 +214,10 @@ def test_oas31_type_arrays_const_and_numeric_exclusive_bounds():
     assert fn(5) and error(fn, 0) == "body: must be bigger than 0, got 0"
     assert error(fn, 10) == "body: must be smaller than 10, got 10"
     # `nullable` is no 3.1 keyword: nothing admits null but the type
-    assert unenforceable({"type": "string", "nullable": True}, "oas31") == [
-        ("nullable", ["nullable"])
+    # (issue 27: an annotation, warned with its migration hint, not a refusal)
+    assert unenforceable({"type": "string", "nullable": True}, "oas31") == []
+    assert annotations({"type": "string", "nullable": True}, "oas31") == [
+        ("nullable", True, ["nullable"])
     ]
 
 
@@ -283,8 +286,11 @@ def test_unenforceable_names_keyword_and_json_path():
     at = ["components", "schemas", "T"]
     assert unenforceable(schema, "oas31", at) == [
         ("$dynamicRef", [*at, "properties", "tree", "$dynamicRef"]),
-        ("format", [*at, "properties", "kind", "format"]),
         ("$vocabulary", [*at, "$vocabulary"]),
+    ]
+    # an unknown format is an annotation (issue 27), named with its value and place
+    assert annotations(schema, "oas31", at) == [
+        ("format", "phone", [*at, "properties", "kind", "format"])
     ]
     later = {"allOf": [{"const": 1}], "items": {"prefixItems": []}, "format": "uri"}
     assert unenforceable(later, "oas30") == [

@@ -509,13 +509,17 @@ def test_without_error_model_auto_errors_keep_pymacarons_body(tmp_path):
     assert body["error"] == "NOT_FOUND" and body["status"] == 404 and "error_id" in body
 
 
-def test_error_model_auto_refuses_an_error_schema_it_cannot_fill(tmp_path):
+def test_error_model_auto_warns_on_an_error_schema_it_cannot_fill(tmp_path, caplog):
+    """Issue 27: never a refusal; that status keeps the uniform body."""
     spec = ERRORS.replace(
         "required: [message]\n    properties: {message: {type: string}}",
         "required: [message, errorDetail]\n"
         "    properties: {message: {type: string}, errorDetail: {type: object}}",
     )
-    with pytest.raises(StartupError) as e:
-        serve(tmp_path, spec, ERROR_HANDLERS, config="error_model: auto\n")
-    assert "cannot fill the required field 'errorDetail'" in str(e.value)
-    assert "responses.404.schema.errorDetail" in str(e.value), str(e.value)
+    caplog.set_level(logging.WARNING, "pymacaron")
+    client = serve(tmp_path, spec, ERROR_HANDLERS, config="error_model: auto\n")
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "cannot fill the required field 'errorDetail'" in said, said
+    assert "responses.404.schema.errorDetail" in said, said
+    body = client.get("/images/alpine/json").get_json()
+    assert body["error"] == "NOT_FOUND" and body["status"] == 404 and "error_id" in body

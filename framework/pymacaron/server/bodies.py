@@ -19,7 +19,13 @@ from werkzeug.datastructures import FileStorage
 from ..exceptions import InvalidParameterError, PyMacaronException
 from ..spec.binding import model_of
 from ..spec.jsondoc import BodyError, parse_json_body
-from ..spec.validation import JsonSchemaValueException, _json_type, violation_text
+from ..spec.validation import (
+    JsonSchemaValueException,
+    _json_type,
+    all_violations,
+    describe_violation,
+    violation_text,
+)
 from . import styles
 from .dispatch import request_body
 from .parameters import (
@@ -48,6 +54,24 @@ def _is_file(schema: dict, encoding: dict) -> bool:
         return True
     ctype = (encoding.get("contentType") or "").split(",")[0].strip().lower()
     return bool(ctype) and not (_is_json_media(ctype) or ctype.startswith("text/"))
+
+
+def invalid_body(validator, value, e) -> InvalidParameterError:
+    """The 400 for a body that fails its schema: the description names the first
+    violation (as before), ``violations`` lists all of them (the reply's ``errors``)."""
+    error = InvalidParameterError(violation_text(e, root="body"))
+    error.violations = [violation_item(v, "body") for v in all_violations(validator, value, e)]
+    return error
+
+
+def violation_item(v, root: str) -> dict:
+    """One entry of an error reply's ``errors``: ``loc`` (the path, as FastAPI's), ``msg``
+    and ``type`` (the failed rule)."""
+    where, message = describe_violation(v, root)
+    loc = [root, *list(v.path or [])[1:]]
+    if v.rule == "required" and isinstance(v.rule_definition, list) and v.rule_definition:
+        loc.append(v.rule_definition[0])
+    return {"loc": loc, "msg": f"{where}: {message}" if where else message, "type": v.rule}
 
 
 class _Field:
@@ -241,7 +265,7 @@ class RequestBody:
             try:
                 media.validator(checked)
             except JsonSchemaValueException as e:
-                raise InvalidParameterError(violation_text(e, root="body")) from None
+                raise invalid_body(media.validator, checked, e) from None
         if media.read_only and isinstance(value, dict):
             for key in media.read_only:  # a client cannot set them (OAS 3 readOnly)
                 value.pop(key, None)

@@ -32,7 +32,7 @@ from ..spec.validation import (
     violation_text,
 )
 from ..spec.yamlfile import display_path
-from .bodies import RequestBody
+from .bodies import RequestBody, invalid_body
 from .dispatch import request_body
 from .parameters import OAS3Param, Param, ParamError, make_param, schema_validator, snake_case
 from .replies import exception_reply, json_reply
@@ -83,6 +83,23 @@ def _is_text(mimetype: str) -> bool:
 def _media_types(declared: list[str]) -> list[str]:
     """Declared media types without parameters, lowercased (``text/plain; charset=x``)."""
     return [m.split(";", 1)[0].strip().lower() for m in declared if isinstance(m, str)]
+
+
+def _concrete(declared: list[str], dedupe: bool = True) -> list[str]:
+    """Declared reply media types with wildcards made concrete: ``*/*`` and
+    ``application/*`` -> application/json, ``text/*`` -> text/plain, any other ``x/*``
+    -> application/octet-stream."""
+    out: list[str] = []
+    for m in declared:
+        if m in ("*/*", "*", "application/*"):
+            m = "application/json"
+        elif m == "text/*":
+            m = "text/plain"
+        elif m.endswith("/*"):
+            m = "application/octet-stream"
+        if not dedupe or m not in out:
+            out.append(m)
+    return out
 
 
 def _matches(mimetype: str, declared: list[str]) -> bool:
@@ -198,6 +215,7 @@ class Operation:
 
         self.responses: dict[int, tuple] = {}
         self.default_response = None
+        self.no_responses = not op.responses  # 3.1 allows an operation without responses
         for code, resp in op.responses.items():
             schema = resp.get("schema")
             if oas3:
@@ -224,7 +242,11 @@ class Operation:
         self.default_status = 200 if (200 in self.responses or not success) else success[0]
         # content negotiation, fixed per operation: JSON-only operations (most) only look
         # for a JSON-compatible Accept header, others pick among their declared types
-        self.produces = _media_types(op.produces) or ["application/json"]
+        declared = _media_types(op.produces)
+        # a wildcard (`*/*`, `application/*`) is no Content-Type: a reply is sent as a
+        # concrete type (JSON for a JSON body), and an Accept the spec allows gets it
+        self.any_type = any("*" in m for m in declared)
+        self.produces = _concrete(declared) or ["application/json"]
         self.json_only = all(_is_json(m) for m in self.produces)
         self.json_type = next((m for m in self.produces if _is_json(m)), "application/json")
         if self.json_type not in ("application/json",) and "application/json" in self.produces:
@@ -247,7 +269,7 @@ class Operation:
                 continue
             statuses.append(key)
             content = resp.get("x-pym-content") or {}
-            media = tuple(_media_types(list(content)))
+            media = tuple(_concrete(_media_types(list(content)), dedupe=False))
             self.reply_media[key] = media
             for m, entry in zip(media, content.values(), strict=True):
                 schema = (entry or {}).get("schema")
@@ -365,6 +387,8 @@ class Operation:
         if not accept:
             return self.json_type if self.json_type in self.produces else self.produces[0]
         best = request.accept_mimetypes.best_match(self.produces)
+        if best is None and self.any_type:
+            return self.json_type  # the spec produces any type: JSON is what there is
         if best is None:
             raise PyMacaronException(
                 f"{self.spec.label} produces {', '.join(self.produces)}, none of which the "
@@ -375,10 +399,12 @@ class Operation:
         return best
 
     def read_request(self, path_values: dict) -> tuple[list, dict]:
-        """Parse and validate everything the request carries: (args, kwargs) for the handler."""
-        kwargs = {}
+        """Parse and validate everything the request carries: (args, kwargs) for the handler.
+        Every parameter and the body are read: a 400 lists all their violations."""
+        kwargs: dict = {}
+        errors: list = []
         for flask_name, param in self.path_params:
-            kwargs[param.kwarg] = param.parse(path_values[flask_name])
+            _read(errors, kwargs, param, param.parse, path_values[flask_name])
         if self.query_params or self.reject_unknown_query:
             args = request.args
             if self.reject_unknown_query:
@@ -389,24 +415,38 @@ class Operation:
                     )
             for param in self.query_params:
                 if param.name in args:
-                    kwargs[param.kwarg] = param.parse(args[param.name], args.getlist(param.name))
+                    _read(
+                        errors,
+                        kwargs,
+                        param,
+                        param.parse,
+                        args[param.name],
+                        args.getlist(param.name),
+                    )
                 else:
-                    kwargs[param.kwarg] = param.missing()
+                    _read(errors, kwargs, param, param.missing)
         for param in self.header_params:
             value = request.headers.get(param.name)
-            kwargs[param.kwarg] = param.parse(value) if value is not None else param.missing()
+            if value is not None:
+                _read(errors, kwargs, param, param.parse, value)
+            else:
+                _read(errors, kwargs, param, param.missing)
         if self.form_params:
-            self._read_form(kwargs)
-        if self.body is not None:
-            return [self._read_body()], kwargs
-        return [], kwargs
+            try:
+                self._read_form(kwargs)
+            except InvalidParameterError as e:
+                errors.append(_item(e, "formData"))
+        body = _read_body_into(errors, self._read_body) if self.body is not None else None
+        _raise_all(errors)
+        return ([body] if self.body is not None else []), kwargs
 
     def _read_request_oas3(self, path_values: dict) -> tuple[list, dict]:
         """:meth:`read_request` of a 3.x operation (bound at startup): every style of
         styles.py, cookies, and the request body by its media type (bodies.py)."""
-        kwargs = {}
+        kwargs: dict = {}
+        errors: list = []
         for flask_name, param in self.path_params:
-            kwargs[param.kwarg] = param.from_text(path_values[flask_name])
+            _read(errors, kwargs, param, param.from_text, path_values[flask_name])
         if self.query_params or self.reject_unknown_query:
             query = parse_query(request.query_string)
             if self.reject_unknown_query and not self.query_open:
@@ -416,20 +456,24 @@ class Operation:
                             f"query parameter '{k[:60]}' is not declared by {self.spec.label}"
                         )
             for param in self.query_params:
-                kwargs[param.kwarg] = param.from_pairs(query, self.known_query)
+                _read(errors, kwargs, param, param.from_pairs, query, self.known_query)
         if self.header_params:
             headers = request.headers
             for param in self.header_params:
                 value = headers.get(param.name)
-                kwargs[param.kwarg] = (
-                    param.from_text(value) if value is not None else param.missing()
-                )
+                if value is not None:
+                    _read(errors, kwargs, param, param.from_text, value)
+                else:
+                    _read(errors, kwargs, param, param.missing)
         if self.cookie_params:
             cookies = parse_cookies(request.environ.get("HTTP_COOKIE"))
             for param in self.cookie_params:
-                kwargs[param.kwarg] = param.from_pairs(cookies)
+                _read(errors, kwargs, param, param.from_pairs, cookies)
         if self.body is not None:
-            return [self.body.read(self.spec.label)], kwargs
+            body = _read_body_into(errors, self.body.read, self.spec.label)
+            _raise_all(errors)
+            return [body], kwargs
+        _raise_all(errors)
         return [], kwargs
 
     def _read_form(self, kwargs: dict) -> None:
@@ -487,7 +531,7 @@ class Operation:
             try:
                 body.validator(value)
             except JsonSchemaValueException as e:
-                raise InvalidParameterError(violation_text(e, root="body")) from None
+                raise invalid_body(body.validator, value, e) from None
         if body.model is not None:
             if body.many:
                 if not isinstance(value, list):
@@ -534,6 +578,8 @@ class Operation:
         if status is None:
             status = self.default_status
         entry = self.responses.get(status) or self.default_response
+        if entry is None and self.no_responses:
+            entry = (None, False)  # the spec declares no responses (3.1): nothing to check
         if entry is None:
             return self._bad_response(
                 f"{self.label} returned status {status}, which the spec does not declare",
@@ -645,6 +691,39 @@ class Operation:
         error = BadResponseError("the server produced a reply that does not match its API spec")
         log.error("BAD_RESPONSE error_id=%s: %s", error.error_id, message)
         return exception_reply(error, self.endpoint, self.error_model)
+
+
+def _read(errors: list, kwargs: dict, param, fn, *args) -> None:
+    """kwargs[param.kwarg] = fn(*args), or the violation recorded in ``errors``."""
+    try:
+        kwargs[param.kwarg] = fn(*args)
+    except InvalidParameterError as e:
+        errors.append(_item(e, getattr(param, "location", None) or "parameter", param.name))
+
+
+def _item(e: InvalidParameterError, where: str, name: str | None = None) -> dict:
+    """One violation of a parameter as an ``errors`` entry (bodies.violation_item's shape)."""
+    return {"loc": [where, name] if name else [where], "msg": str(e), "type": "parameter"}
+
+
+def _read_body_into(errors: list, read, *args):
+    """The body, or None with its violations added to ``errors``."""
+    try:
+        return read(*args)
+    except InvalidParameterError as e:
+        found = getattr(e, "violations", None)
+        errors.extend(found if found else [_item(e, "body")])
+        return None
+
+
+def _raise_all(errors: list) -> None:
+    """Raise the 400 for ``errors`` (the first one's text is the description)."""
+    if not errors:
+        return
+    error = InvalidParameterError(errors[0]["msg"])
+    if len(errors) > 1:  # one violation: the uniform body as it always was
+        error.violations = errors
+    raise error
 
 
 def _header_problem(checks, headers) -> str | None:

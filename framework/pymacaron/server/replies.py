@@ -133,10 +133,15 @@ def error_reply(
     exc: BaseException | None = None,
     endpoint: str | None = None,
     error_model: dict | None = None,
+    errors: list | None = None,
 ) -> Response:
     """Log (and report a 5xx), then reply with the uniform error body (or, with
-    ``error_model`` from errormodel.py, in the operation's own error schema)."""
+    ``error_model`` from errormodel.py, in the operation's own error schema). ``errors``:
+    every violation of a request (``[{"loc", "msg", "type"}]``), the first one being the
+    ``error_description``."""
     body = error_body(status, code, description, error_id, user_message)
+    if errors:
+        body["errors"] = errors
     rid = get_request_id()
     hooks = current_hooks()
     if status >= 500:
@@ -192,6 +197,7 @@ def exception_reply(
             exc=e if e.status >= 500 else None,
             endpoint=endpoint,
             error_model=error_model,
+            errors=getattr(e, "violations", None),
         )
     if isinstance(e, HTTPException):
         status = e.code or 500

@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..exceptions import StartupError
-from .yamlfile import display_path, line_of, load_yaml
+from .yamlfile import display_path, forget_positions, line_of, load_yaml
 
 log = logging.getLogger("pymacaron")
 
@@ -219,6 +219,52 @@ def _refuse_unenforceable(schema, where: tuple, dialect: str, path: str, shown: 
     )
 
 
+def _annotations(spec: dict, path: str, dialect: str) -> None:
+    """Unknown formats (and 3.1's ``nullable``) are annotations: one warning per distinct
+    value, naming where it is first used; with ``strict_formats: true`` an unknown format
+    refuses the spec. Run at every load (the check's cache does not skip it)."""
+    from .schemaroots import schema_roots
+    from .validation import STRICT_FORMATS, annotations
+
+    seen: dict = {}
+    for where, schema in schema_roots(spec):
+        for keyword, value, json_path in annotations(schema, dialect, at=where):
+            key = (keyword, value if keyword == "format" else None)
+            if key in seen:
+                seen[key][1] += 1
+            else:
+                seen[key] = [json_path, 1]
+    if not seen:
+        return
+    shown = display_path(path)
+    version = "3.0" if dialect == "oas30" else "3.1"
+    for (keyword, value), (json_path, count) in seen.items():
+        more = f" (and {count - 1} more place{'s' if count > 2 else ''})" if count > 1 else ""
+        if keyword == "format" and STRICT_FORMATS.get():
+            raise StartupError(
+                f"OpenAPI {version} schema format {value!r} cannot be enforced by pymacaron's "
+                "validation engine (strict_formats: true; remove it, use a checked format, "
+                "or set strict_formats: false to serve it as an annotation)",
+                file=shown,
+                location=_located(path, json_path),
+            )
+        if keyword == "format":
+            message = (
+                f"format {value!r} is not checked by pymacaron: served as an annotation"
+                f"{more} (strict_formats: true refuses it)"
+            )
+        elif keyword == "nullable":
+            message = (
+                f"'nullable' is not an OpenAPI 3.1 keyword: ignored{more}; use `type: [T, 'null']`"
+            )
+        else:
+            message = (
+                f"{keyword!r} is JSON Schema 2019-09's, not a keyword of OpenAPI 3.1 (2020-12): "
+                f"ignored{more}; use $ref / $dynamicRef"
+            )
+        log.warning("%s: %s: %s", shown, _located(path, json_path), message)
+
+
 def _validate_swagger(spec: dict, path: str, name: str) -> dict:
     """Check the spec as Swagger 2.0 defines it; returns it with external refs inlined.
 
@@ -349,6 +395,13 @@ def load_spec(path: str, name: str | None = None, validate: bool = True) -> ApiS
 
     Raises StartupError naming the file and the location of the problem.
     """
+    try:
+        return _load_spec(path, name, validate)
+    finally:
+        forget_positions()
+
+
+def _load_spec(path: str, name: str | None, validate: bool) -> ApiSpec:
     shown = display_path(path)
     name = name or os.path.splitext(os.path.basename(path))[0]
     raw = load_yaml(path)
@@ -362,6 +415,7 @@ def load_spec(path: str, name: str | None = None, validate: bool = True) -> ApiS
     if validate:
         spec = _checked(spec, path, name, dialect)
     if dialect != "swagger2":
+        _annotations(spec, path, dialect)
         from .openapi3 import normalize
 
         view, operations = normalize(spec, name, path, shown, dialect)

@@ -29,6 +29,7 @@ import re
 from ..exceptions import StartupError
 from .openapi3 import HTTP_METHODS
 from .pointer import resolve as _pointer
+from .schemaroots import schema_roots
 from .yamlfile import line_of
 
 __all__ = ["check"]
@@ -88,32 +89,6 @@ def check(spec: dict, path: str, shown: str, dialect: str) -> list[tuple[str, tu
 
 # -- walking the document -----------------------------------------------------------------
 _DATA_KEYS = ("example", "examples", "default", "enum", "const")
-
-
-def schema_roots(spec: dict):
-    """(JSON path, schema) of every Schema Object that is not inside another one:
-    components/schemas entries and the ``schema`` of parameters, headers, media types."""
-    components = spec.get("components")
-    if isinstance(components, dict) and isinstance(components.get("schemas"), dict):
-        for name, schema in components["schemas"].items():
-            yield ("components", "schemas", name), schema
-    yield from _schema_fields(spec, ())
-
-
-def _schema_fields(node, where):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if not isinstance(k, str) or k.startswith("x-") or k in ("example", "examples"):
-                continue
-            if where == ("components",) and k == "schemas":
-                continue
-            if k == "schema" and not (where and where[-1] in ("properties", "content")):
-                yield (*where, k), v
-                continue
-            yield from _schema_fields(v, (*where, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _schema_fields(v, (*where, i))
 
 
 def _walk_schema(schema, where):
@@ -409,11 +384,23 @@ def _check_2020_12(c: _Checker, schema, where: tuple) -> None:
     ``discriminator``, ``xml``, ``externalDocs``, ``example``, are annotations to it)."""
     from .load import _first_line
     from .schema import check_2020_12
+    from .validation.enforce import OLD_2019
 
     found = check_2020_12(schema)
+    if found is not None and any(k in OLD_2019 for k in found[1] if isinstance(k, str)):
+        found = check_2020_12(_without(schema, OLD_2019))  # 2019-09's: annotations, warned
     if found is not None:
         message, inner = found
         raise c.refuse(f"not a JSON Schema 2020-12: {_first_line(message)}", (*where, *inner))
+
+
+def _without(node, keys):
+    """A copy of ``node`` without ``keys`` at any depth."""
+    if isinstance(node, dict):
+        return {k: _without(v, keys) for k, v in node.items() if k not in keys}
+    if isinstance(node, list):
+        return [_without(v, keys) for v in node]
+    return node
 
 
 # -- request bodies --------------------------------------------------------------------------

@@ -133,7 +133,10 @@ def _explain(spec: dict, path: str, shown: str) -> None:
     error = max(errors, key=relevance)
     json_path = list(error.absolute_path)
     message = error.message
-    if error.context:
+    misspelt = misspelt_key(errors)
+    if misspelt is not None:
+        json_path, message = misspelt
+    elif error.context:
         best = _most_telling(error.context)
         if best is not None:
             json_path = list(best.absolute_path) or json_path
@@ -145,6 +148,34 @@ def _explain(spec: dict, path: str, shown: str) -> None:
     raise StartupError(
         f"not a valid Swagger 2.0 spec: {_first_line(message)}", file=shown, location=location
     )
+
+
+def misspelt_key(errors) -> tuple[list, str] | None:
+    """(JSON path of the key, message) when a refusal's error tree holds an unknown key
+    close to a key its object allows (``tpye`` for ``type``): that is the mistake, not what
+    the other ``oneOf`` alternatives say (``'query' is not one of ['path']``)."""
+    import difflib
+    import re
+
+    stack, found = list(errors), []
+    while stack:
+        error = stack.pop()
+        stack.extend(error.context or [])
+        if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+            continue
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = list(schema.get("properties") or {})
+        patterns = list(schema.get("patternProperties") or {})
+        for key in error.instance:
+            if key in allowed or any(re.search(p, str(key)) for p in patterns):
+                continue
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            if close and close[0] not in error.instance:
+                found.append((list(error.absolute_path), str(key), close[0]))
+    if not found:
+        return None
+    where, key, close = max(found, key=lambda f: len(f[0]))
+    return [*where, key], f"unknown key {key!r} (did you mean {close!r}?)"
 
 
 # -- OpenAPI 3.0 / 3.1 --------------------------------------------------------------------
@@ -195,7 +226,7 @@ def check_oas3(spec: dict, path: str, shown: str, dialect: str) -> None:
     errors = list(_oas3_validator(dialect).iter_errors(spec))
     if not errors:  # the two engines disagree: jsonschema's yes stands
         return
-    json_path, message = _telling_oas3(errors)
+    json_path, message = misspelt_key(errors) or _telling_oas3(errors)
     location = None
     if json_path:
         line = line_of(path, json_path)

@@ -49,7 +49,12 @@ def load_yaml(path: str) -> object:
     if path.endswith(".json"):
         return _load_json(text, path)
     try:
-        return yaml.load(text, Loader=_StrictLoader)
+        loader = _StrictLoader(text)
+        try:  # one parse: the node tree is the position index of line_of too
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
@@ -57,6 +62,9 @@ def load_yaml(path: str) -> object:
         raise StartupError(f"malformed YAML: {problem}", file=path, location=line) from None
     except yaml.YAMLError as e:
         raise StartupError(f"malformed YAML: {e}", file=path) from None
+    if node is not None:
+        _remember(path, node)
+    return data
 
 
 def _load_json(text: bytes, path: str):
@@ -74,37 +82,90 @@ def _load_json(text: bytes, path: str):
         raise StartupError(f"malformed JSON: {e}", file=path) from None
 
 
-def line_of(path: str, json_path: list) -> int | None:
-    """Best-effort line number (1-based) of the node at ``json_path`` in a YAML file.
+class _Positions:
+    """A file's node tree (one compose, C loader when there is one), with a key index per
+    mapping built on first use: every lookup walks the path, never the file again."""
 
-    Only called on the error path, so it re-parses the file into a node tree.
-    """
+    def __init__(self, root):
+        self.root = root
+        self._keys: dict[int, dict] = {}
+
+    def line(self, json_path) -> int | None:
+        found = self.root
+        for part in json_path:
+            if isinstance(found, yaml.MappingNode):
+                keys = self._keys.get(id(found))
+                if keys is None:
+                    keys = self._keys[id(found)] = {}
+                    for k, v in found.value:
+                        keys.setdefault(str(k.value), v)
+                sub = keys.get(str(part))
+                if sub is None:
+                    break
+                found = sub
+            elif (
+                isinstance(found, yaml.SequenceNode)
+                and isinstance(part, int)
+                and part < len(found.value)
+            ):
+                found = found.value[part]
+            else:
+                break
+        return found.start_mark.line + 1 if found is not None else None
+
+
+_positions: dict[str, tuple] = {}  # path -> (stamp, _Positions): the last file asked about
+
+
+def _stamp(path: str):
+    st = os.stat(path)
+    return (st.st_mtime_ns, st.st_size)
+
+
+def _positions_of(path: str) -> _Positions | None:
+    try:
+        stamp = _stamp(path)
+    except OSError:
+        return None
+    cached = _positions.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
     try:
         with open(path, "rb") as f:
             text = f.read()
         if path.endswith(".json"):  # JSON is YAML, but for tabs (only ever whitespace)
             text = text.replace(b"\t", b" ")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except (OSError, yaml.YAMLError):
         return None
-    found = node
-    for part in json_path:
-        if isinstance(found, yaml.MappingNode):
-            for k, v in found.value:
-                if str(k.value) == str(part):
-                    found = v
-                    break
-            else:
-                break
-        elif (
-            isinstance(found, yaml.SequenceNode)
-            and isinstance(part, int)
-            and part < len(found.value)
-        ):
-            found = found.value[part]
-        else:
-            break
-    return found.start_mark.line + 1 if found is not None else None
+    return _remember(path, node, stamp)
+
+
+def _remember(path: str, node, stamp=None) -> _Positions:
+    if stamp is None:
+        try:
+            stamp = _stamp(path)
+        except OSError:
+            stamp = None
+    _positions.clear()  # one file's tree at a time: specs are checked one after another
+    index = _Positions(node)
+    _positions[path] = (stamp, index)
+    return index
+
+
+def line_of(path: str, json_path: list) -> int | None:
+    """Best-effort line number (1-based) of the node at ``json_path`` in a YAML file.
+
+    The file is composed once into a position index (kept for the last file asked about,
+    until it changes on disk), so N warnings cost one parse, not N.
+    """
+    index = _positions_of(path)
+    return index.line(json_path) if index is not None else None
+
+
+def forget_positions() -> None:
+    """Drop the position index (a big spec's node tree) once its file is loaded."""
+    _positions.clear()
 
 
 def display_path(path: str) -> str:

@@ -1,0 +1,279 @@
+"""Compiling: JSON Schema -> a validator function, on one of two engines.
+
+Draft 4 (``swagger2``, ``oas30``, pymacaron's own schemas) runs on fastjsonschema behind
+:mod:`..fastcheck`'s pre-check, so a worker serving only those never loads jsonschema-rs;
+2020-12 (``oas31``) runs on jsonschema-rs, imported on the first 2020-12 compile. Owns
+:func:`compile_schema`, :func:`validator_for`, :class:`LazyValidator` (compiled on first
+use) and :func:`eager` / :data:`EAGER` (compile everything now: ``pym check``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import os
+
+from .formats import _format_checks, _formats_of
+from .messages import _from_fast, _not_json, _violation
+from .translate import DRAFT4, VARIANT_SUFFIX, _redirect
+
+
+def _reachable(schema, definitions: dict) -> dict:
+    """The definitions ``schema`` reaches through ``#/definitions/`` references (a
+    validator carries only those, not every definition of the spec)."""
+    found: dict = {}
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/definitions/"):
+                name = ref[len("#/definitions/") :].split("/", 1)[0]
+                if name not in found and name in definitions:
+                    found[name] = definitions[name]
+                    stack.append(definitions[name])
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return found
+
+
+def _draft_of(schema, dialect: str | None) -> int:
+    if dialect == "oas31":
+        return 2020
+    if dialect in ("swagger2", "oas30"):
+        return 4
+    uri = schema.get("$schema") if isinstance(schema, dict) else None
+    if isinstance(uri, str) and "2020-12" in uri:
+        return 2020
+    return 4  # Swagger 2.0's and pymacaron's own schemas: exclusiveMinimum: true is a flag
+
+
+def compile_schema(
+    schema: dict,
+    definitions: dict | None = None,
+    *,
+    dialect: str | None = None,
+    direction: str | None = None,
+):
+    """A validator function for ``schema``, already JSON Schema (:func:`to_json_schema`).
+
+    ``definitions`` (from :func:`json_definitions`) resolve ``#/definitions/...``
+    references; ``direction`` picks their request/response variants. The draft is 2020-12
+    for ``oas31`` (or a ``$schema`` saying so), else draft 4. The function returns the data
+    or raises :class:`SchemaViolation`; a broken schema raises ValueError here.
+    """
+    if definitions and direction in VARIANT_SUFFIX:
+        suffix = VARIANT_SUFFIX[direction]
+        names = {k[: -len(suffix)] for k in definitions if k.endswith(suffix)}
+        if names:
+            schema = _redirect(schema, names, suffix)
+    used = _reachable(schema, definitions) if definitions else {}
+    if used:
+        schema = {**schema, "definitions": {**(schema.get("definitions") or {}), **used}}
+    if _draft_of(schema, dialect) == 2020:
+        return _compile_rs(schema)
+    return _compile_draft4(schema)
+
+
+def _compile_rs(schema: dict):
+    """2020-12: a jsonschema-rs validator (imported here: a draft 4 service never loads it)."""
+    import jsonschema_rs
+
+    try:
+        engine = jsonschema_rs.Draft202012Validator(
+            schema,
+            formats=_format_checks(2020),
+            validate_formats=True,
+            pattern_options=_patterns(),
+        )
+    except jsonschema_rs.ValidationError as e:  # a broken schema, not a broken value
+        where = "".join(f"[{p!r}]" for p in e.instance_path)
+        raise ValueError(f"invalid schema{' at ' + where if where else ''}: {e.message}") from None
+    except (jsonschema_rs.ReferencingError, ValueError) as e:
+        raise ValueError(f"invalid schema: {e}") from None
+    is_valid = engine.is_valid
+
+    def validate(data):
+        try:
+            if is_valid(data):
+                return data
+        except ValueError:  # not a JSON value (a date, bytes, an int key...)
+            raise _not_json(data) from None
+        raise _violation(engine, data, schema)
+
+    validate.schema, validate.draft = schema, 2020
+    return validate
+
+
+@functools.cache
+def _draft4_generator():
+    """fastjsonschema's draft 4 code generator, told two things: an error carries the very
+    schema node that failed (one object per node, not a literal rebuilt at every raise: a
+    rejected document costs less, and a discriminator branch is known by its identity), and
+    keywords run in jsonschema-rs' order where it can be (composition last, ``dependencies``
+    after ``patternProperties``), so the first error named is most often the same."""
+    from fastjsonschema.draft04 import CodeGeneratorDraft04
+
+    class Generator(CodeGeneratorDraft04):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pym_nodes: list = []
+            self._pym_index: dict = {}
+            table = self._json_keywords_to_function
+            for key in ("dependencies", "allOf", "anyOf", "oneOf", "not"):
+                table.move_to_end(key)
+
+        def exc(self, msg, *args, append_to_msg=None, rule=None):
+            index = self._pym_index.get(id(self._definition))
+            if index is None:
+                index = self._pym_index[id(self._definition)] = len(self._pym_nodes)
+                self._pym_nodes.append(self._definition)
+            arg = '"' + msg + '"' + (f" + ({append_to_msg})" if append_to_msg else "")
+            self.l(
+                "raise JsonSchemaValueException("
+                + arg
+                + ', value={variable}, name="{name}", definition=PYM_NODES['
+                + str(index)
+                + "], rule="
+                + repr(rule)
+                + ")",
+                *args,
+            )
+
+        def create_variable_keys(self):
+            # the keys in the object's order, not a set's (which depends on the hash
+            # seed): with several bad extra properties, the first one named is the same
+            # in every process
+            name = f"{self._variable}_keys"
+            if not self._is_variable_in_scope(name):
+                self._variables[name] = tuple(self._scope_stack)
+                self.l("{variable}_keys = PYM_KEYS.fromkeys({variable})")
+
+        @property
+        def global_state(self):
+            state = super().global_state
+            state["PYM_NODES"] = self._pym_nodes
+            state["PYM_KEYS"] = _OrderedKeys
+            return state
+
+    return Generator
+
+
+class _OrderedKeys(dict):
+    """The set of an object's keys fastjsonschema's code works on, in the object's order."""
+
+    __slots__ = ()
+
+    def remove(self, key) -> None:
+        del self[key]
+
+
+def _no_remote(uri: str):
+    raise ValueError(f"remote reference {uri!r}: references stay inside the spec")
+
+
+def _compile_draft4(schema: dict, precheck: bool = True):
+    """Draft 4 (swagger2, oas30, pymacaron's own schemas): fastjsonschema's validator for
+    the verdict and the error, behind :mod:`.fastcheck`'s pre-check for valid data (none
+    for a discriminator branch, only ever run on a document known to fail)."""
+    import fastjsonschema
+    from fastjsonschema.ref_resolver import RefResolver
+
+    from .. import fastcheck
+
+    # without $schema fastjsonschema would apply a later draft (exclusiveMinimum: a number)
+    schema = {**schema, "$schema": DRAFT4}
+    formats = _formats_of(schema)
+    handlers = dict.fromkeys(("http", "https", "file", "ftp", ""), _no_remote)
+    try:
+        resolver = RefResolver.from_schema(schema, handlers=handlers, store={})
+        generator = _draft4_generator()(
+            schema, resolver=resolver, formats=formats, use_default=False
+        )
+        state = generator.global_state
+        exec(generator.func_code, state)
+        full = functools.partial(state[resolver.get_scope_name()], custom_formats=formats)
+    except RecursionError:
+        raise ValueError("invalid schema: too deeply nested") from None
+    except Exception as e:  # fastjsonschema's definition errors, a missing $ref's KeyError...
+        raise ValueError(f"invalid schema: {e}") from None
+    check = fastcheck.build(schema, formats) if precheck else None
+    error_class = fastjsonschema.JsonSchemaValueException
+    branches: dict = {}  # discriminator branch (by id) -> its validator, compiled on need
+
+    def validate(data):
+        if check is not None and check(data):
+            return data
+        try:
+            full(data)
+        except error_class as e:
+            raise _from_fast(e, data, schema, branches) from None
+        except (TypeError, ValueError, AttributeError):  # not JSON: a key that is no str...
+            raise _not_json(data) from None
+        return data
+
+    validate.schema, validate.draft = schema, 4
+    return validate
+
+
+@functools.cache
+def _patterns():
+    import jsonschema_rs
+
+    return jsonschema_rs.FancyRegexOptions()  # what schemathesis' engine uses too
+
+
+class LazyValidator:
+    """A validator compiled on its first call (a big spec starts in seconds); every
+    validator is compiled at once when :func:`eager` says so (``pym check``, the image's
+    build-time records), so a broken schema still fails before anything is served."""
+
+    __slots__ = ("_args", "_fn", "_lock")
+
+    def __init__(self, schema: dict, definitions: dict | None = None, **options):
+        import threading
+
+        self._args, self._fn = (schema, definitions, options), None
+        self._lock = threading.Lock()
+
+    def compile(self):
+        with self._lock:
+            if self._fn is None:
+                schema, definitions, options = self._args
+                self._fn = compile_schema(schema, definitions, **options)
+                self._args = None
+        return self._fn
+
+    def __call__(self, data):
+        fn = self._fn
+        if fn is None:
+            fn = self.compile()
+        return fn(data)
+
+
+# Set by whoever builds the service for a check (``pym check``: app.load_service(eager=True)).
+EAGER: contextvars.ContextVar[bool] = contextvars.ContextVar("pym_eager", default=False)
+
+
+def eager() -> bool:
+    """Compile every validator at startup: ``pym check`` (:data:`EAGER`), or
+    ``PYM_EAGER_VALIDATORS=1``."""
+    if os.environ.get("PYM_EAGER_VALIDATORS", "").lower() in ("1", "true", "yes"):
+        return True
+    return EAGER.get()
+
+
+def validator_for(
+    schema: dict,
+    definitions: dict | None = None,
+    *,
+    dialect: str | None = None,
+    direction: str | None = None,
+):
+    """The validator of ``schema`` (JSON Schema, :func:`to_json_schema`'s output for
+    ``dialect`` and ``direction``): compiled now when :func:`eager`, else on first use."""
+    lazy = LazyValidator(schema, definitions, dialect=dialect, direction=direction)
+    if eager():
+        lazy.compile()
+    return lazy

@@ -1,0 +1,129 @@
+"""Public OpenAPI 3.0 / 3.1 specs nobody here wrote (tests/fixtures/corpus, sources in its
+README): each valid one loads (``pym check``), is served by gunicorn with stub handlers
+that reply schema-valid values, and is fuzzed briefly by schemathesis (``pym fuzz``:
+no 5xx, 2xx replies conform, error replies conform with ``error_model: auto``); each
+invalid one is refused in one line naming the place. ``make corpus`` runs the same with
+many more examples per operation (``PYM_CORPUS_EXAMPLES``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+
+import pytest
+import yaml
+
+from tests.conftest import FIXTURES
+from tests.reliability.support import pym, start_gunicorn
+
+CORPUS = os.path.join(FIXTURES, "corpus")
+SPECS = sorted(os.listdir(os.path.join(CORPUS, "specs")))
+INVALID = {
+    # the place and what is wrong, as the refusal must name them
+    "openai.yaml": ["components.schemas.", "not a JSON Schema 2020-12"],
+    "spotify_official.yaml": ["requestBody.content.image/jpeg.schema.required", "not of type"],
+}
+EXAMPLES = os.environ.get("PYM_CORPUS_EXAMPLES", "1")
+# the suite's brief run: a bounded number of operations per spec (make corpus: all)
+SAMPLE = None if os.environ.get("PYM_CORPUS_FULL") else 12
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _read(path: str):
+    with open(path) as f:
+        return json.load(f) if path.endswith(".json") else yaml.load(f, Loader=yaml.CSafeLoader)
+
+
+def service(tmp_path, name: str) -> str:
+    """A service dir serving one corpus spec with the stub handler bound to every
+    operation (the fixture itself stays as published)."""
+    dest = tmp_path / "svc"
+    shutil.copytree(os.path.join(CORPUS, "service"), dest)
+    (dest / "apis").mkdir()
+    spec = _read(os.path.join(CORPUS, "specs", name))
+    for item in (spec.get("paths") or {}).values():
+        for method, op in item.items():
+            if method in METHODS and isinstance(op, dict):
+                op["x-bind-server"] = "corpus_stubs.reply"
+    stem = os.path.splitext(name)[0]
+    with open(dest / "apis" / f"{stem}.json", "w") as f:
+        json.dump(spec, f, indent=1, default=str)
+    schemes = sorted((spec.get("components") or {}).get("securitySchemes") or {})
+    checks = "".join(f"  {name}: corpus_stubs.deny\n" for name in schemes)
+    (dest / "pym-config.yaml").write_text(
+        f"name: {stem.replace('_', '-')}\nerror_model: auto\nignore_base_path: true\n"
+        + (f"security_checks:\n{checks}" if checks else "")
+    )
+    return str(dest)
+
+
+def _paths(svc: str) -> list[str]:
+    (spec_file,) = os.listdir(os.path.join(svc, "apis"))
+    return sorted(_read(os.path.join(svc, "apis", spec_file)).get("paths") or {})
+
+
+def _excludes(paths: list[str]) -> list[str]:
+    """One path regex leaving SAMPLE paths in (every path in make corpus)."""
+    if SAMPLE is None or len(paths) <= SAMPLE:
+        return []
+    step = len(paths) / SAMPLE
+    keep = {paths[int(i * step)] for i in range(SAMPLE)}
+    skipped = "|".join(re.escape(p) for p in paths if p not in keep)
+    return ["--exclude-path-regex", f"^({skipped})$"]
+
+
+def test_corpus_holds_both_versions_and_big_specs():
+    versions = {_read(os.path.join(CORPUS, "specs", n))["openapi"][:3] for n in SPECS}
+    assert versions == {"3.0", "3.1"}
+    sizes = [os.path.getsize(os.path.join(CORPUS, "specs", n)) for n in SPECS]
+    assert sum(s > 250_000 for s in sizes) >= 2 and max(sizes) < 5_000_000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SPECS)
+def test_public_spec_loads_serves_and_survives_a_short_fuzz(tmp_path, name):
+    svc = service(tmp_path, name)
+    started = time.monotonic()
+    result = pym("check", "--dir", svc, cwd=svc, timeout=120)
+    took = time.monotonic() - started
+    assert result.returncode == 0 and "ok:" in result.stdout, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    paths = _paths(svc)
+    if not paths:  # a 3.1 spec may hold only webhooks: served (ping), nothing to fuzz
+        return
+    server = start_gunicorn(svc, workers=1)
+    try:
+        result = pym(
+            "fuzz", "--url", server.url, "--dir", svc, "--max-examples", EXAMPLES,
+            "--seed", "27", "--no-builtin", "--no-auth", "--phases", "examples,fuzzing",
+            "--checks", "not_a_server_error,response_schema_conformance", *_excludes(paths),
+            timeout=600,
+        )  # fmt: skip
+        log = server.output()
+    finally:
+        server.stop()
+    summary = [line for line in result.stdout.splitlines() if line.startswith("pym fuzz:")]
+    print(f"{name}: pym check {took:.1f} s; {summary}")
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    counts = [line for line in summary if " cases, " in line]
+    assert counts and all(" 0 failure(s)" in line for line in counts), summary
+    assert "Traceback" not in log, log[-4000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(INVALID))
+def test_invalid_public_spec_is_refused_naming_the_place(tmp_path, name):
+    svc = tmp_path / "svc"
+    shutil.copytree(os.path.join(CORPUS, "service"), svc)
+    (svc / "apis").mkdir()
+    shutil.copyfile(os.path.join(CORPUS, "invalid", name), svc / "apis" / name)
+    (svc / "pym-config.yaml").write_text("name: invalid\n")
+    result = pym("check", "--dir", str(svc), cwd=str(svc), timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if "cannot start" in line]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    missing = [e for e in INVALID[name] if e not in lines[0]]
+    assert not missing and "(line " in lines[0], lines[0]
