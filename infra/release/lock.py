@@ -32,6 +32,8 @@ import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from packaging.markers import Marker
+
 from .. import resources
 from .common import EXIT_USAGE, ReleaseError
 
@@ -42,6 +44,9 @@ BUILD_LOCK = os.path.join(DOCKER, "build-requirements.lock")
 ASYNC_LOCK = os.path.join(DOCKER, "requirements-async.lock")
 PERSIST_LOCK = os.path.join(DOCKER, "requirements-persist.lock")
 PYTHON_VERSION = "3.11"
+# The oldest Python 3.11 an image may run: Debian bookworm's python3 (markers on the patch
+# release, e.g. redis's async-timeout, are kept by the universal resolution).
+OLDEST_PYTHON = "3.11.2"
 # Comments and blank lines of uv's output, and its entries: `name==version [; marker] \`
 # followed by `    --hash=sha256:...` lines.
 UV_FLAGS = (
@@ -137,7 +142,7 @@ def render(
         # exclude: names (or, as a dict, name -> version: only that version) already locked
         if name in exclude and (not isinstance(exclude, dict) or exclude[name] == version):
             continue
-        entry = f"{name}=={version}" + (f" ; {marker}" if marker else "")
+        entry = f"{name}=={version}" + (f" ; {Marker(marker)}" if marker else "")
         for h in sorted(hashes):
             entry += f" \\\n    --hash=sha256:{h}"
         lines.append(entry)
@@ -152,6 +157,35 @@ def lock(
 ) -> str:
     """Resolve ``requirements`` and render their lock (see :func:`resolve`, :func:`render`)."""
     return render(resolve(requirements, prefer), header, exclude)
+
+
+def conditional_missing(items: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(requirement, marker) that resolved packages (pip report ``install`` items) need on
+    Python 3.11.2 (Debian bookworm's) but not on this host's Python: what a per-host resolver
+    must add by hand. uv's universal resolution already keeps them, with their marker
+    (``async-timeout ; python_full_version < "3.11.3"`` for redis 8)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    have = {_norm(i["metadata"]["name"]) for i in items}
+    oldest = {"python_full_version": OLDEST_PYTHON, "python_version": PYTHON_VERSION}
+    out = []
+    for item in items:
+        for spec in item["metadata"].get("requires_dist") or []:
+            try:
+                req = Requirement(spec)
+            except InvalidRequirement:
+                continue
+            marker = req.marker
+            if marker is None or "extra" in str(marker) or _norm(req.name) in have:
+                continue
+            if marker.evaluate(oldest) and not marker.evaluate():
+                out.append((f"{req.name}{req.specifier}", str(marker)))
+                have.add(_norm(req.name))
+    return out
+
+
+def _norm(name: str) -> str:
+    return name.lower().replace("_", "-")
 
 
 def _read(path: str) -> str:
