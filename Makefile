@@ -59,6 +59,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/hadolint docker/Dockerfile
+	$(VENV)/bin/mypy  # strict, the modules of pyproject's [tool.mypy] files
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
@@ -82,3 +83,20 @@ corpus: setup
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache
+
+# Build the wheel and sdist, check them, install the wheel into a fresh venv, print what to
+# upload (nothing is uploaded; docs/releasing.md). DIST=dir builds elsewhere.
+DIST ?= dist
+.PHONY: release
+release: $(VENV)/.installed
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	$(PY) -m build --installer uv --outdir $(DIST) .
+	$(VENV)/bin/twine check --strict $(DIST)/*.whl $(DIST)/*.tar.gz
+	$(VENV)/bin/uv venv -q --python python3 $(DIST)/.venv-check
+	$(VENV)/bin/uv pip install -q --python $(DIST)/.venv-check/bin/python $(DIST)/*.whl
+	@want=$$($(PY) -c 'import pymacaron; print(pymacaron.__version__)'); \
+	got=$$(cd $(DIST) && { .venv-check/bin/pym --version 2>/dev/null || \
+	  .venv-check/bin/python -c 'import pymacaron; print(pymacaron.__version__)'; } | grep -o '[0-9][0-9.a-z+-]*' | head -1); \
+	if [ "$$got" != "$$want" ]; then echo "release: the installed wheel says $$got, the source $$want" >&2; exit 1; fi; \
+	echo "release: pymacaron $$got installs and runs from a fresh venv"; \
+	echo "upload with: twine upload $(DIST)/pymacaron-$$got-py3-none-any.whl $(DIST)/pymacaron-$$got.tar.gz"

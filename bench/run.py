@@ -822,6 +822,10 @@ def main(argv=None) -> int:
     with open(out, "w") as f:
         json.dump(results, f, indent=2)
     print(f"\nresults: {os.path.relpath(out)}")
+    from chart import write_charts  # bench/chart.py: one SVG per endpoint
+
+    for path in write_charts(results, os.path.join(HERE, "charts")):
+        print(f"chart: {os.path.relpath(path)}")
     return 0
 
 

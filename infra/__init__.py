@@ -7,4 +7,14 @@ per logical unit (network, registry, iam, beanstalk, alarms, version) so later s
 
 from .config import ServiceConfig, StageConfig, load_service_config
 
-__all__ = ["ServiceConfig", "StageConfig", "load_service_config"]
+__all__ = ["PymService", "PymShared", "ServiceConfig", "StageConfig", "load_service_config"]
+
+
+def __getattr__(name: str):
+    # the constructs import aws_cdk (jsii starts a node process): only when asked for,
+    # so `pym` and the config model start without it
+    if name in ("PymService", "PymShared"):
+        from . import construct
+
+        return getattr(construct, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

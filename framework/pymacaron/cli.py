@@ -113,6 +113,8 @@ def cmd_run(args) -> int:
     env = dict(os.environ, PYM_SERVICE_DIR=directory)
     if args.env:
         env["PYM_ENV"] = args.env
+    if getattr(args, "allow_unbound", False):  # handlers that do not import answer 501
+        env["PYM_ALLOW_UNBOUND"] = "1"
     if args.reload and args.workers:
         raise StartupError("--reload is for the development server: drop --workers")
     if args.reload:
@@ -190,6 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--env", help="PYM_ENV to run as")
     p.add_argument("--dir", default=".", help="service directory (default: .)")
+    p.add_argument(
+        "--allow-unbound",
+        action="store_true",
+        help="an x-bind-server target that does not import answers 501 (not a startup error)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("tryme", help="print curl lines for a service served locally")
@@ -243,7 +250,8 @@ def _dev_secret(args) -> None:
 
 def _add_plugins(sub) -> None:
     """Subcommands contributed by other modules (acceptance runner, fuzzing, the deploy kit)."""
-    for module_name in ("pymacaron.testing.cli", "pymacaron.testing.fuzz", "pymacaron_kit.cli"):
+    plugins = ("pymacaron.testing.cli", "pymacaron.testing.fuzz", "pymacaron.run.mock")
+    for module_name in (*plugins, "pymacaron_kit.cli"):
         try:
             module = importlib.import_module(module_name)
         except ImportError:

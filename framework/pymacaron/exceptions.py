@@ -12,6 +12,7 @@ handler and the framework turns it into that reply.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from .errors import error_body
 
@@ -72,7 +73,7 @@ class PyMacaronException(Exception):
         if caught is not None:
             self.error_caught = caught
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The error reply's body."""
         return error_body(self.status, self.code, self.message, self.error_id, self.user_message)
 
@@ -107,7 +108,7 @@ def add_error(name: str, code: str, status: int) -> type[PyMacaronException]:
     return cls
 
 
-def is_error(o) -> bool:
+def is_error(o: object) -> bool:
     """True for an exception of ours, an Error model or an error reply body."""
     if isinstance(o, PyMacaronException):
         return True

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import inspect
 import logging
+import os
 import re
+from contextvars import ContextVar
 from urllib.parse import unquote
 
 import orjson
@@ -39,6 +41,11 @@ from .replies import exception_reply, json_reply
 from .styles import parse_cookies, parse_query
 
 log = logging.getLogger("pymacaron")
+# While an app is built: ``(operation, op_spec, api) -> handler`` replacing x-bind-server, or
+# None to bind it (pym mock, run/mock.py); with ALLOW_UNBOUND_ENV=1 (pym run --allow-unbound) a target that
+# does not import answers 501 NOT_IMPLEMENTED instead of refusing startup.
+BINDER: ContextVar = ContextVar("pym_binder", default=None)
+ALLOW_UNBOUND_ENV = "PYM_ALLOW_UNBOUND"
 
 __all__ = ["Operation", "decorate", "import_dotted", "flask_rule"]
 
@@ -309,6 +316,14 @@ class Operation:
 
     def _bind(self, op: OperationSpec, api: ApiSpec):
         where = f"{display_path(api.path)}: {op.label}"
+        binder = BINDER.get()  # pym mock (run/mock.py): its handlers, no import
+        handler = binder(self, op, api) if binder is not None else None
+        if handler is not None:
+            try:  # x-decorate-server (requires_auth...) as the real handler has it
+                return decorate(handler, op, "decorate-server", api.path), handler
+            except StartupError as e:
+                log.warning("%s: served without its x-decorate-server: %s", where, e)
+                return handler, handler
         target_name = op.x("bind-server")
         if not target_name:
             oid = op.operation_id or ""
@@ -320,6 +335,9 @@ class Operation:
         try:
             target = import_dotted(target_name)
         except Exception as e:  # ImportError, or an error raised by the module itself
+            if os.environ.get(ALLOW_UNBOUND_ENV) == "1":  # pym run --allow-unbound
+                log.warning("%s: %r does not import (%s): it answers 501", where, target_name, e)
+                return self._not_implemented, self._not_implemented
             raise StartupError(
                 f"x-bind-server target {target_name!r} does not import: {type(e).__name__}: {e}",
                 file=display_path(api.path),

@@ -30,7 +30,7 @@ __all__ = ["cache_dir", "cache_key", "lookup", "store"]
 log = logging.getLogger("pymacaron")
 
 FORMAT = "pym-spec-check-1"
-_ENGINE_PACKAGES = ("swagger_spec_validator", "jsonschema", "jsonschema_rs", "fastjsonschema")
+_ENGINE_PACKAGES = ("jsonschema", "jsonschema_rs", "fastjsonschema")
 _MISSING = object()
 
 
@@ -64,6 +64,7 @@ def _engine() -> str:
         "validation/enforce.py",  # _refuse_unenforceable: what the engine cannot enforce
         "validation/formats.py",
         "validation/translate.py",
+        "schemas/swagger2.0.json",
         "schemas/oas3.0.json",
         "schemas/oas3.1.json",
     ):

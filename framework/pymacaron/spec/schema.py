@@ -8,7 +8,7 @@ Apache-2.0, shipped in ``schemas/``): the yes/no by jsonschema-rs (draft 4 and 2
 milliseconds), the explanation of a refusal by jsonschema (whose import alone takes about
 a second) -- only on a check, which a recorded result skips (cache.py).
 
-The schema is the one swagger-spec-validator ships, made self-contained (its draft 4
+The schema is the official one (vendored: schemas/swagger2.0.json), made self-contained (its draft 4
 references inlined) and compiled like any other validator (validation.py, cached on
 disk). ``format`` keywords of the meta-schema are dropped: JSON Schema does not assert
 them by default, and a spec's ``pattern`` written for another regex dialect is still a
@@ -44,7 +44,7 @@ def _package_file(package: str, *parts: str) -> str:
 @functools.cache
 def official_schema() -> dict:
     """The Swagger 2.0 JSON Schema, as published."""
-    with open(_package_file("swagger_spec_validator", "schemas", "v2.0", "schema.json")) as f:
+    with open(os.path.join(os.path.dirname(__file__), "schemas", "swagger2.0.json")) as f:
         return json.load(f)
 
 
