@@ -37,7 +37,7 @@ def advice(account: str | None, region: str | None, qualifier: str | None) -> st
     """One line: how to bootstrap for this service."""
     return (
         f"bootstrap once per account and region: pym bootstrap --execution-policy ARN "
-        f"(runs {command(account, region, qualifier, 'ARN')}; docs/deploy.md step 5)"
+        f"(runs {command(account, region, qualifier, 'ARN')}; pym docs deploy, step 5)"
     )
 
 

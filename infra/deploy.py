@@ -29,7 +29,7 @@ STACKS = ("shared", "staging", "live", "pipeline")
 BOTH_WAYS = (
     "direct deploys ({name}-{stage}) and the pipeline's stages ({name}-pipeline-{stage}) are "
     "separate environments: using both doubles load balancers and instances (pick one; "
-    "docs/deploy.md)"
+    "pym docs deploy)"
 )
 
 
@@ -232,7 +232,7 @@ def check_connection(root: str) -> None:
     config = load_service_config(os.path.join(root, "pym-config.yaml"))
     if config.pipeline is None:
         raise ReleaseError(
-            "pym-config.yaml has no pipeline: section (docs/pipeline.md)", EXIT_USAGE
+            "pym-config.yaml has no pipeline: section (pym docs pipeline)", EXIT_USAGE
         )
     if config.pipeline.placeholder_connection:
         raise ReleaseError(

@@ -68,10 +68,14 @@ def new_service(name: str, directory: str | None = None) -> str:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
             f.write(text)
-    print(f"wrote {len(content)} files to {target}:")
+    from pymacaron.devsecret import ensure_dev_secret
+
+    ensure_dev_secret(target)  # .pym/dev-secret: the development JWT_SECRET (git-ignored)
+    print(f"wrote {len(content)} files to {target} (and .pym/dev-secret, git-ignored):")
     for rel in content:
         print(f"  {rel}")
     shown = os.path.relpath(target)
     print(f"\nnext:\n  cd {shown}\n  git init && git add -A && git commit -m '{name}: pym new'")
     print("  make test     # unit tests\n  make run      # http://127.0.0.1:8080/hello")
+    print("  pym docs      # the guides (deploy, pipeline, persist, tasks...)")
     return target

@@ -113,9 +113,17 @@ def cmd_run(args) -> int:
     env = dict(os.environ, PYM_SERVICE_DIR=directory)
     if args.env:
         env["PYM_ENV"] = args.env
+    if args.reload and args.workers:
+        raise StartupError("--reload is for the development server: drop --workers")
+    if args.reload:
+        env["PYM_RELOAD"] = "1"
     if not args.workers:
         argv = [sys.executable, "server.py", "--port", str(args.port), "--host", args.host]
-        print(f"pym run: development server, one process, on http://{args.host}:{args.port}")
+        reload = ", restarted when a file changes" if args.reload else ""
+        print(
+            f"pym run: development server, one process{reload}, on "
+            f"http://{args.host}:{args.port} (docs: http://{args.host}:{args.port}/docs)"
+        )
     else:
         env.update(PORT=str(args.port), HOST=args.host, WEB_CONCURRENCY=str(args.workers))
         env["PYM_ACCESS_LOG"] = env.get("PYM_ACCESS_LOG", "1")
@@ -146,8 +154,11 @@ def _kit_missing(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="pym", description="pymacaron command line")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--version", action="version", version=f"pym (pymacaron) {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser(
@@ -174,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8080)))
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--workers", type=int, default=0, help="N processes, as in the image")
+    p.add_argument(
+        "--reload", action="store_true", help="restart when a Python file changes (dev server)"
+    )
     p.add_argument("--env", help="PYM_ENV to run as")
     p.add_argument("--dir", default=".", help="service directory (default: .)")
     p.set_defaults(func=cmd_run)
@@ -183,17 +197,48 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dir", default=".", help="service directory (default: .)")
     p.set_defaults(func=cmd_tryme)
 
+    from .guides import add_commands as add_docs_command
+
+    add_docs_command(sub)
     _add_plugins(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # the service loaded by a command (pym check) logs through this handler, not a second
+    # one of its own (logs.setup_logging): each line once
+    for handler in logging.getLogger().handlers:
+        handler._pymacaron_handler = True
+    _dev_secret(args)
     try:
         return args.func(args) or 0
     except StartupError as e:
-        startup_failed(e, args.debug)
+        # the server commands could not start it; every other one failed at its own task
+        server = args.command in ("run", "check")
+        startup_failed(
+            e, args.debug, prefix="pymacaron: cannot start" if server else f"pym {args.command}"
+        )
     return 2
+
+
+def _dev_secret(args) -> None:
+    """In a service directory, for a development PYM_ENV with no JWT_SECRET exported: make
+    sure ``.pym/dev-secret`` exists, so the server and every command agree (devsecret.py)."""
+    from .devsecret import DEV_ENVS, SECRET_NAME, ensure_dev_secret
+
+    directory = getattr(args, "dir", None) or "."
+    env = getattr(args, "env", None) or os.environ.get("PYM_ENV") or "dev"
+    if os.environ.get(SECRET_NAME) or env not in DEV_ENVS:
+        return
+    if not os.path.isfile(os.path.join(directory, "pym-config.yaml")):
+        return
+    if not os.path.isfile(os.path.join(directory, "server.py")):
+        return
+    try:
+        ensure_dev_secret(directory)
+    except OSError as e:  # a read-only checkout: the commands say JWT_SECRET is missing
+        log.warning("cannot write %s/.pym/dev-secret: %s", directory, e)
 
 
 def _add_plugins(sub) -> None:

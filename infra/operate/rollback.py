@@ -227,7 +227,7 @@ def cdk_deploy(target: Target, version: str, service_dir: str) -> int:
     if cdk is None:
         raise StartupError(
             "the CDK CLI 'cdk' is not on PATH: `npm install aws-cdk@2` and put "
-            "node_modules/.bin on PATH (docs/deploy.md)"
+            "node_modules/.bin on PATH (pym docs deploy)"
         )
     argv = deploy_command(cdk, target, version)
     return subprocess.run(argv, cwd=service_dir).returncode

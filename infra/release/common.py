@@ -40,7 +40,7 @@ START_ENGINE_HELP = """\
 Start one of:
   - Docker (Docker Desktop, or `sudo systemctl start docker`), with DOCKER_HOST unset or
     pointing at it;
-  - podman's Docker-compatible API service, no daemon needed (see docs/image.md):
+  - podman's Docker-compatible API service, no daemon needed (pym docs image):
       BUILDAH_ISOLATION=chroot podman system service --time=0 unix:///tmp/podman.sock &
       export DOCKER_HOST=unix:///tmp/podman.sock"""
 

@@ -216,7 +216,7 @@ def container_env(root: str, pym_env, extra: list[str]) -> tuple[dict, list]:
             raise rel.ReleaseError(str(e), rel.EXIT_USAGE) from None
         env.update({n: values[n] for n in secrets})
     # x-persist: the container (on the host network) reaches the same local DynamoDB
-    for n in ("PYM_DYNAMODB_URL", "PYM_DYNAMODB_TABLE_PREFIX"):
+    for n in ("PYM_DYNAMODB_URL", "PYM_DYNAMODB_TABLE_PREFIX", "PYM_BROKER_URL"):
         if os.environ.get(n):
             env[n] = os.environ[n]
     for item in extra:
@@ -290,12 +290,15 @@ def run(root: str, tag: str, *, port=8080, name=None, pym_env=None, env=(), time
     shown = ", ".join(f"{k}={'***' if k in secrets else v}" for k, v in sorted(environment.items()))
     print(f"running {ref} ({image.id[:19]}) as {name} on 127.0.0.1:{port} [{shown or 'no env'}]")
     network = {"ports": {f"{CONTAINER_PORT}/tcp": ("127.0.0.1", port)}}
-    if _loopback(environment.get("PYM_DYNAMODB_URL")):
+    if _loopback(environment.get("PYM_DYNAMODB_URL")) or _loopback(
+        environment.get("PYM_BROKER_URL")
+    ):
         # x-persist against a DynamoDB on this machine (dynalite): the container shares the
         # host's network to reach it, and listens on 127.0.0.1:PORT only
         environment.update(PORT=str(port), HOST="127.0.0.1")
         network = {"network_mode": "host"}
-        print(f"host network: the container reaches {environment['PYM_DYNAMODB_URL']}")
+        shown = environment.get("PYM_DYNAMODB_URL") or "the local broker"
+        print(f"host network: the container reaches {shown}")
     try:
         container = client.containers.run(
             image.id,

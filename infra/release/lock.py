@@ -37,6 +37,10 @@ BUILD_LOCK = os.path.join(DOCKER, "build-requirements.lock")
 ASYNC_LOCK = os.path.join(DOCKER, "requirements-async.lock")
 PERSIST_LOCK = os.path.join(DOCKER, "requirements-persist.lock")
 PYTHON_VERSION = "3.11"
+# The oldest Python 3.11 an image may run: Debian bookworm's python3. pip evaluates markers
+# with the host's Python only, so a dependency conditional on an older patch release
+# (redis: ``async-timeout; python_full_version < "3.11.3"``) is added with its marker.
+OLDEST_PYTHON = "3.11.2"
 # Extra platforms whose wheel hashes are added to the lock (the host's own always is).
 PLATFORMS = {
     "x86_64": [
@@ -63,6 +67,11 @@ def project() -> dict:
 
 def resolve(requirements: list[str], platform: list[str] | None) -> dict[str, tuple[str, set]]:
     """name -> (version, {sha256, ...}) as pip would install them for one platform."""
+    return _hashes(_report(requirements, platform))
+
+
+def _report(requirements: list[str], platform: list[str] | None) -> list[dict]:
+    """The ``install`` items of pip's dry-run report for one platform."""
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "report.json")
         cmd = [
@@ -95,9 +104,12 @@ def resolve(requirements: list[str], platform: list[str] | None) -> dict[str, tu
                 f"pip could not resolve {requirements}: {proc.stderr.strip()[-500:]}"
             )
         with open(report) as f:
-            data = json.load(f)
+            return json.load(f)["install"]
+
+
+def _hashes(items: list[dict]) -> dict[str, tuple[str, set]]:
     out = {}
-    for item in data["install"]:
+    for item in items:
         name = item["metadata"]["name"].lower().replace("_", "-")
         info = item["download_info"]
         digest = info.get("archive_info", {}).get("hashes", {}).get("sha256")
@@ -107,6 +119,34 @@ def resolve(requirements: list[str], platform: list[str] | None) -> dict[str, tu
     return out
 
 
+def conditional_missing(items: list[dict]) -> list[tuple[str, str]]:
+    """(requirement, marker) that the resolved packages need on OLDEST_PYTHON but pip, on
+    this host's Python, left out: e.g. ``("async-timeout>=4.0.3", 'python_full_version <
+    "3.11.3"')`` for redis 8."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    have = {_norm(i["metadata"]["name"]) for i in items}
+    oldest = {"python_full_version": OLDEST_PYTHON, "python_version": PYTHON_VERSION}
+    out = []
+    for item in items:
+        for spec in item["metadata"].get("requires_dist") or []:
+            try:
+                req = Requirement(spec)
+            except InvalidRequirement:
+                continue
+            marker = req.marker
+            if marker is None or "extra" in str(marker) or _norm(req.name) in have:
+                continue
+            if marker.evaluate(oldest) and not marker.evaluate():
+                out.append((f"{req.name}{req.specifier}", str(marker)))
+                have.add(_norm(req.name))
+    return out
+
+
+def _norm(name: str) -> str:
+    return name.lower().replace("_", "-")
+
+
 def lock(
     requirements: list[str],
     header: str,
@@ -114,8 +154,17 @@ def lock(
     platforms: list | None = None,
 ) -> str:
     merged: dict[str, tuple[str, set]] = {}
+    markers: dict[str, str] = {}
     for platform in platforms if platforms is not None else [None, *PLATFORMS.values()]:
-        for name, (version, hashes) in resolve(requirements, platform).items():
+        items = _report(requirements, platform)
+        resolved = _hashes(items)
+        if platform is None:  # what an older 3.11 needs on top (installed there only)
+            for spec, marker in conditional_missing(items):
+                for name, pinned in _hashes(_report([spec], None)).items():
+                    if name not in resolved and name not in exclude:
+                        resolved[name] = pinned
+                        markers[name] = marker
+        for name, (version, hashes) in resolved.items():
             # exclude: names (or, as a dict, name -> version: only that version) already locked
             if name in exclude and (not isinstance(exclude, dict) or exclude[name] == version):
                 continue
@@ -131,7 +180,7 @@ def lock(
     lines = [header]
     for name in sorted(merged):
         version, hashes = merged[name]
-        entry = f"{name}=={version}"
+        entry = f"{name}=={version}" + (f" ; {markers[name]}" if name in markers else "")
         for h in sorted(hashes):
             entry += f" \\\n    --hash=sha256:{h}"
         lines.append(entry)

@@ -63,6 +63,7 @@ class PipelineLocal:
         self.live_port = free_port()
         self.pushed_digest: str | None = None
         self.dynamodb = None  # the local stages' dynalite (x-persist), when started here
+        self.broker = None  # the local stages' redis-server (with_async), when started here
 
     def call(self, cmd: list[str] | str) -> int:
         shown = cmd if isinstance(cmd, str) else " ".join(cmd).replace(sys.executable, "python")
@@ -110,11 +111,12 @@ class PipelineLocal:
                 return
             import tempfile
 
-            from pymacaron.persist.local import Dynalite
+            from pymacaron.persist.local import Dynalite, find_dynalite
 
             data = tempfile.mkdtemp(prefix="pipeline-local-dynamodb-")
             try:
-                self.dynamodb = Dynalite(data, binary=None).start()
+                binary = find_dynalite(self.root, install=True)
+                self.dynamodb = Dynalite(data, binary=binary).start()
             except (FileNotFoundError, RuntimeError) as e:
                 raise rel.ReleaseError(
                     f"x-persist: cannot start dynalite ({e}); set PYM_DYNAMODB_URL"
@@ -125,9 +127,48 @@ class PipelineLocal:
             f"{stage}-"
         )
 
+    def local_broker(self, stage: str) -> None:
+        """with_async: a redis-server of this run's own on a free port (never whatever
+        answers on 6379), unless PYM_BROKER_URL names one: then it says it reuses it."""
+        if self.broker is not None:
+            return
+        if not rel.read_pym_config(self.root, stage).get("with_async"):
+            return
+        if self.env.get("PYM_BROKER_URL"):
+            shown = self.env["PYM_BROKER_URL"].split("@")[-1]
+            print(f"    with_async: reusing the broker of PYM_BROKER_URL ({shown})")
+            self.broker = False
+            return
+        import shutil
+        import tempfile
+
+        from pymacaron.tasks.dev import broker_reachable
+
+        server = shutil.which("redis-server")
+        if not server:
+            raise rel.ReleaseError(
+                "with_async: no redis-server to start for the local stages: install it "
+                "(apt-get install redis-server) or set PYM_BROKER_URL to a broker"
+            )
+        port = free_port()
+        data = tempfile.mkdtemp(prefix="pipeline-local-redis-")
+        self.broker = subprocess.Popen(
+            [server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly",
+             "no", "--dir", data],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        url = f"redis://127.0.0.1:{port}/0"
+        for _ in range(100):
+            if broker_reachable(url, timeout=0.2):
+                break
+            time.sleep(0.05)
+        print(f"    with_async: redis-server for the local stages on {url} (its own)")
+        self.env["PYM_BROKER_URL"] = os.environ["PYM_BROKER_URL"] = url
+
     def run_container(self, ref: str, port: int, stage: str):
         name = f"{self.name}-pipeline-local-{stage}"
         self.local_dynamodb(stage)
+        self.local_broker(stage)
         self.containers.append(name)
         img.run(self.root, ref, port=port, name=name, pym_env=stage)
         return 0, f"{ref} on http://127.0.0.1:{port}"
@@ -194,6 +235,9 @@ class PipelineLocal:
     def cleanup(self) -> None:
         if self.dynamodb is not None and not self.keep_running:
             self.dynamodb.stop()
+        if self.broker and not self.keep_running:
+            self.broker.terminate()
+            self.broker.wait(10)
         if self.keep_running or not self.containers:
             return
         try:
@@ -211,7 +255,7 @@ class PipelineLocal:
             return img.v2_digest(self.registry, self.name, "live")
         except rel.ReleaseError as e:
             raise rel.ReleaseError(
-                f"no registry answering at {self.registry} ({e}): start one (docs/image.md) "
+                f"no registry answering at {self.registry} ({e}): start one (pym docs image) "
                 "or pass --registry host:port",
                 rel.EXIT_USAGE,
             ) from None

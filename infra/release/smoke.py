@@ -12,7 +12,7 @@ from .common import EXIT_USAGE, ReleaseError
 
 IMDS_FALLBACK = (
     "the container cannot read its instance's credentials through IMDSv2 (hop limit 1: the "
-    "launch-template override did not apply); fallback in docs/deploy.md, "
+    "launch-template override did not apply); fallback in `pym docs deploy`, "
     '"Instance credentials in the container"'
 )
 

@@ -8,6 +8,7 @@ tests/image/conftest.py; the e2e modules share the image tests' xdist worker ("i
 from __future__ import annotations
 
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -28,32 +29,6 @@ def run(cmd, cwd, env, timeout=600, check=True):
             f"{cmd} -> {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
         )
     return proc
-
-
-@pytest.fixture(scope="session")
-def kit(tmp_path_factory):
-    """(bin dir, env) of a fresh venv holding the wheel built from this repository."""
-    work = tmp_path_factory.mktemp("kit")
-    dist, venv = work / "dist", work / "venv"
-    started = time.monotonic()
-    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), REPO],
-        cwd=str(work), env=dict(os.environ))  # fmt: skip
-    wheels = [p.name for p in dist.iterdir()]
-    assert wheels == [f"pymacaron-{__version__}-py3-none-any.whl"], wheels
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYM_", "PYTEST_", "VIRTUAL_ENV", "PYTHONPATH", "JWT_"))}  # fmt: skip
-    env["PIP_FIND_LINKS"] = " ".join(p for p in (str(dist), os.environ.get("PIP_FIND_LINKS")) if p)
-    run(["python3", "-m", "venv", str(venv)], cwd=str(work), env=env)
-    # --no-compile: no .pyc for aws-cdk-lib's ~20k modules (134 s -> 26 s here)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile"]
-    run([*pip, f"pymacaron[kit]=={__version__}"], cwd=str(work), env=env, timeout=900)
-    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    where = run([str(venv / "bin" / "python"), "-c",
-                 "import pymacaron, pymacaron_kit; print(pymacaron.__file__, pymacaron_kit.__file__)"],
-                cwd=str(work), env=env).stdout  # fmt: skip
-    assert REPO not in where and str(venv) in where, where  # the wheel, not this checkout
-    print(f"\nkit venv from the wheel in {time.monotonic() - started:.0f} s")
-    return {"bin": venv / "bin", "venv": venv, "env": env}
 
 
 @pytest.fixture(scope="session")
@@ -95,3 +70,41 @@ def services():
         engine.stop()
         reg.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def kit(tmp_path_factory):
+    """(bin dir, env) of a fresh venv holding the wheel built from this repository."""
+    # PYM_E2E_KIT_DIR (a developer's loop, never CI): keep the venv there between runs and
+    # only reinstall this repository's freshly built wheel into it
+    keep = os.environ.get("PYM_E2E_KIT_DIR")
+    work = pathlib.Path(keep) if keep else tmp_path_factory.mktemp("kit")
+    work.mkdir(parents=True, exist_ok=True)
+    dist, venv = work / "dist", work / "venv"
+    reuse = bool(keep) and (venv / "bin" / "pym").exists()
+    shutil.rmtree(dist, ignore_errors=True)
+    started = time.monotonic()
+    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), REPO],
+        cwd=str(work), env=dict(os.environ))  # fmt: skip
+    wheels = [p.name for p in dist.iterdir()]
+    assert wheels == [f"pymacaron-{__version__}-py3-none-any.whl"], wheels
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYM_", "PYTEST_", "VIRTUAL_ENV", "PYTHONPATH", "JWT_"))}  # fmt: skip
+    env["PIP_FIND_LINKS"] = " ".join(p for p in (str(dist), os.environ.get("PIP_FIND_LINKS")) if p)
+    # the per-user cache (dynalite installed on first use) of this session, not the machine's
+    env["XDG_CACHE_HOME"] = str(work / "cache")
+    # --no-compile: no .pyc for aws-cdk-lib's ~20k modules (134 s -> 26 s here)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile"]
+    if reuse:
+        wheel = str(next(dist.iterdir()))
+        run([*pip, "--no-deps", "--force-reinstall", wheel], cwd=str(work), env=env)
+    else:
+        run(["python3", "-m", "venv", str(venv)], cwd=str(work), env=env)
+        run([*pip, f"pymacaron[kit]=={__version__}"], cwd=str(work), env=env, timeout=900)
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    where = run([str(venv / "bin" / "python"), "-c",
+                 "import pymacaron, pymacaron_kit; print(pymacaron.__file__, pymacaron_kit.__file__)"],
+                cwd=str(work), env=env).stdout  # fmt: skip
+    assert REPO not in where and str(venv) in where, where  # the wheel, not this checkout
+    print(f"\nkit venv from the wheel in {time.monotonic() - started:.0f} s")
+    return {"bin": venv / "bin", "venv": venv, "env": env}

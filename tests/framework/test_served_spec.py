@@ -88,7 +88,7 @@ def test_docs_page_uses_only_local_assets(library):
     assert all(ref.startswith("/docs/static/") for ref in refs), refs
     assert "http" not in page and "<script>" not in page  # no CDN, no inline script
     urls = json.loads(re.search(r'data-urls="([^"]+)"', page).group(1).replace("&quot;", '"'))
-    assert urls == [{"name": "library 2.3.1", "url": "/openapi/library.json"}]
+    assert urls == [{"name": "library 2.3.1", "url": "/docs/openapi/library.json"}]
     types = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
     for ref in refs:
         asset = library.get(ref)
@@ -184,7 +184,8 @@ def test_several_apis(tmp_path, serve, root):
     for name in serve:
         doc = client.get(f"/openapi/{name}.json").get_json()
         assert doc["info"]["title"] == name.title() and set(doc["paths"]) >= BUILTIN
-        assert f'"url":"/openapi/{name}.json"' in page
+        assert f'"url":"/docs/openapi/{name}.json"' in page  # the page's origin-less copy
+        assert client.get(f"/docs/openapi/{name}.json").get_json()["info"] == doc["info"]
     if "extra" not in serve:
         assert client.get("/openapi/extra.json").status_code == 404
 

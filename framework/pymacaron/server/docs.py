@@ -13,6 +13,12 @@ inlined), with pymacaron's built-in ``/ping``, ``/version`` and ``/auth/version`
 Each document is serialised once at startup and answered with an ``ETag`` (``304`` on
 ``If-None-Match``) and ``Cache-Control: no-cache``.
 
+``/docs/openapi/<name>.json`` are the documents the docs page shows: the same, without an
+origin (Swagger 2.0 ``host`` and ``schemes`` dropped, OpenAPI 3 ``servers`` made relative to
+this server), so "Try it out" calls the server that served the page, whatever name the
+browser used (127.0.0.1, localhost, a load balancer's), within the page's ``connect-src
+'self'``; their security schemes are kept, so the page has an Authorize button.
+
 ``/docs`` is Swagger UI, self-hosted from the ``flask-swagger-ui`` wheel (a runtime
 dependency, so the image has it; no CDN). pym-config ``docs: auto`` (the default) serves it
 unless ``PYM_ENV`` is ``live`` (or the package was removed); ``docs: true`` always (a missing
@@ -40,7 +46,14 @@ from ..exceptions import StartupError
 
 log = logging.getLogger("pymacaron")
 
-__all__ = ["DOCS_CSP", "ENDPOINT_PREFIX", "install_docs", "docs_enabled", "served_document"]
+__all__ = [
+    "DOCS_CSP",
+    "ENDPOINT_PREFIX",
+    "install_docs",
+    "docs_enabled",
+    "docs_document",
+    "served_document",
+]
 
 # What Swagger UI needs, and no remote origin: it runs its own scripts, sets style
 # attributes, draws data: SVG icons and fetches the specs (and "Try it out") from here.
@@ -55,6 +68,7 @@ CSP_ENVIRON_KEY = "pymacaron.csp"  # read by the SecurityHeaders layer (layers.p
 DOCS_PACKAGE = "flask_swagger_ui"
 DOCS_PATH = "/docs"
 ASSETS_PATH = "/docs/static"
+DOCS_SPECS_PATH = "/docs/openapi"  # the page's own documents: no origin (docs_document)
 INIT_SCRIPT = "pymacaron-docs.js"
 ASSETS = frozenset(
     {
@@ -69,7 +83,7 @@ ASSETS = frozenset(
 
 # The page's one script of its own: configuration comes from data- attributes, so the
 # page has no inline script for the CSP to allow.
-_INIT_JS = b"""window.addEventListener("load", function () {
+_INIT_JS = rb"""window.addEventListener("load", function () {
   var node = document.getElementById("swagger-ui");
   var urls = JSON.parse(node.getAttribute("data-urls"));
   window.ui = SwaggerUIBundle({
@@ -80,7 +94,16 @@ _INIT_JS = b"""window.addEventListener("load", function () {
     validatorUrl: null,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
     plugins: [SwaggerUIBundle.plugins.DownloadUrl],
-    layout: "StandaloneLayout"
+    layout: "StandaloneLayout",
+    // a bare JWT pasted into Authorize (a Swagger 2.0 apiKey named Authorization) is sent
+    // as "Bearer <token>", as the service expects
+    requestInterceptor: function (req) {
+      var auth = req.headers && req.headers.Authorization;
+      if (typeof auth === "string" && /^[\w-]+\.[\w-]+\.[\w-]*$/.test(auth)) {
+        req.headers.Authorization = "Bearer " + auth;
+      }
+      return req;
+    }
   });
 });
 """
@@ -106,6 +129,7 @@ _PAGE = """<!DOCTYPE html>
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _ORIGIN = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:)?//[^/]*")
+_ANY_ORIGIN = re.compile(r"^[^/]*//[^/]*")  # an origin, server variables ({scheme}) included
 
 
 # -- the documents -------------------------------------------------------------------------
@@ -212,6 +236,50 @@ def _openapi_paths(ping_spec: dict, op_ids: set, servers) -> dict:
     return paths
 
 
+def docs_document(doc: dict) -> dict:
+    """``doc`` (a served document) for the docs page: the same API on the server that served
+    the page. Swagger 2.0: no ``host``/``schemes`` (the specification then means the host and
+    scheme the document came from); OpenAPI 3: every ``servers`` URL (document, path and
+    operation level) keeps only its path, as a relative URL resolved against the document."""
+    doc = copy.deepcopy(doc)
+    if "swagger" in doc:
+        doc.pop("host", None)
+        doc.pop("schemes", None)
+        return doc
+    _relative_servers(doc)
+    for item in (doc.get("paths") or {}).values():
+        if isinstance(item, dict):
+            _relative_servers(item)
+            for op in item.values():
+                if isinstance(op, dict):
+                    _relative_servers(op)
+    return doc
+
+
+def _relative_servers(node: dict) -> None:
+    servers = node.get("servers")
+    if not isinstance(servers, list):
+        return
+    out, seen = [], set()
+    for server in servers:
+        if not isinstance(server, dict) or not isinstance(server.get("url"), str):
+            continue
+        url = _ANY_ORIGIN.sub("", server["url"]) or "/"
+        if url in seen:
+            continue
+        seen.add(url)
+        server = {**server, "url": url}
+        variables = {
+            k: v for k, v in (server.get("variables") or {}).items() if "{" + k + "}" in url
+        }
+        if variables:
+            server["variables"] = variables
+        else:
+            server.pop("variables", None)
+        out.append(server)
+    node["servers"] = out or [{"url": "/"}]
+
+
 class _Document:
     """A view answering one serialised document, with its ETag."""
 
@@ -308,9 +376,12 @@ def install_docs(app: Flask, apis: list, conf) -> None:
     claims: dict[str, bytes] = {}
     links, bodies = [], []
     swagger_body = None
+    page_docs: dict[str, bytes] = {}
     for api in served:
-        body = _serialise(served_document(api, ping, conf))
+        doc = served_document(api, ping, conf)
+        body = _serialise(doc)
         bodies.append(body)
+        page_docs[f"{DOCS_SPECS_PATH}/{api.name}.json"] = _serialise(docs_document(doc))
         base = "" if (conf.ignore_base_path or api.builtin) else api.spec.base_path
         claims.setdefault(f"/openapi/{api.name}.json", body)
         claims.setdefault(f"{base}/openapi.json", body)
@@ -318,7 +389,7 @@ def install_docs(app: Flask, apis: list, conf) -> None:
             claims.setdefault(f"{base}/swagger.json", body)
             swagger_body = swagger_body or body
         name = f"{api.name} {api.spec.version}".strip()
-        links.append({"name": name, "url": f"/openapi/{api.name}.json"})
+        links.append({"name": name, "url": f"{DOCS_SPECS_PATH}/{api.name}.json"})
     if bodies:  # the root: the first served API's, unless an API's base path is the root
         claims.setdefault("/openapi.json", bodies[0])
     if swagger_body is not None:
@@ -331,12 +402,18 @@ def install_docs(app: Flask, apis: list, conf) -> None:
         else:
             mine[url] = _Document(body)
             app.add_url_rule(url, endpoint=f"{ENDPOINT_PREFIX}spec:{url}", view_func=mine[url])
-    _install_page(app, conf, links, served, taken, mine)
+    _install_page(app, conf, links, served, taken, mine, page_docs)
 
 
-def _install_page(app: Flask, conf, links, served, taken, mine) -> None:
+def _install_page(app: Flask, conf, links, served, taken, mine, page_docs) -> None:
     if not docs_enabled(conf):
         return
+    for url, body in page_docs.items():
+        if url in mine:
+            mine[url].set(body)
+        elif url not in taken:
+            mine[url] = _Document(body)
+            app.add_url_rule(url, endpoint=f"{ENDPOINT_PREFIX}spec:{url}", view_func=mine[url])
     dist = _assets_dir()
     if dist is None:
         if conf.get("docs") not in (None, "auto"):

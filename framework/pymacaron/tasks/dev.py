@@ -54,7 +54,7 @@ def start_dev_worker() -> subprocess.Popen | None:
         port = urlparse(s.broker_url).port or 6379
         log.warning(
             "with_async: true, but no broker answers at %s: start one "
-            "(`redis-server --port %d --appendonly yes --appendfsync always`: docs/tasks.md) or set broker_url / "
+            "(`redis-server --port %d --appendonly yes --appendfsync always`: pym docs tasks) or set broker_url / "
             "PYM_BROKER_URL; until then, requests that enqueue tasks fail with "
             "503 TASK_QUEUE_UNAVAILABLE",
             where,

@@ -41,7 +41,7 @@ def target_from_env(environ=None) -> tuple[str, str | None]:
     if not host:
         raise RuntimeError(
             "PYM_SERVER_HOST is not set: export PYM_SERVER_HOST and PYM_SERVER_PORT "
-            "(or run the tests with scripts/acceptance --host H --port P | --local | --url URL)"
+            "(or run the tests with pym acceptance --host H --port P | --local | --url URL)"
         )
     scheme = None
     if "://" in host:
@@ -388,7 +388,7 @@ class PyMacaronTestCase(unittest.TestCase):
         if not self.token:
             raise AssertionError(
                 "no token to call /auth/version with: set PYM_JWT_TOKEN "
-                "(scripts/acceptance generates one when the config has jwt_secret)"
+                "(pym acceptance generates one when the config has jwt_secret)"
             )
         j = self.assertGetReturnJson(
             "auth/version", 200, f"Bearer {self.token}", verify_ssl=verify_ssl

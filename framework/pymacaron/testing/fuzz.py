@@ -193,13 +193,17 @@ def make_token(service_dir: str, user: str, env: str | None = None) -> str | Non
 
 
 def base_url_for(spec_path: str, url: str, service_dir: str | None = None) -> str:
-    """``url`` + the spec's basePath, unless the service sets ``ignore_base_path``."""
+    """``url`` + the spec's base path (Swagger 2.0 ``basePath``, OpenAPI 3 the path of
+    ``servers[0].url``), unless the service sets ``ignore_base_path``."""
+    from ..spec.openapi3 import base_path_of
     from ..spec.yamlfile import load_yaml
 
     if spec_path == builtin_spec():
         return url
     spec = load_yaml(spec_path)
-    base = (spec.get("basePath") or "") if isinstance(spec, dict) else ""
+    base = ""
+    if isinstance(spec, dict):
+        base = base_path_of(spec) if "openapi" in spec else (spec.get("basePath") or "")
     if base and service_dir:
         try:
             from ..config import load_config

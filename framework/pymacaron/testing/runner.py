@@ -235,6 +235,10 @@ def run_acceptance(options: AcceptanceOptions) -> int:
                 env["JWT_SECRET"] = secrets.token_urlsafe(32)
                 say("JWT_SECRET is not set: using a throw-away secret for this local run")
             env.setdefault("PYM_ENV", "dev")
+            if not env.get("PYM_DYNAMODB_URL"):
+                # x-persist: a store of this run's own, never the data of a `make run` that
+                # may be up (dynalite locks its LevelDB directory: the second one fails)
+                env.setdefault("PYM_DYNAMODB_PATH", os.path.join(logdir, "dynamodb"))
             started_env = dict(env)
             for name, service_dir in load_local_services(directory, options.tests).items():
                 service = LocalService(name, service_dir, started_env, logdir)
