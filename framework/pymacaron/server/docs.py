@@ -137,7 +137,10 @@ def served_document(api, ping, conf) -> dict:
     """The document served for ``api``: as loaded, with the built-in paths merged in and
     its base path where this server serves it (``ignore_base_path`` moves it to the root)."""
     spec = api.spec
-    doc = copy.deepcopy(getattr(spec, "document", None) or spec.spec)
+    # only the top level and the paths mapping change below: copy those, share the rest
+    doc = dict(getattr(spec, "document", None) or spec.spec)
+    if isinstance(doc.get("paths"), dict):
+        doc["paths"] = dict(doc["paths"])
     base = "" if conf.ignore_base_path else spec.base_path
     if ping is None or ping is api:
         return doc

@@ -8,6 +8,7 @@ import re
 
 from flask import Flask
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Rule
 
 from ..exceptions import StartupError
 from ..spec.yamlfile import display_path
@@ -21,10 +22,28 @@ log = logging.getLogger("pymacaron")
 __all__ = ["install"]
 
 
+class LazyBuildRule(Rule):
+    """A werkzeug rule whose two URL builders (``url_for``) are generated on first use, not
+    when the rule is added: matching never needs them, and a big spec has thousands."""
+
+    def _compile_builder(self, append_unknown: bool = True):
+        compiled = None
+
+        def build(rule, *args, **kwargs):
+            nonlocal compiled
+            if compiled is None:
+                compiled = Rule._compile_builder(rule, append_unknown).__get__(rule, None)
+            return compiled(*args, **kwargs)
+
+        return build
+
+
 def install(app: Flask, apis: list, conf) -> None:
     """Add one Flask route per operation of ``apis``, the error handlers and the layers."""
     routes: dict[tuple[str, str], str] = {}
     app.url_map.strict_slashes = False
+    if app.url_rule_class is Rule:
+        app.url_rule_class = LazyBuildRule
     for api in apis:
         base = "" if (conf.ignore_base_path or api.builtin) else api.spec.base_path
         declared: dict[str, set[str]] = {}

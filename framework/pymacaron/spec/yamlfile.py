@@ -52,7 +52,7 @@ def load_yaml(path: str) -> object:
         loader = _StrictLoader(text)
         try:  # one parse: the node tree is the position index of line_of too
             node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
+            data = _construct(loader, node) if node is not None else None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as e:
@@ -65,6 +65,54 @@ def load_yaml(path: str) -> object:
     if node is not None:
         _remember(path, node)
     return data
+
+
+_STR = "tag:yaml.org,2002:str"
+_PLAIN = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", _STR}
+
+
+def _construct(loader, root):
+    """The document of ``root``: plain mappings, sequences and strings built directly (the
+    bulk of a spec), every other node (ints, bools, merges, anchors reused...) by the strict
+    loader's constructors, so the result and the errors are those of ``construct_document``."""
+    seen: dict[int, object] = {}  # aliases: a node reused is built once, as PyYAML does
+
+    def build(node):
+        known = seen.get(id(node))
+        if known is not None:
+            return known
+        tag = node.tag
+        if tag not in _PLAIN:
+            value = loader.construct_object(node, deep=True)
+        elif tag == _STR:
+            value = node.value
+        elif isinstance(node, yaml.MappingNode):
+            if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
+                value = loader.construct_object(node, deep=True)
+            else:
+                value = {}
+                lines: dict = {}
+                for key_node, value_node in node.value:
+                    key = build(key_node)
+                    try:
+                        first = lines.get(key)
+                    except TypeError:  # an unhashable key: the base constructor explains it
+                        return loader.construct_object(node, deep=True)
+                    if first is not None:
+                        raise yaml.constructor.ConstructorError(
+                            None,
+                            None,
+                            f"duplicate key {key!r} (first at line {first})",
+                            key_node.start_mark,
+                        )
+                    lines[key] = key_node.start_mark.line + 1
+                    value[key] = build(value_node)
+        else:
+            value = [build(item) for item in node.value]
+        seen[id(node)] = value
+        return value
+
+    return build(root)
 
 
 def _load_json(text: bytes, path: str):

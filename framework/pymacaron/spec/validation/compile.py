@@ -71,9 +71,32 @@ def compile_schema(
     used = _reachable(schema, definitions) if definitions else {}
     if used:
         schema = {**schema, "definitions": {**(schema.get("definitions") or {}), **used}}
-    if _draft_of(schema, dialect) == 2020:
-        return _compile_rs(schema)
-    return _compile_draft4(schema)
+    draft = _draft_of(schema, dialect)
+    key = _key_of(schema, draft)
+    known = _compiled.get(key) if key is not None else None
+    if known is not None:
+        return known
+    fn = _compile_rs(schema) if draft == 2020 else _compile_draft4(schema)
+    if key is not None:
+        if len(_compiled) >= _COMPILED_MAX:
+            _compiled.clear()
+        _compiled[key] = fn
+    return fn
+
+
+# identical schemas (after references and variants are resolved) share one validator: a
+# spec repeats the same parameter, error and $ref schemas across its operations
+_compiled: dict = {}
+_COMPILED_MAX = 20000
+
+
+def _key_of(schema: dict, draft: int):
+    import orjson
+
+    try:
+        return draft, orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):  # not plain JSON: compiled on its own
+        return None
 
 
 def _compile_rs(schema: dict):
