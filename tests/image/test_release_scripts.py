@@ -27,15 +27,45 @@ def test_every_script_has_help_and_is_executable(name):
         assert "exit codes" in proc.stdout
 
 
+@pytest.fixture
+def empty_registry():
+    """host:port of a registry API on 127.0.0.1 that holds no image (every manifest 404)."""
+    import http.server
+    import threading
+
+    class Empty(http.server.BaseHTTPRequestHandler):
+        def _reply(self):
+            found = self.path.rstrip("/") == "/v2"
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(b"{}")
+
+        do_GET = do_HEAD = _reply
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Empty)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
 @pytest.mark.parametrize(
     "name,args",
     [
         ("build-image", []),
         ("run-image", ["sometag"]),
-        ("push-image", ["sometag", "--registry", "127.0.0.1:1"]),
+        # push looks the tag up in the registry first (no engine needed to re-run a push),
+        # so it needs a registry that answers and lacks the tag before it asks for an engine
+        ("push-image", ["sometag", "--registry", "{registry}"]),
     ],
 )
-def test_no_engine_reachable_says_how_to_start_one(name, args, tmp_path):
+def test_no_engine_reachable_says_how_to_start_one(name, args, tmp_path, empty_registry):
+    args = [a.format(registry=empty_registry) for a in args]
     sock = f"unix://{tmp_path}/nothing-here.sock"
     proc = script(name, *args, env={"DOCKER_HOST": sock, "JWT_SECRET": "x"})
     assert proc.returncode == 3, proc.stdout + proc.stderr

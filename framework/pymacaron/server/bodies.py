@@ -236,6 +236,8 @@ class RequestBody:
                 return None
             return self._checked(media, value)
         data = request_body(request)  # bounded by max_body_size (413)
+        if kind == "form":  # an empty form, sent as such, is an object with no fields
+            return self._checked(media, self._form(media, data))
         if not data:
             if self.required:
                 raise InvalidParameterError(self.missing(label))
@@ -246,8 +248,6 @@ class RequestBody:
             except BodyError as e:
                 raise InvalidParameterError(f"body: {e}") from None
             return self._checked(media, value)
-        if kind == "form":
-            return self._checked(media, self._form(media, data))
         if kind == "text":
             charset = request.mimetype_params.get("charset") or "utf-8"
             try:
