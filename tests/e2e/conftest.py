@@ -101,7 +101,10 @@ def kit(tmp_path_factory):
     else:
         run(["python3", "-m", "venv", str(venv)], cwd=str(work), env=env)
         run([*pip, f"pymacaron[kit]=={__version__}"], cwd=str(work), env=env, timeout=900)
-    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    # a user's shell has none of this checkout's tools (`make test` puts its .venv/bin and
+    # node_modules/.bin on PATH): the kit must find or install its own
+    theirs = [p for p in env.get("PATH", "").split(os.pathsep) if p and not p.startswith(REPO)]
+    env["PATH"] = os.pathsep.join([str(venv / "bin"), *theirs])
     where = run([str(venv / "bin" / "python"), "-c",
                  "import pymacaron, pymacaron_kit; print(pymacaron.__file__, pymacaron_kit.__file__)"],
                 cwd=str(work), env=env).stdout  # fmt: skip

@@ -237,6 +237,11 @@ class RequestBody:
             return self._checked(media, value)
         data = request_body(request)  # bounded by max_body_size (413)
         if kind == "form":  # an empty form, sent as such, is an object with no fields
+            if not data and self.required:
+                try:
+                    return self._checked(media, self._form(media, data))
+                except InvalidParameterError:  # an empty form the schema refuses: missing
+                    raise InvalidParameterError(self.missing(label)) from None
             return self._checked(media, self._form(media, data))
         if not data:
             if self.required:
