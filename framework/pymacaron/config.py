@@ -278,12 +278,12 @@ def load_config(
         log.warning(
             "%s: unknown key %r (kept, readable as get_config().%s)", display_path(path), key, key
         )
-    environ = with_dev_secret(data, os.path.dirname(path), env, environ)
+    environ = _with_dev_secret(data, os.path.dirname(path), env, environ)
     secrets = read_env_secrets(data, path, environ)
     return PymConfig(data, path, env, secrets)
 
 
-def with_dev_secret(data: dict, service_dir: str, env: str | None, environ=None):
+def _with_dev_secret(data: dict, service_dir: str, env: str, environ):
     """``environ`` with JWT_SECRET from ``.pym/dev-secret`` when it is listed but unset and
     PYM_ENV is a development one (devsecret.py); unchanged otherwise."""
     from .devsecret import SECRET_NAME, read_dev_secret

@@ -20,7 +20,7 @@ import tarfile
 import tempfile
 import time
 
-from pymacaron.config import read_env_secrets, stage_file, with_dev_secret
+from pymacaron.config import read_env_secrets, stage_file
 from pymacaron.exceptions import StartupError
 
 from .. import resources
@@ -211,9 +211,7 @@ def container_env(root: str, pym_env, extra: list[str]) -> tuple[dict, list]:
     secrets = list(config.get("env_secrets") or [])
     if secrets:
         try:
-            # a local run (no stage, or dev/test) takes the dev secret as `pym run` does
-            environ = with_dev_secret(config, root, pym_env)
-            values = read_env_secrets(config, stage_file(root, pym_env), environ)
+            values = read_env_secrets(config, stage_file(root, pym_env))
         except StartupError as e:
             raise rel.ReleaseError(str(e), rel.EXIT_USAGE) from None
         env.update({n: values[n] for n in secrets})

@@ -86,25 +86,6 @@ def test_a_missing_env_secret_is_the_runtimes_error(tmp_path, monkeypatch):
     assert "key 'env_secrets'" in str(e.value) and "NOT_SET_HERE" in str(e.value)
 
 
-def test_image_run_in_a_plain_shell_takes_the_dev_secret_only_for_a_local_run(
-    tmp_path, monkeypatch
-):
-    """`pym image run TAG` without JWT_SECRET exported uses `.pym/dev-secret`, as `pym run`
-    and `pym token` do; a stage (staging, live) never does."""
-    from pymacaron.devsecret import ensure_dev_secret
-
-    (tmp_path / "pym-config.yaml").write_text("name: svc\nenv_secrets: [JWT_SECRET]\n")
-    monkeypatch.delenv("JWT_SECRET", raising=False)
-    with open(ensure_dev_secret(str(tmp_path))) as f:
-        dev = f.read().strip()
-    env, secrets = container_env(str(tmp_path), None, [])
-    assert secrets == ["JWT_SECRET"] and env["JWT_SECRET"] == dev
-    assert env["JWT_SECRET"] == load_config(str(tmp_path)).jwt_secret
-    with pytest.raises(rel.ReleaseError) as e:
-        container_env(str(tmp_path), "staging", [])
-    assert "JWT_SECRET" in str(e.value) and dev not in str(e.value)
-
-
 def test_no_pym_config_is_an_empty_config_for_release_steps(tmp_path):
     assert rel.read_pym_config(str(tmp_path)) == {}
 
