@@ -17,6 +17,8 @@ from pymacaron.config import apply_stage, config_schema, read_config_file, stage
 from pymacaron.exceptions import StartupError
 from pymacaron.spec.yamlfile import display_path
 
+from . import names
+
 # The stages a service is deployed to, in promotion order.
 STAGES = ("staging", "live")
 
@@ -176,7 +178,8 @@ class ScanGate:
 
 # Pipeline-managed stage stacks and environments: <name>-pipeline-<stage> (distinct from the
 # direct-deploy <name>-<stage>, so both can exist in one account without colliding).
-PIPELINE_INFIX = "pipeline"
+# Every name is built in infra/names.py.
+PIPELINE_INFIX = names.PIPELINE_INFIX
 # Beanstalk environment names are 4 to 40 characters.
 MAX_ENVIRONMENT_NAME = 40
 
@@ -201,22 +204,22 @@ class ServiceConfig:
     @property
     def pipeline_prefix(self) -> str:
         """Name prefix of pipeline-managed stacks/environments: ``petshop-pipeline``."""
-        return f"{self.name}-{PIPELINE_INFIX}"
+        return names.pipeline_prefix(self.name)
 
     @property
     def repository_name(self) -> str:
-        return self.name
+        return names.repository_name(self.name)
 
     @property
     def application_name(self) -> str:
-        return self.name
+        return names.application_name(self.name)
 
     def stack_name(self, part: str) -> str:
         """CloudFormation stack names carry the service name: ``petshop-staging``."""
-        return f"{self.name}-{part}"
+        return names.stack_name(self.name, part)
 
     def environment_name(self, stage: str) -> str:
-        return f"{self.name}-{stage}"
+        return names.environment_name(self.name, stage)
 
 
 def _fail(path: str, key: str, message: str) -> StartupError:
@@ -438,7 +441,7 @@ def _pipeline(path: str, raw: dict) -> PipelineConfig | None:
                 )
     if "branch" not in data:
         raise _fail(path, "pipeline.branch", "expected the branch whose pushes deploy (e.g. main)")
-    longest = f"{raw['name']}-{PIPELINE_INFIX}-staging"
+    longest = names.environment_name(names.pipeline_prefix(raw["name"]), "staging")
     if len(longest) > MAX_ENVIRONMENT_NAME:
         raise _fail(
             path,

@@ -30,18 +30,20 @@ from constructs import Construct
 
 from pymacaron.exceptions import StartupError
 
+from . import names
 from .alarms import EnvironmentAlarms
 from .beanstalk import BeanstalkApplication, StageEnvironment, environment_options
 from .beanstalk_options import beanstalk_options, check_option
 from .config import STAGES, ServiceConfig, load_service_config
 from .iam import ServiceRoles, secret_arn
 from .nag import acknowledge
+from .names import image_uri, repository_arn
 from .network import ServiceNetwork
 from .platform import resolve as resolve_platform
-from .registry import ServiceRepository, repository_arn
+from .registry import ServiceRepository
 from .tables import service_tables
 from .task_queue import ENV_NAMESPACE, TaskQueue, task_queue_settings
-from .version import ImageVersion, image_uri
+from .version import ImageVersion
 
 __all__ = ["PymService", "PymShared", "ServiceParts", "SharedParts"]
 
@@ -104,7 +106,7 @@ class ServiceParts:
         # queue names), so they never collide with direct deploys (`<name>-<stage>`).
         prefix = name_prefix or config.name
         stage_config = config.stages[stage]
-        env_name = f"{prefix}-{stage}"
+        env_name = names.environment_name(prefix, stage)
         self.environment_name = env_name
         if shared is None and not shared_elsewhere:
             shared = PymShared(self, "Shared", config=config)
@@ -133,7 +135,7 @@ class ServiceParts:
             TaskQueue(
                 self,
                 "Tasks",
-                queue_name=f"{prefix}-{stage}-tasks",
+                queue_name=names.queue_name(prefix, stage),
                 grantee=self.roles.instance_role,
                 **tasks,
             )
@@ -214,19 +216,21 @@ class ServiceParts:
     def _outputs(self, env_name, stage_config, name_prefix, image) -> None:
         config = self.config
         endpoint = self.beanstalk_environment.attr_endpoint_url
-        CfnOutput(self, "EnvironmentName", value=env_name)
+        CfnOutput(self, names.ENVIRONMENT_NAME_OUTPUT, value=env_name)
         # The load balancer's own name: plain HTTP (the certificate names live_host).
-        self.environment_url = CfnOutput(self, "EnvironmentUrl", value=f"http://{endpoint}")
+        self.environment_url = CfnOutput(
+            self, names.ENVIRONMENT_URL_OUTPUT, value=f"http://{endpoint}"
+        )
         # Where tests reach the stage: ServiceUrl when it has a host name, else the LB.
         self.public_url = self.environment_url
-        CfnOutput(self, "EndpointUrl", value=endpoint)
-        CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
+        CfnOutput(self, names.ENDPOINT_URL_OUTPUT, value=endpoint)
+        CfnOutput(self, names.ALARM_TOPIC_OUTPUT, value=self.alarms.topic.topic_arn)
         self.dns_record: route53.CfnRecordSet | None = None
         # A host name always comes with its certificate (config.py), so it is served over
         # HTTPS; the smoke/acceptance tests target it, else the load balancer's own URL.
         if stage_config.live_host:
             host = stage_config.live_host.split("://", 1)[-1].split("/", 1)[0]
-            self.public_url = CfnOutput(self, "ServiceUrl", value=f"https://{host}")
+            self.public_url = CfnOutput(self, names.SERVICE_URL_OUTPUT, value=f"https://{host}")
             # One stack owns the record: the pipeline's stage when there is a pipeline (two
             # stacks creating one record name would fail), else the direct deploy's.
             owns_dns = (name_prefix is not None) == (config.pipeline is not None)
@@ -244,7 +248,7 @@ class ServiceParts:
                     resource_records=[endpoint],
                 )
         if self.release:
-            CfnOutput(self, "Image", value=image)
+            CfnOutput(self, names.IMAGE_OUTPUT, value=image)
 
     # ---- typed views -------------------------------------------------------------------
 

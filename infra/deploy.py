@@ -20,7 +20,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from . import bootstrap, cdk_cli
+from . import bootstrap, cdk_cli, names
 from .release.common import EXIT_FAILED, EXIT_USAGE, ReleaseError, read_pym_config, service_name
 
 STACKS = ("shared", "staging", "live", "pipeline")
@@ -212,17 +212,11 @@ def current_version(stack_name: str, region: str | None, cfn=None) -> str | None
             import boto3
 
             cfn = boto3.client("cloudformation", region_name=region)
-        stacks = cfn.describe_stacks(StackName=stack_name)["Stacks"]
-    except ClientError as e:
-        if "does not exist" in str(e):
-            return None
+        values = names.read_outputs(cfn, stack_name)
+    except (ClientError, BotoCoreError) as e:
         raise ReleaseError(f"cannot read stack {stack_name}: {e}", 4) from None
-    except BotoCoreError as e:
-        raise ReleaseError(f"cannot read stack {stack_name}: {e}", 4) from None
-    for out in stacks[0].get("Outputs") or []:
-        if out["OutputKey"] == "Image":
-            return out["OutputValue"].rsplit(":", 1)[1]
-    return None
+    image = names.output(values or {}, names.IMAGE_OUTPUT)
+    return image.rsplit(":", 1)[1] if image else None
 
 
 def check_connection(root: str) -> None:
@@ -265,15 +259,16 @@ def plan_deploy(root: str, stage: str, version: str | None = None, cfn=None,
         check_connection(root)
     source = "--version"
     if stage in ("staging", "live") and not version:
-        version = current_version(f"{name}-{stage}", config.get("aws_region"), cfn)
-        source = f"in service on {name}-{stage}"
+        stack = names.stack_name(name, stage)
+        version = current_version(stack, config.get("aws_region"), cfn)
+        source = f"in service on {stack}"
         if not version:
             raise ReleaseError(
-                f"{name}-{stage} runs no image version yet: the first deploy needs "
+                f"{stack} runs no image version yet: the first deploy needs "
                 f"--version TAG (an image pushed with pym image push TAG --registry ecr)",
                 EXIT_USAGE,
             )
-    plan = DeployPlan(stage, f"PymService-{stage}", version, source if version else "none")
+    plan = DeployPlan(stage, names.cdk_id(stage), version, source if version else "none")
     plan.promote = stage == "live" and bool(version)
     env = tool_env(root)
     cmd = [cdk_cli.find(root, env) or cdk_cli.cached_cli(), "deploy", plan.stack_id, "--no-notices"]
@@ -289,7 +284,8 @@ def deploy(root: str, stage: str, version: str | None = None, dry_run: bool = Fa
     if plan.version:
         print(f"deploy: {plan.stack_id} with image version {plan.version} ({plan.version_source})")
     if plan.promote:
-        print(f"deploy: tag {plan.version} as live-{plan.version} in ECR first")
+        live_tag = names.LIVE_TAG_PREFIX + plan.version
+        print(f"deploy: tag {plan.version} as {live_tag} in ECR first")
     if plan.stage in ("staging", "live"):
         config = read_pym_config(root)
         if config.get("pipeline"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from . import bootstrap, cdk_cli
+from . import bootstrap, cdk_cli, names
 from .config import ServiceConfig, load_service_config
 from .release.common import EXIT_FAILED
 
@@ -81,7 +81,7 @@ def check_bootstrap(config: ServiceConfig, account: str | None, region: str | No
     except BotoCoreError as e:
         return Finding("bootstrap", False, f"cannot read {parameter}: {_error(e)}", fix)
     try:
-        _client("cloudformation", region).describe_stacks(StackName=toolkit)
+        names.find_stack(_client("cloudformation", region), toolkit, missing_ok=False)
     except (BotoCoreError, ClientError) as e:
         return Finding("bootstrap", False, f"{parameter} is {version} but no stack {toolkit} "
                        f"({_error(e)})", fix)  # fmt: skip

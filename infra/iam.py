@@ -10,10 +10,11 @@ Beanstalk bucket for environment resources and logs, this environment's log grou
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Stack, Token
+from aws_cdk import Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from . import names
 from .config import SecretRef
 from .nag import acknowledge
 
@@ -45,12 +46,7 @@ def platform_agent_statements(
     """
     stack = Stack.of(scope)
     bucket = f"arn:{stack.partition}:s3:::elasticbeanstalk-{stack.region}-{stack.account}"
-    log_groups = stack.format_arn(
-        service="logs",
-        resource="log-group",
-        resource_name=f"/aws/elasticbeanstalk/{environment_name}/*",
-        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-    )
+    log_groups = names.log_groups_arn(scope, environment_name)
     return [
         iam.PolicyStatement(
             sid="BeanstalkBucketList",
@@ -82,16 +78,8 @@ def platform_agent_statements(
             sid="OwnInstanceStatistics",
             actions=["elasticbeanstalk:PutInstanceStatistics"],
             resources=[
-                stack.format_arn(
-                    service="elasticbeanstalk",
-                    resource="application",
-                    resource_name=application_name,
-                ),
-                stack.format_arn(
-                    service="elasticbeanstalk",
-                    resource="environment",
-                    resource_name=f"{application_name}/{environment_name}",
-                ),
+                names.application_arn(scope, application_name),
+                names.environment_arn(scope, application_name, environment_name),
             ],
         ),
     ]
@@ -168,12 +156,7 @@ class ServiceRoles(Construct):
                     "which CloudFormation does not expose.",
                 ),
                 (
-                    stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name=f"/aws/elasticbeanstalk/{environment_name}/*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    ),
+                    names.log_groups_arn(scope, environment_name),
                     "Beanstalk names one log group per log file under this environment's "
                     "own prefix.",
                 ),

@@ -20,12 +20,13 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .config import Network
+from .names import network_export
 from .retention import retention_days
 
 
 def export_name(network: Network, what: str) -> str:
     """``pym-network-VpcId``: the exports stage stacks import."""
-    return f"{network.name}-{what}"
+    return network_export(network.name, what)
 
 
 class NetworkResources(Construct):

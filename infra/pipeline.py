@@ -24,7 +24,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from constructs import Construct
 
-from . import pins
+from . import names, pins
 from .config import PipelineConfig, SecretRef
 from .nag import acknowledge
 from .retention import retention_days
@@ -193,7 +193,7 @@ def grant_connection_use(scope: Construct, connection_arn: str | None) -> int:
 
 def repository_uri(repository_name: str) -> str:
     """``<account>.dkr.ecr.<region>.<suffix>/<name>``, resolved at deploy time."""
-    return f"{Aws.ACCOUNT_ID}.dkr.ecr.{Aws.REGION}.{Aws.URL_SUFFIX}/{repository_name}"
+    return names.repository_uri(Aws.ACCOUNT_ID, Aws.REGION, repository_name, Aws.URL_SUFFIX)
 
 
 def secret_variables(secrets: tuple[SecretRef, ...]) -> dict:

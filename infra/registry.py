@@ -7,9 +7,11 @@ to the same image; the lifecycle keeps every ``live-`` image and the most recent
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ecr as ecr
 from constructs import Construct
+
+from . import names
 
 LIVE_TAG_PREFIX = "live-"
 KEEP_RECENT_IMAGES = 50
@@ -44,8 +46,4 @@ class ServiceRepository(Construct):
         )
 
 
-def repository_arn(scope: Construct, repository_name: str) -> str:
-    """The ARN of the service's repository, by name (no cross-stack export to pin it)."""
-    return Stack.of(scope).format_arn(
-        service="ecr", resource="repository", resource_name=repository_name
-    )
+repository_arn = names.repository_arn  # kept importable here; built in infra/names.py

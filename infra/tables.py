@@ -38,6 +38,8 @@ from pymacaron.persist.settings import table_env_name
 from pymacaron.spec.load import load_spec
 from pymacaron.spec.yamlfile import display_path
 
+from .names import table_name
+
 ENV_NAMESPACE = "aws:elasticbeanstalk:application:environment"
 LOCK_FILE = "pym-tables.lock.json"
 ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query")
@@ -175,7 +177,7 @@ class ServiceTables(Construct):
             table = dynamodb.Table(
                 self,
                 _construct_id(spec.table),
-                table_name=f"{name_prefix}-{stage}-{spec.table}",
+                table_name=table_name(name_prefix, stage, spec.table),
                 partition_key=dynamodb.Attribute(
                     name=spec.key, type=ATTRIBUTE_TYPES[spec.key_type]
                 ),

@@ -30,6 +30,8 @@ from pymacaron.tasks.settings import (
     DEFAULT_VISIBILITY_TIMEOUT,
 )  # the queue waits as the worker does
 
+from .names import dead_letter_queue_name
+
 MAX_RECEIVE_COUNT = 5
 ENV_NAMESPACE = "aws:elasticbeanstalk:application:environment"
 
@@ -79,7 +81,7 @@ class TaskQueue(Construct):
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",
-            queue_name=f"{queue_name}-dlq",
+            queue_name=dead_letter_queue_name(queue_name),
             retention_period=Duration.days(14),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
@@ -114,7 +116,7 @@ class TaskQueue(Construct):
         self.dead_letter_alarm = cw.Alarm(
             self,
             "DeadLetters",
-            alarm_description=f"{queue_name}: tasks failed for good and wait in {queue_name}-dlq",
+            alarm_description=f"{queue_name}: tasks failed for good and wait in {dead_letter_queue_name(queue_name)}",
             metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
                 period=Duration.minutes(1), statistic="Maximum"
             ),

@@ -19,6 +19,7 @@ from aws_cdk import aws_elasticbeanstalk as eb
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from . import names
 from .config import CONTAINER_PORT
 
 # Replaces the port-80 listener's default action: the documented Beanstalk way to
@@ -72,9 +73,7 @@ IMDS_LAUNCH_TEMPLATE = {
 }
 
 
-def image_uri(account: str, region: str, repository: str, tag: str) -> str:
-    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return f"{account}.dkr.ecr.{region}.{suffix}/{repository}:{tag}"
+image_uri = names.image_uri  # kept importable here; built in infra/names.py
 
 
 def source_bundle(image: str, https_redirect: bool) -> dict[str, str]:

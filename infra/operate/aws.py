@@ -10,8 +10,8 @@ from botocore.parsers import ResponseParserError
 
 from pymacaron.exceptions import StartupError
 
-from .errors import call, error_code, error_message
-from .names import Names
+from ..names import Names, find_stack
+from .errors import call
 
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30
@@ -58,25 +58,15 @@ class Aws:
     def _describe_stack(self, name: str) -> dict | None:
         client = self.client("cloudformation")
         try:
-            stacks = client.describe_stacks(StackName=name)["Stacks"]
-        except ClientError as e:
-            if error_code(e) == "ValidationError" and "does not exist" in error_message(e):
-                return None
+            return find_stack(client, name)
+        except (ClientError, BotoCoreError, ResponseParserError) as e:
             return call_failed(client, "describe_stacks", e)
-        except (BotoCoreError, ResponseParserError) as e:
-            return call_failed(client, "describe_stacks", e)
-        stacks = [s for s in stacks if s.get("StackStatus") != "DELETE_COMPLETE"]
-        return stacks[0] if stacks else None
 
 
 def call_failed(client, operation: str, e: Exception):
     from .errors import translate
 
     raise translate(client, operation, e) from None
-
-
-def outputs(stack: dict) -> dict[str, str]:
-    return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs") or []}
 
 
 def image_tag(image: str | None) -> str | None:

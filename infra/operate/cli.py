@@ -17,13 +17,13 @@ import textwrap
 from pymacaron.exceptions import StartupError
 
 from ..config import load_service_config
+from ..names import Names, Target
 from . import logs as logs_mod
 from . import rollback as rollback_mod
 from . import status as status_mod
 from . import url as url_mod
 from .aws import Aws
 from .errors import NotFound, Refused
-from .names import Names, Target
 
 
 def _wrap(text: str) -> str:

@@ -19,9 +19,9 @@ import time
 
 from pymacaron.exceptions import StartupError
 
+from ..names import Target
 from .aws import Aws
 from .errors import NotFound, call
-from .names import Target
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

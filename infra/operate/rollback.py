@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 from pymacaron.exceptions import StartupError
 
-from .aws import Aws, image_tag, outputs
+from ..names import LIVE_TAG_PREFIX, Target, outputs
+from .aws import Aws, image_tag
 from .errors import NotFound, Refused, call
-from .names import LIVE_TAG_PREFIX, Target
 from .status import image, iso
 
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")  # infra/stacks TAG (an ECR tag)

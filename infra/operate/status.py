@@ -17,9 +17,9 @@ from botocore.parsers import ResponseParserError
 
 from pymacaron.exceptions import StartupError
 
-from .aws import Aws, image_tag, outputs
+from ..names import Target, outputs
+from .aws import Aws, image_tag
 from .errors import call, error_code
-from .names import Target
 
 UNHEALTHY = {"Red", "Yellow"}  # Beanstalk's Health colours for Degraded/Severe, Warning
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import webbrowser
 
-from .aws import Aws, outputs
+from ..names import Target, outputs
+from .aws import Aws
 from .errors import NotFound
-from .names import Target
 from .status import docs_url, environment, stage_url
 
 

@@ -23,7 +23,7 @@ import time
 from pymacaron.config import read_env_secrets, stage_file
 from pymacaron.exceptions import StartupError
 
-from .. import resources
+from .. import names, resources
 from . import common as rel
 from .wheel import pymacaron_wheel
 
@@ -349,7 +349,7 @@ def ecr_repository_from_stack(stack: str, region: str | None = None) -> str:
 
     try:
         cfn = boto3.client("cloudformation", region_name=region)
-        stacks = cfn.describe_stacks(StackName=stack)["Stacks"]
+        values = names.read_outputs(cfn, stack, missing_ok=False)
     except ClientError as e:
         raise rel.ReleaseError(
             f"cannot read stack {stack}: {e.response['Error'].get('Message', e)} "
@@ -358,9 +358,9 @@ def ecr_repository_from_stack(stack: str, region: str | None = None) -> str:
         ) from None
     except BotoCoreError as e:
         raise rel.ReleaseError(f"cannot read stack {stack}: {e}", rel.EXIT_REGISTRY) from None
-    for out in stacks[0].get("Outputs") or []:
-        if out["OutputKey"].endswith("RepositoryUri"):
-            return out["OutputValue"]
+    uri = names.output(values or {}, names.REPOSITORY_URI_OUTPUT)
+    if uri is not None:
+        return uri
     raise rel.ReleaseError(f"stack {stack} has no RepositoryUri output", rel.EXIT_USAGE)
 
 
@@ -368,7 +368,7 @@ def resolve_registry(root: str, registry: str, repository=None, stack=None, regi
     """(host, repository path) of the target: host[:port][/path], an ECR URI or `ecr`."""
     registry = registry.strip().rstrip("/")
     if registry.lower() == "ecr":
-        stack = stack or f"{rel.service_name(root)}-shared"
+        stack = stack or names.stack_name(rel.service_name(root), names.SHARED)
         region = region or rel.read_pym_config(root).get("aws_region")
         registry = ecr_repository_from_stack(stack, region)
     registry = re.sub(r"^[a-z]+://", "", registry)

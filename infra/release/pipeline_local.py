@@ -24,6 +24,7 @@ import time
 
 from pymacaron.testing.runner import free_port
 
+from ..names import pipeline_local_container
 from ..service_repo import unit_test_command
 from . import common as rel
 from . import image as img
@@ -166,7 +167,7 @@ class PipelineLocal:
         self.env["PYM_BROKER_URL"] = os.environ["PYM_BROKER_URL"] = url
 
     def run_container(self, ref: str, port: int, stage: str):
-        name = f"{self.name}-pipeline-local-{stage}"
+        name = pipeline_local_container(self.name, stage)
         self.local_dynamodb(stage)
         self.local_broker(stage)
         self.containers.append(name)

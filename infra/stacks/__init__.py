@@ -17,8 +17,8 @@ from pymacaron.exceptions import StartupError
 
 from ..config import STAGES, ServiceConfig, load_service_config
 from ..nag import add_quality_gates
+from ..names import NETWORK, PIPELINE_INFIX, SHARED, cdk_id, image_uri
 from ..service_repo import check_service_repo
-from ..version import image_uri
 from .network import NetworkStack
 from .pipeline import PipelineStack
 from .service import ServiceStageStack
@@ -40,8 +40,7 @@ QUALIFIER_CONTEXT = "@aws-cdk/core:bootstrapQualifier"
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
-def stack_id(part: str) -> str:
-    return f"PymService-{part}"
+stack_id = cdk_id  # the construct id `cdk deploy` takes (infra/names.py)
 
 
 @dataclass
@@ -112,10 +111,10 @@ def _build(app, config_path, version, quality_gates, environ) -> PymStacks:
     if config.bootstrap_qualifier:
         # every stack (the pipeline's stages too) deploys through that bootstrap's roles
         app.node.set_context(QUALIFIER_CONTEXT, config.bootstrap_qualifier)
-    shared = SharedStack(app, stack_id("shared"), config=config, env=env)
+    shared = SharedStack(app, stack_id(SHARED), config=config, env=env)
     network = None
     if not config.network.existing:
-        network = NetworkStack(app, stack_id("network"), config=config, env=env)
+        network = NetworkStack(app, stack_id(NETWORK), config=config, env=env)
     stages = {}
     for stage in STAGES:
         stack = ServiceStageStack(
@@ -138,7 +137,7 @@ def _build(app, config_path, version, quality_gates, environ) -> PymStacks:
                            config.pipeline.unit_tests)  # fmt: skip
         pipeline = PipelineStack(
             app,
-            stack_id("pipeline"),
+            stack_id(PIPELINE_INFIX),
             config=config,
             image=image,
             version=str(version) if version else None,

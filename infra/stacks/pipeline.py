@@ -14,10 +14,11 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from constructs import Construct
 
+from .. import names
 from .. import pipeline as steps
 from ..config import ServiceConfig
 from ..nag import acknowledge
-from ..registry import repository_arn
+from ..names import repository_arn
 from .service import ServiceStageStack
 
 
@@ -39,7 +40,7 @@ class ServiceStage(Stage):
         # Tags here: add_stage() synthesizes the stage before build_app could tag it.
         for key, value in (
             ("pym:service", config.name),
-            ("pym:stack", f"{config.pipeline_prefix}-{stage}"),
+            ("pym:stack", names.environment_name(config.pipeline_prefix, stage)),
             ("pym:stage", stage),
             ("pym:deployed-by", "pipeline"),
         ):
@@ -71,7 +72,7 @@ class PipelineStack(Stack):
         super().__init__(
             scope,
             id,
-            stack_name=config.stack_name("pipeline"),
+            stack_name=config.stack_name(names.PIPELINE_INFIX),
             description=f"{config.name}: git push -> staging -> acceptance -> live (pymacaron)",
             **kwargs,
         )
@@ -89,7 +90,9 @@ class PipelineStack(Stack):
         self.build_logs = steps.build_log_group(self, "BuildLogs", days)
         self.source = steps.pipeline_source(self, p)
         commit = self.source.source_attribute("CommitId")
-        repo_uri = steps.repository_uri(config.repository_name)
+        repo_uri = names.repository_uri(
+            Aws.ACCOUNT_ID, Aws.REGION, config.repository_name, Aws.URL_SUFFIX
+        )
         repo_arn = repository_arn(self, config.repository_name)
 
         # synth: `cdk synth -c version=<commit>`; the pipeline then updates itself from it
@@ -111,7 +114,7 @@ class PipelineStack(Stack):
         self.pipeline = pipelines.CodePipeline(
             self,
             "Pipeline",
-            pipeline_name=config.stack_name("pipeline"),
+            pipeline_name=config.stack_name(names.PIPELINE_INFIX),
             synth=synth,
             artifact_bucket=self.artifacts.bucket,
             pipeline_type=codepipeline.PipelineType.V2,
@@ -219,9 +222,9 @@ class PipelineStack(Stack):
                 codepipeline.PipelineNotificationEvents.MANUAL_APPROVAL_NEEDED,
             ],
         )
-        CfnOutput(self, "PipelineName", value=self.pipeline.pipeline.pipeline_name)
-        CfnOutput(self, "Source", value=p.source_label)
-        CfnOutput(self, "NotificationTopicArn", value=self.topic.topic_arn)
+        CfnOutput(self, names.PIPELINE_NAME_OUTPUT, value=self.pipeline.pipeline.pipeline_name)
+        CfnOutput(self, names.SOURCE_OUTPUT, value=p.source_label)
+        CfnOutput(self, names.NOTIFICATION_TOPIC_OUTPUT, value=self.topic.topic_arn)
         acknowledge_generated(self, self.pipeline, self.artifacts.bucket, self.image,
                               codeartifact=p.codeartifact is not None)  # fmt: skip
         join_to_sub(self, self.pipeline.pipeline.node.default_child)

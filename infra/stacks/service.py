@@ -12,6 +12,7 @@ from constructs import Construct
 
 from ..config import ServiceConfig
 from ..construct import ServiceParts
+from ..names import environment_name
 
 
 class ServiceStageStack(ServiceParts, Stack):
@@ -32,7 +33,7 @@ class ServiceStageStack(ServiceParts, Stack):
             self,
             scope,
             id,
-            stack_name=f"{prefix}-{stage}",
+            stack_name=environment_name(prefix, stage),
             description=f"{config.name}: the {stage} Beanstalk environment (pymacaron)",
             **kwargs,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from .. import names
 from ..config import ServiceConfig
 from ..construct import SharedParts
 
@@ -15,12 +16,13 @@ class SharedStack(SharedParts, Stack):
             self,
             scope,
             id,
-            stack_name=config.stack_name("shared"),
+            stack_name=config.stack_name(names.SHARED),
             description=f"{config.name}: image repository and Beanstalk application (pymacaron)",
             **kwargs,
         )
         # built by PymShared's code, at the top of the stack (paths and ids unchanged)
         self._build_shared(config)
-        CfnOutput(self, "RepositoryUri", value=self.registry.repository.repository_uri)
-        CfnOutput(self, "RepositoryName", value=config.repository_name)
-        CfnOutput(self, "ApplicationName", value=config.application_name)
+        uri = self.registry.repository.repository_uri
+        CfnOutput(self, names.REPOSITORY_URI_OUTPUT, value=uri)
+        CfnOutput(self, names.REPOSITORY_NAME_OUTPUT, value=config.repository_name)
+        CfnOutput(self, names.APPLICATION_NAME_OUTPUT, value=config.application_name)
