@@ -6,5 +6,7 @@ from aws_cdk import App
 from pymacaron_kit.stacks import build_app
 
 app = App()
-build_app(app, exit_on_error=True)
+# the stacks, typed ("Escape hatches" in `pym docs deploy`): e.g.
+# stacks.stages["live"].add_option_setting(NAMESPACE, OPTION, VALUE)
+stacks = build_app(app, exit_on_error=True)
 app.synth()

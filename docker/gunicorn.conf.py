@@ -1,4 +1,5 @@
-"""gunicorn settings for the pymacaron image (CMD: gunicorn -c this-file server:app).
+"""gunicorn settings for the pymacaron image, used when ``PYM_SERVER=gunicorn`` (the image's
+CMD is ``pymacaron.tasks.supervise``; ``pymacaron.serve`` then execs gunicorn with this file).
 
 Every value can be changed per environment without rebuilding (Beanstalk environment
 properties, `pym image run -e`), through the variables named below.

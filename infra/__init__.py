@@ -7,7 +7,15 @@ per logical unit (network, registry, iam, beanstalk, alarms, version) so later s
 
 from .config import ServiceConfig, StageConfig, load_service_config
 
-__all__ = ["PymService", "PymShared", "ServiceConfig", "StageConfig", "load_service_config"]
+__all__ = [
+    "PymPipeline",
+    "PymService",
+    "PymShared",
+    "PymStage",
+    "ServiceConfig",
+    "StageConfig",
+    "load_service_config",
+]
 
 
 def __getattr__(name: str):
@@ -17,4 +25,8 @@ def __getattr__(name: str):
         from . import construct
 
         return getattr(construct, name)
+    if name in ("PymStage", "PymPipeline"):
+        from . import stages
+
+        return getattr(stages, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,9 +15,10 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from pymacaron.config import read_stage_config
 from pymacaron.exceptions import StartupError
 from pymacaron.spec.yamlfile import display_path
+
+from .config import stage_data
 
 # https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/command-options-general.html and
 # command-options-specific.html (Docker): the namespaces an environment accepts.
@@ -116,10 +117,18 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def beanstalk_options(config_path: str, stage: str) -> tuple[BeanstalkOption, ...]:
+def beanstalk_options(
+    config: str | dict, stage: str, config_path: str | None = None
+) -> tuple[BeanstalkOption, ...]:
     """The stage's ``beanstalk_options`` (``stages.<stage>.beanstalk_options`` replaces the
-    top-level list), checked; raises StartupError naming the file and the entry."""
-    data = read_stage_config(config_path, stage, deploy=True)
+    top-level list), checked; raises StartupError naming the file and the entry.
+
+    ``config``: the stage's values (``StageConfig.data``, with ``config_path`` the file to
+    name in errors), or a pym-config path."""
+    if isinstance(config, str):
+        config_path, data = config, stage_data(config, stage)
+    else:
+        data = config
     out = []
     for i, entry in enumerate(data.get("beanstalk_options") or ()):
         where = f"key 'beanstalk_options[{i}]'"

@@ -19,7 +19,7 @@ from .release import common as rel
 
 EXIT_CODES = "exit codes: 0 done, 1 failed, 2 usage, 3 no container engine, 4 registry refused"
 # Other kit modules contributing subcommands (present or not in a given version).
-OTHER_MODULES = ("plan", "platform", "operate.cli")
+OTHER_MODULES = ("template_diff", "platform", "operate.cli")
 
 
 def _dir(p) -> None:

@@ -11,9 +11,16 @@ Errors are :class:`pymacaron.exceptions.StartupError` naming the file and the ke
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from pymacaron.config import apply_stage, config_schema, read_config_file, stage_file
+from pymacaron.config import (
+    apply_stage,
+    config_schema,
+    deploy_keys,
+    read_config_file,
+    schema_defaults,
+    stage_file,
+)
 from pymacaron.exceptions import StartupError
 from pymacaron.spec.yamlfile import display_path
 
@@ -27,13 +34,9 @@ STAGES = ("staging", "live")
 # cdk.context.json (infra/platform.py).
 PLATFORM_BRANCH = "Docker running on 64bit Amazon Linux 2023"
 
-DEFAULTS = {
-    "aws_instance_type": "t3.small",
-    "aws_hosts_min": 1,
-    "aws_hosts_max": 2,
-    "deployment_policy": "Immutable",
-    "log_retention_days": 30,
-}
+# Deploy defaults (aws_instance_type t3.small, 1 to 2 hosts, Immutable, 30 days of logs):
+# written once, in pym-config.schema.json (``"default"``), as the runtime's are.
+DEFAULTS = {k: v for k, v in schema_defaults().items() if k in deploy_keys()}
 
 # The port the container listens on ($PORT in the image, docker/ contract).
 CONTAINER_PORT = 8080
@@ -102,6 +105,10 @@ class StageConfig:
     secrets: tuple[SecretRef, ...]
     env: dict = field(default_factory=dict)
     hosted_zone: HostedZone | None = None
+    # The stage's view of pym-config.yaml (``stages.<stage>`` applied), read once by
+    # load_service_config: the task queue, tables and beanstalk_options take their values
+    # from it (infra/task_queue.py, infra/tables.py, infra/beanstalk_options.py).
+    data: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def https(self) -> bool:
@@ -119,7 +126,7 @@ class CodeArtifact:
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """``pipeline:``: where the source lives and how a push reaches live (infra/pipeline.py)."""
+    """``pipeline:``: where the source lives and how a push reaches live (infra/pipeline_steps.py)."""
 
     branch: str
     manual_approval: bool
@@ -485,6 +492,12 @@ def _pipeline(path: str, raw: dict) -> PipelineConfig | None:
     )
 
 
+def stage_data(path: str, stage: str) -> dict:
+    """pym-config.yaml as ``stage`` sees it (``stages.<stage>`` applied, deploy keys checked):
+    what the kit's pieces read when given a file rather than a :class:`ServiceConfig`."""
+    return apply_stage(read_config_file(os.path.abspath(path)), stage)
+
+
 def load_service_config(path: str) -> ServiceConfig:
     """Read pym-config.yaml for deployment; raises StartupError naming the file and key."""
     path = os.path.abspath(path)
@@ -492,7 +505,7 @@ def load_service_config(path: str) -> ServiceConfig:
     check_deploy_keys(path, raw)
     check_aws_values(path, raw)
     env_secrets = tuple(raw.get("env_secrets") or ())
-    stages = {s: _stage_of_file(path, raw, s) for s in STAGES}
+    stages = {s: replace(_stage_of_file(path, raw, s), data=apply_stage(raw, s)) for s in STAGES}
     _check_secrets_per_stage(path, raw, stages)
     return ServiceConfig(
         path=path,

@@ -38,14 +38,19 @@ from .config import STAGES, ServiceConfig, load_service_config
 from .iam import ServiceRoles, secret_arn
 from .nag import acknowledge
 from .names import image_uri, repository_arn
-from .network import ServiceNetwork
 from .platform import resolve as resolve_platform
 from .registry import ServiceRepository
 from .tables import service_tables
 from .task_queue import ENV_NAMESPACE, TaskQueue, task_queue_settings
 from .version import ImageVersion
+from .vpc import ServiceNetwork
 
-__all__ = ["PymService", "PymShared", "ServiceParts", "SharedParts"]
+__all__ = [
+    "PymService",
+    "PymShared",
+    "ServiceParts",
+    "SharedParts",
+]  # PymStage, PymPipeline: stages.py
 
 
 def _config(config: str | ServiceConfig) -> ServiceConfig:
@@ -130,7 +135,7 @@ class ServiceParts:
         self.instance_role: iam.Role = self.roles.instance_role
         self.service_role: iam.Role = self.roles.service_role
         # with_async: true -> an SQS task queue, its dead-letter queue and alarm (docs/tasks.md)
-        tasks = task_queue_settings(config.path, stage)
+        tasks = task_queue_settings(stage_config.data, stage)
         self.task_queue = (
             TaskQueue(
                 self,
@@ -150,6 +155,7 @@ class ServiceParts:
             stage=stage,
             name_prefix=prefix,
             grantee=self.roles.instance_role,
+            settings=stage_config.data,
         )
         self.release = None
         if image and version:
@@ -196,7 +202,7 @@ class ServiceParts:
         # (`environment` on PymService; a Stack already has an `environment` of its own)
         self.beanstalk_environment: eb.CfnEnvironment = self.beanstalk.environment
         self._options = list(options)
-        for extra in beanstalk_options(config.path, stage):
+        for extra in beanstalk_options(stage_config.data, stage, config.path):
             self.add_option_setting(*extra.as_tuple())
         self.alarms = EnvironmentAlarms(
             self,

@@ -219,11 +219,24 @@ def current_version(stack_name: str, region: str | None, cfn=None) -> str | None
     return image.rsplit(":", 1)[1] if image else None
 
 
-def check_connection(root: str) -> None:
+def typed_config(root: str):
+    """The service's typed pym-config (infra/config.py); a bad file is a usage error."""
+    from pymacaron.exceptions import StartupError
+
+    from .config import load_service_config
+
+    try:
+        return load_service_config(os.path.join(root, "pym-config.yaml"))
+    except StartupError as e:
+        raise ReleaseError(str(e), EXIT_USAGE) from None
+
+
+def check_connection(root: str, config=None) -> None:
     """``pym deploy pipeline`` with pym new's placeholder connection ARN: one line, the fix."""
     from .config import load_service_config
 
-    config = load_service_config(os.path.join(root, "pym-config.yaml"))
+    if config is None:
+        config = load_service_config(os.path.join(root, "pym-config.yaml"))
     if config.pipeline is None:
         raise ReleaseError(
             "pym-config.yaml has no pipeline: section (pym docs pipeline)", EXIT_USAGE
@@ -253,14 +266,14 @@ def plan_deploy(root: str, stage: str, version: str | None = None, cfn=None,
     """What ``pym deploy STAGE`` will do, without doing it (testable without AWS)."""
     if stage not in STACKS:
         raise ReleaseError(f"stage {stage!r}: expected one of {', '.join(STACKS)}", EXIT_USAGE)
-    config = read_pym_config(root)
     name = service_name(root)
+    config = typed_config(root)
     if stage == "pipeline":
-        check_connection(root)
+        check_connection(root, config)
     source = "--version"
     if stage in ("staging", "live") and not version:
         stack = names.stack_name(name, stage)
-        version = current_version(stack, config.get("aws_region"), cfn)
+        version = current_version(stack, config.region, cfn)
         source = f"in service on {stack}"
         if not version:
             raise ReleaseError(
@@ -284,7 +297,7 @@ def deploy(root: str, stage: str, version: str | None = None, dry_run: bool = Fa
     if plan.version:
         print(f"deploy: {plan.stack_id} with image version {plan.version} ({plan.version_source})")
     if plan.promote:
-        live_tag = names.LIVE_TAG_PREFIX + plan.version
+        live_tag = names.live_tag(plan.version)
         print(f"deploy: tag {plan.version} as {live_tag} in ECR first")
     if plan.stage in ("staging", "live"):
         config = read_pym_config(root)

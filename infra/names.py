@@ -53,6 +53,16 @@ SOURCE_OUTPUT = "Source"
 NOTIFICATION_TOPIC_OUTPUT = "NotificationTopicArn"
 
 
+# ---- image tags --------------------------------------------------------------------------
+
+LIVE_TAG_PREFIX = "live-"  # what promotion adds to a live image (the ECR lifecycle keeps them)
+
+
+def live_tag(tag: str) -> str:
+    """The tag ``pym image promote`` (and ``pym deploy live``) gives the tested image."""
+    return f"{LIVE_TAG_PREFIX}{tag}"
+
+
 # ---- stacks and environments ------------------------------------------------------------
 
 
@@ -218,7 +228,6 @@ def read_outputs(cfn, name: str, missing_ok: bool = True) -> dict[str, str] | No
 APP_LOG = "var/log/eb-docker/containers/eb-current-app/stdouterr.log"
 # Enhanced health streaming (aws:elasticbeanstalk:cloudwatch:logs:health).
 HEALTH_LOG = "environment-health.log"
-LIVE_TAG_PREFIX = "live-"  # infra/registry.py: what promotion adds to a live image
 
 
 @dataclass(frozen=True)

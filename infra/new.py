@@ -17,7 +17,7 @@ import sys
 from pymacaron import __version__
 from pymacaron.exceptions import StartupError
 
-from .resources import templates_dir
+from .package_data import templates_dir
 
 NAME = re.compile(r"^[a-z][a-z0-9]{1,22}$")
 # Names that would shadow what the service imports.

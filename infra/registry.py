@@ -13,7 +13,7 @@ from constructs import Construct
 
 from . import names
 
-LIVE_TAG_PREFIX = "live-"
+LIVE_TAG_PREFIX = names.LIVE_TAG_PREFIX
 KEEP_RECENT_IMAGES = 50
 
 

@@ -5,7 +5,7 @@ critical findings reached live. :func:`gate` waits for ``DescribeImageScanFindin
 report a finished scan and compares its severity counts with pym-config's
 ``image_scan.max_findings`` (default ``{CRITICAL: 0}``). The pipeline runs
 ``pym image scan-gate --tag <commit>`` before the approval and the promotion
-(infra/pipeline.py). An explicit override (``image_scan.allow: true`` or
+(infra/pipeline_steps.py). An explicit override (``image_scan.allow: true`` or
 ``--allow-findings``) lets a known finding through and says so in the build log.
 
 Exit codes: 0 passed (or allowed), 1 too many findings / scan failed / timed out,

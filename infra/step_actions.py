@@ -1,5 +1,5 @@
 """The IAM actions each ``pym`` command of a pipeline step needs, and a step's policy derived
-from its commands (infra/pipeline.py) so a role cannot drift from what its step runs.
+from its commands (infra/pipeline_steps.py) so a role cannot drift from what its step runs.
 
 ``COMMAND_ACTIONS`` names, per command, every AWS API action its code calls (boto3) and, for
 ``image push``, the ECR registry-protocol actions ``docker push`` needs. The tests run each

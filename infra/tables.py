@@ -31,13 +31,13 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from pymacaron.apipool import spec_files
-from pymacaron.config import read_stage_config
 from pymacaron.exceptions import StartupError
 from pymacaron.persist import PersistSpec, persisted_specs
 from pymacaron.persist.settings import table_env_name
 from pymacaron.spec.load import load_spec
 from pymacaron.spec.yamlfile import display_path
 
+from .config import stage_data
 from .names import table_name
 
 ENV_NAMESPACE = "aws:elasticbeanstalk:application:environment"
@@ -71,9 +71,13 @@ def persisted_tables(config_path: str) -> list[tuple[str, PersistSpec]]:
     return found
 
 
-def table_settings(config_path: str, stage: str) -> dict:
-    """Billing mode and capacity of the stage's tables, from pym-config."""
-    data = read_stage_config(config_path, stage, deploy=True)
+def table_settings(config: str | dict, stage: str, config_path: str | None = None) -> dict:
+    """Billing mode and capacity of the stage's tables, from pym-config: the stage's values
+    (``StageConfig.data``, ``config_path`` named in errors) or a pym-config path."""
+    if isinstance(config, str):
+        config_path, data = config, stage_data(config, stage)
+    else:
+        data = config
     mode = data.get("dynamodb_billing_mode") or "PAY_PER_REQUEST"
     out = {"billing_mode": mode}
     if mode == "PROVISIONED":
@@ -241,8 +245,11 @@ def service_tables(
     stage: str,
     name_prefix: str,
     grantee: iam.IRole,
+    settings: dict | None = None,
 ) -> ServiceTables | None:
-    """The stage's tables from the service's specs, or None when nothing is persisted."""
+    """The stage's tables from the service's specs (``apis/`` beside ``config_path``), or
+    None when nothing is persisted. ``settings``: the stage's pym-config values
+    (``StageConfig.data``); without them they are read from ``config_path``."""
     tables = persisted_tables(config_path)
     if not tables:
         check_table_lock(config_path, tables)
@@ -255,5 +262,5 @@ def service_tables(
         name_prefix=name_prefix,
         stage=stage,
         grantee=grantee,
-        **table_settings(config_path, stage),
+        **table_settings(config_path if settings is None else settings, stage, config_path),
     )

@@ -25,11 +25,11 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from pymacaron.config import read_stage_config
 from pymacaron.tasks.settings import (
     DEFAULT_VISIBILITY_TIMEOUT,
 )  # the queue waits as the worker does
 
+from .config import stage_data
 from .names import dead_letter_queue_name
 
 MAX_RECEIVE_COUNT = 5
@@ -46,13 +46,14 @@ CONSUME_ACTIONS = (
 DEAD_LETTER_ACTIONS = ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
 
 
-def task_queue_settings(config_path: str, stage: str) -> dict | None:
+def task_queue_settings(config: str | dict, stage: str) -> dict | None:
     """What the stage's queue needs from pym-config, or None when it needs no queue.
 
+    ``config``: the stage's values (``StageConfig.data``), or a pym-config path.
     A queue is made when ``with_async`` is true and the stage's ``broker_url`` is unset or
     ``sqs://`` (a stage pointing at its own broker, e.g. a Redis URL, manages it itself).
     """
-    data = read_stage_config(config_path, stage, deploy=True)
+    data = stage_data(config, stage) if isinstance(config, str) else config
     broker = data.get("broker_url")
     if not data.get("with_async") or (broker and not broker.startswith("sqs://")):
         return None

@@ -32,28 +32,6 @@ log = logging.getLogger(__name__)
 
 SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "pym-config.schema.json")
 
-# Runtime defaults for keys a service may leave out.
-DEFAULTS = {
-    "jwt_token_timeout": 86400,
-    "jwt_leeway": 10,
-    "ignore_base_path": False,
-    "reject_unknown_query_params": False,
-    "response_validation": "error",
-    "max_body_size": 1024 * 1024,
-    "body_read_timeout": 5.0,
-    "access_log": True,
-    "docs": "auto",
-    "cors_origins": [],
-    "env_secrets": [],
-    "client_connect_timeout": 3.0,
-    "client_read_timeout": 10.0,
-    "client_retries": 2,
-    "client_retry_backoff": 0.2,
-    "with_async": False,
-    "error_model": "pymacaron",
-    "strict_formats": False,
-}
-
 STAGE_KEY = "stages"
 
 
@@ -71,6 +49,18 @@ def deploy_keys() -> frozenset:
     """Keys only the deploy kit reads (AWS sizes, certificates, network...): the runtime
     does not refuse a value of theirs, ``pym synth``/``pym plan`` do (infra/config.py)."""
     return frozenset(config_schema().get(DEPLOY_KEYS_FIELD) or ())
+
+
+def schema_defaults() -> dict:
+    """Every key's default, as the schema states it (``"default"`` of a top-level property):
+    the one place a default is written (the runtime's and the deploy kit's)."""
+    props = config_schema()["properties"]
+    return {k: copy.deepcopy(v["default"]) for k, v in props.items() if "default" in v}
+
+
+# Runtime defaults for keys a service may leave out (from the schema; the deploy keys' are
+# infra/config.py's DEFAULTS).
+DEFAULTS = {k: v for k, v in schema_defaults().items() if k not in deploy_keys()}
 
 
 @cache

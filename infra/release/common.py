@@ -21,10 +21,25 @@ import sys
 from pymacaron.config import read_stage_config, stage_file
 from pymacaron.exceptions import StartupError
 
+SERVICE_DIR_ENV = "PYM_SERVICE_DIR"  # the one service-directory variable (runtime and kit)
+OLD_SERVICE_DIR_ENV = "PYM_RELEASE_ROOT"  # deprecated alias, until the next minor version
 
-def service_root(directory: str | None = None) -> str:
-    """The service's repository (build context, pym-config.yaml): DIR, $PYM_RELEASE_ROOT or ."""
-    return os.path.abspath(directory or os.environ.get("PYM_RELEASE_ROOT") or os.getcwd())
+
+def service_root(directory: str | None = None, environ=None) -> str:
+    """The service's repository (build context, pym-config.yaml): DIR, $PYM_SERVICE_DIR
+    (``$PYM_RELEASE_ROOT``, its deprecated old name) or ."""
+    environ = os.environ if environ is None else environ
+    chosen = directory or environ.get(SERVICE_DIR_ENV)
+    if not chosen and environ.get(OLD_SERVICE_DIR_ENV):
+        import warnings
+
+        warnings.warn(
+            f"{OLD_SERVICE_DIR_ENV} is deprecated: set {SERVICE_DIR_ENV} (the same directory)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        chosen = environ[OLD_SERVICE_DIR_ENV]
+    return os.path.abspath(chosen or os.getcwd())
 
 
 EXIT_FAILED = 1

@@ -23,7 +23,8 @@ import time
 from pymacaron.config import read_env_secrets, stage_file
 from pymacaron.exceptions import StartupError
 
-from .. import names, resources
+from .. import names
+from .. import package_data as resources
 from . import common as rel
 from .wheel import pymacaron_wheel
 
@@ -575,7 +576,7 @@ def promote_ecr(host: str, repository: str, tag: str) -> tuple[str, list[str]]:
     digest is a promotion done before (a re-run); one naming another digest is refused."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    live_tag = f"{LIVE}-{tag}"
+    live_tag = names.live_tag(tag)
     try:
         ecr, account = ecr_client(host)
         got = ecr.batch_get_image(
@@ -629,7 +630,7 @@ def promote_registry(host: str, repository: str, tag: str) -> tuple[str, list[st
         r.raise_for_status()
         manifest, media_type = r.content, r.headers.get("Content-Type")
         digest = r.headers.get("Docker-Content-Digest")
-        tags = [f"{LIVE}-{tag}", LIVE]
+        tags = [names.live_tag(tag), LIVE]
         for new in tags:
             put = requests.put(
                 f"{base}/{new}", data=manifest, headers={"Content-Type": media_type}, timeout=30
@@ -649,7 +650,7 @@ def promote_registry(host: str, repository: str, tag: str) -> tuple[str, list[st
 
 
 def check_version_tag(tag: str) -> None:
-    if not TAG.match(tag) or tag.startswith(f"{LIVE}-") or tag == LIVE:
+    if not TAG.match(tag) or tag.startswith(names.LIVE_TAG_PREFIX) or tag == LIVE:
         raise rel.ReleaseError(f"{tag!r}: expected a version tag (not live/live-*)", 2)
 
 

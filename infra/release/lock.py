@@ -34,7 +34,7 @@ from typing import Any
 
 from packaging.markers import Marker
 
-from .. import resources
+from .. import package_data as resources
 from .common import EXIT_USAGE, ReleaseError
 
 DOCKER = resources.docker_dir()

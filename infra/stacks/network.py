@@ -11,7 +11,7 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from ..config import ServiceConfig
-from ..network import NetworkResources
+from ..vpc import NetworkResources
 
 # One retention for a network several services share (their own settings may differ).
 NETWORK_LOG_RETENTION_DAYS = 90

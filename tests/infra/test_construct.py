@@ -28,6 +28,12 @@ env_secrets:
 secrets:
   JWT_SECRET: /shelf/{stage}/jwt-secret
 """
+PIPELINE = """\
+pipeline:
+  connection_arn: arn:aws:codeconnections:eu-west-1:123456789012:connection/11111111-2222-3333-4444-555555555555
+  repository: books/shelf
+  branch: main
+"""
 
 
 def _section(title: str) -> str:
@@ -48,10 +54,12 @@ def user_app(tmp_path_factory):
     (app_code,) = _blocks("Your own CDK app", "python")
     hatches = _blocks("Escape hatches", "python")
     (yaml_block,) = _blocks("Escape hatches", "yaml")
+    (pipeline_code,) = _blocks("The stages and the pipeline in your own CDK app", "python")
     assert "app.synth()" in app_code and len(hatches) == 1
-    code = app_code.replace("add_quality_gates(app)", hatches[0] + "\nadd_quality_gates(app)", 1)
+    extra = hatches[0] + "\n" + pipeline_code
+    code = app_code.replace("add_quality_gates(app)", extra + "\nadd_quality_gates(app)", 1)
     where = tmp_path_factory.mktemp("shelf")
-    (where / "pym-config.yaml").write_text(CONFIG + yaml_block)
+    (where / "pym-config.yaml").write_text(CONFIG + PIPELINE + yaml_block)
     (where / "app.py").write_text(code)
     outdir = where / "cdk.out"
     proc = subprocess.run(
@@ -213,3 +221,38 @@ def test_beanstalk_options_schema_and_stage_override(tmp_path):
     bad = _config(tmp_path, 'beanstalk_options:\n  - {namespace: "aws:ec2:vpc", option: X}\n')
     with pytest.raises(StartupError, match="beanstalk_options"):
         beanstalk_options(bad, "staging")
+
+
+def test_user_app_holds_the_pipeline_and_its_stages_as_constructs(user_app):
+    """The docs' PymPipeline block, in a stack of the user's own, in the same synthesis:
+    a CodePipeline whose stages deploy the pipeline-named stage stacks (PymStage)."""
+    proc, outdir = user_app
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    t = json.loads((outdir / "ShelfDelivery.template.json").read_text())
+    (cfn_pipeline,) = _of_type(t, "AWS::CodePipeline::Pipeline").values()
+    stages = [s["Name"] for s in cfn_pipeline["Properties"]["Stages"]]
+    assert stages[0] == "Source" and "Staging" in stages and "Live" in stages
+    assert stages.index("Staging") < stages.index("Live")
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    nested = {k: v for k, v in manifest["artifacts"].items() if v["type"] == "cdk:cloud-assembly"}
+    assert len(nested) == 2, sorted(manifest["artifacts"])
+    live_dir = next(outdir / v["properties"]["directoryName"] for k, v in nested.items()
+                    if k.endswith("Live"))  # fmt: skip
+    (live_template,) = live_dir.glob("*.template.json")
+    live = json.loads(live_template.read_text())
+    (env,) = _of_type(live, "AWS::ElasticBeanstalk::Environment").values()
+    assert env["Properties"]["EnvironmentName"] == "shelf-pipeline-live"
+    options = {(o["Namespace"], o["OptionName"]): o["Value"]
+               for o in env["Properties"]["OptionSettings"]}  # fmt: skip
+    key = ("aws:elasticbeanstalk:application:environment", "FEATURED_SHELF")
+    assert options[key] == "classics"  # the stage stack offers PymService's helpers
+
+
+def test_pipeline_and_stage_constructs_are_what_the_kit_stacks_use():
+    """The kit's pipeline stack is built by PymPipeline's code; its stages are PymStages."""
+    from pymacaron_kit import PymPipeline, PymStage
+    from pymacaron_kit.stacks.pipeline import PipelineStack, ServiceStage
+    from pymacaron_kit.stages import PipelineParts
+
+    assert issubclass(PipelineStack, PipelineParts) and issubclass(PymPipeline, PipelineParts)
+    assert ServiceStage is PymStage

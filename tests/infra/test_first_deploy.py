@@ -202,7 +202,7 @@ def test_pym_new_config_says_where_the_kit_comes_from():
 def test_every_step_installs_the_kit_from_the_configured_source(tmp_path):
     """Every CodeBuild step (synth included) logs in to CodeArtifact and finds the wheelhouse
     before `pip install -r requirements.txt`; the roles may read that repository only."""
-    from pymacaron_kit.pipeline import INSTALL
+    from pymacaron_kit.pipeline_steps import INSTALL
 
     repo = new_repo(tmp_path)
     _without_pipeline(repo)
@@ -457,7 +457,7 @@ def test_smoke_requires_instance_credentials_and_names_the_fallback(imds, monkey
 
 
 def test_the_environments_enable_the_probe_and_the_pipeline_smoke_step_checks_it(synthesized):
-    from pymacaron_kit.pipeline import SMOKE
+    from pymacaron_kit.pipeline_steps import SMOKE
     from tests.infra.infra_helpers import option
 
     for stack_id in STAGES:

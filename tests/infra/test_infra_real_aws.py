@@ -15,7 +15,7 @@ import pytest
 from pymacaron.exceptions import StartupError
 from pymacaron_kit import pins
 from pymacaron_kit.config import load_service_config
-from pymacaron_kit.pipeline import connection_actions
+from pymacaron_kit.pipeline_steps import connection_actions
 from pymacaron_kit.version import IMDS_HOP_LIMIT, source_bundle
 from tests.infra.infra_helpers import ROOT, option
 
@@ -382,7 +382,8 @@ def test_11_the_scan_gate_runs_before_approval_and_promotion(piped):
 def test_the_new_subcommands_parse(tmp_path):
     import argparse
 
-    from pymacaron_kit import plan, platform, scan_gate
+    from pymacaron_kit import platform, scan_gate
+    from pymacaron_kit import template_diff as plan
 
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()

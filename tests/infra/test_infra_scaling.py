@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from pymacaron_kit.plan import compare
+from pymacaron_kit.template_diff import compare
 from tests.infra.infra_helpers import CONFIGS, synthesize
 
 pytestmark = pytest.mark.xdist_group("cdk")
@@ -71,7 +71,7 @@ def test_scaling_edit_changes_only_the_autoscaling_options(tmp_path, synthesized
             platform = before["Resources"][logical_id]["Properties"]["PlatformArn"]
             assert after["Resources"][logical_id]["Properties"]["PlatformArn"] == platform
         assert seen == changes
-    # pym plan reads the same edit as in-place updates only (infra/plan.py)
+    # pym plan reads the same edit as in-place updates only (infra/template_diff.py)
     plans = compare(
         {k: {"stack_name": k, "template": v} for k, v in base.templates.items()},
         {k: {"stack_name": k, "template": v} for k, v in edited.templates.items()},

@@ -100,7 +100,7 @@ def test_a_repository_without_tests_or_a_test_command_fails_synth(tmp_path):
 
 
 def test_pipeline_unit_tests_reaches_the_unit_test_buildspec(tmp_path):
-    from pymacaron_kit.pipeline import unit_test_commands
+    from pymacaron_kit.pipeline_steps import unit_test_commands
 
     path = tmp_path / "pym-config.yaml"
     path.write_text(

@@ -15,7 +15,7 @@ from pymacaron_kit import names
 INFRA = pathlib.Path(__file__).resolve().parents[2] / "infra"
 # literal pieces of a name being built (an f-string holding one builds a name)
 NAME_PIECES = ("PymService-", "-shared", "-pipeline", "-tasks", "-dlq", ".dkr.ecr.", "live-")
-STAGE_WORDS = ("stage", "part", "what")
+STAGE_WORDS = ("stage", "part", "what", "tag")
 
 
 def _kit_files(root: pathlib.Path):
@@ -70,6 +70,8 @@ def findings(root: pathlib.Path = INFRA) -> list[str]:
             built = isinstance(node, ast.JoinedStr) and _is_builder(node)
             if built and not _is_docstring_or_message(node, parents):
                 out.append(f"{rel}:{node.lineno}: builds an AWS name: {ast.unparse(node)}")
+            if isinstance(node, ast.Constant) and node.value == "live-":
+                out.append(f"{rel}:{node.lineno}: a name prefix outside names.py")
             if isinstance(node, ast.Attribute) and node.attr == "describe_stacks":
                 out.append(f"{rel}:{node.lineno}: reads a stack (names.find_stack/read_outputs)")
             if isinstance(node, ast.Constant) and node.value in ("OutputKey", "OutputValue"):
@@ -95,6 +97,7 @@ def test_no_aws_name_is_built_or_read_outside_names_py():
     [
         'def f(config, stage):\n    return f"{config.name}-{stage}"\n',
         'def f(name):\n    return f"{name}-shared"\n',
+        'LIVE_TAG = "live-"\n',
         'def f(a, r, n):\n    return f"{a}.dkr.ecr.{r}.amazonaws.com/{n}"\n',
         "def f(cfn):\n    return cfn.describe_stacks(StackName='x')\n",
         "def f(s):\n    return [o['OutputValue'] for o in s['Outputs']]\n",

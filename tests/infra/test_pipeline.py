@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pymacaron.exceptions import StartupError
-from pymacaron_kit.pipeline import PIN_GATES, PLAN, SCAN_GATE
+from pymacaron_kit.pipeline_steps import PIN_GATES, PLAN, SCAN_GATE
 from tests.infra.infra_helpers import CONFIGS, cfn_lint, nag_violations, synthesize
 
 pytestmark = pytest.mark.xdist_group("cdk")

@@ -1,4 +1,4 @@
-"""`pym plan`: added, removed, modified and REPLACED resources, offline (infra/plan.py).
+"""`pym plan`: added, removed, modified and REPLACED resources, offline (infra/template_diff.py).
 
 The base side is the session's synthesized fixture; each edit is one extra synth (no
 quality gates). One end-to-end test runs the command itself against a git ref.
@@ -14,7 +14,7 @@ import subprocess
 import pytest
 import yaml
 
-from pymacaron_kit import plan
+from pymacaron_kit import template_diff as plan
 from tests.infra.infra_helpers import CONFIGS, ROOT, synthesize
 
 pytestmark = pytest.mark.xdist_group("cdk")

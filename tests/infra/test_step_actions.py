@@ -15,7 +15,7 @@ import shlex
 
 import pytest
 
-from pymacaron_kit import pipeline as steps
+from pymacaron_kit import pipeline_steps as steps
 from pymacaron_kit.step_actions import actions_of, commands_of, step_actions
 from tests.infra.step_calls import allowed, dump, recorded_calls, role_statements
 from tests.infra.test_pipeline import COMMIT, action, project_of

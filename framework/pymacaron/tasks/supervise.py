@@ -1,10 +1,13 @@
-"""The image's entrypoint: gunicorn, plus the task worker when with_async is on.
+"""The image's entrypoint (docker/Dockerfile's CMD): the production server, plus the task
+worker when with_async is on.
 
-    python -m pymacaron.tasks.supervise gunicorn --config /etc/gunicorn/gunicorn.conf.py
+    python -m pymacaron.tasks.supervise python -m pymacaron.serve
+
+(``pymacaron.serve`` execs granian, or gunicorn with ``PYM_SERVER=gunicorn``: run/serve.py.)
 
 With ``with_async`` off (config or ``PYM_WITH_ASYNC``) it simply ``exec``s the command: the
 server is PID 1, as before. With it on, it is a small supervisor: it starts the server
-command and ``python -m pymacaron.tasks.worker``, forwards SIGTERM/SIGINT to both (gunicorn
+command and ``python -m pymacaron.tasks.worker``, forwards SIGTERM/SIGINT to both (the server
 stops gracefully; the worker finishes its running tasks and returns unacknowledged ones to
 the queue), and if either exits it stops the other and exits with that code, so the
 container is restarted (Beanstalk replaces it) rather than running half a service.

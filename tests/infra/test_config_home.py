@@ -1,0 +1,156 @@
+"""One typed pym-config, read once, its defaults in the JSON Schema.
+
+- a default is written once: ``"default"`` in pym-config.schema.json (no dict of defaults);
+- the file is parsed by one reader (``pymacaron.config.read_config_file``), called only by
+  the modules that own a view of it; nothing else opens or parses pym-config;
+- the kit's constructs take values (``StageConfig.data``), never re-read the file.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import pathlib
+import re
+
+from pymacaron.config import DEFAULTS, config_schema, deploy_keys
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SOURCES = (ROOT / "framework" / "pymacaron", ROOT / "infra")
+# Who may call the one reader (read_config_file / read_stage_config): the runtime's model,
+# the kit's typed model, the release steps' dict view, `pym check` (it validates every
+# stage's file) and the acceptance runner's service name.
+READER_CALLERS = {
+    "framework/pymacaron/config.py",
+    "infra/config.py",
+    "infra/release/common.py",
+    "framework/pymacaron/cli.py",
+    "framework/pymacaron/testing/runner.py",
+}
+CONFIG_FILE = re.compile(r"^pym-config(\.[\w{}]+)?\.yaml$")  # a file name, not a message
+READERS = ("read_config_file", "read_stage_config")
+PARSERS = {"load_yaml", "safe_load", "load", "open", "loads"}
+
+
+def _python_files(roots=SOURCES):
+    for root in roots:
+        for path in sorted(root.rglob("*.py")):
+            if "templates" not in path.parts:
+                yield path
+
+
+def _call_name(node: ast.Call) -> str:
+    f = node.func
+    return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+
+
+def reader_findings(roots=SOURCES, base=ROOT) -> list[str]:
+    out = []
+    for path in _python_files(roots):
+        rel = path.relative_to(base).as_posix()
+        tree = ast.parse(path.read_text(), rel)
+        for node in ast.walk(tree):
+            literal = isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)
+            if literal and any(getattr(t, "id", "") == "DEFAULTS" for t in node.targets):
+                out.append(f"{rel}:{node.lineno}: a dict of defaults (the schema's job)")
+            reads = isinstance(node, ast.Call) and _call_name(node) in READERS
+            if reads and rel not in READER_CALLERS:
+                out.append(f"{rel}:{node.lineno}: reads pym-config again")
+            if isinstance(node, (ast.FunctionDef, ast.Module)) and rel not in READER_CALLERS:
+                body = node.body if isinstance(node, ast.FunctionDef) else []
+                inner = [n for b in body for n in ast.walk(b)]
+                names = any(
+                    isinstance(n, ast.Constant) and isinstance(n.value, str)
+                    and CONFIG_FILE.match(n.value)
+                    for n in inner
+                )  # fmt: skip
+                parses = [n for n in inner if isinstance(n, ast.Call) and _call_name(n) in PARSERS]
+                if names and parses:
+                    out.append(f"{rel}:{node.lineno}: opens or parses pym-config itself")
+    return out
+
+
+def test_one_reader_of_pym_config_and_no_dict_of_defaults():
+    assert reader_findings() == []
+
+
+def test_the_scan_finds_a_second_raw_reader(tmp_path):
+    pkg = tmp_path / "infra"
+    pkg.mkdir()
+    (pkg / "ok.py").write_text("def f(config):\n    return config.region\n")
+    assert reader_findings([pkg], tmp_path) == []
+    (pkg / "raw.py").write_text(
+        "import yaml\ndef name():\n    return yaml.safe_load(open('pym-config.yaml'))['name']\n"
+    )
+    (pkg / "again.py").write_text(
+        "from pymacaron.config import read_stage_config\n"
+        "def f(p, s):\n    return read_stage_config(p, s)\n"
+    )
+    (pkg / "defaults.py").write_text("DEFAULTS = {'aws_hosts_min': 1}\n")
+    assert len(reader_findings([pkg], tmp_path)) == 3
+
+
+def test_scripts_read_no_pym_config_themselves():
+    for path in sorted((ROOT / "scripts").iterdir()):
+        if path.is_file():
+            text = path.read_text()
+            assert "safe_load" not in text and "import yaml" not in text, path
+
+
+def test_every_default_is_in_the_schema():
+    """The runtime's and the kit's defaults are the schema's ``default`` values."""
+    from pymacaron_kit.config import DEFAULTS as KIT_DEFAULTS
+
+    props = config_schema()["properties"]
+    schema = {k: v["default"] for k, v in props.items() if "default" in v}
+    assert schema == {**DEFAULTS, **KIT_DEFAULTS}
+    assert set(KIT_DEFAULTS) <= deploy_keys() and not set(DEFAULTS) & deploy_keys()
+    # the values the project documents (README "Config keys")
+    assert KIT_DEFAULTS == {"aws_instance_type": "t3.small", "aws_hosts_min": 1,
+                            "aws_hosts_max": 2, "deployment_policy": "Immutable",
+                            "log_retention_days": 30}  # fmt: skip
+    assert DEFAULTS["max_body_size"] == 1024 * 1024 and DEFAULTS["client_retries"] == 2
+    raw = json.loads((ROOT / "framework/pymacaron/pym-config.schema.json").read_text())
+    assert raw["properties"]["jwt_token_timeout"]["default"] == 86400
+
+
+def test_the_stage_values_are_read_once_by_the_typed_config(tmp_path):
+    """StageConfig.data carries the stage's view; the task queue, tables and
+    beanstalk_options take it (no path re-read inside the stack)."""
+    from pymacaron_kit.beanstalk_options import beanstalk_options
+    from pymacaron_kit.config import load_service_config
+    from pymacaron_kit.task_queue import task_queue_settings
+
+    (tmp_path / "pym-config.yaml").write_text(
+        "name: svc\nwith_async: true\naws_hosts_max: 3\ntask_visibility_timeout: 60\n"
+        "stages:\n  live:\n"
+        "    beanstalk_options:\n"
+        '      - {namespace: "aws:elasticbeanstalk:environment:process:admin", '
+        "option: Port, value: 9000}\n"
+    )
+    config = load_service_config(str(tmp_path / "pym-config.yaml"))
+    (tmp_path / "pym-config.yaml").unlink()  # the constructs' values need no file now
+    live = config.stages["live"].data
+    assert task_queue_settings(live, "live")["visibility_timeout"] == 60
+    assert task_queue_settings(config.stages["staging"].data, "staging") is not None
+    assert beanstalk_options(live, "live", config.path)[0].as_tuple() == (
+        "aws:elasticbeanstalk:environment:process:admin", "Port", "9000",
+    )  # fmt: skip
+    assert config.stages["live"].hosts_max == 3
+
+
+def test_one_service_directory_variable(tmp_path, recwarn):
+    """PYM_SERVICE_DIR names the service's directory for the kit too; PYM_RELEASE_ROOT is
+    its deprecated old name (a DeprecationWarning naming the new one)."""
+    import warnings
+
+    from pymacaron_kit.release.common import service_root
+
+    new, old = tmp_path / "new", tmp_path / "old"
+    assert service_root(None, {"PYM_SERVICE_DIR": str(new)}) == str(new)
+    assert service_root("here", {"PYM_SERVICE_DIR": str(new)}).endswith("here")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert service_root(None, {"PYM_RELEASE_ROOT": str(old)}) == str(old)
+    assert any("PYM_SERVICE_DIR" in str(w.message) for w in caught)
+    assert caught[0].category is DeprecationWarning
