@@ -10,9 +10,9 @@ import stat
 import pytest
 
 from pymacaron_kit.config import load_service_config
+from pymacaron_kit.names import Names
 from pymacaron_kit.operate import cli, logs, rollback, url
 from pymacaron_kit.operate.aws import image_tag
-from pymacaron_kit.operate.names import Names
 from tests.infra.operate_fixtures import PIPELINE_CONFIG, SERVICE_CONFIG
 
 COMMANDS = ("status", "logs", "rollback", "url", "open")

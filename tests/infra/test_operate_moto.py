@@ -177,9 +177,9 @@ def test_logs_follow_polls_and_prints_new_lines_once_against_moto_emulation(aws,
         )
 
     from pymacaron_kit.config import load_service_config
+    from pymacaron_kit.names import Names
     from pymacaron_kit.operate import logs as logs_mod
     from pymacaron_kit.operate.aws import Aws
-    from pymacaron_kit.operate.names import Names
 
     a = Aws(Names(load_service_config(SERVICE_CONFIG)))
     target = a.names.target("staging")

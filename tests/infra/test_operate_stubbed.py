@@ -13,10 +13,10 @@ from botocore.exceptions import ClientError, NoRegionError
 from botocore.stub import Stubber
 
 from pymacaron_kit.config import load_service_config
+from pymacaron_kit.names import Names
 from pymacaron_kit.operate import cli, rollback, status
 from pymacaron_kit.operate.aws import Aws
 from pymacaron_kit.operate.errors import translate
-from pymacaron_kit.operate.names import Names
 from tests.infra.operate_fixtures import PIPELINE_CONFIG, REPO_URI, SERVICE_CONFIG
 
 T0 = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
