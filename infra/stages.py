@@ -80,6 +80,7 @@ class PipelineParts:
         image: str | None = None,
         version: str | None = None,
         stage_env=None,
+        customize_stage=None,
     ) -> None:
         from .stacks.pipeline import acknowledge_generated, join_to_sub
 
@@ -155,6 +156,8 @@ class PipelineParts:
             version=version,
             env=stage_env,
         )
+        if customize_stage is not None:  # before add_stage synthesizes it
+            customize_stage(self.staging)
         self.acceptance = steps.step(
             "AcceptanceTests",
             self.source,
@@ -207,6 +210,8 @@ class PipelineParts:
             version=version,
             env=stage_env,
         )
+        if customize_stage is not None:  # before add_stage synthesizes it
+            customize_stage(self.live)
         self.smoke = steps.step(
             "SmokeTest",
             self.source,
@@ -243,6 +248,8 @@ class PymPipeline(PipelineParts, Construct):
     ``config``: a pym-config path or a :class:`~infra.config.ServiceConfig`; ``version``:
     the image tag its stages deploy (``image``: its URI). Its steps, stages and CodePipeline
     are attributes (``unit_tests``, ``image``, ``staging``, ``live``, ``pipeline``...).
+    ``customize_stage(stage)``: called with each :class:`PymStage` before the pipeline adds
+    it (CDK Pipelines synthesizes a stage when it is added: later changes do not reach it).
     """
 
     def __init__(
@@ -254,6 +261,7 @@ class PymPipeline(PipelineParts, Construct):
         image: str | None = None,
         version: str | None = None,
         stage_env=None,
+        customize_stage=None,
     ):
         Construct.__init__(self, scope, id)
         config = _config(config)
@@ -266,4 +274,10 @@ class PymPipeline(PipelineParts, Construct):
                 location="key 'pipeline'",
             )
         self.config = config
-        self._build_pipeline(config=config, image=image, version=version, stage_env=stage_env)
+        self._build_pipeline(
+            config=config,
+            image=image,
+            version=version,
+            stage_env=stage_env,
+            customize_stage=customize_stage,
+        )

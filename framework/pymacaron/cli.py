@@ -19,6 +19,16 @@ log = logging.getLogger("pymacaron")
 
 __all__ = ["main"]
 
+# The one exit-code map of every `pym` command (each command's --help lists the ones it
+# uses): the runtime's commands, the acceptance runner, and the kit's (release steps'
+# ReleaseError codes, operate's one-line failures) all return these.
+EXIT_OK = 0
+EXIT_FAILED = 1  # the command ran and failed (a build, a check, a stage not deployed)
+EXIT_USAGE = 2  # usage or pym-config error (one line naming the file and key)
+EXIT_NO_ENGINE = 3  # no container engine reachable (image commands)
+EXIT_REFUSED = 4  # AWS or the registry refused (auth, TLS, unreachable)
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
 
 def __getattr__(name: str):
     # ``from pymacaron.cli import letsgo`` (its home before the app factory): api.letsgo
@@ -226,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         startup_failed(
             e, args.debug, prefix="pymacaron: cannot start" if server else f"pym {args.command}"
         )
-    return 2
+    return EXIT_USAGE
 
 
 def _dev_secret(args) -> None:

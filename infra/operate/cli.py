@@ -14,6 +14,7 @@ import os
 import sys
 import textwrap
 
+from pymacaron.cli import EXIT_FAILED, EXIT_USAGE
 from pymacaron.exceptions import StartupError
 
 from ..config import load_service_config
@@ -73,7 +74,7 @@ def _guard(name: str, func):
             return func(args)
         except (NotFound, Refused) as e:
             print(f"pym {name}: {e}", file=sys.stderr)
-            return 1
+            return EXIT_FAILED
 
     return run
 
@@ -301,7 +302,7 @@ def main(argv: list[str] | None = None, **inject) -> int:
         return args.func(args) or 0
     except StartupError as e:
         print(f"pym {args.command}: {e}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -18,6 +18,10 @@ import re
 import subprocess
 import sys
 
+from pymacaron.cli import EXIT_FAILED as EXIT_FAILED
+from pymacaron.cli import EXIT_INTERRUPTED, EXIT_REFUSED
+from pymacaron.cli import EXIT_NO_ENGINE as EXIT_NO_ENGINE
+from pymacaron.cli import EXIT_USAGE as EXIT_USAGE
 from pymacaron.config import read_stage_config, stage_file
 from pymacaron.exceptions import StartupError
 
@@ -42,10 +46,8 @@ def service_root(directory: str | None = None, environ=None) -> str:
     return os.path.abspath(chosen or os.getcwd())
 
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_NO_ENGINE = 3
-EXIT_REGISTRY = 4
+# the one exit-code map of `pym` (pymacaron/cli.py); a registry refusal is EXIT_REFUSED
+EXIT_REGISTRY = EXIT_REFUSED
 
 ECR_HOST = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr(-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$"
@@ -75,7 +77,7 @@ def run_command(name: str, body) -> int:
         return e.code
     except KeyboardInterrupt:
         print(f"{name}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def docker_client(timeout: int = 600):

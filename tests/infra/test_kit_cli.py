@@ -242,3 +242,33 @@ def test_pym_run_workers_2_serves_with_two_processes_like_the_image(tmp_path):
         proc.terminate()
         out = proc.communicate(timeout=30)[0]
     assert "2 worker processes" in out and "module-level state is per process" in out
+
+
+def test_one_exit_code_map_for_every_error_wrapper():
+    """The three places that turn an error into an exit code (the runtime's main, the
+    release steps' run_command, operate's guard and main) take their codes from one map,
+    pymacaron.cli's EXIT_*: no literal code of their own."""
+    import ast
+    import inspect
+
+    from pymacaron import cli as runtime_cli
+    from pymacaron_kit.operate import cli as operate_cli
+    from pymacaron_kit.release import common as rel
+
+    assert (rel.EXIT_FAILED, rel.EXIT_USAGE, rel.EXIT_NO_ENGINE, rel.EXIT_REGISTRY) == (
+        runtime_cli.EXIT_FAILED,
+        runtime_cli.EXIT_USAGE,
+        runtime_cli.EXIT_NO_ENGINE,
+        runtime_cli.EXIT_REFUSED,
+    )
+    wrappers = [runtime_cli.main, rel.run_command, operate_cli._guard, operate_cli.main]
+    for func in wrappers:
+        tree = ast.parse(inspect.getsource(func).lstrip())
+        literal = [
+            n.lineno
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Return)
+            and isinstance(n.value, ast.Constant)
+            and isinstance(n.value.value, int)
+        ]
+        assert literal == [], f"{func.__module__}.{func.__name__}: literal exit codes"
