@@ -6,6 +6,7 @@ to drain and counts the acknowledged tasks that never ran."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -89,6 +90,30 @@ class Redis:
             self.proc.wait(10)
 
 
+@contextlib.contextmanager
+def redis_service(port: int | None = None):
+    """A Redis of :class:`Redis` in a scratch directory and the environment of the test
+    service's processes using it as their broker; yields (redis, env, effects dir)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out")
+        os.makedirs(out)
+        port = port or free_port()
+        server = Redis(tmp, port).start()
+        env = {
+            **os.environ,
+            "JOBS_OUT": out,
+            "JWT_SECRET": os.environ.get("JWT_SECRET") or "brokerkill-secret",
+            "PYM_BROKER_URL": f"redis://127.0.0.1:{port}/0",
+            "PYM_SERVICE_DIR": SERVICE,
+            "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
+        }
+        env.pop("PYM_ENV", None)
+        try:
+            yield server, env, out
+        finally:
+            server.stop()
+
+
 def _ran(out_dir: str) -> set[str]:
     path = os.path.join(out_dir, "effects.jsonl")
     if not os.path.exists(path):
@@ -113,20 +138,8 @@ def redis_kills(
 ) -> dict:
     """Kill Redis ``kills`` times, ``every`` s apart, under enqueue load; the counts.
     ``restart_worker``: a new worker after the kills (Celery's stall, docs/tasks.md)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "out")
-        os.makedirs(out)
-        port = free_port()
-        server = Redis(tmp, port).start()
-        env = {
-            **os.environ,
-            "JOBS_OUT": out,
-            "JWT_SECRET": os.environ.get("JWT_SECRET") or "brokerkill-secret",
-            "PYM_BROKER_URL": f"redis://127.0.0.1:{port}/0",
-            "PYM_SERVICE_DIR": SERVICE,
-            "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
-        }
-        env.pop("PYM_ENV", None)
+    with redis_service() as (server, env, out):
+        tmp = os.path.dirname(out)
         worker_log = open(os.path.join(tmp, "worker.log"), "wb")  # noqa: SIM115
 
         def start_worker():
@@ -180,7 +193,6 @@ def redis_kills(
                     and "celery.app.trace" not in line
                     and "strategy" not in line
                 )[-6000:]
-            server.stop()
         lost = sorted(acked - ran, key=lambda v: int(v.split("-")[1]))
         return {
             "kills": kills,
@@ -211,26 +223,13 @@ def handover_lost(value: str = "handover-lost", wait: float = 30.0) -> bool:
     """The crash window itself, made certain: a task is enqueued, its message is taken off
     the queue as BRPOP does and never recorded as unacked (the crash), then a worker starts;
     True when the task still runs within ``wait`` s."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "out")
-        os.makedirs(out)
-        port = free_port()
-        server = Redis(tmp, port).start()
-        env = {
-            **os.environ,
-            "JOBS_OUT": out,
-            "JWT_SECRET": os.environ.get("JWT_SECRET") or "brokerkill-secret",
-            "PYM_BROKER_URL": f"redis://127.0.0.1:{port}/0",
-            "PYM_SERVICE_DIR": SERVICE,
-            "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
-        }
-        env.pop("PYM_ENV", None)
+    with redis_service() as (server, env, out):
         worker = None
         try:
             subprocess.run(
                 [sys.executable, "-c", ENQUEUE_ONE, value], cwd=SERVICE, env=env, check=True
             )
-            client = redis.Redis(host="127.0.0.1", port=port)
+            client = redis.Redis(host="127.0.0.1", port=server.port)
             assert client.rpop("jobs-tasks") is not None, "the message was not on the queue"
             worker = subprocess.Popen(
                 [sys.executable, "-m", "pymacaron.tasks.worker", "--dir", SERVICE],
@@ -249,4 +248,3 @@ def handover_lost(value: str = "handover-lost", wait: float = 30.0) -> bool:
         finally:
             if worker is not None:
                 _stop(worker)
-            server.stop()
