@@ -20,6 +20,7 @@ line), carries the uniform JSON error body and ``Connection: close``.
 from __future__ import annotations
 
 import asyncio
+import collections
 import importlib
 import io
 import os
@@ -38,6 +39,7 @@ __all__ = ["WSGIOverRSGI", "create", "MAX_URI", "MAX_HEADER_BYTES", "MAX_HEADERS
 
 _CLOSE = (("Connection", "close"),)
 REFUSAL = "pymacaron.refusal"  # (status, description) of a request the bridge refuses
+_FRAMED = "pymacaron.framing"  # the framing headers of the request (content-length, ...)
 
 # The request head's limits, below hyper's own (a 65,534-byte target, 100 fields, granian's
 # 408 KiB buffer), whose refusals have empty bodies. gunicorn's defaults are close (4 KiB
@@ -45,6 +47,27 @@ REFUSAL = "pymacaron.refusal"  # (status, description) of a request the bridge r
 MAX_URI = 8192
 MAX_HEADER_BYTES = 32768
 MAX_HEADERS = 64
+_PROTOCOLS = {"1.1": "HTTP/1.1", "1": "HTTP/1.0", "1.0": "HTTP/1.0", "2": "HTTP/2"}
+_HEADER_NAMES: dict[str, str] = {}  # a header's name -> its environ key ("": not passed)
+
+
+def _header_name(key: str) -> str:
+    """The environ key of a header (remembered for the first 512 names seen)."""
+    low = key.lower()
+    if low == "content-type":
+        name = "CONTENT_TYPE"
+    elif low in ("content-length", "transfer-encoding"):
+        name = ""
+    else:
+        name = "HTTP_" + low.upper().replace("-", "_")
+    if len(_HEADER_NAMES) < 512:
+        _HEADER_NAMES[key] = name
+    return name
+
+
+def _split_address(address: str) -> tuple[str, str]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), port
 
 
 class _TooLarge(Exception):
@@ -86,6 +109,9 @@ class WSGIOverRSGI:
             refuser = AccessLog(refuser, config, status_recorded=True)
         self.refuser = RequestId(refuser, config, headers=SECURITY_HEADERS)
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._finished: collections.deque = collections.deque()  # replies sent, loop not told
+        self._wake_pending = False
+        self._servers: dict[str, tuple[str, str]] = {}
         self.drain = None
         self.loop = None
         self.workers: list[threading.Thread] = []
@@ -135,9 +161,10 @@ class WSGIOverRSGI:
         refusal = environ.get(REFUSAL)
         if refusal is not None:
             return self._refuse(proto, environ, *refusal)
-        length = headers.get("content-length")
         body = b""
-        if length not in (None, "0") or "transfer-encoding" in headers:
+        # a body only when the head frames one (a bodiless GET asks granian nothing more)
+        length = headers.get("content-length") if _FRAMED in environ else None
+        if length not in (None, "0") or "transfer-encoding" in environ.get(_FRAMED, ()):
             limit = self.max_body
             too_large = f"the request body is over {limit} bytes"
             if (
@@ -190,33 +217,35 @@ class WSGIOverRSGI:
     def _environ(self, scope, headers) -> dict:
         """The WSGI environ of a request, without its body; ``REFUSAL`` set when the head is
         over a limit (414, 431)."""
-        environ = dict(self.base)
-        host, _, port = scope.server.rpartition(":")
-        client, _, client_port = scope.client.rpartition(":")
+        environ = self.base.copy()
+        server = scope.server
+        address = self._servers.get(server)
+        if address is None:
+            address = _split_address(server)
+            if len(self._servers) < 16:
+                self._servers[server] = address
+        environ["SERVER_NAME"], environ["SERVER_PORT"] = address
+        environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = _split_address(scope.client)
         path = scope.path
         query = scope.query_string
-        environ.update(
-            REQUEST_METHOD=scope.method,
-            PATH_INFO=path if path.isascii() and "%" not in path else _unquote(path),
-            QUERY_STRING=query,
-            SERVER_NAME=host.strip("[]"),
-            SERVER_PORT=port,
-            REMOTE_ADDR=client.strip("[]"),
-            REMOTE_PORT=client_port,
-            SERVER_PROTOCOL="HTTP/" + scope.http_version,
+        environ["REQUEST_METHOD"] = scope.method
+        environ["PATH_INFO"] = path if path.isascii() and "%" not in path else _unquote(path)
+        environ["QUERY_STRING"] = query
+        environ["SERVER_PROTOCOL"] = _PROTOCOLS.get(scope.http_version) or (
+            "HTTP/" + scope.http_version
         )
         environ["wsgi.url_scheme"] = scope.scheme
         size = count = 0
+        names = _HEADER_NAMES
         for key, value in headers.items():
             count += 1
-            size += len(key) + len(value) + 4  # "name: value\r\n"
-            key = key.lower()
-            if key == "content-type":
-                environ["CONTENT_TYPE"] = value
+            size += len(key) + len(value)
+            name = names.get(key)
+            if name is None:
+                name = _header_name(key)
+            if not name:  # the body is read whole: its length is what it is
+                environ[_FRAMED] = (*environ.get(_FRAMED, ()), key.lower())
                 continue
-            if key in ("content-length", "transfer-encoding"):
-                continue  # the body is read whole: its length is what it is
-            name = "HTTP_" + key.upper().replace("-", "_")
             if name in environ:
                 sep = "; " if name == "HTTP_COOKIE" else ", "
                 environ[name] = environ[name] + sep + value
@@ -224,7 +253,7 @@ class WSGIOverRSGI:
                 environ[name] = value
         if len(path) + len(query) + 1 > self.max_uri:
             environ[REFUSAL] = (414, f"the request target is over {self.max_uri} bytes")
-        elif size > self.max_header_bytes or count > self.max_headers:
+        elif size + 4 * count > self.max_header_bytes or count > self.max_headers:
             environ[REFUSAL] = (
                 431,
                 f"the request head is over {self.max_header_bytes} bytes"
@@ -236,6 +265,7 @@ class WSGIOverRSGI:
         """A request thread: run the app for each queued request, send its reply, tell the
         event loop (the reply goes out first: the loop's wake-up is off its path)."""
         get = self.queue.get
+        finished = self._finished.append
         while True:
             job = get()
             if job is None:
@@ -249,7 +279,20 @@ class WSGIOverRSGI:
             except BaseException as e:  # noqa: BLE001 (the loop reports it: granian's 500)
                 self.loop.call_soon_threadsafe(_fail, done, e)
                 continue
-            self.loop.call_soon_threadsafe(_succeed, done)
+            finished(done)
+            if not self._wake_pending:  # one wake-up of the loop for every reply since
+                self._wake_pending = True
+                self.loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        """On the event loop: end the requests whose replies the threads sent. The flag is
+        lowered before the queue is read, so a reply queued meanwhile wakes the loop again."""
+        self._wake_pending = False
+        finished = self._finished
+        while finished:
+            done = finished.popleft()
+            if not done.done():
+                done.set_result(None)
 
     def _call(self, environ: dict):
         """Run the WSGI app in a request thread: (status, headers, body bytes)."""
@@ -270,11 +313,6 @@ class WSGIOverRSGI:
             if close is not None:
                 close()
         return reply[0], reply[1], data
-
-
-def _succeed(future) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 def _fail(future, error: BaseException) -> None:
