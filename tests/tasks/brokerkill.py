@@ -118,8 +118,8 @@ def _ran(out_dir: str) -> set[str]:
     path = os.path.join(out_dir, "effects.jsonl")
     if not os.path.exists(path):
         return set()
-    with open(path) as f:
-        return {json.loads(line)["value"] for line in f if line.strip()}
+    with open(path) as f:  # whole lines only: a task may be writing the last one now
+        return {json.loads(line)["value"] for line in f if line.endswith("\n") and line.strip()}
 
 
 def _stop(worker: subprocess.Popen) -> None:
