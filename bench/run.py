@@ -240,6 +240,16 @@ SERVERS = {
         {**RUNTIME_ENV, "BENCH_MODELS": "1"},
         "pymacaron, gunicorn sync, handlers build and return Pet models",
     ),
+    "pym-granian-wsgi": (
+        # pymacaron on granian's WSGI interface with the image's former settings, as the
+        # image served it before the RSGI bridge (issue 26): what the bridge costs
+        ["chrt", "-b", "0", os.path.join(RBIN, "granian"), *GRANIAN[1:], *GRANIAN_THREADS,
+         "--host", HOST, "--port", "{port}", "server:app"],
+        PYM_DIR,
+        RUNTIME_ENV,
+        "pymacaron on granian WSGI (4 blocking threads, backpressure 16, SCHED_BATCH), "
+        "the image's server before the RSGI bridge",
+    ),
     "falcon-granian-stock": (
         ["chrt", "-b", "0", *GRANIAN, *GRANIAN_THREADS, "--host", HOST, "--port", "{port}",
          "falcon_app:app"],
@@ -293,6 +303,7 @@ PAIRS = [
     ("pym-shipped", "litestar-uvicorn", None),
     ("pym-shipped", "raw-shipped", None),
     ("raw-shipped", "raw-granian", None),
+    ("pym-shipped", "pym-granian-wsgi", None),
 ]
 # issue 30's goals, per endpoint, on per-core ratios (median of the per-round ratios)
 GOALS_30 = [
