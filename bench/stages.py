@@ -447,7 +447,8 @@ def report(profiled: dict) -> str:
         if not any(key in p["stages"] for p in profiled.values()):
             continue
         cells = [
-            f"{p['stages'][key]:.1f}" if key in p["stages"] else "-" for p in profiled.values()
+            f"{round(p['stages'][key], 1) or 0.0:.1f}" if key in p["stages"] else "-"
+            for p in profiled.values()
         ]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
 
