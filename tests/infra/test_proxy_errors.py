@@ -85,7 +85,8 @@ def _start_nginx(directory: str, upstream: int) -> tuple[subprocess.Popen, int]:
         except OSError:
             time.sleep(0.05)
     proc.kill()
-    raise RuntimeError(open(os.path.join(directory, "error.log")).read())
+    with open(os.path.join(directory, "error.log")) as f:
+        raise RuntimeError(f.read())
 
 
 @pytest.fixture(scope="module")
