@@ -21,8 +21,8 @@ import time
 
 import pytest
 
-from infra.proxy import ERROR_PREFIX
-from infra.version import source_bundle
+from pymacaron_kit.proxy import ERROR_PREFIX
+from pymacaron_kit.version import source_bundle
 from tests.conftest import TEST_SECRET, LiveServer, free_port, gunicorn_cmd
 
 NGINX = "/usr/sbin/nginx"
