@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 
+from pymacaron.config import DEFAULTS as RUNTIME_DEFAULTS
 from pymacaron.config import (
     apply_stage,
     config_schema,
@@ -105,6 +106,8 @@ class StageConfig:
     secrets: tuple[SecretRef, ...]
     env: dict = field(default_factory=dict)
     hosted_zone: HostedZone | None = None
+    # the service's own body limit, which the platform's nginx keeps too (proxy.py)
+    max_body_size: int = RUNTIME_DEFAULTS["max_body_size"]
     # The stage's view of pym-config.yaml (``stages.<stage>`` applied), read once by
     # load_service_config: the task queue, tables and beanstalk_options take their values
     # from it (infra/task_queue.py, infra/tables.py, infra/beanstalk_options.py).
@@ -328,6 +331,7 @@ def _stage_config(path: str, raw: dict, stage: str, env_secrets: tuple[str, ...]
         log_retention_days=merged["log_retention_days"],
         secrets=secrets,
         env={k: str(v) for k, v in (merged.get("env") or {}).items()},
+        max_body_size=merged.get("max_body_size") or RUNTIME_DEFAULTS["max_body_size"],
     )
 
 
