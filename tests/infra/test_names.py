@@ -152,3 +152,27 @@ def test_the_one_output_reader_on_a_stubbed_stack():
         values = names.read_outputs(cfn, "petshop-shared")
         assert names.output(values, names.REPOSITORY_URI_OUTPUT) == "u"
         assert names.read_outputs(cfn, "petshop-live") is None
+
+
+def test_old_module_paths_still_import_with_a_deprecation_warning():
+    """Renamed kit modules (network -> vpc, pipeline -> pipeline_steps, resources ->
+    package_data, plan -> template_diff, operate.names -> names) keep their old path for
+    one minor version: the same module, and a DeprecationWarning naming the new one."""
+    import subprocess
+    import sys
+
+    code = """
+import importlib, warnings
+pairs = [("network", "vpc"), ("pipeline", "pipeline_steps"), ("resources", "package_data"),
+         ("plan", "template_diff"), ("operate.names", "names")]
+for old, new in pairs:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        module = importlib.import_module("pymacaron_kit." + old)
+    assert module is importlib.import_module("pymacaron_kit." + new), old
+    words = [str(w.message) for w in caught if w.category is DeprecationWarning]
+    assert any("pymacaron_kit." + new in w for w in words), (old, words)
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
