@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from pymacaron.exceptions import StartupError
 from pymacaron.spec.yamlfile import display_path
@@ -118,7 +119,7 @@ def _text(value: object) -> str:
 
 
 def beanstalk_options(
-    config: str | dict, stage: str, config_path: str | None = None
+    config: str | dict[str, Any], stage: str, config_path: str | None = None
 ) -> tuple[BeanstalkOption, ...]:
     """The stage's ``beanstalk_options`` (``stages.<stage>.beanstalk_options`` replaces the
     top-level list), checked; raises StartupError naming the file and the entry.
@@ -129,12 +130,13 @@ def beanstalk_options(
         config_path, data = config, stage_data(config, stage)
     else:
         data = config
+    shown = display_path(config_path) if config_path else "pym-config.yaml"
     out = []
     for i, entry in enumerate(data.get("beanstalk_options") or ()):
         where = f"key 'beanstalk_options[{i}]'"
 
         def fail(message: str, where: str = where) -> StartupError:
-            return StartupError(message, file=display_path(config_path), location=where)
+            return StartupError(message, file=shown, location=where)
 
         if not isinstance(entry, dict) or set(entry) != {"namespace", "option", "value"}:
             raise fail("expected {namespace, option, value}")
