@@ -136,7 +136,7 @@ def test_a_missing_secret_fails_once_fast():
     "raw", ["1_0", " 1", "1 ", "+1", "\u0661", "\uff15", "1.", ".5", "0x1", "1\n"]
 )
 def test_numbers_follow_the_json_grammar(raw):
-    from pymacaron.server.parameters import ParamError, _coerce_scalar
+    from pymacaron.spec.parameters import ParamError, _coerce_scalar
 
     with pytest.raises(ParamError):
         _coerce_scalar(raw, "number")

@@ -27,6 +27,8 @@ from ..spec.binding import model_of as _model_of
 from ..spec.jsondoc import BodyError, parse_json_body
 from ..spec.load import ApiSpec, OperationSpec
 from ..spec.models import PyMacaronModel
+from ..spec.parameters import OAS3Param, Param, ParamError, make_param, schema_validator, snake_case
+from ..spec.styles import parse_cookies, parse_query
 from ..spec.validation import (
     JsonSchemaValueException,
     to_json_schema,
@@ -36,9 +38,7 @@ from ..spec.validation import (
 from ..spec.yamlfile import display_path
 from .bodies import RequestBody, invalid_body
 from .dispatch import request_body
-from .parameters import OAS3Param, Param, ParamError, make_param, schema_validator, snake_case
 from .replies import exception_reply, json_reply
-from .styles import parse_cookies, parse_query
 
 log = logging.getLogger("pymacaron")
 # While an app is built: ``(operation, op_spec, api) -> handler`` replacing x-bind-server, or
