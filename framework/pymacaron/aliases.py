@@ -32,6 +32,7 @@ MOVED = {
     "pymacaron.httpheaders": "pymacaron.server.headers",
     "pymacaron.serving": "pymacaron.run.gunicorn_hooks",
     "pymacaron.fuzz": "pymacaron.testing.fuzz",
+    "pymacaron.errors": "pymacaron.error_body",  # beside exceptions.py, it misled
     # shared by client and server, or below both (layers import inward)
     "pymacaron.server.styles": "pymacaron.spec.styles",
     "pymacaron.server.parameters": "pymacaron.spec.parameters",
@@ -53,7 +54,16 @@ def deprecated(old: str, new: str, stacklevel: int | None = None) -> None:
     )
 
 
-_ALIAS_FILES = {"aliases.py", "test.py", "serve.py", "hooks.py", "replies.py", "api.py"}
+_ALIAS_FILES = {
+    "aliases.py",
+    "test.py",
+    "serve.py",
+    "hooks.py",
+    "replies.py",
+    "api.py",
+    "accesslog.py",
+    "app.py",
+}
 
 
 def _user_level() -> int:

@@ -120,7 +120,7 @@ class API:
 
     def start(self, serve: str | list[str] | None = None):
         """Serve the named APIs (all loaded ones when None) plus /ping, /version."""
-        return self.service.serve(serve)
+        return self.service.install_routes(serve)
 
 
 def letsgo(name: str, callback=None):

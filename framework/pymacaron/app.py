@@ -161,6 +161,13 @@ class Service:
         return self
 
     def serve(self, names: str | list[str] | None = None) -> Flask:
+        """Deprecated name of :meth:`install_routes` (it never served anything)."""
+        from .aliases import deprecated
+
+        deprecated("Service.serve()", "Service.install_routes()")
+        return self.install_routes(names)
+
+    def install_routes(self, names: str | list[str] | None = None) -> Flask:
         """Route the named APIs (every loaded one when None) plus /ping and /version."""
         if isinstance(names, str):
             names = [names]
@@ -257,7 +264,7 @@ def _build(
     for position, factory in middleware:
         service.add_middleware(factory, position)
     service.load_apis(os.path.join(service_dir, "apis"), ignore=ignore)
-    service.serve(serve)
+    service.install_routes(serve)
     return app
 
 

@@ -180,3 +180,34 @@ def test_nothing_of_pymacaron_uses_an_old_name():
             except SyntaxError:
                 continue
     assert found == [], found
+
+
+def test_the_renamed_runtime_names_warn(tmp_path):
+    import pymacaron.server.accesslog as accesslog
+    from pymacaron.app import Service
+
+    with pytest.warns(DeprecationWarning, match="pymacaron.server.accesslog.LineWriter"):
+        assert accesslog.AccessLog is accesslog.LineWriter
+    sys.modules.pop("pymacaron.errors", None)
+    with pytest.warns(DeprecationWarning, match="use pymacaron.error_body"):
+        import pymacaron.errors  # noqa: F401
+    service = Service(Flask("svc", root_path=str(tmp_path)), str(tmp_path))
+    called = []
+    service.install_routes = lambda names=None: called.append(names)
+    with pytest.warns(DeprecationWarning, match=r"Service.install_routes\(\)"):
+        service.serve("x")
+    assert called == ["x"]
+
+
+def test_the_error_tables_have_one_shape():
+    """security/, persist/ and client/ each declare their error classes in an errors.py of
+    the same shape: one commented add_error line per class, nothing else."""
+    for package in ("security", "persist", "client"):
+        text = (PACKAGE / package / "errors.py").read_text()
+        lines = [line for line in text.splitlines() if "= add_error(" in line]
+        assert lines, package
+        for line in lines:
+            before = text.splitlines()[text.splitlines().index(line) - 1]
+            assert before.startswith("# "), f"{package}/errors.py: {line} has no comment"
+            name = line.split(" = ", 1)[0]
+            assert f'add_error("{name}", "' in line, line

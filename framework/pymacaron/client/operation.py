@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import orjson
 
-from ..errors import FIELDS, error_body
+from ..error_body import FIELDS, error_body
 from ..logs import get_request_id
 from ..spec import styles
 from ..spec.binding import decorate, model_of

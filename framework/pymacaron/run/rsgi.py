@@ -23,7 +23,7 @@ import sys
 import threading
 from urllib.parse import unquote_to_bytes
 
-from ..errors import JSON_HEADERS, error_json
+from ..error_body import JSON_HEADERS, error_json
 from ..server.dispatch import BODY_KEY
 from ..server.headers import SECURITY_HEADERS
 from .drain import Drain

@@ -13,7 +13,7 @@ Each layer is a small class ``Layer(app, config)`` with ``wanted(config)`` sayin
 it is installed at all (CORS without ``cors_origins``, the access log when the server
 writes one), so a layer that is off costs nothing per request; every wanted layer of
 LAYERS is built, in that order, and nothing else (but a user's own middleware). Errors a
-layer answers itself are written by errors.py, as every other error.
+layer answers itself are written by error_body.py, as every other error.
 
 A user's own WSGI middleware goes at a named point (:class:`MiddlewarePosition`), e.g.
 ``create_app(__file__, middleware=[(MiddlewarePosition.BEFORE_DISPATCH, Gzip)])`` or
@@ -29,7 +29,7 @@ import os
 import sys
 import time
 
-from ..errors import wsgi_error
+from ..error_body import wsgi_error
 from ..logs import _VALID_ID, _request_id, new_request_id
 from . import accesslog
 from .dispatch import SpecDispatch

@@ -1,7 +1,7 @@
 """Turning results and errors into Flask replies, and reporting server errors.
 
 Every error reply of a Flask request goes through :func:`error_reply`: the uniform body
-(errors.py), the service's ``error_callback`` (to render it in the spec's own error model),
+(error_body.py), the service's ``error_callback`` (to render it in the spec's own error model),
 logging (5xx with the traceback, under the error_id) and the ``error_reporter`` (5xx only,
 off the request path). The hooks are the serving app's (:func:`current_hooks`): two apps in
 one process report to their own reporters.
@@ -16,7 +16,7 @@ import orjson
 from flask import Response
 from werkzeug.exceptions import HTTPException
 
-from ..errors import code_for, error_body
+from ..error_body import code_for, error_body
 from ..exceptions import PyMacaronException
 from ..hooks import ErrorHooks, current_hooks, handling  # noqa: F401
 from ..logs import get_request_id
