@@ -23,3 +23,28 @@ def test_every_runtime_module_is_named():
     assert missing == []
     for package in sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py")):
         assert f"`{package}/`" in runtime, package
+
+
+def test_every_runtime_module_opens_with_what_it_owns():
+    import ast
+
+    bare = [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if ast.get_docstring(ast.parse(path.read_text())) is None
+    ]
+    assert bare == []
+
+
+def test_one_style_table():
+    """The styles each location allows are written once (spec/styles.py): a second table
+    (as spec/openapi3.py had) fails here."""
+    import re
+
+    table = re.compile(r'"simple",\s*"label",\s*"matrix"|"form",\s*"spaceDelimited"')
+    found = [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if table.search(path.read_text())
+    ]
+    assert found == ["spec/styles.py"]
