@@ -75,6 +75,8 @@ def _user_level() -> int:
         if not (
             name.startswith("<frozen importlib")
             or (name.startswith(_HERE) and name.rsplit("/", 1)[-1] in _ALIAS_FILES)
+            or "/pymacaron_core/" in name
+            or "/pymacaron_async/" in name
         ):
             break
         frame, level = frame.f_back, level + 1

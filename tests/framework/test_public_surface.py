@@ -211,3 +211,18 @@ def test_the_error_tables_have_one_shape():
             assert before.startswith("# "), f"{package}/errors.py: {line} has no comment"
             name = line.split(" = ", 1)[0]
             assert f'add_error("{name}", "' in line, line
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("pymacaron_core.exceptions", "pymacaron.exceptions"),
+        ("pymacaron_core.models", "pymacaron.models"),
+        ("pymacaron_core.swagger.apipool", "pymacaron.ApiPool"),
+        ("pymacaron_async", "pymacaron.tasks"),
+    ],
+)
+def test_the_original_packages_names_warn(old, new):
+    sys.modules.pop(old, None)
+    with pytest.warns(DeprecationWarning, match=re.escape(f"{old} is deprecated: use {new}")):
+        importlib.import_module(old)
