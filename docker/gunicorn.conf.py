@@ -57,7 +57,7 @@ os.environ.setdefault("PYM_ACCESS_LOG", "0")
 
 def post_worker_init(worker):
     """Errors gunicorn answers itself (request line too long...) get the JSON error body."""
-    from pymacaron.serving import install_json_errors
+    from pymacaron.run.gunicorn_hooks import install_json_errors
 
     install_json_errors()
 

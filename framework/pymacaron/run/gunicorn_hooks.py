@@ -1,7 +1,7 @@
 """gunicorn integration: errors gunicorn answers itself (a request line or headers too large,
 a malformed request) get the uniform JSON error body too, not an HTML page.
 
-Use it as a gunicorn config module (``gunicorn -c python:pymacaron.serving server:app``) or
+Use it as a gunicorn config module (``gunicorn -c python:pymacaron.run.gunicorn_hooks server:app``) or
 import ``post_worker_init`` from your own gunicorn.conf.py. The body and its code come from
 error_body.py (a malformed request is a 400 ``INVALID_PARAMETER``, as every other 400).
 """
