@@ -6,7 +6,7 @@ properties, `pym image run -e`), through the variables named below.
 
 import os
 
-from pymacaron.serve import cpu_count, env_int
+from pymacaron.run.serve import cpu_count, env_int
 
 # the same readers of the environment as pymacaron.serve (granian's settings)
 _int, _cpus = env_int, cpu_count
