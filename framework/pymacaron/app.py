@@ -20,6 +20,7 @@ process-wide views of the original API stay: ``ApiPool`` (every loaded API by na
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import contextvars
 import importlib
@@ -216,12 +217,38 @@ def create_app(
     catches is printed as one line and the process exits 2 (``debug``: with the traceback).
     """
     try:
-        return _build(
+        app = _build(
             service_dir, config, serve, error_reporter, error_callback, ignore, debug, middleware
         )
     except StartupError as e:
         _report_if_uncaught(e, debug)
         raise
+    _hint_if_never_served(service_dir, app)
+    return app
+
+
+UNSERVED_HINT = (
+    "pymacaron: {script} built the app but nothing served it; to serve it, add\n"
+    '    if __name__ == "__main__":\n'
+    "        run(app)  # from pymacaron import run\n"
+    "(create_app no longer starts a server by itself since 3.2: CHANGELOG.md; `pym run`, "
+    "gunicorn and the image serve `app` as they are)"
+)
+
+
+def _hint_if_never_served(service_dir: str, app: Flask) -> None:
+    """``python server.py`` of a server.py written for 3.1 (``app = create_app(__file__)``
+    and nothing else) used to serve; now it would exit at once, silently. When the file
+    given is the script being run, say at exit, if nothing served the app, what to add."""
+    script = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if not script or os.path.abspath(service_dir) != script:
+        return
+
+    def hint() -> None:
+        if not app.extensions.get("pymacaron.served"):  # run/dev.py SERVED
+            print(UNSERVED_HINT.format(script=os.path.basename(script)), file=sys.stderr)
+
+    atexit.register(hint)
 
 
 def _report_if_uncaught(error: StartupError, debug: bool) -> None:

@@ -82,3 +82,43 @@ def test_a_startup_error_caught_by_the_caller_is_not_reported(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "caught StartupError" in result.stdout and "still running" in result.stdout
     assert "cannot start" not in result.stderr
+
+
+def _old_two_liner(tmp_path):
+    """A service whose server.py was written for 3.1: ``app = create_app(__file__)`` only."""
+    import shutil
+
+    service = tmp_path / "svc"
+    shutil.copytree(LIBRARY, service)
+    (service / "server.py").write_text(
+        "from pymacaron import create_app\n\napp = create_app(__file__)\n"
+    )
+    return service
+
+
+def test_a_31_server_py_run_directly_says_what_to_add(tmp_path):
+    """It no longer serves by itself: instead of exiting silently it says what to add."""
+    service = _old_two_liner(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "server.py", "--port", "1"], cwd=service,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert "server.py built the app but nothing served it" in result.stderr, result.stderr
+    assert 'if __name__ == "__main__":' in result.stderr and "run(app)" in result.stderr
+
+
+def test_pym_run_serves_a_31_server_py_as_it_is(tmp_path):
+    """`pym run`'s development server serves the module-level app when the script does not
+    (as gunicorn and the image do), with no hint; a script that serves itself is served once."""
+    from tests.conftest import TEST_SECRET, LiveServer, free_port
+
+    service = _old_two_liner(tmp_path)
+    port = free_port()
+    cmd = [sys.executable, "-m", "pymacaron.run.script", "server.py", "--port", str(port)]
+    server = LiveServer(cmd, str(service), port, env={"JWT_SECRET": TEST_SECRET})
+    try:
+        server.wait(45)
+        output = server.output()
+    finally:
+        server.stop()
+    assert "nothing served it" not in output
