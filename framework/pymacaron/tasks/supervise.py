@@ -22,8 +22,6 @@ import sys
 import time
 
 STOP_GRACE = 30  # seconds the children get after SIGTERM before SIGKILL
-MAX_RESTARTS = 5  # stalled workers replaced in place...
-RESTART_WINDOW = 600.0  # ...within this many seconds
 
 
 def _log(message: str) -> None:
@@ -63,24 +61,16 @@ def supervise(server_cmd: list[str], worker_cmd: list[str]) -> int:
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
 
-    from .watchdog import STALL_EXIT
+    from .watchdog import STALL_EXIT, ReplaceBudget
 
-    restarts: list[float] = []
+    budget = ReplaceBudget()
     code = 0
     exited = None
     while exited is None:
         for name, proc in children.items():
             if proc.poll() is None:
                 continue
-            now = time.monotonic()
-            restarts = [t for t in restarts if now - t < RESTART_WINDOW]
-            if (
-                name == "worker"
-                and proc.returncode == STALL_EXIT
-                and stopping["signal"] is None
-                and len(restarts) < MAX_RESTARTS
-            ):
-                restarts.append(now)
+            if name == "worker" and stopping["signal"] is None and budget.replace(proc.returncode):
                 children[name] = subprocess.Popen(worker_cmd)
                 _log(f"worker stalled (code {STALL_EXIT}): replaced (pid {children[name].pid})")
                 break

@@ -23,9 +23,31 @@ import time
 
 log = logging.getLogger("pymacaron.tasks")
 
-__all__ = ["STALL_EXIT", "ConsumerWatchdog", "install"]
+__all__ = ["STALL_EXIT", "ConsumerWatchdog", "ReplaceBudget", "install"]
 
 STALL_EXIT = 75  # EX_TEMPFAIL: the supervisor restarts the worker for this code only
+
+
+class ReplaceBudget:
+    """How many stalled workers a supervisor replaces in place: ``limit`` per ``window``
+    seconds (then the worker's exit stops the service, as any other exit does). The image's
+    supervisor (tasks/supervise.py) and the dev server's worker (tasks/dev.py) share it."""
+
+    def __init__(self, limit: int = 5, window: float = 600.0):
+        self.limit = limit
+        self.window = window
+        self._times: list[float] = []
+
+    def replace(self, returncode: int | None, now: float | None = None) -> bool:
+        """True (and counted) when a worker that exited with ``returncode`` is replaced."""
+        if returncode != STALL_EXIT:
+            return False
+        now = time.monotonic() if now is None else now
+        self._times = [t for t in self._times if now - t < self.window]
+        if len(self._times) >= self.limit:
+            return False
+        self._times.append(now)
+        return True
 
 
 class ConsumerWatchdog:
