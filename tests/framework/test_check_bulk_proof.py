@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from pymacaron.spec.validation import SchemaViolation, compile as vcompile
-from pymacaron.spec.validation import proving, validator_for
+from pymacaron.spec.validation import SchemaViolation, proving, validator_for
+from pymacaron.spec.validation import compile as vcompile
 
 
 def _definitions(n: int) -> dict:
@@ -64,10 +64,9 @@ def test_a_schema_that_does_not_compile_fails_the_check_with_its_own_error(eager
     with pytest.raises(ValueError) as alone:
         vcompile.compile_schema({"$ref": "#/definitions/Bad"}, defs, dialect="swagger2")
     vcompile._compiled.clear()
-    with pytest.raises(ValueError) as bulk:
-        with proving():
-            for name in defs:
-                validator_for({"$ref": f"#/definitions/{name}"}, defs, dialect="swagger2")
+    with pytest.raises(ValueError) as bulk, proving():
+        for name in defs:
+            validator_for({"$ref": f"#/definitions/{name}"}, defs, dialect="swagger2")
     assert str(bulk.value) == str(alone.value) and "invalid schema" in str(bulk.value)
 
 
