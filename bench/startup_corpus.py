@@ -109,7 +109,7 @@ def main(argv=None) -> int:
                 paths = ["all"]
             else:
                 svc = os.path.join(tmp, "svc")
-                shutil.copytree(os.path.join(oas.CORPUS, "service"), svc)
+                shutil.copytree(oas.STUB_SERVICE, svc)
                 os.mkdir(os.path.join(svc, "apis"))
                 shutil.copyfile(
                     os.path.join(oas.CORPUS, "invalid", name), os.path.join(svc, "apis", name)
