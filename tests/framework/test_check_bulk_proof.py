@@ -74,3 +74,19 @@ def test_outside_a_check_eager_still_compiles_each_validator(eager):
     defs = _definitions(2)
     v = validator_for({"$ref": "#/definitions/Thing1"}, defs, dialect="swagger2")
     assert v._fn is not None  # PYM_EAGER_VALIDATORS=1 at a start: compiled now
+
+
+def test_many_validators_are_proven_in_modules_of_bounded_size(eager, monkeypatch):
+    defs = _definitions(20)
+    calls = []
+    real = vcompile._compile_draft4
+    monkeypatch.setattr(vcompile, "_BULK", 10)
+    monkeypatch.setattr(
+        vcompile, "_compile_draft4", lambda schema, **kw: calls.append(schema) or real(schema, **kw)
+    )
+    with proving():
+        for name in defs:
+            validator_for({"$ref": f"#/definitions/{name}"}, defs, dialect="swagger2")
+    assert [len(c["anyOf"]) for c in calls] == [10, 10, 10, 10, 1]
+    # each module holds the definitions its own roots reach, not the whole table
+    assert set(calls[-1]["definitions"]) == {"Thing19", "New19", "Ref"}

@@ -315,6 +315,7 @@ def validator_for(
     return lazy
 
 
+_BULK = 50  # roots per generated module when proving (see prove)
 _PENDING: contextvars.ContextVar[list | None] = contextvars.ContextVar("pym_pending", default=None)
 
 
@@ -339,7 +340,7 @@ def prove(validators: list) -> None:
     own module differs only by nesting its root one level less, so it compiles whenever
     the bulk does. When the bulk fails (or for 2020-12), each compiles on its own: the error
     is then exactly the one serving would hit. The validators stay lazy."""
-    groups: dict[int, tuple[dict, dict]] = {}  # id(definitions) -> (merged defs, key -> root)
+    groups: dict[int, tuple[dict, dict]] = {}  # id(definitions) -> (merged, key -> root)
     alone = []
     for lazy in validators:
         if lazy._fn is not None or lazy._args is None:
@@ -355,13 +356,19 @@ def prove(validators: list) -> None:
             alone.append(lazy)  # a name meaning another schema here: not in this module
             continue
         merged.update(own)
-        roots.setdefault(key, {k: v for k, v in schema.items() if k != "definitions"})
+        roots.setdefault(key, ({k: v for k, v in schema.items() if k != "definitions"}, own))
     try:
-        for merged, roots in groups.values():
-            bulk = {"anyOf": list(roots.values())}
-            if merged:
-                bulk["definitions"] = merged
-            _compile_draft4(bulk, precheck=False)
+        for _, roots in groups.values():
+            # modules of _BULK roots: one function of thousands of branches compiles in
+            # more than linear time (CPython's code generator), a few hundred do not
+            items = list(roots.values())
+            for start in range(0, len(items), _BULK):
+                chunk = items[start : start + _BULK]
+                bulk: dict = {"anyOf": [root for root, _ in chunk]}
+                used = {name: node for _, own in chunk for name, node in own.items()}
+                if used:
+                    bulk["definitions"] = used
+                _compile_draft4(bulk, precheck=False)
     except ValueError:
         alone = [lazy for lazy in validators if lazy._fn is None and lazy._args is not None]
     for lazy in alone:
