@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 
-from pymacaron.errors import code_for
+from pymacaron.error_body import code_for
 from pymacaron.server.headers import SECURITY_HEADERS
 
 HTTP_CONF = ".platform/nginx/conf.d/pym-error-id.conf"

@@ -111,7 +111,8 @@ def test_integers_in_paths_are_ascii_digits_only(image_server, raw):
 
 def test_a_missing_secret_fails_once_fast():
     env = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"}
-    env.update(HOST="127.0.0.1", PORT=str(free_port()), WEB_CONCURRENCY="2")
+    # as deployed: a stage never reads the checkout's development secret (.pym/dev-secret)
+    env.update(HOST="127.0.0.1", PORT=str(free_port()), WEB_CONCURRENCY="2", PYM_ENV="staging")
     t0 = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "pymacaron.serve"],
@@ -133,7 +134,7 @@ def test_a_missing_secret_fails_once_fast():
     "raw", ["1_0", " 1", "1 ", "+1", "\u0661", "\uff15", "1.", ".5", "0x1", "1\n"]
 )
 def test_numbers_follow_the_json_grammar(raw):
-    from pymacaron.server.parameters import ParamError, _coerce_scalar
+    from pymacaron.spec.parameters import ParamError, _coerce_scalar
 
     with pytest.raises(ParamError):
         _coerce_scalar(raw, "number")

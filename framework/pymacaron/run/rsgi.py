@@ -29,10 +29,9 @@ import sys
 import threading
 from urllib.parse import unquote_to_bytes
 
-from ..errors import wsgi_error
+from ..error_body import wsgi_error
 from ..server.dispatch import BODY_KEY
-from ..server.headers import SECURITY_HEADERS
-from ..server.layers import AccessLog, RequestId, access_log_wanted
+from ..server.layers import AccessLog, RequestId, SecurityHeaders, access_log_wanted
 from .drain import Drain
 
 __all__ = ["WSGIOverRSGI", "create", "MAX_URI", "MAX_HEADER_BYTES", "MAX_HEADERS"]
@@ -107,7 +106,7 @@ class WSGIOverRSGI:
         refuser = _refusal_app
         if access_log_wanted(config):
             refuser = AccessLog(refuser, config, status_recorded=True)
-        self.refuser = RequestId(refuser, config, headers=SECURITY_HEADERS)
+        self.refuser = RequestId(SecurityHeaders(refuser, config), config)
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self._finished: collections.deque = collections.deque()  # replies sent, loop not told
         self._wake_pending = False
