@@ -315,7 +315,7 @@ def load_service(directory: str, module: str = "server", env: str | None = None,
     os.environ.setdefault("PYM_SERVICE_DIR", directory)
     if directory not in sys.path:
         sys.path.insert(0, directory)
-    with _tool(eager):
+    with _tool(eager), validation.proving() if eager else contextlib.nullcontext():
         return importlib.import_module(module)
 
 

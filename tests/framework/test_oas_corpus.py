@@ -20,6 +20,7 @@ from tests.conftest import FIXTURES
 from tests.reliability.support import pym, start_gunicorn
 
 CORPUS = os.path.join(FIXTURES, "corpus")
+STUB_SERVICE = os.path.join(FIXTURES, "stub_service")  # shared with test_swagger_corpus.py
 SPECS = sorted(os.listdir(os.path.join(CORPUS, "specs")))
 INVALID = {
     # the place and what is wrong, as the refusal must name them
@@ -41,7 +42,7 @@ def service(tmp_path, name: str) -> str:
     """A service dir serving one corpus spec with the stub handler bound to every
     operation (the fixture itself stays as published)."""
     dest = tmp_path / "svc"
-    shutil.copytree(os.path.join(CORPUS, "service"), dest)
+    shutil.copytree(STUB_SERVICE, dest)
     (dest / "apis").mkdir()
     spec = _read(os.path.join(CORPUS, "specs", name))
     for item in (spec.get("paths") or {}).values():
@@ -117,7 +118,7 @@ def test_public_spec_loads_serves_and_survives_a_short_fuzz(tmp_path, name):
 @pytest.mark.parametrize("name", sorted(INVALID))
 def test_invalid_public_spec_is_refused_naming_the_place(tmp_path, name):
     svc = tmp_path / "svc"
-    shutil.copytree(os.path.join(CORPUS, "service"), svc)
+    shutil.copytree(STUB_SERVICE, svc)
     (svc / "apis").mkdir()
     shutil.copyfile(os.path.join(CORPUS, "invalid", name), svc / "apis" / name)
     (svc / "pym-config.yaml").write_text("name: invalid\n")

@@ -17,6 +17,7 @@ from tests.conftest import FIXTURES
 from tests.reliability.support import pym, start_gunicorn
 
 CORPUS = os.path.join(FIXTURES, "swagger_corpus")
+STUB_SERVICE = os.path.join(FIXTURES, "stub_service")  # shared with test_oas_corpus.py
 VALID = sorted(os.listdir(os.path.join(CORPUS, "valid")))
 INVALID = sorted(os.listdir(os.path.join(CORPUS, "invalid")))
 # schemathesis reads schemas as JSON Schema, without Swagger's discriminator: a "Dog" without
@@ -38,7 +39,7 @@ def _is_spec(path: str) -> bool:
 def service(tmp_path, kind: str, case: str) -> str:
     """A service dir serving the case's apis/ with stub handlers (valid) or as it is."""
     dest = tmp_path / "svc"
-    shutil.copytree(os.path.join(CORPUS, "service"), dest)
+    shutil.copytree(STUB_SERVICE, dest)
     (dest / "apis").mkdir()
     source = os.path.join(CORPUS, kind, case)
     config = "name: corpus\n"

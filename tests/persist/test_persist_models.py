@@ -16,6 +16,7 @@ from pymacaron.persist import (
     PersistConflictError,
     PersistInvalidItemError,
     PersistPageTokenError,
+    PersistValueError,
     prepare_tables,
     settings,
 )
@@ -204,6 +205,27 @@ def test_a_row_the_spec_no_longer_accepts_is_a_clear_error(records, dynalite):
     assert reply.status_code == 500
     body = reply.get_json()
     assert body["error"] == "PERSIST_INVALID_ITEM" and "count" in body["error_description"]
+
+
+def test_a_client_number_the_store_cannot_hold_is_a_400_naming_the_field(records):
+    """1e183 in a free-form property of a body: valid JSON, valid for the schema, beyond
+    DynamoDB's range: the client's input, so a 400 naming the field (was a 500)."""
+    app, m = records
+    client = app.test_client()
+    for body, field in (
+        ({"id": "x", "count": 1, "extra": {"huge": 1e183}}, "extra.huge"),
+        ({"id": "x", "count": 1, "ratio": -1e130}, "ratio"),
+        ({"id": "x", "count": 1, "extra": {"l": [1, 1e200]}}, "extra.l[1]"),
+    ):
+        reply = client.put("/records/x", json=body)
+        assert reply.status_code == 400, reply.get_json()
+        error = reply.get_json()
+        assert error["error"] == "PERSIST_VALUE_OUT_OF_RANGE"
+        assert f"{field}: " in error["error_description"], error
+    assert m.Record.load("x") is None
+    with pytest.raises(PersistValueError) as e:  # a PersistInvalidItemError too
+        m.Record(id="x", count=1, ratio=float("inf")).save()
+    assert isinstance(e.value, PersistInvalidItemError) and e.value.status == 400
 
 
 def test_a_model_the_spec_does_not_accept_is_not_saved(records):

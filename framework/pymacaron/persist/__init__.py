@@ -6,7 +6,7 @@ backend of your own). See docs/persist.md.
 - :func:`prepare_tables`: at startup, against a *local* DynamoDB only, create the missing
   tables (on AWS the stage stacks own them);
 - the errors: 409 ``PERSIST_CONFLICT``, 503 ``PERSIST_UNAVAILABLE``, 500
-  ``PERSIST_INVALID_ITEM``, 400 ``INVALID_PAGE_TOKEN``.
+  ``PERSIST_INVALID_ITEM``, 400 ``INVALID_PAGE_TOKEN``, 400 ``PERSIST_VALUE_OUT_OF_RANGE``.
 
 Nothing here imports boto3: the DynamoDB backend is imported on first use.
 """
@@ -24,6 +24,7 @@ from .errors import (
     PersistInvalidItemError,
     PersistPageTokenError,
     PersistUnavailableError,
+    PersistValueError,
 )
 from .model import Page, PersistedModel, StoreClassModel
 
@@ -38,6 +39,7 @@ __all__ = [
     "PersistSpec",
     "PersistSpecError",
     "PersistUnavailableError",
+    "PersistValueError",
     "PersistedModel",
     "parse_persist",
     "persisted_bases",

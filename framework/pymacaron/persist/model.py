@@ -13,7 +13,8 @@
 
 Items are validated against the definition on save and on load: a model the definition
 does not accept, or a stored row it no longer accepts, is a 500 ``PERSIST_INVALID_ITEM``
-naming the table, the key and the field, never a silent bad response.
+naming the table, the key and the field, never a silent bad response; a number the store
+cannot hold (the client's, most often) is a 400 ``PERSIST_VALUE_OUT_OF_RANGE`` naming it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import NamedTuple
 from ..spec.persist import WRITE_ID, PersistSpec
 from .backend import backend_for
 from .convert import from_store, to_store
-from .errors import PersistInvalidItemError
+from .errors import PersistInvalidItemError, PersistValueError
 
 __all__ = ["PersistedModel", "StoreClassModel", "Page"]
 
@@ -165,8 +166,8 @@ class PersistedModel:
             # NaN, infinities, 38+ digits: DynamoDB cannot hold them (and a JSON Schema
             # engine sees no number in NaN: it would say "expected a number")
             to_store(data)
-        except ValueError as e:
-            raise PersistInvalidItemError(f"{spec.definition}: cannot be saved: {e}") from None
+        except ValueError as e:  # the client's number, most often: a 400 naming the field
+            raise PersistValueError(f"{spec.definition}: cannot be saved: {e}") from None
         problem = _violation(
             type(self), {**data, **({spec.version: expected or 1} if spec.version else {})}
         )
@@ -180,7 +181,7 @@ class PersistedModel:
         try:
             version = backend_for(spec).put(spec, data, expected)
         except ValueError as e:  # NaN / infinity
-            raise PersistInvalidItemError(f"{spec.definition}: cannot be saved: {e}") from None
+            raise PersistValueError(f"{spec.definition}: cannot be saved: {e}") from None
         self._set_version(version)
         return self
 

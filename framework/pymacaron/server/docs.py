@@ -236,18 +236,23 @@ def docs_document(doc: dict) -> dict:
     the page. Swagger 2.0: no ``host``/``schemes`` (the specification then means the host and
     scheme the document came from); OpenAPI 3: every ``servers`` URL (document, path and
     operation level) keeps only its path, as a relative URL resolved against the document."""
-    doc = copy.deepcopy(doc)
+    doc = dict(doc)  # copies only where it changes: the schemas stay shared (a big spec)
     if "swagger" in doc:
         doc.pop("host", None)
         doc.pop("schemes", None)
         return doc
     _relative_servers(doc)
-    for item in (doc.get("paths") or {}).values():
-        if isinstance(item, dict):
-            _relative_servers(item)
-            for op in item.values():
-                if isinstance(op, dict):
-                    _relative_servers(op)
+    paths = doc.get("paths")
+    if isinstance(paths, dict):
+        doc["paths"] = paths = dict(paths)
+        for url, item in paths.items():
+            if isinstance(item, dict):
+                paths[url] = item = dict(item)
+                _relative_servers(item)
+                for method, op in item.items():
+                    if isinstance(op, dict) and isinstance(op.get("servers"), list):
+                        item[method] = op = dict(op)
+                        _relative_servers(op)
     return doc
 
 

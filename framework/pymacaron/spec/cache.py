@@ -137,7 +137,10 @@ def _external_files(node, base_dir: str, out: set[str]) -> bool:
 
 
 def cache_key(path: str, spec: dict) -> str | None:
-    """The hash a check of ``path`` is recorded under (None: this spec is not cacheable)."""
+    """The hash a check of ``path`` is recorded under (None: this spec is not cacheable, or
+    records are off: no walk of the spec, no hash of its files)."""
+    if cache_dir() is None:
+        return None
     path = os.path.abspath(path)
     files = {path}
     if not _external_files(spec, os.path.dirname(path), files):

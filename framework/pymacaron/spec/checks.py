@@ -39,16 +39,29 @@ def _refuse(message: str, shown: str, path: str, json_path) -> StartupError:
 
 
 def _walk(node, where=()):
-    """(json path, dict) of every mapping outside vendor extensions."""
-    if isinstance(node, dict):
-        yield where, node
-        for k, v in node.items():
-            if isinstance(k, str) and k.startswith("x-"):
-                continue
-            yield from _walk(v, (*where, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _walk(v, (*where, i))
+    """(json path, dict) of every mapping outside vendor extensions, in document order (a
+    stack, not nested generators: a deep spec costs its size, not size x depth)."""
+    stack = [(where, node)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, dict):
+            yield where, node
+            stack.extend(
+                reversed(
+                    [
+                        ((*where, k), v)
+                        for k, v in node.items()
+                        if isinstance(v, dict | list)
+                        and not (isinstance(k, str) and k.startswith("x-"))
+                    ]
+                )
+            )
+        elif isinstance(node, list):
+            stack.extend(
+                reversed(
+                    [((*where, i), v) for i, v in enumerate(node) if isinstance(v, dict | list)]
+                )
+            )
 
 
 def _deref(spec: dict, node):

@@ -24,13 +24,14 @@ failed check is never recorded.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import re
 from dataclasses import dataclass, field
 
 from ..exceptions import StartupError
-from .yamlfile import display_path, forget_positions, line_of, load_yaml
+from .yamlfile import display_path, forget_positions, line_of, load_document
 
 log = logging.getLogger("pymacaron")
 
@@ -306,7 +307,14 @@ def _located(path: str, json_path) -> str:
     return _json_path_text(list(json_path)) + (f" (line {line})" if line else "")
 
 
+_LOCAL_ONLY: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "pym_local_only", default=None
+)  # id() of the spec being loaded when its loader saw no $ref out of the file
+
+
 def _has_external_refs(node) -> bool:
+    if id(node) == _LOCAL_ONLY.get():
+        return False
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and not ref.startswith("#"):
@@ -395,22 +403,26 @@ def load_spec(path: str, name: str | None = None, validate: bool = True) -> ApiS
 
     Raises StartupError naming the file and the location of the problem.
     """
+    token = _LOCAL_ONLY.set(None)
     try:
         return _load_spec(path, name, validate)
     finally:
+        _LOCAL_ONLY.reset(token)
         forget_positions()
 
 
 def _load_spec(path: str, name: str | None, validate: bool) -> ApiSpec:
     shown = display_path(path)
     name = name or os.path.splitext(os.path.basename(path))[0]
-    raw = load_yaml(path)
+    raw, info = load_document(path, str_keys=True)
     if not isinstance(raw, dict):
         raise StartupError(
             "expected a Swagger 2.0 document or an OpenAPI 3.x one (a mapping at the top)",
             file=shown,
         )
-    spec = _stringify_keys(raw)
+    spec = raw if info.str_keys else _stringify_keys(raw)
+    if info.local_refs:  # the loader saw every $ref: no walk to find one out of the file
+        _LOCAL_ONLY.set(id(spec))
     dialect = dialect_of(spec, path)
     if validate:
         spec = _checked(spec, path, name, dialect)

@@ -7,6 +7,7 @@ import os
 import yaml
 
 from ..exceptions import StartupError
+from . import yamlevents
 
 try:  # the C loader is ~10x faster on large specs
     _Loader = yaml.CSafeLoader
@@ -41,18 +42,44 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 
 def load_yaml(path: str) -> object:
     """Parse a YAML file; a syntax error is a StartupError naming file and line."""
+    return load_document(path)[0]
+
+
+class DocumentInfo:
+    """What building a spec's document learnt on the way, so the loader need not walk it
+    again: ``str_keys`` (every mapping key is already a str, JSON's semantics: YAML's
+    ``200:`` is "200"; no subtree shared by an alias) and ``local_refs`` (no ``$ref`` names
+    another file); each False when not known."""
+
+    __slots__ = ("str_keys", "local_refs")
+
+    def __init__(self, str_keys: bool = False, local_refs: bool = False):
+        self.str_keys, self.local_refs = str_keys, local_refs
+
+
+def load_document(path: str, str_keys: bool = False) -> tuple[object, DocumentInfo]:
+    """(the parsed file, :class:`DocumentInfo`); with ``str_keys`` the mapping keys of a
+    YAML file are made strings while it is built (a spec: one pass, not two)."""
+    info = DocumentInfo()
     try:
         with open(path, "rb") as f:
             text = f.read()
     except OSError as e:
         raise StartupError(f"cannot read file: {e.strerror}", file=path) from None
     if path.endswith(".json"):
-        return _load_json(text, path)
+        return _load_json(text, path), DocumentInfo(str_keys=True)
+    node = None
     try:
         loader = _StrictLoader(text)
-        try:  # one parse: the node tree is the position index of line_of too
-            node = loader.get_single_node()
-            data = _construct(loader, node) if node is not None else None
+        try:  # the common case: straight from the events, no node tree (yamlevents.py)
+            data, local = yamlevents.build(loader, str_keys)
+            info.str_keys, info.local_refs = str_keys, local
+            _remember(path, None, text=text, lazy=True)  # positions: when first asked
+        except yamlevents.Unusual:
+            loader.dispose()
+            loader = _StrictLoader(text)
+            node = loader.get_single_node()  # the node tree is the position index too
+            data = _construct(loader, node, info, str_keys) if node is not None else None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as e:
@@ -64,31 +91,38 @@ def load_yaml(path: str) -> object:
         raise StartupError(f"malformed YAML: {e}", file=path) from None
     if node is not None:
         _remember(path, node)
-    return data
+    return data, info
 
 
 _STR = "tag:yaml.org,2002:str"
 _PLAIN = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", _STR}
 
 
-def _construct(loader, root):
+def _construct(loader, root, info: DocumentInfo | None = None, str_keys: bool = False):
     """The document of ``root``: plain mappings, sequences and strings built directly (the
     bulk of a spec), every other node (ints, bools, merges, anchors reused...) by the strict
-    loader's constructors, so the result and the errors are those of ``construct_document``."""
+    loader's constructors, so the result and the errors are those of ``construct_document``.
+    With ``str_keys``, a key that is not a string becomes one (as ``str()`` makes it)."""
     seen: dict[int, object] = {}  # aliases: a node reused is built once, as PyYAML does
+    exact = [True, True]  # [keys all str and nothing shared, no $ref out of the file]
 
     def build(node):
         known = seen.get(id(node))
         if known is not None:
+            if isinstance(known, dict | list):
+                exact[0] = False  # a shared subtree: the loader copies it
             return known
         tag = node.tag
         if tag not in _PLAIN:
             value = loader.construct_object(node, deep=True)
+            if isinstance(value, dict | list | set | tuple):
+                exact[0] = exact[1] = False  # built by PyYAML: keys and refs unknown
         elif tag == _STR:
             value = node.value
         elif isinstance(node, yaml.MappingNode):
             if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
                 value = loader.construct_object(node, deep=True)
+                exact[0] = exact[1] = False
             else:
                 value = {}
                 lines: dict = {}
@@ -97,6 +131,7 @@ def _construct(loader, root):
                     try:
                         first = lines.get(key)
                     except TypeError:  # an unhashable key: the base constructor explains it
+                        exact[0] = exact[1] = False
                         return loader.construct_object(node, deep=True)
                     if first is not None:
                         raise yaml.constructor.ConstructorError(
@@ -106,13 +141,19 @@ def _construct(loader, root):
                             key_node.start_mark,
                         )
                     lines[key] = key_node.start_mark.line + 1
-                    value[key] = build(value_node)
+                    item = build(value_node)
+                    if key == "$ref" and not (isinstance(item, str) and item.startswith("#")):
+                        exact[1] = False
+                    value[key if not str_keys or isinstance(key, str) else str(key)] = item
         else:
             value = [build(item) for item in node.value]
         seen[id(node)] = value
         return value
 
-    return build(root)
+    document = build(root)
+    if info is not None:
+        info.str_keys, info.local_refs = str_keys and exact[0], exact[1]
+    return document
 
 
 def _load_json(text: bytes, path: str):
@@ -178,25 +219,55 @@ def _positions_of(path: str) -> _Positions | None:
     cached = _positions.get(path)
     if cached is not None and cached[0] == stamp:
         return cached[1]
+    if cached is not None and cached[0] == (stamp, "text"):
+        index = _index_of(cached[1])
+        if index is not None:
+            _positions[path] = (stamp, index)
+        return index
     try:
         with open(path, "rb") as f:
             text = f.read()
-        if path.endswith(".json"):  # JSON is YAML, but for tabs (only ever whitespace)
-            text = text.replace(b"\t", b" ")
-        node = yaml.compose(text, Loader=_Loader)
-    except (OSError, yaml.YAMLError):
+    except OSError:
         return None
-    return _remember(path, node, stamp)
+    if path.endswith(".json"):  # JSON is YAML, but for tabs (only ever whitespace)
+        text = text.replace(b"\t", b" ")
+    return _remember(path, None, stamp, text=text)
 
 
-def _remember(path: str, node, stamp=None) -> _Positions:
+def _index_of(text: bytes):
+    """The position index of ``text``: from its events, else its node tree (anchors...)."""
+    loader = _Loader(text)
+    try:
+        return yamlevents.positions(loader)
+    except yamlevents.Unusual:
+        pass
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return None
+    return _Positions(node) if node is not None else None
+
+
+def _remember(path: str, node, stamp=None, text: bytes | None = None, lazy: bool = False):
+    """Keep ``path``'s position index: its node tree, or one made from ``text`` (``lazy``:
+    on the first line asked, so a spec without warnings never pays for it)."""
     if stamp is None:
         try:
             stamp = _stamp(path)
         except OSError:
             stamp = None
     _positions.clear()  # one file's tree at a time: specs are checked one after another
-    index = _Positions(node)
+    if text is not None:
+        if lazy and stamp is not None:
+            _positions[path] = ((stamp, "text"), text)
+            return None
+        index = _index_of(text)
+    else:
+        index = _Positions(node)
     _positions[path] = (stamp, index)
     return index
 

@@ -48,6 +48,7 @@ from __future__ import annotations
 from .compile import EAGER as EAGER  # noqa: F401 - app.py: pym check compiles eagerly
 from .compile import LazyValidator, compile_schema, validator_for
 from .compile import eager as eager  # noqa: F401
+from .compile import proving as proving  # noqa: F401 - app.py: pym check proves in bulk
 from .enforce import STRICT_FORMATS, annotations, unenforceable, unknown_format
 from .formats import (
     ANNOTATION_FORMATS,

@@ -9,6 +9,7 @@ use) and :func:`eager` / :data:`EAGER` (compile everything now: ``pym check``).
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import os
@@ -63,16 +64,7 @@ def compile_schema(
     for ``oas31`` (or a ``$schema`` saying so), else draft 4. The function returns the data
     or raises :class:`SchemaViolation`; a broken schema raises ValueError here.
     """
-    if definitions and direction in VARIANT_SUFFIX:
-        suffix = VARIANT_SUFFIX[direction]
-        names = {k[: -len(suffix)] for k in definitions if k.endswith(suffix)}
-        if names:
-            schema = _redirect(schema, names, suffix)
-    used = _reachable(schema, definitions) if definitions else {}
-    if used:
-        schema = {**schema, "definitions": {**(schema.get("definitions") or {}), **used}}
-    draft = _draft_of(schema, dialect)
-    key = _key_of(schema, draft)
+    schema, draft, key = _prepared(schema, definitions, dialect, direction)
     known = _compiled.get(key) if key is not None else None
     if known is not None:
         return known
@@ -82,6 +74,20 @@ def compile_schema(
             _compiled.clear()
         _compiled[key] = fn
     return fn
+
+
+def _prepared(schema: dict, definitions: dict | None, dialect, direction):
+    """(the schema with the definitions it reaches, its draft, its dedup key)."""
+    if definitions and direction in VARIANT_SUFFIX:
+        suffix = VARIANT_SUFFIX[direction]
+        names = {k[: -len(suffix)] for k in definitions if k.endswith(suffix)}
+        if names:
+            schema = _redirect(schema, names, suffix)
+    used = _reachable(schema, definitions) if definitions else {}
+    if used:
+        schema = {**schema, "definitions": {**(schema.get("definitions") or {}), **used}}
+    draft = _draft_of(schema, dialect)
+    return schema, draft, _key_of(schema, draft)
 
 
 # identical schemas (after references and variants are resolved) share one validator: a
@@ -221,7 +227,10 @@ def _compile_draft4(schema: dict, precheck: bool = True):
         raise ValueError("invalid schema: too deeply nested") from None
     except Exception as e:  # fastjsonschema's definition errors, a missing $ref's KeyError...
         raise ValueError(f"invalid schema: {e}") from None
-    check = fastcheck.build(schema, formats) if precheck else None
+    try:  # the pre-check is an optimisation: one it cannot compile is no pre-check
+        check = fastcheck.build(schema, formats) if precheck else None
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        check = None
     error_class = fastjsonschema.JsonSchemaValueException
     branches: dict = {}  # discriminator branch (by id) -> its validator, compiled on need
 
@@ -298,5 +307,69 @@ def validator_for(
     ``dialect`` and ``direction``): compiled now when :func:`eager`, else on first use."""
     lazy = LazyValidator(schema, definitions, dialect=dialect, direction=direction)
     if eager():
-        lazy.compile()
+        pending = _PENDING.get()
+        if pending is not None:  # pym check: proven in bulk when the service is built
+            pending.append(lazy)
+        else:
+            lazy.compile()
     return lazy
+
+
+_BULK = 50  # roots per generated module when proving (see prove)
+_PENDING: contextvars.ContextVar[list | None] = contextvars.ContextVar("pym_pending", default=None)
+
+
+@contextlib.contextmanager
+def proving():
+    """``pym check``: every validator made inside (eagerly) is proven to compile when the
+    block ends, in bulk (see :func:`prove`), not one generated module per validator."""
+    token = _PENDING.set([])
+    try:
+        yield
+        prove(_PENDING.get() or [])
+    finally:
+        _PENDING.reset(token)
+
+
+def prove(validators: list) -> None:
+    """Prove that each of ``validators`` (:class:`LazyValidator`) compiles, raising the
+    error its own compile raises when one does not. Draft 4 ones are generated and executed
+    as ONE fastjsonschema module per definitions table (its ``anyOf`` holds every distinct
+    schema, each definition becomes one function, as in each validator's own module), which
+    costs each definition once instead of once per validator reaching it; a validator's
+    own module differs only by nesting its root one level less, so it compiles whenever
+    the bulk does. When the bulk fails (or for 2020-12), each compiles on its own: the error
+    is then exactly the one serving would hit. The validators stay lazy."""
+    groups: dict[int, tuple[dict, dict]] = {}  # id(definitions) -> (merged, key -> root)
+    alone = []
+    for lazy in validators:
+        if lazy._fn is not None or lazy._args is None:
+            continue
+        schema, definitions, options = lazy._args
+        schema, draft, key = _prepared(schema, definitions, **options)
+        if draft != 4 or key is None or key in _compiled:
+            alone.append(lazy)
+            continue
+        merged, roots = groups.setdefault(id(definitions), ({}, {}))
+        own = schema.get("definitions") or {}
+        if any(merged.get(name, node) is not node for name, node in own.items()):
+            alone.append(lazy)  # a name meaning another schema here: not in this module
+            continue
+        merged.update(own)
+        roots.setdefault(key, ({k: v for k, v in schema.items() if k != "definitions"}, own))
+    try:
+        for _, roots in groups.values():
+            # modules of _BULK roots: one function of thousands of branches compiles in
+            # more than linear time (CPython's code generator), a few hundred do not
+            items = list(roots.values())
+            for start in range(0, len(items), _BULK):
+                chunk = items[start : start + _BULK]
+                bulk: dict = {"anyOf": [root for root, _ in chunk]}
+                used = {name: node for _, own in chunk for name, node in own.items()}
+                if used:
+                    bulk["definitions"] = used
+                _compile_draft4(bulk, precheck=False)
+    except ValueError:
+        alone = [lazy for lazy in validators if lazy._fn is None and lazy._args is not None]
+    for lazy in alone:
+        lazy.compile()
