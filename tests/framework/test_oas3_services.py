@@ -460,8 +460,18 @@ def _fuzz(server: LiveServer, service_dir: str, *extra: str) -> subprocess.Compl
 # fuzzhooks.py); they were left out before (docs/decisions.md).
 
 
+# The issues fixture's style operations are ambiguous on the wire for a schema-violating
+# case, so negative_data_rejection is left out there (and only there): an integer where a
+# label-style array is declared is sent as `.4194303`, which is a valid one-item array; a
+# header array item with a space around it is trimmed by HTTP into a valid one.
+ISSUES_CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,"
+    "response_schema_conformance,ignored_auth,positive_data_acceptance"
+)
+
+
 def test_fuzz_issues(issues):
-    _fuzz(issues, ISSUES)
+    _fuzz(issues, ISSUES, "--checks", ISSUES_CHECKS)
 
 
 def test_fuzz_payments(payments):
