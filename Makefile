@@ -87,10 +87,14 @@ clean:
 # Build the wheel and sdist, check them, install the wheel into a fresh venv, print what to
 # upload (nothing is uploaded; docs/releasing.md). DIST=dir builds elsewhere.
 DIST ?= dist
-.PHONY: release
-release: $(VENV)/.installed
+# `make dists`: the build alone, also what the journey tests install (tests/e2e/conftest.py)
+.PHONY: release dists
+dists:
 	rm -rf $(DIST) && mkdir -p $(DIST)
 	$(PY) -m build --installer uv --outdir $(DIST) .
+
+release: $(VENV)/.installed
+	@$(MAKE) --no-print-directory dists DIST=$(DIST) VENV=$(VENV)
 	$(VENV)/bin/twine check --strict $(DIST)/*.whl $(DIST)/*.tar.gz
 	$(VENV)/bin/uv venv -q --python python3 $(DIST)/.venv-check
 	$(VENV)/bin/uv pip install -q --python $(DIST)/.venv-check/bin/python $(DIST)/*.whl
