@@ -77,6 +77,7 @@ test-fast: $(VENV)/.installed
 
 bench: setup system-tools
 	$(PY) bench/run.py
+	$(PY) bench/micro.py --stages --results bench/results/latest.json
 
 corpus: setup
 	PYM_CORPUS_FULL=1 PYM_CORPUS_EXAMPLES=10 $(PY) -m pytest -q -n 2 -s tests/framework/test_oas_corpus.py

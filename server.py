@@ -23,7 +23,7 @@ def report_error(title, data):
 
 def start(port, debug):
     here = os.path.dirname(os.path.realpath(__file__))
-    api = API(app, port=port, debug=debug, error_reporter=report_error)
+    api = API(app, debug=debug, error_reporter=report_error)  # port: the server's --port
     api.load_apis(os.path.join(here, "apis"))
     api.start(serve=["petshop", "adoption"])
 

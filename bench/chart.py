@@ -20,7 +20,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_RESULTS = os.path.join(HERE, "results", "latest.json")
 DEFAULT_OUT = os.path.join(HERE, "charts")
 PANELS = (
-    ("rps", "req/s per core (higher is better)"),
+    # 1e6 / the server's CPU µs per request (bench/run.py's "per core", the steadiest figure
+    # on a shared machine); wall req/s for a results file without CPU times
+    ("core", "req/s per core of server CPU (higher is better)"),
     ("p99", "p99 latency, ms (lower is better)"),
 )
 BAR_H, GAP, LABEL_W, PANEL_W, TOP = 18, 8, 190, 300, 52
@@ -36,6 +38,13 @@ def slug(endpoint: str) -> str:
 def series(results: dict, endpoint: str, key: str) -> list[tuple[str, float, float, float]]:
     """(server, median, low, high) per server; low = high = median without rounds."""
     out = []
+    if key == "core":
+        cpu = all(
+            s["endpoints"].get(endpoint, {}).get("cpu_us") for s in results["servers"].values()
+        )
+        if not cpu:
+            return series(results, endpoint, "rps")
+        results = {"servers": {n: _per_core(s) for n, s in results["servers"].items()}}
     for name, server in results["servers"].items():
         point = server["endpoints"].get(endpoint)
         if not point or point.get(key) is None:
@@ -44,6 +53,18 @@ def series(results: dict, endpoint: str, key: str) -> list[tuple[str, float, flo
         low, high = (min(rounds), max(rounds)) if rounds else (point[key], point[key])
         out.append((name, float(point[key]), float(low), float(high)))
     return out
+
+
+def _per_core(server: dict) -> dict:
+    """The server's points and rounds with ``core`` = 1e6 / CPU µs per request."""
+
+    def core(point: dict) -> dict:
+        return {**point, "core": 1e6 / point["cpu_us"] if point.get("cpu_us") else None}
+
+    return {
+        "endpoints": {e: core(p) for e, p in server["endpoints"].items()},
+        "rounds": {e: [core(r) for r in rs] for e, rs in (server.get("rounds") or {}).items()},
+    }
 
 
 def _panel(x0: float, title: str, rows: list[tuple[str, float, float, float]]) -> list[str]:

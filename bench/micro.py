@@ -7,6 +7,10 @@ where the time goes (cProfile, sorted by own time).
 
     .venv/bin/python bench/micro.py [-n 20000] [--profile pym:POST]
     .venv/bin/python bench/micro.py --auth [-n 5000]   # GET /pets/1 behind a bearer JWT
+    .venv/bin/python bench/micro.py --stages [-n 3000] [--results FILE]  # µs per stage
+
+``--stages`` prints where a request's time goes, stage by stage, beside the raw WSGI
+callable through the same bridge (bench/stages.py says how each stage is timed).
 
 ``--auth`` serves the same petstore with a bearer scheme on every operation and compares
 no token check, HS256 (``jwt_secret``) and RS256 / ES256 tokens verified with the keys of a
@@ -220,14 +224,46 @@ def measure_auth(n: int) -> int:
     return 0
 
 
+def print_stages(args) -> int:
+    import json
+
+    import stages
+
+    n = args.n if args.n != 5000 else 3000
+    profiled = stages.profile(ENDPOINTS, n=n, repeats=args.repeats, results=args.results)
+    print(
+        f"Per-stage profile, in-process (n={n} x {args.repeats} rounds, median; "
+        f"load average {os.getloadavg()[0]:.1f}):\n"
+    )
+    print(stages.report(profiled))
+    problems = stages.check(profiled)
+    print()
+    print(
+        "sanity check: "
+        + ("; ".join(problems) if problems else "the stages sum to the whole path within 15 %")
+    )
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(profiled, f, indent=2)
+    return 1 if problems else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=5000)
     parser.add_argument("--auth", action="store_true", help="the cost of verifying a token")
     parser.add_argument("--profile", help="app:ENDPOINT-prefix, e.g. pym:POST or pym:GET /pets?")
+    parser.add_argument("--stages", action="store_true", help="µs per stage (bench/stages.py)")
+    parser.add_argument("--repeats", type=int, default=3, help="--stages: rounds (median)")
+    parser.add_argument(
+        "--results", help="--stages: a bench/run.py results JSON (server CPU per request)"
+    )
+    parser.add_argument("--json", help="--stages: also write the profile to this file")
     args = parser.parse_args()
     if args.auth:
         return measure_auth(args.n)
+    if args.stages:
+        return print_stages(args)
     apps = load_apps()
     if args.profile:
         name, _, prefix = args.profile.partition(":")

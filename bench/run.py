@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""`make bench`: pymacaron against bare Flask, connexion 3 and FastAPI, side by side.
+"""`make bench`: pymacaron against FastAPI, Falcon, Litestar, bare Flask, connexion 3 and a
+raw WSGI callable (the limit), side by side.
 
 Every server serves bench/petstore.yaml's three endpoints (bench/apps/) with one worker
 pinned to CPU 0; wrk runs on CPU 1 over loopback (-t1 -c16). Rounds are interleaved
@@ -55,6 +56,23 @@ ENDPOINTS = {
     "GET /pets?limit=20": ("GET", "/pets?limit=20", None, 200),
 }
 
+# the bodies every server must answer (bench/apps/data.py), compared as JSON
+sys.path.insert(0, APPS)
+from data import NEW_ID, PETS, PETS_BY_ID  # noqa: E402
+
+EXPECTED = {
+    "GET /pets/1": PETS_BY_ID[1],
+    "POST /pets": {**json.loads(NEW_PET), "id": NEW_ID, "status": "available"},
+    "GET /pets?limit=20": PETS[:20],
+}
+# requests each validating server must refuse with a 4xx and a JSON body
+INVALID = {
+    "POST /pets (species dragon)": ("POST", "/pets", NEW_PET.replace('"dog"', '"dragon"')),
+    "POST /pets (unknown field)": ("POST", "/pets", NEW_PET.replace("{", '{"x": 1, ', 1)),
+    "GET /pets?limit=0": ("GET", "/pets?limit=0", None),
+    "GET /pets/999": ("GET", "/pets/999", None),
+}
+
 PYM_DIR = os.path.join(APPS, "pymacaron")
 PYM31_DIR = os.path.join(APPS, "pymacaron_oas31")  # the same petstore as OpenAPI 3.1
 # The runtime as the image has it: docker/requirements.lock + the pymacaron wheel, nothing
@@ -82,9 +100,12 @@ GRANIAN = [
 # The image's granian settings (pymacaron.serve): 4 blocking threads, backpressure 16.
 GRANIAN_THREADS = ["--blocking-threads", "4", "--backpressure", "16"]
 UVICORN = ["--no-access-log", "--log-level", "warning"]
-# What the image runs (CMD ... python -m pymacaron.serve): granian with the image's
+# What the image runs, its CMD word for word (docker/Dockerfile): the task supervisor,
+# which execs `python -m pymacaron.serve` when with_async is off (the bench service), which
+# execs granian's RSGI interface with pymacaron's bridge (run/rsgi.py) and the image's
 # settings, the service's pym-config as is (access log on, request + response validation).
-SHIPPED = [os.path.join(RBIN, "python"), "-m", "pymacaron.serve"]
+SHIPPED = [os.path.join(RBIN, "python"), "-m", "pymacaron.tasks.supervise",
+           "python", "-m", "pymacaron.serve"]  # fmt: skip
 
 
 def _shipped_env(workers: int) -> dict:
@@ -133,6 +154,37 @@ SERVERS = {
         APPS,
         {},
         "bare Flask, granian WSGI, the image's settings incl. SCHED_BATCH (no validation): the ceiling",
+    ),
+    "falcon-granian": (
+        # granian with the settings flask-granian has (the image's former WSGI settings)
+        ["chrt", "-b", "0", *GRANIAN, *GRANIAN_THREADS, "--host", HOST, "--port", "{port}",
+         "falcon_app:app"],
+        APPS,
+        {},
+        "Falcon 4 (WSGI), jsonschema both ways as its media validator (validators built "
+        "once), orjson, granian WSGI with flask-granian's settings",
+    ),
+    "litestar-uvicorn": (
+        [os.path.join(VBIN, "uvicorn"), *UVICORN, "--host", HOST, "--port", "{port}",
+         "litestar_app:app"],
+        APPS,
+        {},
+        "Litestar 2, msgspec structs both ways, async def handlers, uvicorn[standard]",
+    ),
+    "raw-shipped": (
+        # the limit on the shipped server: the same CMD, granian RSGI + pymacaron's bridge
+        SHIPPED,
+        os.path.join(APPS, "raw"),  # a pym-config only (name), for the bridge's settings
+        {**_shipped_env(1), "PYM_WSGI_APP": "raw_app:app"},
+        "the limit: a raw WSGI callable (orjson, no framework, no validation) served "
+        "exactly as pym-shipped (python -m pymacaron.serve: granian RSGI + the bridge)",
+    ),
+    "raw-granian": (
+        ["chrt", "-b", "0", *GRANIAN, *GRANIAN_THREADS, "--host", HOST, "--port", "{port}",
+         "raw_app:app"],
+        APPS,
+        {},
+        "the raw WSGI callable on granian WSGI with falcon-granian's settings",
     ),
     "flask-gunicorn-sync": (
         [os.path.join(VBIN, "gunicorn"), *GUNICORN, "-k", "sync", "-b", f"{HOST}:{{port}}",
@@ -188,6 +240,24 @@ SERVERS = {
         {**RUNTIME_ENV, "BENCH_MODELS": "1"},
         "pymacaron, gunicorn sync, handlers build and return Pet models",
     ),
+    "pym-granian-wsgi": (
+        # pymacaron on granian's WSGI interface with the image's former settings, as the
+        # image served it before the RSGI bridge (issue 26): what the bridge costs
+        ["chrt", "-b", "0", os.path.join(RBIN, "granian"), *GRANIAN[1:], *GRANIAN_THREADS,
+         "--host", HOST, "--port", "{port}", "server:app"],
+        PYM_DIR,
+        RUNTIME_ENV,
+        "pymacaron on granian WSGI (4 blocking threads, backpressure 16, SCHED_BATCH), "
+        "the image's server before the RSGI bridge",
+    ),
+    "falcon-granian-stock": (
+        ["chrt", "-b", "0", *GRANIAN, *GRANIAN_THREADS, "--host", HOST, "--port", "{port}",
+         "falcon_app:app"],
+        APPS,
+        {"BENCH_FALCON": "stock"},
+        "falcon-granian with Falcon's stock jsonschema.validate decorator (the schema "
+        "checked and a validator built per call: ~25 ms)",
+    ),
     "connexion-flask-uvicorn": (
         [os.path.join(VBIN, "uvicorn"), *UVICORN, "--host", HOST, "--port", "{port}",
          "connexion_app:flask_app"],
@@ -206,7 +276,13 @@ DEFAULT_SERVERS = [
     "flask-gunicorn-sync",
     "pym-gunicorn-sync",
     "connexion-async-uvicorn",
+    "falcon-granian",
+    "litestar-uvicorn",
+    "raw-shipped",
+    "raw-granian",
 ]
+# rows that validate nothing: the correctness check sends them no invalid request
+NO_VALIDATION = {"raw-shipped", "raw-granian", "flask-granian", "flask-gunicorn-sync"}
 SHIPPED_NAME = "pym-shipped"
 OAS31_NAME = "pym-shipped-oas31"
 UNAVAILABLE: dict[str, str] = {}  # rows the runtime cannot serve: name -> why
@@ -222,7 +298,23 @@ PAIRS = [
     ("pym-shipped-2threads", "fastapi-async", None),
     ("fastapi-async-batch", "fastapi-async", None),
     ("connexion-async-uvicorn", "fastapi-async", None),
+    ("pym-shipped", "falcon-granian", None),
+    ("pym-shipped", "falcon-granian-stock", None),
+    ("pym-shipped", "litestar-uvicorn", None),
+    ("pym-shipped", "raw-shipped", None),
+    ("raw-shipped", "raw-granian", None),
+    ("pym-shipped", "pym-granian-wsgi", None),
 ]
+# issue 30's goals, per endpoint, on per-core ratios (median of the per-round ratios)
+GOALS_30 = [
+    ("pym-shipped", "fastapi-async", 2.0),
+    ("pym-shipped", "falcon-granian", 1.0),
+    ("pym-shipped", "litestar-uvicorn", 1.0),
+    ("pym-shipped", "raw-shipped", 0.5),
+]
+P99_GOAL_30 = 0.7  # pym-shipped's p99 at 16 connections / FastAPI's
+RSS_GOAL_30_MIB = 40
+COLD_START_GOAL_30_S = 0.3
 COLD_START_GOAL_S = 0.35
 RSS_GOAL_MIB = 45  # issue 17: the shipped server (the Swagger 2.0 petstore)
 # issue 16: the OpenAPI 3.1 petstore's worker "as today" (<= 50 MiB)
@@ -400,14 +492,30 @@ class Server:
         self.stop()
         raise RuntimeError(f"{self.name} did not answer /ping:\n{output}")
 
-    def check(self) -> None:
-        """Every endpoint answers what it should (a bench of errors would be meaningless)."""
+    def check(self) -> dict:
+        """Every endpoint answers what it should, the same body as every other server (a
+        bench of errors would be meaningless); a server that validates refuses an invalid
+        body and an out-of-range parameter with a 4xx and a JSON body. Returns the statuses."""
+        seen = {}
         for label, (method, path, body, expected) in ENDPOINTS.items():
             status, data = _request(self.port, method, path, body)
             if status != expected:
                 raise RuntimeError(f"{self.name}: {label} -> {status} {data[:300]!r}")
-            if "limit=20" in path and len(json.loads(data)) != 20:
-                raise RuntimeError(f"{self.name}: {label} did not return 20 pets")
+            if json.loads(data) != EXPECTED[label]:
+                raise RuntimeError(f"{self.name}: {label} answered another body: {data[:300]!r}")
+            seen[label] = status
+        if self.name in NO_VALIDATION:
+            return seen
+        for label, (method, path, body) in INVALID.items():
+            status, data = _request(self.port, method, path, body)
+            try:
+                json.loads(data)
+            except ValueError:
+                status = f"{status} (not JSON: {data[:80]!r})"
+            if not isinstance(status, int) or not 400 <= status < 500:
+                raise RuntimeError(f"{self.name}: invalid {label} -> {status} {data[:300]!r}")
+            seen[f"invalid {label}"] = status
+        return seen
 
     def worker_rss_mib(self) -> float | None:
         """RSS of the process that serves (gunicorn/granian worker, uvicorn process)."""
@@ -551,6 +659,7 @@ def run(args) -> dict:
     samples: dict = {n: {e: [] for e in ENDPOINTS} for n in names}
     starts: dict = {n: [] for n in names}
     rss: dict = {n: [] for n in names}
+    checks: dict = {}
 
     load_start = os.getloadavg()
     for n in names:  # cold starts first
@@ -560,13 +669,19 @@ def run(args) -> dict:
             srv.stop()
         print(f"cold start {n:26s} {statistics.median(starts[n]) * 1000:7.0f} ms", flush=True)
 
+    load_rounds = []
     for rnd in range(args.rounds):
+        load_rounds.append(os.getloadavg())
+        print(f"round {rnd + 1}: load average {load_rounds[-1]}", flush=True)
         order = names[rnd % len(names) :] + names[: rnd % len(names)]
         for n in order:
             srv = Server(n, ports[n], server_cpu)
             srv.start()
             try:
-                srv.check()
+                seen = srv.check()
+                if n not in checks:
+                    checks[n] = seen
+                    print(f"check {n:26s} " + ", ".join(f"{k} {v}" for k, v in seen.items()))
                 wrk(srv.port, "GET /pets/1", args.warmup, wrk_cpu, args.connections)
                 for e in ENDPOINTS:
                     result = wrk(
@@ -611,6 +726,7 @@ def run(args) -> dict:
             # other work on the machine during the run (1/5/15-minute load averages)
             "loadavg_start": load_start,
             "loadavg_end": os.getloadavg(),
+            "loadavg_rounds": load_rounds,
         },
         "servers": {},
         "load": load,
@@ -622,6 +738,8 @@ def run(args) -> dict:
             "rss_mib": max((r for r in rss[n] if r), default=None),
             "endpoints": {},
             "rounds": samples[n],
+            "check": checks.get(n, {}),
+            "cold_starts_s": starts[n],
         }
         for e in ENDPOINTS:
             runs = samples[n][e]
@@ -643,7 +761,8 @@ def machine() -> dict:
     except (OSError, StopIteration):
         pass
     versions = {}
-    for pkg in ("flask", "gunicorn", "granian", "fastapi", "pydantic", "uvicorn", "connexion"):
+    for pkg in ("flask", "gunicorn", "granian", "fastapi", "pydantic", "uvicorn", "connexion",
+                "falcon", "jsonschema", "litestar", "msgspec", "orjson"):  # fmt: skip
         out = subprocess.run(
             [
                 os.path.join(VBIN, "python"),
@@ -698,7 +817,7 @@ def report(results: dict) -> str:
     servers = results["servers"]
     lines = [
         "| server | "
-        + " | ".join(f"{e}: req/s, p50/p99 ms, CPU us/req" for e in ENDPOINTS)
+        + " | ".join(f"{e}: req/s, p50/p99 ms, CPU us/req (range)" for e in ENDPOINTS)
         + " | cold start | worker RSS |",
         "|---" * (len(ENDPOINTS) + 3) + "|",
     ]
@@ -707,6 +826,9 @@ def report(results: dict) -> str:
         for e in ENDPOINTS:
             m = s["endpoints"][e]
             cpu = f"{m['cpu_us']:.0f}" if m.get("cpu_us") else "?"
+            each = [r["cpu_us"] for r in s.get("rounds", {}).get(e, []) if r.get("cpu_us")]
+            if len(each) > 1:
+                cpu += f" ({min(each):.0f}-{max(each):.0f})"
             err = f", {m['errors']} errors" if m.get("errors") else ""
             cells.append(f"{m['rps']:.0f}, {m['p50']:.2f}/{m['p99']:.2f}, {cpu}{err}")
         rss = f"{s['rss_mib']:.0f} MiB" if s["rss_mib"] else "?"
@@ -779,7 +901,49 @@ def report(results: dict) -> str:
                 + ")"
             )
     lines += ["", "Goals:", ""] + [f"- {g}" for g in goals]
+    lines += ["", "Goals of issue 30 (per core, median of the per-round ratios):", ""]
+    lines += [f"- {g}" for g in goals_30(results)]
     return "\n".join(lines)
+
+
+def goals_30(results: dict) -> list[str]:
+    """Issue 30's goals, each MET or NOT MET with the numbers, and by how much it misses."""
+    servers, out = results["servers"], []
+    for num, den, goal in GOALS_30:
+        if num not in servers or den not in servers:
+            continue
+        per = {e: ratios(results, num, den, e)["core"] for e in ENDPOINTS}
+        worst = min(v[0] for v in per.values() if v) if all(per.values()) else None
+        ok = worst is not None and worst >= goal
+        out.append(
+            f"{'MET' if ok else 'NOT MET'}: {num} / {den} >= {goal}: "
+            + ", ".join(f"{e} {_fmt(per[e])}" for e in ENDPOINTS)
+            + ("" if ok or worst is None else f" (the lowest {worst / goal - 1:+.0%} of the goal)")
+        )
+    if SHIPPED_NAME in servers and FASTAPI in servers:
+        per = {e: ratios(results, SHIPPED_NAME, FASTAPI, e)["p99"] for e in ENDPOINTS}
+        worst = max(v[0] for v in per.values())
+        ok = worst <= P99_GOAL_30
+        out.append(
+            f"{'MET' if ok else 'NOT MET'}: {SHIPPED_NAME} p99 at "
+            f"{results['settings'].get('connections', 16)} connections / {FASTAPI}'s "
+            f"<= {P99_GOAL_30}: " + ", ".join(f"{e} {_fmt(per[e])}" for e in ENDPOINTS)
+        )
+    if SHIPPED_NAME in servers:
+        s = servers[SHIPPED_NAME]
+        if s.get("rss_mib"):
+            ok = s["rss_mib"] <= RSS_GOAL_30_MIB
+            out.append(
+                f"{'MET' if ok else 'NOT MET'}: {SHIPPED_NAME} worker RSS {s['rss_mib']:.1f} MiB "
+                f"(<= {RSS_GOAL_30_MIB} MiB)"
+            )
+        cold = s["cold_start_s"]
+        spread = s.get("cold_starts_s") or [cold]
+        out.append(
+            f"{'MET' if cold <= COLD_START_GOAL_30_S else 'NOT MET'}: {SHIPPED_NAME} cold start "
+            f"{cold:.2f} s ({min(spread):.2f}-{max(spread):.2f}; <= {COLD_START_GOAL_30_S} s)"
+        )
+    return out
 
 
 def main(argv=None) -> int:

@@ -6,7 +6,7 @@ properties, `pym image run -e`), through the variables named below.
 
 import os
 
-from pymacaron.serve import cpu_count, env_int
+from pymacaron.run.serve import cpu_count, env_int
 
 # the same readers of the environment as pymacaron.serve (granian's settings)
 _int, _cpus = env_int, cpu_count
@@ -57,7 +57,7 @@ os.environ.setdefault("PYM_ACCESS_LOG", "0")
 
 def post_worker_init(worker):
     """Errors gunicorn answers itself (request line too long...) get the JSON error body."""
-    from pymacaron.serving import install_json_errors
+    from pymacaron.run.gunicorn_hooks import install_json_errors
 
     install_json_errors()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from pymacaron.config import DEFAULTS as RUNTIME_DEFAULTS
 from pymacaron.config import apply_stage, config_schema, read_config_file, stage_file
 from pymacaron.exceptions import StartupError
 from pymacaron.spec.yamlfile import display_path
@@ -100,6 +101,8 @@ class StageConfig:
     secrets: tuple[SecretRef, ...]
     env: dict = field(default_factory=dict)
     hosted_zone: HostedZone | None = None
+    # the service's own body limit, which the platform's nginx keeps too (proxy.py)
+    max_body_size: int = RUNTIME_DEFAULTS["max_body_size"]
 
     @property
     def https(self) -> bool:
@@ -318,6 +321,7 @@ def _stage_config(path: str, raw: dict, stage: str, env_secrets: tuple[str, ...]
         log_retention_days=merged["log_retention_days"],
         secrets=secrets,
         env={k: str(v) for k, v in (merged.get("env") or {}).items()},
+        max_body_size=merged.get("max_body_size") or RUNTIME_DEFAULTS["max_body_size"],
     )
 
 

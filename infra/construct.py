@@ -158,6 +158,7 @@ class ServiceParts:
                 image=image,
                 version=version,
                 https_redirect=stage_config.https,
+                max_body_size=stage_config.max_body_size,
             )
             # Instances download the source bundle with their own role: that object only.
             bundle = self.release.bundle

@@ -2,8 +2,9 @@
 
 ``cdk deploy PymService-staging -c version=20261123-abc1234`` names an image tag already
 pushed to the service's ECR repository (by ``scripts/``). The stage stack then carries a
-source bundle (a CDK file asset: ``Dockerrun.aws.json`` naming that image, plus the
-HTTP->HTTPS redirect when the stage has a certificate) and an application version
+source bundle (a CDK file asset: ``Dockerrun.aws.json`` naming that image, the platform
+nginx's error pages and body limit (proxy.py), plus the HTTP->HTTPS redirect when the stage
+has a certificate) and an application version
 the environment runs. Without a version the environment runs Beanstalk's sample app.
 """
 
@@ -19,7 +20,10 @@ from aws_cdk import aws_elasticbeanstalk as eb
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from pymacaron.config import DEFAULTS as RUNTIME_DEFAULTS
+
 from .config import CONTAINER_PORT
+from .proxy import nginx_files
 
 # Replaces the port-80 listener's default action: the documented Beanstalk way to
 # redirect HTTP to HTTPS on an application load balancer.
@@ -77,8 +81,10 @@ def image_uri(account: str, region: str, repository: str, tag: str) -> str:
     return f"{account}.dkr.ecr.{region}.{suffix}/{repository}:{tag}"
 
 
-def source_bundle(image: str, https_redirect: bool) -> dict[str, str]:
-    """The files of the source bundle: path -> content."""
+def source_bundle(
+    image: str, https_redirect: bool, max_body_size: int = RUNTIME_DEFAULTS["max_body_size"]
+) -> dict[str, str]:
+    """The files of the source bundle: path -> content (the platform's nginx: proxy.py)."""
     dockerrun = {
         "AWSEBDockerrunVersion": "1",
         "Image": {"Name": image, "Update": "true"},
@@ -89,6 +95,7 @@ def source_bundle(image: str, https_redirect: bool) -> dict[str, str]:
         ".ebextensions/imds-hop-limit.config": (
             json.dumps(IMDS_LAUNCH_TEMPLATE, indent=2, sort_keys=True) + "\n"
         ),
+        **nginx_files(max_body_size),
     }
     if https_redirect:
         files[".ebextensions/https-redirect.config"] = (
@@ -109,12 +116,13 @@ class ImageVersion(Construct):
         image: str,
         version: str,
         https_redirect: bool,
+        max_body_size: int = RUNTIME_DEFAULTS["max_body_size"],
     ):
         super().__init__(scope, id)
         bundle_dir = tempfile.mkdtemp(prefix="pym-bundle-")
         # The asset is copied into the cloud assembly; the scratch copy goes at exit.
         atexit.register(shutil.rmtree, bundle_dir, ignore_errors=True)
-        for rel, content in source_bundle(image, https_redirect).items():
+        for rel, content in source_bundle(image, https_redirect, max_body_size).items():
             path = os.path.join(bundle_dir, rel)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w") as f:

@@ -21,13 +21,29 @@ import os
 
 from flask import Flask
 
+from .aliases import deprecated
 from .apipool import load_clients
 from .app import EXTENSION, Service, current_service, tool_import
 from .exceptions import StartupError
 from .logs import setup_logging
 from .run.dev import GUNICORN_BOOT_ERROR, parse_args, run_dev_server, startup_failed
 
-__all__ = ["API", "letsgo"]
+__all__ = ["API", "letsgo", "IGNORED_ARGS"]
+
+#: the v1 arguments that have no effect here, and what to use instead
+IGNORED_ARGS = {
+    "host": "the server's --host (pym run --host H, or HOST for the image's server)",
+    "port": "the server's --port (pym run --port N, or PORT for the image's server)",
+    "formats": "nothing: every format the spec declares is checked (spec/validation/formats.py)",
+    "timeout": "pym-config clients: read_timeout / connect_timeout (client/settings.py)",
+    "default_user_id": "pym-config default_user_id",
+    "ping_hook": "nothing: /ping answers from the built-in API",
+    "include_crash_api": "nothing: declare the operation in your own spec",
+}
+
+
+def _ignored(what: str, instead: str) -> None:
+    deprecated(f"{what} (ignored)", instead)
 
 
 class API:
@@ -36,17 +52,31 @@ class API:
     def __init__(
         self,
         app: Flask,
-        host: str = "localhost",
-        port: int = 80,
+        host: str | None = None,
+        port: int | None = None,
         debug: bool = False,
         log_level=None,
         formats=None,
-        timeout: int = 20,
+        timeout: int | None = None,
         error_reporter=None,
         error_callback=None,
         default_user_id: str | None = None,
         ping_hook=None,
     ):
+        given = {
+            "host": host,
+            "port": port,
+            "formats": formats,
+            "timeout": timeout,
+            "default_user_id": default_user_id,
+            "ping_hook": ping_hook,
+        }
+        for name, value in given.items():
+            if value is not None:
+                _ignored(f"API({name}=...)", IGNORED_ARGS[name])
+        host = "localhost" if host is None else host
+        port = 80 if port is None else port
+        timeout = 20 if timeout is None else timeout
         self.app = app
         self.host = host
         self.port = port
@@ -71,8 +101,10 @@ class API:
     def apis_dir(self) -> str:
         return os.path.join(self.service.dir, "apis")
 
-    def load_apis(self, path: str, ignore: list[str] | tuple = (), include_crash_api: bool = False):
+    def load_apis(self, path: str, ignore: list[str] | tuple = (), include_crash_api=None):
         """Load every ``*.yaml`` spec of ``path`` (and the built-in ping API)."""
+        if include_crash_api is not None:
+            _ignored("API.load_apis(include_crash_api=...)", IGNORED_ARGS["include_crash_api"])
         self.service.load_apis(path, ignore=ignore)
         return self
 
@@ -83,11 +115,12 @@ class API:
 
     def publish_apis(self, path: str = "doc"):
         """Kept for compatibility with the original (specs are not published by default)."""
+        _ignored("API.publish_apis()", "the docs page and /openapi.json (server/docs.py)")
         return self
 
     def start(self, serve: str | list[str] | None = None):
         """Serve the named APIs (all loaded ones when None) plus /ping, /version."""
-        return self.service.serve(serve)
+        return self.service.install_routes(serve)
 
 
 def letsgo(name: str, callback=None):

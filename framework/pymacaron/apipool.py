@@ -19,6 +19,7 @@ import threading
 from .client import build_client
 from .config import find_service_dir
 from .exceptions import StartupError
+from .persist import persisted_bases
 from .spec.load import ApiSpec, _located, load_spec
 from .spec.models import (
     ModelEntry,
@@ -138,7 +139,9 @@ def load_api(path: str, name: str | None = None, builtin: bool = False) -> Api:
                 location=_located(spec.path, [*section, def_name]),
             )
     try:
-        models = build_models(spec.name, spec.definitions, reuse, dialect=spec.dialect)
+        models = build_models(
+            spec.name, spec.definitions, reuse, dialect=spec.dialect, mixins=persisted_bases
+        )
     except ImportError as e:
         where, _, detail = str(e).partition(": ")
         if spec.dialect != "swagger2" and where.startswith("definitions."):

@@ -1,13 +1,17 @@
 """The app factory: ``create_app(service_dir)`` builds a service's Flask app; the
 :class:`Service` on it (``app.extensions["pymacaron"]``) holds all its state.
 
-A service's server.py is two lines::
+A service's server.py::
 
-    from pymacaron import create_app
+    from pymacaron import create_app, run
+
     app = create_app(__file__)
 
-``gunicorn server:app`` / ``python -m pymacaron.serve`` import it; ``python server.py
---port 8080`` (and ``pym run``) also serve it with the development server (run/dev.py).
+    if __name__ == "__main__":
+        run(app)  # python server.py --port 8080 / pym run: the development server
+
+``python -m pymacaron.serve`` (granian, gunicorn) imports it and serves ``app``;
+``python server.py`` serves it with the development server because it says so (run/).
 Config, loaded APIs, served names and error hooks belong to the app, so two apps in one
 process keep apart; request-time code finds them through ``flask.current_app``. The
 process-wide views of the original API stay: ``ApiPool`` (every loaded API by name) and
@@ -16,6 +20,7 @@ process-wide views of the original API stay: ``ApiPool`` (every loaded API by na
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import contextvars
 import importlib
@@ -30,10 +35,10 @@ from .apipool import BUILTIN_DIR, Api, ApiPool, load_api, spec_files
 from .config import PymConfig, get_config, load_config, set_config, set_service_dir
 from .current import EXTENSION
 from .exceptions import StartupError
+from .hooks import ErrorHooks
 from .logs import setup_logging
 from .persist import prepare_tables
-from .run.dev import GUNICORN_BOOT_ERROR, parse_args, run_dev_server, startup_failed
-from .server.replies import ErrorHooks
+from .server.layers import MiddlewarePosition
 from .server.routes import install
 from .spec import validation
 from .spec.yamlfile import display_path
@@ -69,6 +74,7 @@ class Service:
         self.apis: dict[str, Api] = {}
         self.loaded: list[str] = []  # the service's own specs (apis/), in load order
         self.served: list[str] = []
+        self.middleware: list = []  # [(MiddlewarePosition, factory)]: the user's own WSGI
         self._config = config if isinstance(config, PymConfig) else None
         self._config_path = config if isinstance(config, str) else None
         app.extensions[EXTENSION] = self
@@ -144,14 +150,32 @@ class Service:
         return api
 
     # -- serving -----------------------------------------------------------------------
+    def add_middleware(self, factory, position=MiddlewarePosition.BEFORE_DISPATCH) -> Service:
+        """Put ``factory(wsgi_app)`` (a WSGI middleware of your own) at ``position`` among
+        the layers (server/layers.py); before the app is served."""
+        if getattr(self.app, "_pymacaron_installed", False):
+            raise StartupError(
+                "add_middleware() after the app is served: pass it to "
+                "create_app(..., middleware=[(position, factory)])"
+            )
+        self.middleware.append((MiddlewarePosition(position), factory))
+        return self
+
     def serve(self, names: str | list[str] | None = None) -> Flask:
+        """Deprecated name of :meth:`install_routes` (it never served anything)."""
+        from .aliases import deprecated
+
+        deprecated("Service.serve()", "Service.install_routes()")
+        return self.install_routes(names)
+
+    def install_routes(self, names: str | list[str] | None = None) -> Flask:
         """Route the named APIs (every loaded one when None) plus /ping and /version."""
         if isinstance(names, str):
             names = [names]
         names = list(names) if names else list(self.loaded)
         apis = [self.api(n) for n in names]
         self._load_builtin()
-        install(self.app, apis + [self.apis[BUILTIN_API]], self.config)
+        install(self.app, apis + [self.apis[BUILTIN_API]], self.config, self.middleware)
         self.served = names
         # the process-wide views: ApiPool's names and the hooks of errors outside a request
         ApiPool.served = names
@@ -176,6 +200,7 @@ def create_app(
     error_callback=None,
     ignore=(),
     debug: bool = False,
+    middleware=(),
 ) -> Flask:
     """A ready WSGI app serving the service in ``service_dir`` (or the directory of the
     file given: ``create_app(__file__)``).
@@ -183,30 +208,72 @@ def create_app(
     ``config``: a :class:`PymConfig` or a pym-config path (default: the directory's
     pym-config for ``$PYM_ENV``); ``serve``: the APIs to route (default: all of apis/);
     ``error_reporter(title, data)`` gets every 5xx off the request path;
-    ``error_callback(body)`` renders every error reply. Raises :class:`StartupError`;
-    called at the top level of server.py it instead prints one line and exits (2 when run
-    as a script, 3 when imported by a server), and run as a script it serves
-    (``python server.py --port 8080``).
+    ``error_callback(body)`` renders every error reply; ``middleware``: your own WSGI
+    middleware, ``[(MiddlewarePosition.X, factory)]`` (server/layers.py).
+
+    Wherever it is called it builds and returns the app, nothing else: it reads no
+    command line and starts no server (serving a script is explicit: ``pymacaron.run(app)``
+    under ``if __name__ == "__main__":``). Raises :class:`StartupError`; one that nobody
+    catches is printed as one line and the process exits 2 (``debug``: with the traceback).
     """
-    caller = sys._getframe(1)
-    top_level = caller.f_code.co_name == "<module>"
-    as_script = top_level and caller.f_globals.get("__name__") == "__main__"
-    args = parse_args() if as_script else None
-    debug = debug or bool(args and args.debug)
     try:
-        app = _build(service_dir, config, serve, error_reporter, error_callback, ignore, debug)
+        app = _build(
+            service_dir, config, serve, error_reporter, error_callback, ignore, debug, middleware
+        )
     except StartupError as e:
-        if as_script:
-            startup_failed(e, debug)
-        if top_level and not _tool_import.get():
-            startup_failed(e, debug, code=GUNICORN_BOOT_ERROR)
+        _report_if_uncaught(e, debug)
         raise
-    if as_script:
-        run_dev_server(app, port=args.port, host=args.host, debug=debug)
+    _hint_if_never_served(service_dir, app)
     return app
 
 
-def _build(service_dir, config, serve, error_reporter, error_callback, ignore, debug) -> Flask:
+UNSERVED_HINT = (
+    "pymacaron: {script} built the app but nothing served it; to serve it, add\n"
+    '    if __name__ == "__main__":\n'
+    "        run(app)  # from pymacaron import run\n"
+    "(create_app no longer starts a server by itself since 3.2: CHANGELOG.md; `pym run`, "
+    "gunicorn and the image serve `app` as they are)"
+)
+
+
+def _hint_if_never_served(service_dir: str, app: Flask) -> None:
+    """``python server.py`` of a server.py written for 3.1 (``app = create_app(__file__)``
+    and nothing else) used to serve; now it would exit at once, silently. When the file
+    given is the script being run, say at exit, if nothing served the app, what to add."""
+    script = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if not script or os.path.abspath(service_dir) != script:
+        return
+
+    def hint() -> None:
+        if not app.extensions.get("pymacaron.served"):  # run/dev.py SERVED
+            print(UNSERVED_HINT.format(script=os.path.basename(script)), file=sys.stderr)
+
+    atexit.register(hint)
+
+
+def _report_if_uncaught(error: StartupError, debug: bool) -> None:
+    """If ``error`` reaches the top of the process uncaught (a script's
+    ``app = create_app(__file__)``), print it as one line and exit 2 instead of a traceback;
+    a caller that catches it sees nothing of this."""
+    previous = sys.excepthook
+
+    def hook(kind, value, tb):
+        if value is not error:
+            return previous(kind, value, tb)
+        if debug:
+            previous(kind, value, tb)
+        print(f"pymacaron: cannot start: {error}", file=sys.stderr)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        logging.shutdown()
+        os._exit(2)
+
+    sys.excepthook = hook
+
+
+def _build(
+    service_dir, config, serve, error_reporter, error_callback, ignore, debug, middleware=()
+) -> Flask:
     service_dir = os.path.abspath(service_dir)
     if os.path.isfile(service_dir):
         service_dir = os.path.dirname(service_dir)
@@ -221,8 +288,10 @@ def _build(service_dir, config, serve, error_reporter, error_callback, ignore, d
     )
     if service_dir not in sys.path:
         sys.path.insert(0, service_dir)  # x-bind-server names the service's own modules
+    for position, factory in middleware:
+        service.add_middleware(factory, position)
     service.load_apis(os.path.join(service_dir, "apis"), ignore=ignore)
-    service.serve(serve)
+    service.install_routes(serve)
     return app
 
 

@@ -138,7 +138,9 @@ def requires_auth(f):
 
 def get_token_payload() -> dict | None:
     """The verified claims of the current request's token, or None."""
-    return g.get("pym_token_payload") if has_request_context() else None
+    from .security.guard import current_claims
+
+    return current_claims()
 
 
 def get_userid() -> str | None:

@@ -120,7 +120,8 @@ def cmd_run(args) -> int:
     if args.reload:
         env["PYM_RELOAD"] = "1"
     if not args.workers:
-        argv = [sys.executable, "server.py", "--port", str(args.port), "--host", args.host]
+        argv = [sys.executable, "-m", "pymacaron.run.script", "server.py"]
+        argv += ["--port", str(args.port), "--host", args.host]
         reload = ", restarted when a file changes" if args.reload else ""
         print(
             f"pym run: development server, one process{reload}, on "

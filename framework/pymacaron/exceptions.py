@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from .errors import error_body
+from .error_body import error_body
 
 __all__ = [
     "PyMacaronException",

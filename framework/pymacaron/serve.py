@@ -1,6 +1,7 @@
 """``python -m pymacaron.serve`` (what the image runs) is :mod:`pymacaron.run.serve`.
 
-Imported, this name is that very module (see aliases.py); run, it starts the server.
+Imported (deprecated: use pymacaron.run.serve), this name is that very module; run, it
+starts the server.
 """
 
 import sys
@@ -10,6 +11,8 @@ if __name__ == "__main__":
 
     main()
 else:
+    from .aliases import deprecated
     from .run import serve as _serve
 
+    deprecated("import pymacaron.serve", "pymacaron.run.serve (python -m pymacaron.serve stays)")
     sys.modules[__name__] = _serve

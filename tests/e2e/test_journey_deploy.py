@@ -190,6 +190,8 @@ def test_4_deploy_staging_with_a_version_as_far_as_the_emulator_goes(kit, journe
             if "Dockerrun.aws.json" in z.namelist():
                 dockerruns.append(json.loads(z.read("Dockerrun.aws.json")))
                 assert ".ebextensions/imds-hop-limit.config" in z.namelist()
+                # the platform's nginx refuses in the service's error body (infra/proxy.py)
+                assert ".platform/nginx/conf.d/elasticbeanstalk/pym-errors.conf" in z.namelist()
     assert [d["Image"]["Name"] for d in dockerruns] == [
         f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{NAME}:{VERSION}"
     ]

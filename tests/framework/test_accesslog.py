@@ -15,7 +15,8 @@ import pytest
 import requests
 
 from pymacaron.server import accesslog
-from pymacaron.server.accesslog import PIPE_BUF, AccessLog, json_line, text_line
+from pymacaron.server.accesslog import PIPE_BUF, json_line, text_line
+from pymacaron.server.accesslog import LineWriter as AccessLog
 from tests.conftest import FIXTURES, REPO, LiveServer, free_port, gunicorn_cmd
 
 TEXT = re.compile(
@@ -115,7 +116,7 @@ def test_a_forked_child_does_not_write_its_parents_lines():
 def test_sigterm_over_the_default_handler_flushes_then_dies_of_it():
     code = (
         "import sys, time\n"
-        "from pymacaron.server.accesslog import AccessLog\n"
+        "from pymacaron.server.accesslog import LineWriter as AccessLog\n"
         "log = AccessLog(fd=1, interval=60)\n"
         "log.install_signal_handlers()\n"
         "for i in range(5):\n"
@@ -135,7 +136,7 @@ def test_sigterm_over_the_default_handler_flushes_then_dies_of_it():
 
 def test_atexit_flushes():
     code = (
-        "from pymacaron.server.accesslog import AccessLog\n"
+        "from pymacaron.server.accesslog import LineWriter as AccessLog\n"
         "log = AccessLog(fd=1, interval=60)\n"
         "for i in range(3):\n"
         "    log.write(b'line %d\\n' % i)\n"

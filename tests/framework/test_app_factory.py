@@ -125,7 +125,10 @@ def test_create_app_raises_startup_errors_from_a_function(tmp_path):
         create_app(str(tmp_path))
 
 
-TWO_LINES = "from pymacaron import create_app\napp = create_app(__file__)\n"
+TWO_LINES = (  # the server.py of `pym new`: serving is explicit (issue 28)
+    "from pymacaron import create_app, run\napp = create_app(__file__)\n"
+    'if __name__ == "__main__":\n    run(app)\n'
+)
 
 
 def _two_line_service(root) -> str:

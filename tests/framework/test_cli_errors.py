@@ -45,7 +45,7 @@ def test_supervise_help_exits_0_without_a_traceback():
 
 
 def test_serve_finds_granian_beside_python_in_a_venv_not_activated(monkeypatch):
-    from pymacaron import serve
+    from pymacaron.run import serve
 
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # the venv's bin/ is not on PATH
     monkeypatch.setenv("PYM_SERVER", "granian")

@@ -7,7 +7,8 @@ import socket
 
 import orjson
 
-from pymacaron import errors, exceptions
+from pymacaron import error_body as errors
+from pymacaron import exceptions
 from pymacaron.run.gunicorn_hooks import json_write_error
 from pymacaron.server.headers import SECURITY_HEADERS
 from tests.conftest import FIXTURES, build_app

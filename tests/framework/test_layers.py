@@ -45,15 +45,15 @@ def opened(tmp_path_factory):
 
 def test_layers_that_are_off_are_not_installed(monkeypatch):
     app = build_app(LIBRARY)  # no cors_origins
-    # the security headers ride on RequestId's start_response (folded: one wrapper less)
-    assert chain(app.wsgi_app) == [RequestId, AccessLog]
-    assert app.wsgi_app.headers == SECURITY_HEADERS
+    # every wanted layer of LAYERS is what runs (issue 28: no folding)
+    assert chain(app.wsgi_app) == [RequestId, SecurityHeaders, AccessLog]
+    assert app.wsgi_app.app.headers == SECURITY_HEADERS
     monkeypatch.setenv("PYM_ACCESS_LOG", "0")  # the server writes the access log
-    assert chain(build_app(LIBRARY).wsgi_app) == [RequestId]
+    assert chain(build_app(LIBRARY).wsgi_app) == [RequestId, SecurityHeaders]
 
 
 def test_every_layer_in_order_when_all_are_on(opened):
-    assert chain(opened.wsgi_app) == [RequestId, AccessLog, Cors]
+    assert chain(opened.wsgi_app) == [RequestId, SecurityHeaders, AccessLog, Cors]
 
 
 def test_the_fold_keeps_replies_the_same():
@@ -120,7 +120,7 @@ def test_the_access_line_has_the_request_id_and_the_status(monkeypatch):
     access.addHandler(handler)
     try:
         wsgi = wrap(app, SimpleNamespace(access_log="text", cors_origins=None))
-        assert wsgi.app._writer is None
+        assert wsgi.app.app._writer is None  # RequestId, SecurityHeaders, AccessLog
         env = {
             "REQUEST_METHOD": "GET",
             "PATH_INFO": "/api/v2/books/missing",

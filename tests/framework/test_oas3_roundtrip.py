@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from pymacaron.server.parameters import OAS3Param
-from pymacaron.server.styles import (
+from pymacaron.spec.parameters import OAS3Param
+from pymacaron.spec.styles import (
     STYLES_BY_LOCATION,
     cookie_header,
     parse_cookies,

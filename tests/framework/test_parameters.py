@@ -3,7 +3,7 @@
 import pytest
 
 from pymacaron.exceptions import InvalidParameterError
-from pymacaron.server.parameters import Param, snake_case
+from pymacaron.spec.parameters import Param, snake_case
 
 
 @pytest.mark.parametrize(

@@ -235,7 +235,7 @@ def test_http_load_or_404_and_conflict_codes(records):
 
 def test_tables_are_created_only_on_a_local_endpoint(records, monkeypatch):
     from pymacaron.persist.dynamodb import DynamoDBBackend
-    from pymacaron.persist.spec import parse_persist
+    from pymacaron.spec.persist import parse_persist
 
     _, m = records
     aws = DynamoDBBackend(

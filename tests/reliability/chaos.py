@@ -80,7 +80,8 @@ def broker_kills() -> bool:
     ok = result["lost"] == 0
     print(
         f"chaos broker-kill: Redis killed {result['kills']} times during enqueue load: "
-        f"acknowledged={result['acknowledged']} ran={result['ran']} lost={result['lost']}; "
+        f"acknowledged={result['acknowledged']} ran={result['ran']} lost={result['lost']} "
+        f"(stalled workers replaced by the watchdog: {result['stalled_workers_replaced']}); "
         f"Goal 0 lost: {'met' if ok else 'MISSED'}",
         flush=True,
     )

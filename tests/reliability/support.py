@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 
 from tests.conftest import (
     FIXTURES,
@@ -134,3 +137,50 @@ def example_token(user: str = "tester") -> str:
         return generate_token(user, expire_in=600)
     finally:
         config.set_config(previous)
+
+
+def raw_exchange(port: int, data: bytes, timeout: float = 15.0) -> tuple[bytes, float]:
+    """Send ``data`` on a new 127.0.0.1 connection, read until the server closes it (or
+    ``timeout`` passes); (reply, seconds)."""
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        out = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except (TimeoutError, ConnectionResetError):
+                break
+            if not chunk:
+                break
+            out += chunk
+    return out, time.monotonic() - t0
+
+
+def json_body(reply: bytes) -> dict:
+    """The JSON body of a raw HTTP/1.1 reply."""
+    head, _, body = reply.partition(b"\r\n\r\n")
+    return json.loads(body)
+
+
+def reply_header(reply: bytes, name: str) -> str | None:
+    """One header of a raw HTTP/1.1 reply (case-insensitive), or None."""
+    head = reply.partition(b"\r\n\r\n")[0].decode("latin-1")
+    for line in head.split("\r\n")[1:]:
+        key, _, value = line.partition(":")
+        if key.strip().lower() == name.lower():
+            return value.strip()
+    return None
+
+
+def access_line(server: LiveServer, request_id: str, timeout: float = 5.0) -> str | None:
+    """The access-log line of ``request_id`` in the server's output (lines are flushed every
+    0.1 s), or None after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for line in server.output().splitlines():
+            if request_id in line and "pymacaron.access" in line:
+                return line
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.1)

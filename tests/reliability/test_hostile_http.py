@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ import pytest
 from tests.conftest import REPO, free_port
 
 from .slowclients import POST_PATH, slowloris
-from .support import start_image_server
+from .support import access_line, json_body, raw_exchange, reply_header, start_image_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hostile")]
 
@@ -32,28 +31,6 @@ def image_server():
     server = start_image_server()
     yield server
     server.stop()
-
-
-def _raw(port: int, data: bytes, timeout: float = 15.0) -> tuple[bytes, float]:
-    """Send ``data``, read until the server closes; (reply, seconds)."""
-    t0 = time.monotonic()
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(data)
-        out = b""
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except TimeoutError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    return out, time.monotonic() - t0
-
-
-def _json_body(reply: bytes) -> dict:
-    head, _, body = reply.partition(b"\r\n\r\n")
-    return json.loads(body)
 
 
 def test_slow_bodies_and_headers_do_not_starve_ping_and_post(image_server):
@@ -71,12 +48,23 @@ def test_a_body_not_sent_in_time_is_a_408_with_the_uniform_body_and_a_close(imag
         f"POST {POST_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         "Content-Length: 100\r\n\r\n{"
     ).encode()
-    reply, seconds = _raw(image_server.port, head, timeout=20)
+    reply, seconds = raw_exchange(image_server.port, head, timeout=20)
     assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
-    body = _json_body(reply)
+    body = json_body(reply)
     assert body["status"] == 408 and body["error"] == "REQUEST_TIMEOUT", body
     assert b"connection: close" in reply.lower()
     assert 4 <= seconds < 15, seconds  # body_read_timeout 5 s, then the server closed
+    _assert_request_id_and_access_line(image_server, reply, "POST", 408)
+
+
+def _assert_request_id_and_access_line(server, reply: bytes, method: str, status: int) -> None:
+    """The bridge's own refusals carry X-Request-ID and write one access line (issue 26)."""
+    rid = reply_header(reply, "X-Request-ID")
+    assert rid and len(rid) == 32, reply[:400]
+    assert reply_header(reply, "X-Content-Type-Options") == "nosniff", reply[:400]
+    line = access_line(server, rid)
+    assert line is not None, server.output()[-2000:]
+    assert f"{method} " in line and f" {status} " in line, line
 
 
 def _chunked(data: bytes, size: int = 65536) -> bytes:
@@ -94,27 +82,37 @@ def test_a_chunked_body_over_max_body_size_is_a_413(image_server):
         f"POST {POST_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         "Cookie: adopter=abcd\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     ).encode()
-    reply, _ = _raw(image_server.port, head + _chunked(body))
+    reply, _ = raw_exchange(image_server.port, head + _chunked(body))
     assert reply.startswith(b"HTTP/1.1 413"), reply[:300]
-    assert _json_body(reply)["error"] == "REQUEST_TOO_LARGE"
+    assert json_body(reply)["error"] == "REQUEST_TOO_LARGE"
+    _assert_request_id_and_access_line(image_server, reply, "POST", 413)
+    # a declared Content-Length over the limit: refused before any byte of the body
+    reply, _ = raw_exchange(
+        image_server.port,
+        head.replace(b"Transfer-Encoding: chunked", b"Content-Length: 2000000"),
+    )
+    assert reply.startswith(b"HTTP/1.1 413"), reply[:300]
+    assert json_body(reply)["error"] == "REQUEST_TOO_LARGE"
+    _assert_request_id_and_access_line(image_server, reply, "POST", 413)
     # within the limit, chunked, the same body is read whole (201)
-    reply, _ = _raw(image_server.port, head + _chunked(pet.encode()))
+    reply, _ = raw_exchange(image_server.port, head + _chunked(pet.encode()))
     assert reply.startswith(b"HTTP/1.1 201"), reply[:300]
 
 
 @pytest.mark.parametrize("raw", ["%D9%A1", "%EF%BC%95", "+1", "%201%20", "1%0A", "1_0"])
 def test_integers_in_paths_are_ascii_digits_only(image_server, raw):
-    reply, _ = _raw(
+    reply, _ = raw_exchange(
         image_server.port,
         f"GET /pets/{raw} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode(),
     )
     assert reply.startswith(b"HTTP/1.1 400"), (raw, reply[:300])
-    assert _json_body(reply)["error"] == "INVALID_PARAMETER"
+    assert json_body(reply)["error"] == "INVALID_PARAMETER"
 
 
 def test_a_missing_secret_fails_once_fast():
     env = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"}
-    env.update(HOST="127.0.0.1", PORT=str(free_port()), WEB_CONCURRENCY="2")
+    # as deployed: a stage never reads the checkout's development secret (.pym/dev-secret)
+    env.update(HOST="127.0.0.1", PORT=str(free_port()), WEB_CONCURRENCY="2", PYM_ENV="staging")
     t0 = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "pymacaron.serve"],
@@ -136,7 +134,7 @@ def test_a_missing_secret_fails_once_fast():
     "raw", ["1_0", " 1", "1 ", "+1", "\u0661", "\uff15", "1.", ".5", "0x1", "1\n"]
 )
 def test_numbers_follow_the_json_grammar(raw):
-    from pymacaron.server.parameters import ParamError, _coerce_scalar
+    from pymacaron.spec.parameters import ParamError, _coerce_scalar
 
     with pytest.raises(ParamError):
         _coerce_scalar(raw, "number")

@@ -6,6 +6,7 @@ to drain and counts the acknowledged tasks that never ran."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -89,12 +90,36 @@ class Redis:
             self.proc.wait(10)
 
 
+@contextlib.contextmanager
+def redis_service(port: int | None = None):
+    """A Redis of :class:`Redis` in a scratch directory and the environment of the test
+    service's processes using it as their broker; yields (redis, env, effects dir)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out")
+        os.makedirs(out)
+        port = port or free_port()
+        server = Redis(tmp, port).start()
+        env = {
+            **os.environ,
+            "JOBS_OUT": out,
+            "JWT_SECRET": os.environ.get("JWT_SECRET") or "brokerkill-secret",
+            "PYM_BROKER_URL": f"redis://127.0.0.1:{port}/0",
+            "PYM_SERVICE_DIR": SERVICE,
+            "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
+        }
+        env.pop("PYM_ENV", None)
+        try:
+            yield server, env, out
+        finally:
+            server.stop()
+
+
 def _ran(out_dir: str) -> set[str]:
     path = os.path.join(out_dir, "effects.jsonl")
     if not os.path.exists(path):
         return set()
-    with open(path) as f:
-        return {json.loads(line)["value"] for line in f if line.strip()}
+    with open(path) as f:  # whole lines only: a task may be writing the last one now
+        return {json.loads(line)["value"] for line in f if line.endswith("\n") and line.strip()}
 
 
 def _stop(worker: subprocess.Popen) -> None:
@@ -108,32 +133,31 @@ def _stop(worker: subprocess.Popen) -> None:
         worker.wait(5)
 
 
-def redis_kills(
-    kills: int = 10, every: float = 1.5, drain: float = 30.0, restart_worker: bool = True
-) -> dict:
+def redis_kills(kills: int = 10, every: float = 1.5, drain: float = 45.0) -> dict:
     """Kill Redis ``kills`` times, ``every`` s apart, under enqueue load; the counts.
-    ``restart_worker``: a new worker after the kills (Celery's stall, docs/tasks.md)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "out")
-        os.makedirs(out)
-        port = free_port()
-        server = Redis(tmp, port).start()
-        env = {
-            **os.environ,
-            "JOBS_OUT": out,
-            "JWT_SECRET": os.environ.get("JWT_SECRET") or "brokerkill-secret",
-            "PYM_BROKER_URL": f"redis://127.0.0.1:{port}/0",
-            "PYM_SERVICE_DIR": SERVICE,
-            "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
-        }
-        env.pop("PYM_ENV", None)
+    The worker runs under the image's supervisor: a consumer that stalls after the kills
+    (celery#9054, #10205) is replaced by the watchdog (tasks/watchdog.py), not by the test."""
+    with redis_service() as (server, env, out):
+        tmp = os.path.dirname(out)
         worker_log = open(os.path.join(tmp, "worker.log"), "wb")  # noqa: SIM115
 
         def start_worker():
             return subprocess.Popen(
-                [sys.executable, "-m", "pymacaron.tasks.worker", "--dir", SERVICE],
+                [
+                    sys.executable,
+                    "-m",
+                    "pymacaron.tasks.supervise",
+                    sys.executable,
+                    "-c",
+                    "import time; time.sleep(600)",
+                ],
                 cwd=SERVICE,
-                env={**env, "PYM_WORKER_CONCURRENCY": "2"},
+                env={
+                    **env,
+                    "PYM_WORKER_CONCURRENCY": "2",
+                    "PYM_WORKER_STALL_SECONDS": "8",
+                    "PYM_WORKER_WATCHDOG_INTERVAL": "1",
+                },
                 stdout=worker_log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -158,11 +182,6 @@ def redis_kills(
                 server.start()
             lines = publisher.communicate(timeout=load_seconds + 60)[0].splitlines()
             acked = {line.split()[1] for line in lines if line.startswith("ack ")}
-            if restart_worker:
-                # Celery's consumer can stall after quick broker restarts (celery#9054,
-                # #10205): restart it as the image's supervisor restarts the container
-                _stop(worker)
-                worker = start_worker()
             deadline = time.monotonic() + drain
             while time.monotonic() < deadline and not acked <= _ran(out):
                 time.sleep(0.5)
@@ -173,17 +192,18 @@ def redis_kills(
             _stop(worker)
             worker_log.close()
             with open(os.path.join(tmp, "worker.log"), "rb") as f:
+                worker_text = f.read().decode("utf-8", "replace")
                 worker_tail = "\n".join(
                     line
-                    for line in f.read().decode("utf-8", "replace").splitlines()
+                    for line in worker_text.splitlines()
                     if "pymacaron.tasks:" not in line
                     and "celery.app.trace" not in line
                     and "strategy" not in line
                 )[-6000:]
-            server.stop()
         lost = sorted(acked - ran, key=lambda v: int(v.split("-")[1]))
         return {
             "kills": kills,
+            "stalled_workers_replaced": worker_text.count("worker stalled (code"),
             "acknowledged": len(acked),
             "failed_enqueues": sum(1 for line in lines if line.startswith("fail ")),
             "ran": len(acked & ran),
@@ -211,26 +231,13 @@ def handover_lost(value: str = "handover-lost", wait: float = 30.0) -> bool:
     """The crash window itself, made certain: a task is enqueued, its message is taken off
     the queue as BRPOP does and never recorded as unacked (the crash), then a worker starts;
     True when the task still runs within ``wait`` s."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "out")
-        os.makedirs(out)
-        port = free_port()
-        server = Redis(tmp, port).start()
-        env = {
-            **os.environ,
-            "JOBS_OUT": out,
-            "JWT_SECRET": os.environ.get("JWT_SECRET") or "brokerkill-secret",
-            "PYM_BROKER_URL": f"redis://127.0.0.1:{port}/0",
-            "PYM_SERVICE_DIR": SERVICE,
-            "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
-        }
-        env.pop("PYM_ENV", None)
+    with redis_service() as (server, env, out):
         worker = None
         try:
             subprocess.run(
                 [sys.executable, "-c", ENQUEUE_ONE, value], cwd=SERVICE, env=env, check=True
             )
-            client = redis.Redis(host="127.0.0.1", port=port)
+            client = redis.Redis(host="127.0.0.1", port=server.port)
             assert client.rpop("jobs-tasks") is not None, "the message was not on the queue"
             worker = subprocess.Popen(
                 [sys.executable, "-m", "pymacaron.tasks.worker", "--dir", SERVICE],
@@ -249,4 +256,3 @@ def handover_lost(value: str = "handover-lost", wait: float = 30.0) -> bool:
         finally:
             if worker is not None:
                 _stop(worker)
-            server.stop()

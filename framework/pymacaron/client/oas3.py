@@ -2,7 +2,7 @@
 decoded by their media type.
 
 Parameters are written by :meth:`OAS3Param.wire` -- the inverse of the server's reading,
-from the same style table (server/styles.py) -- so a client and a pymacaron server always
+from the same style table (spec/styles.py) -- so a client and a pymacaron server always
 agree: path values by simple/label/matrix, query pairs by form/spaceDelimited/
 pipeDelimited/deepObject, headers by simple, cookies as one ``Cookie`` header.
 A body goes as JSON (any ``+json`` type), as an urlencoded form or as multipart (files:
@@ -18,8 +18,10 @@ import datetime as _dt
 
 import orjson
 
-from ..server import styles
-from ..server.parameters import (
+from ..spec import styles
+from ..spec.binding import model_of
+from ..spec.models import PyMacaronModel
+from ..spec.parameters import (
     OAS3Param,
     _is_json_media,
     _resolved,
@@ -27,8 +29,6 @@ from ..server.parameters import (
     schema_validator,
     shape_of,
 )
-from ..spec.binding import model_of
-from ..spec.models import PyMacaronModel
 from ..spec.validation import JsonSchemaValueException, violation_text
 
 __all__ = ["place_param", "BodyWriter", "ReplyReader", "FORM", "MULTIPART"]

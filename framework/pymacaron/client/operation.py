@@ -16,12 +16,12 @@ from urllib.parse import quote
 
 import orjson
 
-from ..errors import FIELDS, error_body
+from ..error_body import FIELDS, error_body
 from ..logs import get_request_id
-from ..server import styles
-from ..server.parameters import OAS3Param, Param, make_param, snake_case
+from ..spec import styles
 from ..spec.binding import decorate, model_of
 from ..spec.models import PyMacaronModel
+from ..spec.parameters import OAS3Param, Param, make_param, snake_case
 from ..spec.validation import (
     JsonSchemaValueException,
     compile_schema,

@@ -15,7 +15,13 @@ import random
 import threading
 import time
 
-from ..exceptions import PyMacaronException, add_error, code_to_class
+from ..exceptions import PyMacaronException, code_to_class
+from .errors import (  # noqa: F401 - importable from here, as before
+    DownstreamBadResponseError,
+    DownstreamError,
+    DownstreamTimeoutError,
+    DownstreamUnavailableError,
+)
 
 log = logging.getLogger("pymacaron.client")
 
@@ -33,10 +39,6 @@ __all__ = [
     "transport",
 ]
 
-DownstreamUnavailableError = add_error("DownstreamUnavailableError", "DOWNSTREAM_UNAVAILABLE", 503)
-DownstreamTimeoutError = add_error("DownstreamTimeoutError", "DOWNSTREAM_TIMEOUT", 504)
-DownstreamBadResponseError = add_error("DownstreamBadResponseError", "DOWNSTREAM_BAD_RESPONSE", 502)
-DownstreamError = add_error("DownstreamError", "DOWNSTREAM_ERROR", 502)
 
 # Methods a server must treat as idempotent: safe to send again after a read failure.
 IDEMPOTENT = frozenset({"get", "head", "put", "delete", "options"})

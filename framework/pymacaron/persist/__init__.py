@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import logging
 
+from ..spec.persist import PersistSpec, PersistSpecError, parse_persist, persisted_specs
 from .backend import Backend, backend_for, reset_backends
 from .errors import (
     PersistConflictError,
@@ -25,7 +26,6 @@ from .errors import (
     PersistUnavailableError,
 )
 from .model import Page, PersistedModel, StoreClassModel
-from .spec import PersistSpec, PersistSpecError, parse_persist, persisted_specs
 
 log = logging.getLogger("pymacaron.persist")
 

@@ -21,7 +21,7 @@ import importlib
 import os
 import threading
 
-from .spec import PersistSpec
+from ..spec.persist import PersistSpec
 
 __all__ = ["Backend", "backend_for", "reset_backends"]
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from ..spec.refs import merged
+
 __all__ = ["to_store", "from_store"]
 
 # DynamoDB numbers: up to 38 significant digits, magnitudes from 1e-130 to below 1e126.
@@ -51,25 +53,9 @@ def to_store(value, where: str = ""):
     return value
 
 
-def _resolve(schema, definitions: dict, depth: int = 0) -> dict:
-    """The schema with its $ref followed and its allOf parts merged."""
-    if not isinstance(schema, dict) or depth > 32:
-        return {}
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith(("#/definitions/", "#/components/schemas/")):
-        return _resolve(definitions.get(ref.rsplit("/", 1)[1]), definitions, depth + 1)
-    if "allOf" not in schema:
-        return schema
-    merged = {k: v for k, v in schema.items() if k != "allOf"}
-    props = dict(merged.get("properties") or {})
-    for part in schema["allOf"]:
-        part = _resolve(part, definitions, depth + 1)
-        props.update(part.get("properties") or {})
-        for k in ("type", "items", "additionalProperties"):
-            if k in part and k not in merged:
-                merged[k] = part[k]
-    merged["properties"] = props
-    return merged
+def _resolve(schema, definitions: dict) -> dict:
+    """The schema with its $ref followed and its allOf parts merged (spec/refs.py)."""
+    return merged(schema, definitions)
 
 
 def _number(value: Decimal, kind) -> int | float:

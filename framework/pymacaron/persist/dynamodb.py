@@ -27,11 +27,11 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
         "x-persist models stored in DynamoDB need boto3: pip install 'pymacaron[persist]'"
     ) from e
 
+from ..spec.persist import WRITE_ID, PersistSpec
 from . import settings
 from .backend import SORT_OPERATORS, Backend
 from .convert import to_store
 from .errors import PersistConflictError, PersistPageTokenError, PersistUnavailableError
-from .spec import WRITE_ID, PersistSpec
 
 log = logging.getLogger("pymacaron.persist")
 

@@ -19,7 +19,7 @@ import socket
 import subprocess
 import time
 
-from ..testing.runner import free_port
+from ..ports import free_port
 
 log = logging.getLogger("pymacaron.persist")
 
@@ -28,7 +28,7 @@ __all__ = ["Dynalite", "find_dynalite", "start_dev_dynamodb"]
 
 def find_dynalite(start: str | None = None, install: bool = False) -> str | None:
     """``node_modules/.bin/dynalite`` in ``start`` or a parent directory, else on PATH; with
-    ``install``, else the per-user cache's, installed there on first use (run/nodetools.py)."""
+    ``install``, else the per-user cache's, installed there on first use (nodetools.py)."""
     here = os.path.abspath(start or os.getcwd())
     while True:
         candidate = os.path.join(here, "node_modules", ".bin", "dynalite")
@@ -41,7 +41,7 @@ def find_dynalite(start: str | None = None, install: bool = False) -> str | None
     found = shutil.which("dynalite")
     if found or not install:
         return found
-    from ..run.nodetools import cached_dynalite
+    from .nodetools import cached_dynalite
 
     return cached_dynalite()
 

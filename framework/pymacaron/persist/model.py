@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from ..spec.persist import WRITE_ID, PersistSpec
 from .backend import backend_for
 from .convert import from_store, to_store
 from .errors import PersistInvalidItemError
-from .spec import WRITE_ID, PersistSpec
 
 __all__ = ["PersistedModel", "StoreClassModel", "Page"]
 

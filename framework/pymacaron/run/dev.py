@@ -25,6 +25,8 @@ log = logging.getLogger("pymacaron")
 
 __all__ = ["parse_args", "run_dev_server", "startup_failed", "GUNICORN_BOOT_ERROR"]
 
+SERVED = "pymacaron.served"  # app.extensions key: the development server serves this app
+
 # gunicorn's exit code for "worker failed to boot": the master stops instead of respawning.
 GUNICORN_BOOT_ERROR = 3
 DRAIN_SECONDS = 20  # the dev server's wait for requests in flight after SIGTERM
@@ -72,6 +74,9 @@ def run_dev_server(app, port: int, host: str = "127.0.0.1", debug: bool = False)
     ``PYM_RELOAD=1`` (``pym run --reload``): werkzeug's reloader restarts the server, its task
     worker and dynalite when a Python file of the service changes; the watching parent
     starts none of them."""
+    extensions = getattr(app, "extensions", None)
+    if isinstance(extensions, dict):  # create_app's hint for a script that never serves
+        extensions[SERVED] = True
     reload = os.environ.get("PYM_RELOAD") == "1"
     if reload and not os.environ.get("WERKZEUG_RUN_MAIN"):  # the reloader's watching parent
         app.run(host=host, port=port, debug=False, use_reloader=True, threaded=True)

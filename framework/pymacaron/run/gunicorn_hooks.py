@@ -1,14 +1,14 @@
 """gunicorn integration: errors gunicorn answers itself (a request line or headers too large,
 a malformed request) get the uniform JSON error body too, not an HTML page.
 
-Use it as a gunicorn config module (``gunicorn -c python:pymacaron.serving server:app``) or
+Use it as a gunicorn config module (``gunicorn -c python:pymacaron.run.gunicorn_hooks server:app``) or
 import ``post_worker_init`` from your own gunicorn.conf.py. The body and its code come from
-errors.py (a malformed request is a 400 ``INVALID_PARAMETER``, as every other 400).
+error_body.py (a malformed request is a 400 ``INVALID_PARAMETER``, as every other 400).
 """
 
 from __future__ import annotations
 
-from ..errors import http_error
+from ..error_body import http_error
 from ..server.headers import SECURITY_HEADERS
 
 __all__ = ["json_write_error", "install_json_errors", "post_worker_init"]

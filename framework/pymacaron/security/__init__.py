@@ -7,7 +7,7 @@ from __future__ import annotations
 import hmac
 
 from .errors import AuthUnavailableError, ForbiddenScopeError
-from .guard import Guard, guard_for, scopes_of
+from .guard import Guard, current_claims, guard_for, scopes_of
 
 __all__ = [
     "guard_for",
@@ -22,9 +22,7 @@ __all__ = [
 
 def get_scopes() -> frozenset:
     """The scopes granted to the current request (``scope``/``scp`` of its verified claims)."""
-    from ..auth import get_token_payload
-
-    return scopes_of(get_token_payload())
+    return scopes_of(current_claims())
 
 
 def constant_time_equals(given, expected) -> bool:

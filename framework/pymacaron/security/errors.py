@@ -20,9 +20,13 @@ __all__ = [
     "rank",
 ]
 
+# No credential of a scheme the operation accepts (API key, basic, cookie...).
 CredentialsMissingError = add_error("CredentialsMissingError", "CREDENTIALS_MISSING", 401)
+# A credential was given but the scheme's check refused it.
 CredentialsInvalidError = add_error("CredentialsInvalidError", "CREDENTIALS_INVALID", 401)
+# A verified identity that lacks a scope the operation requires.
 ForbiddenScopeError = add_error("ForbiddenScopeError", "FORBIDDEN_SCOPE", 403)
+# The identity provider (its JWKS) could not be reached: retry later.
 AuthUnavailableError = add_error("AuthUnavailableError", "AUTH_UNAVAILABLE", 503)
 
 _MISSING = (AuthMissingHeaderError, CredentialsMissingError)

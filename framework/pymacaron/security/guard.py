@@ -22,11 +22,11 @@ import base64
 import binascii
 import logging
 
-from flask import g, request
+from flask import g, has_request_context, request
 
 from ..exceptions import PyMacaronException, StartupError
-from ..server.styles import parse_cookies
 from ..spec.binding import import_dotted
+from ..spec.styles import parse_cookies
 from ..spec.yamlfile import display_path
 from .errors import (
     AuthInvalidTokenError,
@@ -41,7 +41,7 @@ from .tokens import configured, settings_problem, verifier_for
 
 log = logging.getLogger("pymacaron")
 
-__all__ = ["Guard", "guard_for", "scopes_of", "security_off"]
+__all__ = ["Guard", "current_claims", "guard_for", "scopes_of", "security_off"]
 
 _CHECK_KEYS = {"apikey": "apikey-check", "basic": "basic-check"}
 _WARNED: set = set()
@@ -51,6 +51,11 @@ MAX_CREDENTIAL = 8192
 def security_off(conf) -> bool:
     value = conf.get("security")
     return value is False or value == "off"
+
+
+def current_claims() -> dict | None:
+    """The verified claims of the current request's token (``flask.g``), or None."""
+    return g.get("pym_token_payload") if has_request_context() else None
 
 
 def scopes_of(claims: dict | None) -> frozenset:

@@ -32,7 +32,7 @@ import time
 
 import orjson
 
-__all__ = ["AccessLog", "writer", "FORMATS"]
+__all__ = ["LineWriter", "writer", "FORMATS"]
 
 FORMATS = ("text", "json")
 MAX_LINES = 64  # ~6 KiB of typical lines
@@ -40,7 +40,7 @@ INTERVAL = 0.1  # seconds a line may wait in the queue ($PYM_ACCESS_LOG_FLUSH_S)
 PIPE_BUF = 4096  # writes up to this size to a pipe are atomic (POSIX)
 
 
-class AccessLog:
+class LineWriter:
     """A buffered, line-atomic writer of access lines to one file descriptor."""
 
     def __init__(self, fd: int = 2, max_lines: int = MAX_LINES, interval: float | None = None):
@@ -155,14 +155,14 @@ class AccessLog:
         os.kill(os.getpid(), signum)
 
 
-_writer: AccessLog | None = None
+_writer: LineWriter | None = None
 
 
-def writer() -> AccessLog:
+def writer() -> LineWriter:
     """The process's access-log writer (to stderr)."""
     global _writer
     if _writer is None:
-        _writer = AccessLog()
+        _writer = LineWriter()
     return _writer
 
 
@@ -222,3 +222,12 @@ def json_line(now: float, rid: str, method: str, path: str, status: str, ms: flo
 
 
 LINE_BUILDERS = {"text": text_line, "json": json_line}
+
+
+def __getattr__(name: str):
+    if name == "AccessLog":  # the layer of that name is layers.AccessLog
+        from ..aliases import deprecated
+
+        deprecated(f"{__name__}.AccessLog", f"{__name__}.LineWriter")
+        return LineWriter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,18 +17,10 @@ from flask import request
 from werkzeug.datastructures import FileStorage
 
 from ..exceptions import InvalidParameterError, PyMacaronException
+from ..spec import styles
 from ..spec.binding import model_of
 from ..spec.jsondoc import BodyError, parse_json_body
-from ..spec.validation import (
-    JsonSchemaValueException,
-    _json_type,
-    all_violations,
-    describe_violation,
-    violation_text,
-)
-from . import styles
-from .dispatch import request_body
-from .parameters import (
+from ..spec.parameters import (
     ParamError,
     _is_json_media,
     _resolved,
@@ -36,6 +28,14 @@ from .parameters import (
     schema_validator,
     shape_of,
 )
+from ..spec.validation import (
+    JsonSchemaValueException,
+    _json_type,
+    all_violations,
+    describe_violation,
+    violation_text,
+)
+from .dispatch import request_body
 
 __all__ = ["RequestBody"]
 

@@ -26,6 +26,8 @@ from flask import Flask
 from flask.ctx import RequestContext
 from werkzeug.wrappers import Response
 
+from . import environ as environ_keys
+
 __all__ = ["BODY_KEY", "SpecDispatch", "request_body"]
 
 _VAR = re.compile(r"<(?:([a-zA-Z_][\w]*)(?:\([^)]*\))?:)?([a-zA-Z_][\w]*)>")
@@ -229,7 +231,7 @@ class SpecDispatch:
 
 
 _PREREAD_MAX = 1024 * 1024
-BODY_KEY = "pymacaron.body"  # the environ key of a body read whole by _buffer_body
+BODY_KEY = environ_keys.BODY  # a body read whole by _buffer_body (environ.py)
 
 
 def request_body(request) -> bytes:

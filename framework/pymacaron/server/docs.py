@@ -43,6 +43,8 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from ..exceptions import StartupError
+from ..spec import refs
+from .environ import ROUTE_CSP
 
 log = logging.getLogger("pymacaron")
 
@@ -64,7 +66,7 @@ DOCS_CSP = (
     "form-action 'none'"
 )
 ENDPOINT_PREFIX = "pymacaron:"  # the Flask endpoints of this module (no API name has a colon)
-CSP_ENVIRON_KEY = "pymacaron.csp"  # read by the SecurityHeaders layer (layers.py)
+CSP_ENVIRON_KEY = ROUTE_CSP  # read by the SecurityHeaders layer (layers.py)
 
 DOCS_PACKAGE = "flask_swagger_ui"
 DOCS_PATH = "/docs"
@@ -186,14 +188,7 @@ def _root(url: str) -> str:
 
 
 def _inline(node, definitions: dict):
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/definitions/"):
-            return _inline(definitions[ref.rsplit("/", 1)[1]], definitions)
-        return {k: _inline(v, definitions) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_inline(v, definitions) for v in node]
-    return node
+    return refs.inline(node, definitions)
 
 
 def _builtin_operations(ping_spec: dict, op_ids: set):

@@ -11,44 +11,53 @@ A request goes through them from the first to the last, then into :class:`SpecDi
 
 Each layer is a small class ``Layer(app, config)`` with ``wanted(config)`` saying whether
 it is installed at all (CORS without ``cors_origins``, the access log when the server
-writes one), so a layer that is off costs nothing per request. Errors a layer answers
-itself are written by errors.py, as every other error.
+writes one), so a layer that is off costs nothing per request; every wanted layer of
+LAYERS is built, in that order, and nothing else (but a user's own middleware). Errors a
+layer answers itself are written by error_body.py, as every other error.
+
+A user's own WSGI middleware goes at a named point (:class:`MiddlewarePosition`), e.g.
+``create_app(__file__, middleware=[(MiddlewarePosition.BEFORE_DISPATCH, Gzip)])`` or
+``service.add_middleware(Gzip, MiddlewarePosition.OUTERMOST)``: ``factory(wsgi_app)``
+returns the wrapped WSGI callable.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import os
 import sys
 import time
 
-from ..errors import wsgi_error
+from ..error_body import wsgi_error
 from ..logs import _VALID_ID, _request_id, new_request_id
 from . import accesslog
 from .dispatch import SpecDispatch
+from .environ import REQUEST_ID, ROUTE_CSP, STATUS
 from .headers import ALLOWED_HEADERS, ALLOWED_METHODS, MAX_AGE, SECURITY_HEADERS
 
-__all__ = ["LAYERS", "RequestId", "SecurityHeaders", "AccessLog", "Cors", "wrap"]
+__all__ = [
+    "LAYERS",
+    "MiddlewarePosition",
+    "RequestId",
+    "SecurityHeaders",
+    "AccessLog",
+    "Cors",
+    "wrap",
+]
 
 access_log = logging.getLogger("pymacaron.access")
 
-STATUS = "pymacaron.status"  # the reply's status line, as RequestId saw it
-# a route's own Content-Security-Policy (the docs page, server/docs.py), replacing the strict one
-ROUTE_CSP = "pymacaron.csp"
 CSP = "Content-Security-Policy"
 
 
 class RequestId:
     """The request id: from a sane ``X-Request-ID`` or new, in the environ, the log context
-    (``logs.get_request_id()``) and the reply's ``X-Request-ID``. ``headers``: constant
-    headers to add too (:func:`wrap` hands it those of the header layers inside it). It
-    records the reply's status in ``environ["pymacaron.status"]`` (the access log's)."""
+    (``logs.get_request_id()``) and the reply's ``X-Request-ID``. It records the reply's
+    status in ``environ[STATUS]`` (the access log's)."""
 
-    takes_headers = True
-
-    def __init__(self, app, config=None, headers=()):
+    def __init__(self, app, config=None):
         self.app = app
-        self.headers = tuple(headers)
 
     @staticmethod
     def wanted(config) -> bool:
@@ -58,17 +67,12 @@ class RequestId:
         rid = environ.get("HTTP_X_REQUEST_ID")
         if not rid or not _VALID_ID.match(rid):
             rid = new_request_id()
-        environ["pymacaron.request_id"] = rid
+        environ[REQUEST_ID] = rid
         token = _request_id.set(rid)
-        headers_out = (("X-Request-ID", rid), *self.headers)
 
         def _start_response(status, headers, exc_info=None):
             environ[STATUS] = status
-            csp = environ.get(ROUTE_CSP)
-            if csp is None:
-                headers.extend(headers_out)
-            else:
-                headers.extend((k, csp if k == CSP else v) for k, v in headers_out)
+            headers.append(("X-Request-ID", rid))
             return start_response(status, headers, exc_info)
 
         try:
@@ -78,13 +82,10 @@ class RequestId:
 
 
 class SecurityHeaders:
-    """The headers every reply carries (headers.SECURITY_HEADERS), built once.
-
-    Constant headers: :func:`wrap` folds them into the next layer out when it takes
-    headers (RequestId), one ``start_response`` wrapper less per request, the same replies.
-    """
-
-    static_headers = SECURITY_HEADERS
+    """The headers every reply of the app carries (headers.SECURITY_HEADERS: the one
+    place they are added; a route's own CSP, ``environ[ROUTE_CSP]``, replaces the strict one).
+    Replies written outside the app (gunicorn's and the RSGI front's own errors) add the same
+    tuple themselves."""
 
     def __init__(self, app, config=None, headers=SECURITY_HEADERS):
         self.app = app
@@ -160,7 +161,7 @@ class AccessLog:
                     path = _safe_path(path)
                 status = environ.get(STATUS)
                 status = status.split(" ", 1)[0] if status else "-"
-                rid = environ.get("pymacaron.request_id") or "-"
+                rid = environ.get(REQUEST_ID) or "-"
                 if self._writer is not None:
                     self._writer.write(
                         self._line(
@@ -244,32 +245,40 @@ class Cors:
 LAYERS = (RequestId, SecurityHeaders, AccessLog, Cors)
 
 
-def wrap(flask_app, config, layers=LAYERS):
-    """``flask_app``'s WSGI callable inside SpecDispatch and the wanted ``layers``.
+class MiddlewarePosition(enum.Enum):
+    """Where a user's own WSGI middleware goes among :data:`LAYERS`."""
 
-    A layer of constant headers (``static_headers``) directly inside one that
-    ``takes_headers`` is folded into it: every reply that passes the one passes the other.
-    """
+    #: outside everything: no request id yet; its own replies carry no security headers
+    OUTERMOST = RequestId
+    #: inside RequestId and SecurityHeaders (its replies get both), outside the access log
+    BEFORE_ACCESS_LOG = AccessLog
+    #: timed by the access log, outside CORS (it sees preflights)
+    BEFORE_CORS = Cors
+    #: innermost: just before the spec routes and Flask (the default)
+    BEFORE_DISPATCH = None
+
+
+def wrap(flask_app, config, layers=LAYERS, middleware=()):
+    """``flask_app``'s WSGI callable inside SpecDispatch, the wanted ``layers`` and the
+    user's ``middleware`` ([(MiddlewarePosition, factory)], in the order given)."""
     wsgi = SpecDispatch(flask_app, flask_app.wsgi_app)
+    before: dict = {}
+    for position, factory in middleware:
+        before.setdefault(MiddlewarePosition(position).value, []).append(factory)
     wanted = [layer for layer in layers if layer.wanted(config)]
-    pending: tuple = ()
-    for i in range(len(wanted) - 1, -1, -1):
-        layer = wanted[i]
-        static = getattr(layer, "static_headers", None)
-        if static is not None:
-            pending = (*static, *pending)
-            continue
-        kwargs = {}
-        if layer is AccessLog and RequestId in wanted[:i]:
-            kwargs["status_recorded"] = True
-        if pending and getattr(layer, "takes_headers", False):
-            kwargs["headers"] = pending
-        elif pending:
-            wsgi = SecurityHeaders(wsgi, config, headers=pending)
-        pending = ()
-        wsgi = layer(wsgi, config, **kwargs)
-    if pending:
-        wsgi = SecurityHeaders(wsgi, config, headers=pending)
+    status_recorded = RequestId in wanted
+    wsgi = _users(wsgi, before.get(None, ()))
+    for layer in reversed(layers):
+        if layer in wanted:
+            kwargs = {"status_recorded": status_recorded} if layer is AccessLog else {}
+            wsgi = layer(wsgi, config, **kwargs)
+        wsgi = _users(wsgi, before.get(layer, ()))
+    return wsgi
+
+
+def _users(wsgi, factories):
+    for factory in reversed(factories):  # the first given is the outermost
+        wsgi = factory(wsgi)
     return wsgi
 
 

@@ -1,7 +1,7 @@
 """Turning results and errors into Flask replies, and reporting server errors.
 
 Every error reply of a Flask request goes through :func:`error_reply`: the uniform body
-(errors.py), the service's ``error_callback`` (to render it in the spec's own error model),
+(error_body.py), the service's ``error_callback`` (to render it in the spec's own error model),
 logging (5xx with the traceback, under the error_id) and the ``error_reporter`` (5xx only,
 off the request path). The hooks are the serving app's (:func:`current_hooks`): two apps in
 one process report to their own reporters.
@@ -10,17 +10,15 @@ one process report to their own reporters.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import traceback
 
 import orjson
 from flask import Response
 from werkzeug.exceptions import HTTPException
 
-from .. import current
-from ..errors import code_for, error_body
+from ..error_body import code_for, error_body
 from ..exceptions import PyMacaronException
+from ..hooks import ErrorHooks, current_hooks, handling  # noqa: F401
 from ..logs import get_request_id
 
 log = logging.getLogger("pymacaron")
@@ -31,7 +29,7 @@ __all__ = [
     "exception_reply",
     "ErrorHooks",
     "current_hooks",
-    "handling",
+    "handling",  # the hooks live in hooks.py; these names are kept importable from here
 ]
 
 JSON = "application/json"
@@ -45,83 +43,6 @@ def json_reply(data, status: int = 200, headers=None) -> Response:
         headers=headers,
         mimetype=JSON,
     )
-
-
-class _Reporter:
-    """Calls error_reporter(title, data) on a background thread, never on the request path."""
-
-    def __init__(self):
-        self.callback = None
-        self._queue: queue.Queue = queue.Queue(maxsize=1000)
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def report(self, title: str, data: dict) -> None:
-        if self.callback is None:
-            return
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="pym-error-reporter", daemon=True
-                )
-                self._thread.start()
-        try:
-            self._queue.put_nowait((title, data))
-        except queue.Full:
-            log.warning("error reporter queue is full: dropped report %r", title)
-
-    def _run(self) -> None:
-        while True:
-            title, data = self._queue.get()
-            try:
-                if self.callback is not None:
-                    self.callback(title, data)
-            except Exception:
-                log.exception("error_reporter failed")
-            finally:
-                self._queue.task_done()
-
-    def flush(self, timeout: float = 5.0) -> None:
-        """Wait until queued reports are delivered (tests, shutdown)."""
-        done = threading.Event()
-
-        def waiter():
-            self._queue.join()
-            done.set()
-
-        threading.Thread(target=waiter, daemon=True).start()
-        done.wait(timeout)
-
-
-class ErrorHooks:
-    """A service's error hooks: ``error_callback(body)`` renders every error reply,
-    ``error_reporter(title, data)`` gets every 5xx (on its own thread)."""
-
-    def __init__(self, error_reporter=None, error_callback=None):
-        self.error_callback = error_callback
-        self.reporter = _Reporter()
-        self.reporter.callback = error_reporter
-
-    @property
-    def error_reporter(self):
-        return self.reporter.callback
-
-    @error_reporter.setter
-    def error_reporter(self, callback) -> None:
-        self.reporter.callback = callback
-
-
-ErrorHandling = ErrorHooks  # the name before the app factory
-
-# The hooks outside any pymacaron service (before one is started, or for a bare Flask app).
-handling = ErrorHooks()
-
-
-def current_hooks() -> ErrorHooks:
-    """The error hooks of the app serving this request; outside a request the last started
-    service's, else :data:`handling`."""
-    service = current.serving() or current.last_started()
-    return service.hooks if service is not None else handling
 
 
 def error_reply(
@@ -219,3 +140,12 @@ def exception_reply(
         endpoint=endpoint,
         error_model=error_model,
     )
+
+
+def __getattr__(name: str):
+    if name == "ErrorHandling":  # the name before the app factory
+        from ..aliases import deprecated
+
+        deprecated(f"{__name__}.ErrorHandling", "pymacaron.hooks.ErrorHooks")
+        return ErrorHooks
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

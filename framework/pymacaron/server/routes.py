@@ -38,8 +38,9 @@ class LazyBuildRule(Rule):
         return build
 
 
-def install(app: Flask, apis: list, conf) -> None:
-    """Add one Flask route per operation of ``apis``, the error handlers and the layers."""
+def install(app: Flask, apis: list, conf, middleware=()) -> None:
+    """Add one Flask route per operation of ``apis``, the error handlers and the layers
+    (with the user's ``middleware``, layers.py)."""
     routes: dict[tuple[str, str], str] = {}
     app.url_map.strict_slashes = False
     if app.url_rule_class is Rule:
@@ -85,7 +86,7 @@ def install(app: Flask, apis: list, conf) -> None:
     if not getattr(app, "_pymacaron_installed", False):
         app.register_error_handler(HTTPException, exception_reply)
         app.register_error_handler(Exception, exception_reply)
-        app.wsgi_app = wrap(app, conf)
+        app.wsgi_app = wrap(app, conf, middleware=middleware)
         app._pymacaron_installed = True
     log.info(
         "serving %s on %d routes (pym_env=%s)",

@@ -15,6 +15,7 @@ import copy
 import os
 
 from ..exceptions import StartupError
+from . import refs
 from .pointer import resolve as _pointer
 from .yamlfile import line_of, load_yaml
 
@@ -50,33 +51,15 @@ def _walk(node, where=()):
             yield from _walk(v, (*where, i))
 
 
-def _deref(spec: dict, node, depth: int = 0):
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and depth < 50:
-        ref = node["$ref"]
-        if not ref.startswith("#"):
-            return node
-        try:
-            node = _pointer(spec, ref)
-        except KeyError:
-            return {}
-        depth += 1
-    return node
+def _deref(spec: dict, node):
+    """``node`` with its local $ref chain followed in ``spec`` (refs.py)."""
+    return refs.follow(node, root=spec)
 
 
-def _collapsed(spec: dict, schema, seen=None) -> tuple[dict, set]:
-    """(properties, required) of a schema with its allOf branches merged."""
-    seen = set() if seen is None else seen
-    schema = _deref(spec, schema)
-    if not isinstance(schema, dict) or id(schema) in seen:
-        return {}, set()
-    seen.add(id(schema))
-    props = dict(schema.get("properties") or {})
-    required = set(schema.get("required") or [])
-    for part in schema.get("allOf") or []:
-        p, r = _collapsed(spec, part, seen)
-        props.update(p)
-        required |= r
-    return props, required
+def _collapsed(spec: dict, schema) -> tuple[dict, set]:
+    """(properties, required) of a schema with its allOf branches merged (refs.py)."""
+    flat = refs.merged(refs.follow(schema, root=spec), root=spec)
+    return dict(flat.get("properties") or {}), set(flat.get("required") or [])
 
 
 def check(spec: dict, path: str, shown: str) -> list[tuple[str, tuple]]:

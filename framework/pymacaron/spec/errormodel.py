@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 
+from . import refs
+
 log = logging.getLogger("pymacaron")
 
 __all__ = ["renderers_for", "render"]
@@ -34,25 +36,10 @@ def _norm(name: str) -> str:
     return "".join(c for c in name.lower() if c.isalnum())
 
 
-def _resolve(schema, definitions: dict, seen=()):
-    """(type, properties, required) with $ref and allOf followed."""
-    if not isinstance(schema, dict):
-        return None, {}, set()
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/definitions/"):
-        name = ref[len("#/definitions/") :]
-        if name in seen:
-            return None, {}, set()
-        return _resolve(definitions.get(name) or {}, definitions, (*seen, name))
-    kind = schema.get("type")
-    props = dict(schema.get("properties") or {})
-    required = set(schema.get("required") or [])
-    for part in schema.get("allOf") or []:
-        k, p, r = _resolve(part, definitions, seen)
-        kind = kind or k
-        props.update(p)
-        required |= r
-    return kind, props, required
+def _resolve(schema, definitions: dict):
+    """(type, properties, required) with $ref and allOf followed (refs.py)."""
+    flat = refs.merged(schema, definitions)
+    return flat.get("type"), dict(flat.get("properties") or {}), set(flat.get("required") or [])
 
 
 def _filler(name: str, prop, definitions: dict):

@@ -333,8 +333,8 @@ def _resolve(spec: dict, node: dict, section: str, shown: str, where: str) -> di
 
 def _check_persist(spec: dict, path: str, dialect: str = "swagger2") -> None:
     """x-persist on definitions (Swagger 2.0) or components.schemas (OpenAPI 3): a wrong one
-    names its key (pymacaron.persist.spec)."""
-    from ..persist.spec import PersistSpecError, persisted_specs
+    names its key (pymacaron.spec.persist)."""
+    from .persist import PersistSpecError, persisted_specs
 
     if dialect == "swagger2":
         section = ["definitions"]

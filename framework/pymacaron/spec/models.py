@@ -25,8 +25,6 @@ import copy
 import datetime as _dt
 import importlib
 
-from ..persist import persisted_bases
-
 __all__ = [
     "PyMacaronModel",
     "build_models",
@@ -346,7 +344,11 @@ def _import_parent(dotted: str):
 
 
 def build_models(
-    api_name: str, definitions: dict, reuse: dict | None = None, dialect: str = "swagger2"
+    api_name: str,
+    definitions: dict,
+    reuse: dict | None = None,
+    dialect: str = "swagger2",
+    mixins=None,
 ) -> dict:
     """Make one model class per object definition; returns {name: class}.
 
@@ -356,6 +358,9 @@ def build_models(
     None out, as the original did.
 
     ``reuse`` maps names to existing classes (identical definitions merged across specs).
+    ``mixins(name, schema, definitions)`` -> (extra bases, class attributes) adds what an
+    extension asks for (apipool passes ``persist.persisted_bases``: x-persist's save/load);
+    models know nothing of the layers above them.
     Raises ImportError (with the dotted path) when an ``x-parent`` does not import.
     """
     reuse = reuse or {}
@@ -376,8 +381,8 @@ def build_models(
                 if issubclass(parent_cls, PyMacaronModel)
                 else (parent_cls, PyMacaronModel)
             )
-        persist_bases, persist_attrs = persisted_bases(name, schema, definitions)  # x-persist
-        bases = persist_bases + bases
+        extra_bases, extra_attrs = mixins(name, schema, definitions) if mixins else ((), {})
+        bases = extra_bases + bases
         props = _collect_properties(schema, definitions)
         attrs = {
             "__swagger_name__": name,
@@ -397,7 +402,7 @@ def build_models(
             or f"Model of the '{name}' definition ({api_name}).",
             "__module__": "pymacaron.models",
             "_props_schema": props,
-            **persist_attrs,
+            **extra_attrs,
         }
         classes[name] = type(name, bases, attrs)
         created.append(classes[name])

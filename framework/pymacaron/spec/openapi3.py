@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 from ..exceptions import StartupError
 from .pointer import resolve as resolve_pointer
+from .styles import DEFAULT_STYLE, STYLES_BY_LOCATION
 
 __all__ = [
     "normalize",
@@ -51,14 +52,8 @@ SCHEMAS_PREFIX = "#/components/schemas/"
 DEFINITIONS_PREFIX = "#/definitions/"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 LOCATIONS = ("path", "query", "header", "cookie")
-#: the styles each location allows (OpenAPI 3.x, "Style Values")
-STYLES = {
-    "path": ("simple", "label", "matrix"),
-    "query": ("form", "spaceDelimited", "pipeDelimited", "deepObject"),
-    "header": ("simple",),
-    "cookie": ("form",),
-}
-DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
+#: the styles each location allows: the one table, spec/styles.py's
+STYLES = STYLES_BY_LOCATION
 _VARIABLE = re.compile(r"{([^{}]*)}")
 
 

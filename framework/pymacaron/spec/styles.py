@@ -53,12 +53,16 @@ IN_STRING = {
 }
 # form-like styles: the separator of a non-exploded value in its one query pair
 DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
+#: THE style table: the styles each location allows (OpenAPI 3.x, "Style Values"), the
+#: first one its default. The spec loader (openapi3.py) refuses what is not here, and
+#: encode/decode below handle each; a new style goes here and in IN_STRING / DELIMITERS.
 STYLES_BY_LOCATION = {
     "path": ("simple", "label", "matrix"),
-    "header": ("simple",),
     "query": ("form", "spaceDelimited", "pipeDelimited", "deepObject"),
+    "header": ("simple",),
     "cookie": ("form",),
 }
+DEFAULT_STYLE = {location: styles[0] for location, styles in STYLES_BY_LOCATION.items()}
 # what a separator looks like once percent-encoded by a client
 _ENCODED_SEPARATOR = {" ": ("%20", "+"), "|": ("%7C", "%7c")}
 _RESERVED = ":/?[]@!$'()*,;"  # allowReserved: sent as they are (& = # + stay encoded)
@@ -66,9 +70,8 @@ _RESERVED = ":/?[]@!$'()*,;"  # allowReserved: sent as they are (& = # + stay en
 
 def default_style(location: str) -> tuple[str, bool]:
     """The style and explode a parameter has when the spec says nothing."""
-    if location in ("query", "cookie"):
-        return "form", True
-    return "simple", False
+    style = DEFAULT_STYLE[location]
+    return style, style == "form"
 
 
 def quote_value(text: str, allow_reserved: bool = False) -> str:

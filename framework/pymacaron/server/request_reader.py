@@ -1,0 +1,149 @@
+"""Reading a request for one operation: every parameter (path, query, header, cookie,
+form) and the body, all violations gathered into one 400. The Swagger 2.0 reader
+(:meth:`RequestReader.read_request`) and the 3.x one (styles, cookies, bodies by media
+type), chosen per operation at startup (operation.py)."""
+
+from __future__ import annotations
+
+from flask import request
+
+from ..exceptions import InvalidParameterError
+from ..spec.styles import parse_cookies, parse_query
+
+__all__ = ["RequestReader"]
+
+
+class RequestReader:
+    """The request-reading half of :class:`~pymacaron.server.operation.Operation`."""
+
+    def read_request(self, path_values: dict) -> tuple[list, dict]:
+        """Parse and validate everything the request carries: (args, kwargs) for the handler.
+        Every parameter and the body are read: a 400 lists all their violations."""
+        kwargs: dict = {}
+        errors: list = []
+        for flask_name, param in self.path_params:
+            _read(errors, kwargs, param, param.parse, path_values[flask_name])
+        if self.query_params or self.reject_unknown_query:
+            args = request.args
+            if self.reject_unknown_query:
+                unknown = [k for k in args if k not in self.known_query]
+                if unknown:
+                    raise InvalidParameterError(
+                        f"query parameter '{unknown[0][:60]}' is not declared by {self.spec.label}"
+                    )
+            for param in self.query_params:
+                if param.name in args:
+                    _read(
+                        errors,
+                        kwargs,
+                        param,
+                        param.parse,
+                        args[param.name],
+                        args.getlist(param.name),
+                    )
+                else:
+                    _read(errors, kwargs, param, param.missing)
+        for param in self.header_params:
+            value = request.headers.get(param.name)
+            if value is not None:
+                _read(errors, kwargs, param, param.parse, value)
+            else:
+                _read(errors, kwargs, param, param.missing)
+        if self.form_params:
+            try:
+                self._read_form(kwargs)
+            except InvalidParameterError as e:
+                errors.append(_item(e, "formData"))
+        body = (
+            _read_body_into(errors, self.body.read, self.spec.label)
+            if self.body is not None
+            else None
+        )
+        _raise_all(errors)
+        return ([body] if self.body is not None else []), kwargs
+
+    def _read_request_oas3(self, path_values: dict) -> tuple[list, dict]:
+        """:meth:`read_request` of a 3.x operation (bound at startup): every style of
+        styles.py, cookies, and the request body by its media type (bodies.py)."""
+        kwargs: dict = {}
+        errors: list = []
+        for flask_name, param in self.path_params:
+            _read(errors, kwargs, param, param.from_text, path_values[flask_name])
+        if self.query_params or self.reject_unknown_query:
+            query = parse_query(request.query_string)
+            if self.reject_unknown_query and not self.query_open:
+                for k in query:
+                    if k not in self.known_query and not k.startswith(self.query_prefixes):
+                        raise InvalidParameterError(
+                            f"query parameter '{k[:60]}' is not declared by {self.spec.label}"
+                        )
+            for param in self.query_params:
+                _read(errors, kwargs, param, param.from_pairs, query, self.known_query)
+        if self.header_params:
+            headers = request.headers
+            for param in self.header_params:
+                value = headers.get(param.name)
+                if value is not None:
+                    _read(errors, kwargs, param, param.from_text, value)
+                else:
+                    _read(errors, kwargs, param, param.missing)
+        if self.cookie_params:
+            cookies = parse_cookies(request.environ.get("HTTP_COOKIE"))
+            for param in self.cookie_params:
+                _read(errors, kwargs, param, param.from_pairs, cookies)
+        if self.body is not None:
+            body = _read_body_into(errors, self.body.read, self.spec.label)
+            _raise_all(errors)
+            return [body], kwargs
+        _raise_all(errors)
+        return [], kwargs
+
+    def _read_form(self, kwargs: dict) -> None:
+        mimetype = request.mimetype
+        if mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            raise InvalidParameterError(
+                f"expected Content-Type multipart/form-data or application/x-www-form-urlencoded, "
+                f"got {mimetype or 'none'!r}"
+            )
+        form, files = request.form, request.files
+        for param in self.form_params:
+            if param.kind == "file":
+                value = files.get(param.name)
+                kwargs[param.kwarg] = value if value is not None else param.missing()
+            elif param.name in form:
+                kwargs[param.kwarg] = param.parse(form[param.name], form.getlist(param.name))
+            else:
+                kwargs[param.kwarg] = param.missing()
+
+
+def _read(errors: list, kwargs: dict, param, fn, *args) -> None:
+    """kwargs[param.kwarg] = fn(*args), or the violation recorded in ``errors``."""
+    try:
+        kwargs[param.kwarg] = fn(*args)
+    except InvalidParameterError as e:
+        errors.append(_item(e, getattr(param, "location", None) or "parameter", param.name))
+
+
+def _item(e: InvalidParameterError, where: str, name: str | None = None) -> dict:
+    """One violation of a parameter as an ``errors`` entry (bodies.violation_item's shape)."""
+    return {"loc": [where, name] if name else [where], "msg": str(e), "type": "parameter"}
+
+
+def _read_body_into(errors: list, read, *args):
+    """The body, or None with its violations added to ``errors``."""
+    try:
+        return read(*args)
+    except InvalidParameterError as e:
+        found = getattr(e, "violations", None)
+        errors.extend(found if found else [_item(e, "body")])
+        return None
+
+
+def _raise_all(errors: list) -> None:
+    """Raise the 400 for ``errors`` (the first one's text is the description)."""
+    if not errors:
+        return
+    error = InvalidParameterError(errors[0]["msg"])
+    if len(errors) > 1:  # one violation: the uniform body as it always was
+        error.violations = errors
+    raise error
