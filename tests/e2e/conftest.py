@@ -2,11 +2,14 @@
 and ``kit``: a fresh venv holding the wheel built from this repository (the journeys).
 
 Started here (free 127.0.0.1 port, temp socket) and stopped by handle, like
-tests/image/conftest.py; the e2e modules share the image tests' xdist worker ("image").
+tests/image/conftest.py. The modules using podman and the registry share the image tests'
+xdist worker ("image"); the deploy journey (moto) and the docs page (chromium) contend for
+neither and run on another ("journey"), with the same kit.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pathlib
 import shutil
@@ -72,42 +75,76 @@ def services():
         shutil.rmtree(work, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def kit(tmp_path_factory):
-    """(bin dir, env) of a fresh venv holding the wheel built from this repository."""
-    # PYM_E2E_KIT_DIR (a developer's loop, never CI): keep the venv there between runs and
-    # only reinstall this repository's freshly built wheel into it
+def _kit_home(tmp_path_factory, worker_id: str) -> pathlib.Path:
+    """Where the kit's venv is built: PYM_E2E_KIT_DIR (a developer's loop, never CI), else a
+    directory every xdist worker of this session shares (the journeys run on two workers)."""
     keep = os.environ.get("PYM_E2E_KIT_DIR")
-    work = pathlib.Path(keep) if keep else tmp_path_factory.mktemp("kit")
+    if keep:
+        return pathlib.Path(keep)
+    base = tmp_path_factory.getbasetemp()
+    return (base if worker_id == "master" else base.parent) / "kit"
+
+
+@pytest.fixture(scope="session")
+def kit(tmp_path_factory, worker_id):
+    """(bin dir, env) of a fresh venv holding the wheel built from this repository, built
+    once per session: the first worker to ask builds it under a lock, the others reuse it."""
+    work = _kit_home(tmp_path_factory, worker_id)
     work.mkdir(parents=True, exist_ok=True)
-    dist, venv = work / "dist", work / "venv"
-    reuse = bool(keep) and (venv / "bin" / "pym").exists()
-    shutil.rmtree(dist, ignore_errors=True)
-    started = time.monotonic()
-    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), REPO],
-        cwd=str(work), env=dict(os.environ))  # fmt: skip
-    wheels = [p.name for p in dist.iterdir()]
-    assert wheels == [f"pymacaron-{__version__}-py3-none-any.whl"], wheels
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYM_", "PYTEST_", "VIRTUAL_ENV", "PYTHONPATH", "JWT_"))}  # fmt: skip
-    env["PIP_FIND_LINKS"] = " ".join(p for p in (str(dist), os.environ.get("PIP_FIND_LINKS")) if p)
-    # the per-user cache (dynalite installed on first use) of this session, not the machine's
-    env["XDG_CACHE_HOME"] = str(work / "cache")
-    # --no-compile: no .pyc for aws-cdk-lib's ~20k modules (134 s -> 26 s here)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile"]
-    if reuse:
-        wheel = str(next(dist.iterdir()))
-        run([*pip, "--no-deps", "--force-reinstall", wheel], cwd=str(work), env=env)
-    else:
-        run(["python3", "-m", "venv", str(venv)], cwd=str(work), env=env)
-        run([*pip, f"pymacaron[kit]=={__version__}"], cwd=str(work), env=env, timeout=900)
-    # a user's shell has none of this checkout's tools (`make test` puts its .venv/bin and
-    # node_modules/.bin on PATH): the kit must find or install its own
-    theirs = [p for p in env.get("PATH", "").split(os.pathsep) if p and not p.startswith(REPO)]
-    env["PATH"] = os.pathsep.join([str(venv / "bin"), *theirs])
+    with open(work.parent / f"{work.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed
+        if not (work / "ready").exists() or os.environ.get("PYM_E2E_KIT_DIR"):
+            _build_kit(work)
+            (work / "ready").write_text("ok")
+    venv = work / "venv"
+    env = _kit_env(work)
+    # this worker's own per-user cache (dynalite installed on first use)
+    env["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("kit-cache"))
     where = run([str(venv / "bin" / "python"), "-c",
                  "import pymacaron, pymacaron_kit; print(pymacaron.__file__, pymacaron_kit.__file__)"],
                 cwd=str(work), env=env).stdout  # fmt: skip
     assert REPO not in where and str(venv) in where, where  # the wheel, not this checkout
+    return {"bin": venv / "bin", "venv": venv, "env": env, "dist": work / "dist"}
+
+
+def _kit_env(work: pathlib.Path) -> dict:
+    """A user's shell for the kit: no PYM_/JWT_ variables, the kit's venv first on PATH and
+    none of this checkout's tools (`make test` puts its .venv/bin and node_modules/.bin on
+    PATH): the kit must find or install its own. pip finds the built wheel."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYM_", "PYTEST_", "VIRTUAL_ENV", "PYTHONPATH", "JWT_"))}  # fmt: skip
+    dist = work / "dist"
+    env["PIP_FIND_LINKS"] = " ".join(p for p in (str(dist), os.environ.get("PIP_FIND_LINKS")) if p)
+    theirs = [p for p in env.get("PATH", "").split(os.pathsep) if p and not p.startswith(REPO)]
+    env["PATH"] = os.pathsep.join([str(work / "venv" / "bin"), *theirs])
+    return env
+
+
+def _build_kit(work: pathlib.Path) -> None:
+    dist, venv = work / "dist", work / "venv"
+    reuse = bool(os.environ.get("PYM_E2E_KIT_DIR")) and (venv / "bin" / "pym").exists()
+    started = time.monotonic()
+    build_wheel(dist)
+    env = _kit_env(work)
+    env["XDG_CACHE_HOME"] = str(work / "cache")
+    # --no-compile: no .pyc for aws-cdk-lib's ~20k modules (134 s -> 26 s here)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile"]
+    if reuse:
+        wheel = str(next(dist.glob("*.whl")))
+        run([*pip, "--no-deps", "--force-reinstall", wheel], cwd=str(work), env=env)
+    else:
+        shutil.rmtree(venv, ignore_errors=True)
+        run(["python3", "-m", "venv", str(venv)], cwd=str(work), env=env)
+        run([*pip, f"pymacaron[kit]=={__version__}"], cwd=str(work), env=env, timeout=900)
     print(f"\nkit venv from the wheel in {time.monotonic() - started:.0f} s")
-    return {"bin": venv / "bin", "venv": venv, "env": env}
+
+
+def build_wheel(dist: pathlib.Path) -> pathlib.Path:
+    """The wheel of this repository, built into ``dist`` as `make release` builds it (its
+    ``dists`` step: ``python -m build``, the sdist then the wheel from it)."""
+    venv = os.path.dirname(os.path.dirname(sys.executable))
+    run(["make", "-s", "--no-print-directory", "dists", f"DIST={dist}", f"VENV={venv}"],
+        cwd=REPO, env=dict(os.environ))  # fmt: skip
+    wheels = [p.name for p in dist.glob("*.whl")]
+    assert wheels == [f"pymacaron-{__version__}-py3-none-any.whl"], wheels
+    return dist / wheels[0]

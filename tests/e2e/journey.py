@@ -11,7 +11,40 @@ import time
 import requests
 
 from tests.e2e.conftest import run  # noqa: F401  (one helper for every e2e module)
-from tests.image.image_helpers import REPO  # noqa: F401  (re-exported)
+from tests.image.image_helpers import REPO
+
+GIT = ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com"]
+FAILING_UNIT_TEST = """
+def test_a_deliberately_failing_unit_test():
+    assert 1 + 1 == 3
+"""
+
+
+def new_repository(kit, where, name: str):
+    """`pym new NAME` in ``where`` (outside this repository), committed to git: its path."""
+    assert not str(where).startswith(REPO)
+    run([str(kit["bin"] / "pym"), "new", name], cwd=str(where), env=kit["env"])
+    path = where / name
+    run(["git", "init", "-q"], cwd=str(path), env=kit["env"])
+    commit(kit, path, "pym new")
+    return path
+
+
+def commit(kit, repo, message: str) -> None:
+    """``git add -A`` and commit in ``repo`` (the user's repository)."""
+    run(["git", "add", "-A"], cwd=str(repo), env=kit["env"])
+    run([*GIT, "commit", "-qm", message], cwd=str(repo), env=kit["env"])
+
+
+def live_digest(registry: str, name: str) -> str | None:
+    """The digest the registry's ``NAME:live`` tag names (None: no such tag)."""
+    r = requests.head(
+        f"http://{registry}/v2/{name}/manifests/live",
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json,"
+                 "application/vnd.docker.distribution.manifest.v2+json"},
+        timeout=5,
+    )  # fmt: skip
+    return r.headers.get("Docker-Content-Digest") if r.status_code == 200 else None
 
 
 class Steps:
@@ -82,3 +115,99 @@ class Served:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
         self.log.close()
+
+
+# ---- what the user adds, as docs/persist.md and docs/tasks.md tell them --------------------
+SPEC_PATHS = """
+  /bookmarks:
+    post:
+      summary: Store a bookmark (x-persist)
+      operationId: add_bookmark
+      x-bind-server: {package}.store.add_bookmark
+      parameters:
+        - {name: body, in: body, required: true, schema: {$ref: "#/definitions/Bookmark"}}
+      responses:
+        "201": {description: Stored, schema: {$ref: "#/definitions/Bookmark"}}
+        default: {description: Error, schema: {$ref: "#/definitions/Error"}}
+  /bookmarks/{bookmark_id}:
+    get:
+      summary: A stored bookmark
+      operationId: get_bookmark
+      x-bind-server: {package}.store.get_bookmark
+      parameters:
+        - {name: bookmark_id, in: path, required: true, type: string, pattern: "^[a-z0-9-]{1,40}$"}
+      responses:
+        "200": {description: The bookmark, schema: {$ref: "#/definitions/Bookmark"}}
+        default: {description: Error, schema: {$ref: "#/definitions/Error"}}
+  /bookmarks/{bookmark_id}/archive:
+    post:
+      summary: Archive a bookmark later (an async task stores the copy)
+      operationId: archive_bookmark
+      x-bind-server: {package}.store.archive_bookmark
+      parameters:
+        - {name: bookmark_id, in: path, required: true, type: string, pattern: "^[a-z0-9-]{1,40}$"}
+      responses:
+        "202": {description: Queued, schema: {$ref: "#/definitions/Queued"}}
+        default: {description: Error, schema: {$ref: "#/definitions/Error"}}
+"""
+SPEC_DEFINITIONS = """
+  Bookmark:
+    type: object
+    required: [id, url]
+    additionalProperties: false
+    x-persist:
+      table: bookmarks
+      key: id
+      not_found: BOOKMARK_NOT_FOUND
+    properties:
+      id: {type: string, pattern: "^[a-z0-9-]{1,40}$"}
+      url: {type: string, minLength: 1, maxLength: 500}
+  Queued:
+    type: object
+    required: [queued]
+    properties:
+      queued: {type: string}
+"""
+STORE_PY = '''"""Stored bookmarks (x-persist) and their archiving task (@asynctask)."""
+
+from pymacaron.models import Bookmark
+from pymacaron.tasks import asynctask
+
+
+def add_bookmark(bookmark):
+    return bookmark.save(), 201
+
+
+def get_bookmark(bookmark_id):
+    return Bookmark.load_or_404(bookmark_id)
+
+
+@asynctask(retries=3, backoff=1)
+def archive(bookmark_id):
+    """Store an archived copy (idempotent: a task runs at least once)."""
+    original = Bookmark.load(bookmark_id)
+    copy_id = f"{bookmark_id}-archived"[:40]
+    if original is not None and Bookmark.load(copy_id) is None:
+        Bookmark(id=copy_id, url=original.url).save()
+
+
+def archive_bookmark(bookmark_id):
+    archive(bookmark_id)
+    return {"queued": bookmark_id}, 202
+'''
+
+
+def add_stored_model_and_task(repo, package: str) -> None:
+    """The user's edits of docs/persist.md and docs/tasks.md in a `pym new` repository: a
+    stored `Bookmark` (x-persist table ``bookmarks``), its operations, the `archive` task,
+    ``with_async: true`` and the async extra in requirements.txt."""
+    spec = repo / "apis" / f"{package}.yaml"
+    text = spec.read_text()
+    paths = SPEC_PATHS.replace("{package}", package)
+    text = text.replace("\ndefinitions:\n", paths + "\ndefinitions:\n" + SPEC_DEFINITIONS)
+    spec.write_text(text)
+    (repo / package / "store.py").write_text(STORE_PY)
+    config = repo / "pym-config.yaml"
+    config.write_text(config.read_text().replace("# with_async: false", "with_async: true"))
+    req = repo / "requirements.txt"
+    req.write_text(req.read_text().replace("pymacaron[kit]==", "pymacaron[kit,async]=="))

@@ -15,7 +15,7 @@ import pytest
 from tests.e2e.journey import Served, Steps, run
 from tests.image.image_helpers import REPO, free_port
 
-pytestmark = [pytest.mark.xdist_group("image"), pytest.mark.slow]
+pytestmark = [pytest.mark.xdist_group("journey"), pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
 # as root in a sandbox-less container; no background connections (the network is closed)

@@ -8,7 +8,8 @@ OpenAPI 3.1 spec whose `servers` URL has a path beside the Swagger 2.0 one); `ma
 answering the README's curl lines; the model surviving a restart; the task storing a model
 under `make run`; `pym acceptance --local` while `make run` is up; `pym fuzz` on both specs;
 `pym pipeline local` with fuzzing on for both (its image has the async and persist extras,
-built on Debian bookworm's Python 3.11.2). Each step's time is printed, and listed at the end.
+built on Debian bookworm's Python 3.11.2) promoting, then a failing unit test stopping the
+next run with `live` unchanged. Each step's time is printed, and listed at the end.
 """
 
 from __future__ import annotations
@@ -23,7 +24,16 @@ import time
 import pytest
 import requests
 
-from tests.e2e.journey import Served, Steps, run
+from tests.e2e.journey import (
+    FAILING_UNIT_TEST,
+    Served,
+    Steps,
+    add_stored_model_and_task,
+    commit,
+    live_digest,
+    new_repository,
+    run,
+)
 from tests.image.image_helpers import BASE_IMAGE, REPO, free_port
 
 pytestmark = [pytest.mark.xdist_group("image"), pytest.mark.slow]
@@ -31,84 +41,6 @@ pytestmark = [pytest.mark.xdist_group("image"), pytest.mark.slow]
 NAME = "bookmarks"
 STEPS = Steps("first hour")
 
-# ---- what the user adds, as docs/persist.md and docs/tasks.md tell them --------------------
-SPEC_PATHS = """
-  /bookmarks:
-    post:
-      summary: Store a bookmark (x-persist)
-      operationId: add_bookmark
-      x-bind-server: bookmarks.store.add_bookmark
-      parameters:
-        - {name: body, in: body, required: true, schema: {$ref: "#/definitions/Bookmark"}}
-      responses:
-        "201": {description: Stored, schema: {$ref: "#/definitions/Bookmark"}}
-        default: {description: Error, schema: {$ref: "#/definitions/Error"}}
-  /bookmarks/{bookmark_id}:
-    get:
-      summary: A stored bookmark
-      operationId: get_bookmark
-      x-bind-server: bookmarks.store.get_bookmark
-      parameters:
-        - {name: bookmark_id, in: path, required: true, type: string, pattern: "^[a-z0-9-]{1,40}$"}
-      responses:
-        "200": {description: The bookmark, schema: {$ref: "#/definitions/Bookmark"}}
-        default: {description: Error, schema: {$ref: "#/definitions/Error"}}
-  /bookmarks/{bookmark_id}/archive:
-    post:
-      summary: Archive a bookmark later (an async task stores the copy)
-      operationId: archive_bookmark
-      x-bind-server: bookmarks.store.archive_bookmark
-      parameters:
-        - {name: bookmark_id, in: path, required: true, type: string, pattern: "^[a-z0-9-]{1,40}$"}
-      responses:
-        "202": {description: Queued, schema: {$ref: "#/definitions/Queued"}}
-        default: {description: Error, schema: {$ref: "#/definitions/Error"}}
-"""
-SPEC_DEFINITIONS = """
-  Bookmark:
-    type: object
-    required: [id, url]
-    additionalProperties: false
-    x-persist:
-      table: bookmarks
-      key: id
-      not_found: BOOKMARK_NOT_FOUND
-    properties:
-      id: {type: string, pattern: "^[a-z0-9-]{1,40}$"}
-      url: {type: string, minLength: 1, maxLength: 500}
-  Queued:
-    type: object
-    required: [queued]
-    properties:
-      queued: {type: string}
-"""
-STORE_PY = '''"""Stored bookmarks (x-persist) and their archiving task (@asynctask)."""
-
-from pymacaron.models import Bookmark
-from pymacaron.tasks import asynctask
-
-
-def add_bookmark(bookmark):
-    return bookmark.save(), 201
-
-
-def get_bookmark(bookmark_id):
-    return Bookmark.load_or_404(bookmark_id)
-
-
-@asynctask(retries=3, backoff=1)
-def archive(bookmark_id):
-    """Store an archived copy (idempotent: a task runs at least once)."""
-    original = Bookmark.load(bookmark_id)
-    copy_id = f"{bookmark_id}-archived"[:40]
-    if original is not None and Bookmark.load(copy_id) is None:
-        Bookmark(id=copy_id, url=original.url).save()
-
-
-def archive_bookmark(bookmark_id):
-    archive(bookmark_id)
-    return {"queued": bookmark_id}, 202
-'''
 NOTES_SPEC = """openapi: 3.1.0
 info:
   title: notes
@@ -174,15 +106,8 @@ def test_a_note_of_the_31_spec(pym_client):
 
 @pytest.fixture(scope="module")
 def repo(kit, tmp_path_factory):
-    where = tmp_path_factory.mktemp("firsthour")
-    assert not str(where).startswith(REPO)
     with STEPS("pym new bookmarks"):
-        run([str(kit["bin"] / "pym"), "new", NAME], cwd=str(where), env=kit["env"])
-    path = where / NAME
-    git = ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com"]
-    run(["git", "init", "-q"], cwd=str(path), env=kit["env"])
-    run(["git", "add", "-A"], cwd=str(path), env=kit["env"])
-    run([*git, "commit", "-qm", "pym new"], cwd=str(path), env=kit["env"])
+        path = new_repository(kit, tmp_path_factory.mktemp("firsthour"), NAME)
     yield path
     print("\n" + STEPS.summary())
 
@@ -235,22 +160,11 @@ def test_pym_token_in_a_plain_shell(repo, kit):
 def edited(repo, kit):
     """The user's edits, as the guides tell them, committed."""
     with STEPS("the user's edits (x-persist, @asynctask, a 3.1 spec)"):
-        spec = repo / "apis" / f"{NAME}.yaml"
-        text = spec.read_text()
-        text = text.replace("\ndefinitions:\n", SPEC_PATHS + "\ndefinitions:\n" + SPEC_DEFINITIONS)
-        spec.write_text(text)
-        (repo / NAME / "store.py").write_text(STORE_PY)
+        add_stored_model_and_task(repo, NAME)
         (repo / NAME / "notes.py").write_text(NOTES_PY)
         (repo / "apis" / "notes.yaml").write_text(NOTES_SPEC)
         (repo / "testaccept" / "test_stored.py").write_text(ACCEPT_PY)
-        config = repo / "pym-config.yaml"
-        config.write_text(config.read_text().replace("# with_async: false", "with_async: true"))
-        req = repo / "requirements.txt"
-        req.write_text(req.read_text().replace("pymacaron[kit]==", "pymacaron[kit,async]=="))
-        git = ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com"]
-        run(["git", "add", "-A"], cwd=str(repo), env=kit["env"])
-        run([*git, "commit", "-qm", "bookmarks stored, archived, notes"], cwd=str(repo),
-            env=kit["env"])  # fmt: skip
+        commit(kit, repo, "bookmarks stored, archived, notes")
     return repo
 
 
@@ -387,3 +301,31 @@ def test_pipeline_local_with_fuzzing_for_both_specs(edited, kit, services, tmp_p
     with open(os.path.join(REPO, "README.md")) as f:
         assert "~113 MB with the async and persist extras" in f.read()
     assert abs((size - base) / 1e6 - 113) <= 10
+    # what the passing run did: every step, the repository's own unit tests, both reports,
+    # the tested digest promoted to live
+    data = json.loads(summary.read_text())
+    assert [s["step"] for s in data["steps"]] == [
+        "unit-tests", "image", "staging", "acceptance", "promote", "live", "smoke"
+    ]  # fmt: skip
+    assert re.search(r"\b4 passed\b", out)  # the generated repo's own unit tests
+    assert (edited / "reports" / "fuzz.xml").is_file()
+    assert (edited / "reports" / "acceptance.xml").is_file()
+    promoted = live_digest(registry, NAME)
+    assert promoted and promoted == data["pushed_digest"] == data["live_after"]
+    assert f"PROMOTED {NAME}:{tag}" in out
+
+    # a failing unit test stops the next run before anything is built: live unchanged
+    (edited / "tests" / "test_broken.py").write_text(FAILING_UNIT_TEST)
+    commit(kit, edited, "a failing test")
+    broken = tmp_path / "broken.json"
+    with STEPS("pym pipeline local (a failing unit test)"):
+        proc = run([str(kit["bin"] / "pym"), "pipeline", "local", "--registry", registry,
+                    "--base", BASE_IMAGE, "--tag", f"{tag}-broken", "--summary", str(broken)],
+                   cwd=str(edited), env=plain(kit, DOCKER_HOST=docker_host), check=False,
+                   timeout=600)  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out[-5000:]
+    data = json.loads(broken.read_text())
+    assert [(s["step"], s["code"] != 0) for s in data["steps"]] == [("unit-tests", True)]
+    assert "1 failed" in out and "STOPPED at unit-tests" in out and "live UNCHANGED" in out
+    assert live_digest(registry, NAME) == promoted == data["live_after"]

@@ -24,19 +24,18 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-import sys
 import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import run
-from tests.image.image_helpers import REPO, free_port
+from tests.e2e.journey import add_stored_model_and_task
+from tests.image.image_helpers import REPO
+from tests.infra.operate_fixtures import MotoServer, manifest
 
-pytestmark = [pytest.mark.xdist_group("image"), pytest.mark.slow, pytest.mark.emulated]
+pytestmark = [pytest.mark.xdist_group("journey"), pytest.mark.slow, pytest.mark.emulated]
 
 NAME = "shop"
 ACCOUNT = "123456789012"  # moto's
@@ -44,18 +43,6 @@ REGION = "eu-west-1"  # pym new's aws_region
 VERSION = "v1"
 COMMIT = "0f1e2d3c4b5a69788796a5b4c3d2e1f001234567"
 STEPS: list[tuple[str, float]] = []  # (step, seconds): the closing note
-MANIFEST = json.dumps(
-    {
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {
-            "mediaType": "application/vnd.docker.container.image.v1+json",
-            "size": 7023,
-            "digest": "sha256:" + "c" * 64,
-        },
-        "layers": [],
-    }
-)
 # What moto's CloudFormation does not model and skips (its limit); the kit's other resources
 # must be created, or the stack fails and the test with it.
 SKIPPED_BY_MOTO = {
@@ -72,50 +59,9 @@ SKIPPED_BY_MOTO = {
 }
 
 
-class Moto:
-    """moto_server of this repository's venv (the dev extra) on a free 127.0.0.1 port."""
-
-    def __init__(self, log: Path):
-        self.port = free_port()
-        self.url = f"http://localhost:{self.port}"
-        with open(log, "w") as f:
-            self.proc = subprocess.Popen(
-                [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1",
-                 "-p", str(self.port)],
-                stdout=f, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/moto-api/", timeout=1)
-                return
-            except OSError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.stop()
-                    raise RuntimeError("moto_server did not start") from None
-                time.sleep(0.2)
-
-    def enforce_iam(self, on: bool) -> None:
-        """From now on every request is checked against its caller's IAM policies (or not)."""
-        count = b"0" if on else b"1000000000"
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/moto-api/reset-auth",
-                                     data=count, method="POST",
-                                     headers={"Content-Type": "text/plain"})  # fmt: skip
-        urllib.request.urlopen(req, timeout=10).read()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory):
-    server = Moto(tmp_path_factory.mktemp("moto") / "moto.log")
+    server = MotoServer(tmp_path_factory.mktemp("moto") / "moto.log")
     try:
         yield server
     finally:
@@ -139,6 +85,8 @@ def journey(kit, moto, tmp_path_factory):
     assert not (repo / "node_modules").exists() and not (repo / "package.json").exists()
     config = repo / "pym-config.yaml"
     config.write_text(config.read_text() + "\nbootstrap_qualifier: shop\n")
+    # a stored model (a DynamoDB table per stage) and a task (an SQS queue per stage)
+    add_stored_model_and_task(repo, NAME)
     return repo, env
 
 
@@ -321,7 +269,7 @@ def test_5_every_pipeline_step_runs_with_only_its_roles_permissions(kit, journey
     roles = _step_roles(template)
     assert {"Image", "ImageScanGate", "PromoteImage", "Synth", "SmokeTest"} <= set(roles)
     ecr = aws(moto, "ecr")
-    ecr.put_image(repositoryName=NAME, imageManifest=MANIFEST, imageTag=COMMIT)
+    ecr.put_image(repositoryName=NAME, imageManifest=manifest(COMMIT), imageTag=COMMIT)
     ecr.start_image_scan(repositoryName=NAME, imageId={"imageTag": COMMIT})  # scan on push
     iam = aws(moto, "iam")
     users = {n: _user(iam, f"step-{n}", _resolved(roles[n][1], widen=True))
@@ -389,7 +337,7 @@ def test_6_the_instance_role_pulls_the_image_and_reads_its_secret(kit, journey, 
             "aws_session_token": creds["SessionToken"]}  # fmt: skip
     aws(moto, "ssm").put_parameter(Name=f"/{NAME}/staging/jwt-secret", Value="x" * 32,
                                    Type="SecureString")  # fmt: skip
-    aws(moto, "ecr").put_image(repositoryName=NAME, imageManifest=MANIFEST.replace("c" * 64, "d" * 64),
+    aws(moto, "ecr").put_image(repositoryName=NAME, imageManifest=manifest(VERSION),
                                imageTag=VERSION)  # fmt: skip
     aws(moto, "logs").create_log_group(
         logGroupName=f"/aws/elasticbeanstalk/{NAME}-staging/var/log/eb-docker/containers/eb-current-app/stdouterr.log"
@@ -409,9 +357,164 @@ def test_6_the_instance_role_pulls_the_image_and_reads_its_secret(kit, journey, 
                             logEvents=[{"timestamp": int(time.time() * 1000), "message": "up"}])  # fmt: skip
         # and nothing the role was not given: no push
         with pytest.raises(boto3.session.botocore.exceptions.ClientError, match="403|AccessDenied"):
-            ecr.put_image(repositoryName=NAME, imageManifest=MANIFEST, imageTag="x-evil")
+            ecr.put_image(repositoryName=NAME, imageManifest=manifest("x-evil"), imageTag="x-evil")
     finally:
         moto.enforce_iam(False)
+
+
+# The service as the instance runs it (the stage's environment variables), in the kit's venv:
+# it stores a model and enqueues a task while every boto3 call is recorded.
+SERVICE_CALLS = """
+import importlib.util, json, sys
+
+spec = importlib.util.spec_from_file_location("step_calls", sys.argv[1])
+step_calls = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(step_calls)
+sys.path.insert(0, ".")
+with step_calls.recorded_calls() as calls:
+    import server
+
+    client = server.app.test_client()
+    replies = [
+        client.post("/bookmarks", json={"id": "moto-1", "url": "https://m.example"}).status_code,
+        client.get("/bookmarks/moto-1").status_code,
+        client.post("/bookmarks/moto-1/archive").status_code,
+    ]
+with open(sys.argv[2], "w") as f:
+    json.dump({"replies": replies, "calls": calls}, f, default=str)
+"""
+
+
+def _deployed(moto, stack: str) -> tuple[dict, dict]:
+    """(refs, attrs) of a stack moto deployed: logical id -> physical id, and the ARNs of its
+    tables and queues as moto reports them (``"Logical.Arn"``)."""
+    resources = aws(moto, "cloudformation").describe_stack_resources(StackName=stack)
+    refs, attrs = {}, {}
+    for r in resources["StackResources"]:
+        logical, physical = r.get("LogicalResourceId"), r.get("PhysicalResourceId")
+        if not logical or not physical:  # what moto skipped (module docstring)
+            continue
+        refs[logical] = physical
+        if r["ResourceType"] == "AWS::DynamoDB::Table":
+            table = aws(moto, "dynamodb").describe_table(TableName=physical)["Table"]
+            attrs[f"{logical}.Arn"] = table["TableArn"]
+        elif r["ResourceType"] == "AWS::SQS::Queue":
+            got = aws(moto, "sqs").get_queue_attributes(
+                QueueUrl=physical, AttributeNames=["QueueArn"]
+            )
+            attrs[f"{logical}.Arn"] = got["Attributes"]["QueueArn"]
+            attrs[f"{logical}.QueueName"] = physical.rsplit("/", 1)[-1]
+        elif r["ResourceType"] == "AWS::IAM::Role":
+            arn = aws(moto, "iam").get_role(RoleName=physical)["Role"]["Arn"]
+            attrs[f"{logical}.Arn"] = arn
+    return refs, attrs
+
+
+def test_6_1_the_instance_role_allows_every_dynamodb_and_sqs_call_of_the_service_moto(
+    kit, journey, moto, tmp_path
+):
+    """The service stores a Bookmark (x-persist) and enqueues a task (with_async, SQS), run
+    with the staging environment's variables (table and queue names from the stack moto
+    deployed) and the instance role's credentials; every boto3 call it makes is recorded.
+    Each must be allowed by the instance role's statements with their real ARNs (a matcher:
+    moto checks actions only, see the module's docstring), and moto enforcing the role's
+    actions must let the service through. Controls: the same calls against the policy
+    without dynamodb:PutItem, or scoped to another table or queue, are denied."""
+    from pymacaron import __version__
+    from tests.infra.step_calls import denied, resolve, role_statements
+
+    repo, base = journey
+    stack = f"{NAME}-staging"
+    template = json.loads((repo / "cdk.out" / "PymService-staging.template.json").read_text())
+    refs, attrs = _deployed(moto, stack)
+    where = {"account": ACCOUNT, "region": REGION, "refs": refs, "attrs": attrs}
+    res = template["Resources"]
+    role_id = next(
+        k for k, r in res.items() if r["Type"] == "AWS::IAM::Role" and "InstanceRole" in k
+    )
+    statements = role_statements(template, role_id, **where)
+    env_ = next(r for r in res.values() if r["Type"] == "AWS::ElasticBeanstalk::Environment")
+    stage_env = {
+        o["OptionName"]: resolve(o["Value"], **where)
+        for o in env_["Properties"]["OptionSettings"]
+        if o["Namespace"] == "aws:elasticbeanstalk:application:environment"
+        and o["OptionName"].startswith("PYM_")
+    }
+    table, queue = stage_env["PYM_DYNAMODB_TABLE_BOOKMARKS"], stage_env["PYM_TASK_QUEUE_URL"]
+    assert table == f"{NAME}-staging-bookmarks" and stage_env["PYM_BROKER_URL"] == "sqs://"
+    assert queue == f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{NAME}-staging-tasks"
+    assert not any("<" in str(v) for v in stage_env.values()), stage_env
+    # what the image holds: the wheel with the async and persist extras (not the kit), in a
+    # venv of its own (the kit's is shared with the other journeys)
+    instance = tmp_path / "instance"
+    run(["python3", "-m", "venv", str(instance)], cwd=str(tmp_path), env=base)
+    run([str(instance / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile",
+         f"pymacaron[async,persist]=={__version__}"], cwd=str(tmp_path), env=base, timeout=600)  # fmt: skip
+    # the instance's credentials: the role as deployed, assumed through STS (moto checks
+    # actions against resource "*", so it gets the statements with resources widened)
+    iam, role = aws(moto, "iam"), refs[role_id]
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=role, PolicyName=name)
+    widened = [{**s, "Resource": "*"} for s in statements]
+    iam.put_role_policy(RoleName=role, PolicyName="widened-for-moto",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": widened}))  # fmt: skip
+    creds = aws(moto, "sts").assume_role(RoleArn=attrs[f"{role_id}.Arn"],
+                                         RoleSessionName="i-0456")["Credentials"]  # fmt: skip
+    script, out = tmp_path / "service_calls.py", tmp_path / "calls.json"
+    script.write_text(SERVICE_CALLS)
+    env = {**base, **stage_env, "PYM_ENV": "staging", "JWT_SECRET": "s" * 32,
+           "AWS_ACCESS_KEY_ID": creds["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+           "AWS_SESSION_TOKEN": creds["SessionToken"]}  # fmt: skip
+    moto.enforce_iam(True)
+    try:
+        proc = run([str(instance / "bin" / "python"), str(script),
+                    str(Path(REPO) / "tests" / "infra" / "step_calls.py"), str(out)],
+                   cwd=str(repo), env=env, check=False, timeout=120)  # fmt: skip
+    finally:
+        moto.enforce_iam(False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    got = json.loads(out.read_text())
+    assert got["replies"] == [201, 200, 202], proc.stdout[-2000:] + proc.stderr[-4000:]
+    calls = [(action, params) for action, params in got["calls"]]
+    actions = {a for a, _ in calls}
+    assert {"dynamodb:PutItem", "dynamodb:GetItem", "sqs:SendMessage"} <= actions, actions
+    # the service really stored and enqueued, in the stack's table and queue
+    item = aws(moto, "dynamodb").get_item(TableName=table, Key={"id": {"S": "moto-1"}})
+    assert item["Item"]["url"] == {"S": "https://m.example"}
+    depth = aws(moto, "sqs").get_queue_attributes(QueueUrl=queue,
+                                                  AttributeNames=["ApproximateNumberOfMessages"])  # fmt: skip
+    assert int(depth["Attributes"]["ApproximateNumberOfMessages"]) >= 1
+    # every call allowed by the role as synthesized, on the real table and queue ARNs
+    only = [c for c in calls if c[0].split(":")[0] in ("dynamodb", "sqs")]
+    assert denied(statements, only, account=ACCOUNT, region=REGION) == [], dump_calls(only)
+    # controls: a missing action, another table, another queue are each caught
+    no_put = [_without_action(s, "dynamodb:PutItem") for s in statements]
+    assert denied(no_put, only, account=ACCOUNT, region=REGION) == [
+        f"dynamodb:PutItem arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
+    ]
+    other_table = json.loads(json.dumps(statements).replace(f"table/{table}", "table/other"))
+    assert any(
+        d.startswith("dynamodb:") for d in denied(other_table, only, account=ACCOUNT, region=REGION)
+    )
+    other_queue = json.loads(json.dumps(statements).replace(f':{NAME}-staging-tasks"', ':other"'))
+    assert other_queue != statements
+    assert any(
+        d.startswith("sqs:SendMessage")
+        for d in denied(other_queue, only, account=ACCOUNT, region=REGION)
+    )
+
+
+def _without_action(statement: dict, action: str) -> dict:
+    acts = statement.get("Action")
+    if isinstance(acts, str):
+        acts = [acts]
+    if not acts or action not in acts:
+        return statement
+    return {**statement, "Action": [a for a in acts if a != action]}
+
+
+def dump_calls(calls) -> str:
+    return "\n".join(f"{a} {json.dumps(p, default=str)[:200]}" for a, p in calls)
 
 
 def documented_operate_actions() -> list[str]:

@@ -3,10 +3,11 @@
 In a temp directory, with a fresh venv where only the wheel built from this repository is
 installed (its dependencies from the package index; pip's PIP_FIND_LINKS names the wheel's
 directory, as a user's wheel store would): `pym new bookmarks`, the generated README's test
-command, `pym synth` (cfn-lint + cdk-nag), `pym image build` from that directory on the local
-base image, the container's /ping and the generated acceptance tests, `pym pipeline local`
-with fuzzing promoting, and a failing unit test stopping promotion with `live` unchanged.
-One wheel and one venv per session.
+`pym synth` (cfn-lint + cdk-nag), `pym image build` from that directory on the local base
+image (its size over the base), the container's /ping and the generated acceptance tests.
+One wheel and one venv per session. The README's test command and `pym pipeline local`
+(promoting, then a failing unit test stopping it) run once, on the first hour's repository
+(tests/e2e/test_first_hour.py), not again here.
 """
 
 from __future__ import annotations
@@ -20,30 +21,18 @@ import pytest
 import requests
 
 from pymacaron import __version__
-from tests.e2e.journey import run
+from tests.e2e.journey import new_repository, run
 from tests.image.image_helpers import BASE_IMAGE, REPO, free_port
 
 pytestmark = [pytest.mark.xdist_group("image"), pytest.mark.slow]
 
 NAME = "bookmarks"
-FAILING_UNIT_TEST = """
-def test_a_deliberately_failing_unit_test():
-    assert 1 + 1 == 3
-"""
 
 
 @pytest.fixture(scope="module")
 def repo(kit, tmp_path_factory):
     """`pym new bookmarks` in an empty directory outside this repository, committed to git."""
-    where = tmp_path_factory.mktemp("user")
-    assert not str(where).startswith(REPO)
-    run([str(kit["bin"] / "pym"), "new", NAME], cwd=str(where), env=kit["env"])
-    path = where / NAME
-    git = ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com"]
-    run(["git", "init", "-q"], cwd=str(path), env=kit["env"])
-    run(["git", "add", "-A"], cwd=str(path), env=kit["env"])
-    run([*git, "commit", "-qm", "pym new"], cwd=str(path), env=kit["env"])
-    return path
+    return new_repository(kit, tmp_path_factory.mktemp("user"), NAME)
 
 
 def pym(kit, repo, *args, timeout=600, check=True, env=None):
@@ -63,13 +52,6 @@ def test_the_generated_repository_holds_only_the_service(repo, kit):
     assert f"pymacaron[kit]=={__version__}" in (repo / "requirements.txt").read_text()
     for ignored in (".venv", "cdk.out", "reports/", ".schemathesis"):
         assert ignored in (repo / ".gitignore").read_text()
-
-
-def test_the_readme_test_command_passes(repo, kit):
-    readme = (repo / "README.md").read_text()
-    command = re.search(r"^(make test)\b", readme, re.M).group(1)
-    proc = run([*command.split(), f"VENV={kit['venv']}"], cwd=str(repo), env=kit["env"])
-    assert re.search(r"\b4 passed\b", proc.stdout), proc.stdout[-2000:]
 
 
 def test_synth_writes_every_stack_lint_and_nag_clean(repo, kit):
@@ -132,52 +114,13 @@ def test_the_image_serves_and_passes_the_generated_acceptance_tests(repo, kit, s
         docker.DockerClient(base_url=docker_host).containers.get(name).remove(force=True)
 
 
-def live_digest(registry: str) -> str | None:
-    r = requests.head(
-        f"http://{registry}/v2/{NAME}/manifests/live",
-        headers={"Accept": "application/vnd.oci.image.manifest.v1+json,"
-                 "application/vnd.docker.distribution.manifest.v2+json"},
-        timeout=5,
-    )  # fmt: skip
-    return r.headers.get("Docker-Content-Digest") if r.status_code == 200 else None
-
-
-def pipeline_local(kit, repo, services, tag, tmp_path):
-    registry, docker_host = services
-    summary = tmp_path / f"{tag}.json"
-    proc = pym(kit, repo, "pipeline", "local", "--registry", registry, "--base", BASE_IMAGE,
-               "--tag", tag, "--fuzz-examples", "10", "--summary", str(summary),
-               env={"DOCKER_HOST": docker_host}, timeout=900, check=False)  # fmt: skip
-    return proc, json.loads(summary.read_text())
-
-
-def test_pipeline_local_with_fuzzing_promotes_then_a_failing_unit_test_stops_it(
-    repo, kit, services, image, tmp_path
-):
-    registry, _ = services
-    good = f"{image}-pl"
-    proc, summary = pipeline_local(kit, repo, services, good, tmp_path)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-5000:]
-    assert [s["step"] for s in summary["steps"]] == [
-        "unit-tests", "image", "staging", "acceptance", "promote", "live", "smoke"
-    ]  # fmt: skip
-    assert re.search(r"\b4 passed\b", out)  # the generated repo's own unit tests
-    assert "acceptance and fuzzing passed" in out
-    assert (repo / "reports" / "fuzz.xml").is_file() and (
-        repo / "reports" / "acceptance.xml"
-    ).is_file()
-    promoted = live_digest(registry)
-    assert promoted and promoted == summary["pushed_digest"] == summary["live_after"]
-    assert f"PROMOTED {NAME}:{good}" in out
-
-    (repo / "tests" / "test_broken.py").write_text(FAILING_UNIT_TEST)
-    git = ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com"]
-    run(["git", "add", "-A"], cwd=str(repo), env=kit["env"])
-    run([*git, "commit", "-qm", "a failing test"], cwd=str(repo), env=kit["env"])
-    proc, summary = pipeline_local(kit, repo, services, f"{image}-broken", tmp_path)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 1, out[-5000:]
-    assert [(s["step"], s["code"] != 0) for s in summary["steps"]] == [("unit-tests", True)]
-    assert "1 failed" in out and "STOPPED at unit-tests" in out and "live UNCHANGED" in out
-    assert live_digest(registry) == promoted == summary["live_after"]
+def test_the_kit_is_the_wheel_make_release_builds(kit):
+    """One build path: the journeys install the wheel of `make release`'s own build step
+    (`make dists`: the sdist, then the wheel built from it)."""
+    names = sorted(p.name for p in kit["dist"].iterdir() if not p.name.startswith("."))
+    assert names == [f"pymacaron-{__version__}-py3-none-any.whl", f"pymacaron-{__version__}.tar.gz"]
+    with open(os.path.join(REPO, "Makefile")) as f:
+        makefile = f.read()
+    release = makefile[makefile.index("\nrelease:") :].split("\n\n")[0]
+    assert "$(MAKE) --no-print-directory dists DIST=$(DIST)" in release
+    assert "-m build" not in release  # built only by `dists`

@@ -176,7 +176,36 @@ def test_acceptance_local_gives_the_service_a_store_of_its_own(tmp_path, monkeyp
     assert path.endswith("dynamodb") and not path.startswith(str(tmp_path))
 
 
+def test_acceptance_local_serves_with_the_dev_secret_so_pym_token_works(new_repo):
+    """In a plain shell, `pym acceptance --local` starts the service with the secret `pym run`
+    uses (.pym/dev-secret): a token of `pym token` is accepted by it (on 997c910 the local
+    service got a throw-away secret and /me answered 401)."""
+    env = plain_env()
+    token = pym("token", "ada", cwd=str(new_repo), env=env).stdout.strip()
+    assert token.count(".") == 2
+    proc = pym("acceptance", "--local", "--token", token, "--", "-q", "-k", "me_with_a_token",
+               cwd=str(new_repo), env=env, timeout=120)  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "using .pym/dev-secret, as pym run does" in out
+    assert re.search(r"\b1 passed\b", out), out[-2000:]
+    assert token not in out  # never logged
+
+
 # ---- 7. the development JWT secret ------------------------------------------------------
+def test_this_repositorys_makefile_exports_no_secret_of_its_own():
+    """`make run` here relies on .pym/dev-secret as a `pym new` repository's does: the
+    Makefile exports no JWT_SECRET into its recipes (on 997c910 it exported a fixed one)."""
+    env = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"}
+    proc = subprocess.run(
+        ["make", "-s", "--no-print-directory", "--eval", 'pym-secret: ; @echo "[$$JWT_SECRET]"',
+         "pym-secret"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout
+
+
 def test_pym_new_writes_a_dev_secret_every_command_reads(new_repo):
     from pymacaron.config import load_config
 

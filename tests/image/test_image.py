@@ -230,13 +230,14 @@ def test_healthcheck_command_passes_in_the_container(service, client, built_imag
 
 
 def test_missing_env_secret_stops_the_container_with_its_name(built_image, client, engine_env):
-    # run-image refuses before starting anything...
+    # run-image refuses before starting anything (for a stage: a local run would take the
+    # repository's .pym/dev-secret, test_image_run_secret.py)...
     proc = script(
         "run-image",
         built_image["tag"],
         "--port",
         str(free_port()),
-        env={**engine_env, "JWT_SECRET": ""},
+        env={**engine_env, "JWT_SECRET": "", "PYM_ENV": "staging"},
     )
     assert proc.returncode == 2
     assert "JWT_SECRET" in proc.stderr

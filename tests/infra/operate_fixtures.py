@@ -67,6 +67,14 @@ class MotoServer:
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}/moto-api/reset", method="POST")
         urllib.request.urlopen(req, timeout=5).read()
 
+    def enforce_iam(self, on: bool) -> None:
+        """From now on every request is checked against its caller's IAM policies (or not)."""
+        count = b"0" if on else b"1000000000"
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/moto-api/reset-auth",
+                                     data=count, method="POST",
+                                     headers={"Content-Type": "text/plain"})  # fmt: skip
+        urllib.request.urlopen(req, timeout=10).read()
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()

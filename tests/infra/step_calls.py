@@ -29,8 +29,11 @@ def recorded_calls():
         BaseClient._make_api_call = original
 
 
-def resolve(value, *, account: str, region: str, refs: dict | None = None):
-    """A template value with Ref/Fn::Join/Fn::Sub/Fn::GetAtt of pseudo parameters resolved."""
+def resolve(value, *, account: str, region: str, refs: dict | None = None,
+            attrs: dict | None = None):  # fmt: skip
+    """A template value with Ref/Fn::Join/Fn::Sub/Fn::GetAtt resolved: pseudo parameters,
+    ``refs`` (logical id -> physical id, e.g. a deployed stack's) and ``attrs``
+    (``"Logical.Arn"`` -> value); anything else unresolved becomes ``<Logical.Attr>``."""
     pseudo = {
         "AWS::AccountId": account,
         "AWS::Region": region,
@@ -38,23 +41,26 @@ def resolve(value, *, account: str, region: str, refs: dict | None = None):
         "AWS::URLSuffix": "amazonaws.com",
     }
     refs = {**pseudo, **(refs or {})}
+    attrs = attrs or {}
+    again = {"account": account, "region": region, "refs": refs, "attrs": attrs}
     if isinstance(value, list):
-        return [resolve(v, account=account, region=region, refs=refs) for v in value]
+        return [resolve(v, **again) for v in value]
     if not isinstance(value, dict):
         return value
     if "Ref" in value:
         return refs.get(value["Ref"], f"<{value['Ref']}>")
     if "Fn::Join" in value:
         sep, parts = value["Fn::Join"]
-        return sep.join(str(resolve(p, account=account, region=region, refs=refs)) for p in parts)
+        return sep.join(str(resolve(p, **again)) for p in parts)
     if "Fn::Sub" in value:
         text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
         for name, v in refs.items():
             text = text.replace("${" + name + "}", str(v))
         return text
     if "Fn::GetAtt" in value:
-        return "<" + ".".join(value["Fn::GetAtt"]) + ">"
-    return {k: resolve(v, account=account, region=region, refs=refs) for k, v in value.items()}
+        name = ".".join(value["Fn::GetAtt"])
+        return attrs.get(name, f"<{name}>")
+    return {k: resolve(v, **again) for k, v in value.items()}
 
 
 def role_statements(template: dict, role_logical_id: str, **where) -> list[dict]:
@@ -68,6 +74,28 @@ def role_statements(template: dict, role_logical_id: str, **where) -> list[dict]
     for policy in role.get("Policies") or []:
         out += policy["PolicyDocument"]["Statement"]
     return [resolve(s, **where) for s in out]
+
+
+def resource_arn(action: str, params: dict, *, account: str, region: str) -> str:
+    """The ARN a DynamoDB item call or an SQS queue call acts on (``*`` for other calls)."""
+    service = action.split(":", 1)[0]
+    if service == "dynamodb" and params.get("TableName"):
+        return f"arn:aws:dynamodb:{region}:{account}:table/{params['TableName']}"
+    if service == "sqs" and params.get("QueueUrl"):
+        return f"arn:aws:sqs:{region}:{account}:{params['QueueUrl'].rstrip('/').rsplit('/', 1)[-1]}"
+    if service == "sqs" and params.get("QueueName"):
+        return f"arn:aws:sqs:{region}:{account}:{params['QueueName']}"
+    return "*"
+
+
+def denied(statements: list[dict], calls, *, account: str, region: str) -> list[str]:
+    """``action resource`` of every recorded call no Allow statement covers."""
+    out = []
+    for action, params in calls:
+        arn = resource_arn(action, params, account=account, region=region)
+        if not allowed(statements, action, arn):
+            out.append(f"{action} {arn}")
+    return out
 
 
 def _listed(value) -> list[str]:

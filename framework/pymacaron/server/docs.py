@@ -55,6 +55,7 @@ __all__ = [
     "docs_enabled",
     "docs_document",
     "served_document",
+    "prefixed_document",
 ]
 
 # What Swagger UI needs, and no remote origin: it runs its own scripts, sets style
@@ -325,6 +326,59 @@ def docs_enabled(conf) -> bool:
     return bool(value)
 
 
+def prefixed_document(doc: dict, root: str) -> dict:
+    """A docs-page document (:func:`docs_document`) for a service served under the URL
+    prefix ``root`` (WSGI ``SCRIPT_NAME``, e.g. ``/shop``): Swagger 2.0's ``basePath`` and
+    every relative OpenAPI 3 ``servers`` URL start with it, so "Try it out" stays under the
+    prefix (a browser resolves ``/v1`` against the origin's root)."""
+    root = root.rstrip("/")
+    if not root:
+        return doc
+    doc = copy.deepcopy(doc)
+    if "swagger" in doc:
+        base = doc.get("basePath") or "/"
+        doc["basePath"] = root + ("" if base == "/" else base)
+        return doc
+    nodes = [doc]
+    for item in (doc.get("paths") or {}).values():
+        if isinstance(item, dict):
+            nodes.append(item)
+            nodes += [op for op in item.values() if isinstance(op, dict)]
+    for node in nodes:
+        servers = node.get("servers")
+        if isinstance(servers, list):
+            node["servers"] = [
+                {**s, "url": root + s["url"]}
+                if isinstance(s, dict) and str(s.get("url", "")).startswith("/")
+                else s
+                for s in servers
+            ]
+    return doc
+
+
+class _PageDocument(_Document):
+    """A docs-page document: answered as is at the root, and per URL prefix (SCRIPT_NAME)
+    with its base path or servers under that prefix (:func:`prefixed_document`)."""
+
+    MAX_PREFIXES = 16  # SCRIPT_NAME comes from the server's or the proxy's configuration
+
+    def set(self, body: bytes) -> None:
+        super().set(body)
+        self.prefixed: dict[str, _Document] = {}
+
+    def __call__(self):
+        root = request.script_root.rstrip("/")
+        if not root:
+            return super().__call__()
+        doc = self.prefixed.get(root)
+        if doc is None:
+            body = _serialise(prefixed_document(orjson.loads(self.body), root))
+            doc = _Document(body)
+            if len(self.prefixed) < self.MAX_PREFIXES:
+                self.prefixed[root] = doc
+        return doc()
+
+
 class _DocsPage:
     def __init__(self, links: list[dict], title: str):
         self.links, self.title = links, title
@@ -412,7 +466,7 @@ def _install_page(app: Flask, conf, links, served, taken, mine, page_docs) -> No
         if url in mine:
             mine[url].set(body)
         elif url not in taken:
-            mine[url] = _Document(body)
+            mine[url] = _PageDocument(body)
             app.add_url_rule(url, endpoint=f"{ENDPOINT_PREFIX}spec:{url}", view_func=mine[url])
     dist = _assets_dir()
     if dist is None:

@@ -74,7 +74,11 @@ def check(spec: dict, path: str, shown: str, dialect: str) -> list[tuple[str, tu
     from .openapi3 import normalize
 
     c = _Checker(spec, path, shown, dialect)
-    normalize(spec, "check", path, shown, dialect)
+    try:
+        normalize(spec, "check", path, shown, dialect)
+    except StartupError:  # e.g. "needs a 'schema'": a misspelt 'shema' is the mistake
+        specschema.refuse_misspelt_key(spec, path, shown, dialect)
+        raise
     specschema.check_oas3(spec, path, shown, dialect)
     _check_refs(c)
     _check_operations(c)

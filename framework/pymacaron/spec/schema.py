@@ -150,6 +150,9 @@ def _explain(spec: dict, path: str, shown: str) -> None:
     )
 
 
+_UNKNOWN_KEYS = ("additionalProperties", "unevaluatedProperties")
+
+
 def misspelt_key(errors) -> tuple[list, str] | None:
     """(JSON path of the key, message) when a refusal's error tree holds an unknown key
     close to a key its object allows (``tpye`` for ``type``): that is the mistake, not what
@@ -161,11 +164,13 @@ def misspelt_key(errors) -> tuple[list, str] | None:
     while stack:
         error = stack.pop()
         stack.extend(error.context or [])
-        if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+        if error.validator not in _UNKNOWN_KEYS or not isinstance(error.instance, dict):
             continue
         schema = error.schema if isinstance(error.schema, dict) else {}
         allowed = list(schema.get("properties") or {})
         patterns = list(schema.get("patternProperties") or {})
+        if error.validator == "unevaluatedProperties":  # 3.1: extensions through a $ref
+            patterns.append("^x-")
         for key in error.instance:
             if key in allowed or any(re.search(p, str(key)) for p in patterns):
                 continue
@@ -236,6 +241,25 @@ def check_oas3(spec: dict, path: str, shown: str, dialect: str) -> None:
         f"not a valid OpenAPI {version} spec: {_first_line(message)}",
         file=shown,
         location=location,
+    )
+
+
+def refuse_misspelt_key(spec: dict, path: str, shown: str, dialect: str) -> None:
+    """Raise the official schema's "unknown key 'shema' (did you mean 'schema'?)" when
+    ``spec`` has such a key; nothing otherwise (called when another check refused the spec:
+    the misspelt key is the mistake to name)."""
+    from .load import _json_path_text
+
+    found = misspelt_key(_oas3_validator(dialect).iter_errors(spec))
+    if found is None:
+        return
+    json_path, message = found
+    line = line_of(path, json_path)
+    version = "3.0" if dialect == "oas30" else "3.1"
+    raise StartupError(
+        f"not a valid OpenAPI {version} spec: {message}",
+        file=shown,
+        location=_json_path_text(json_path) + (f" (line {line})" if line else ""),
     )
 
 

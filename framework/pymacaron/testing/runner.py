@@ -8,8 +8,9 @@ started too, each on its own free port, and the service's client is pointed at t
 from ``PYM_ACCEPT_PROVIDED`` (comma-separated API names: those started locally plus
 ``--provided``), so they can assert the real answer or the clean DOWNSTREAM error.
 
-A test JWT is generated when the service's config has ``jwt_secret`` (``--local`` makes up
-a secret when ``JWT_SECRET`` is not set). The exit code is pytest's (0 when every test
+A test JWT is generated when the service's config has ``jwt_secret`` (``--local``, when
+``JWT_SECRET`` is not set, uses the service's ``.pym/dev-secret`` as `pym run` and `pym
+token` do, else makes one up). The exit code is pytest's (0 when every test
 passed); 2 when the target cannot be reached or a local service does not start.
 """
 
@@ -29,6 +30,7 @@ from urllib.parse import urlsplit
 
 from ..client.transport import failure_reason
 from ..config import read_config_file
+from ..devsecret import read_dev_secret
 from ..ports import free_port
 
 UNREACHABLE = 2
@@ -225,8 +227,15 @@ def run_acceptance(options: AcceptanceOptions) -> int:
     try:
         if options.local:
             if not env.get("JWT_SECRET"):
-                env["JWT_SECRET"] = secrets.token_urlsafe(32)
-                say("JWT_SECRET is not set: using a throw-away secret for this local run")
+                # the secret `pym run` and `pym token` use (.pym/dev-secret), so a token of
+                # `pym token` works against this run too; a throw-away one without it
+                dev = read_dev_secret(directory, env.get("PYM_ENV"))
+                if dev:
+                    env["JWT_SECRET"] = dev
+                    say("JWT_SECRET is not set: using .pym/dev-secret, as pym run does")
+                else:
+                    env["JWT_SECRET"] = secrets.token_urlsafe(32)
+                    say("JWT_SECRET is not set: using a throw-away secret for this local run")
             env.setdefault("PYM_ENV", "dev")
             if not env.get("PYM_DYNAMODB_URL"):
                 # x-persist: a store of this run's own, never the data of a `make run` that
