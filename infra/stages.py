@@ -147,17 +147,17 @@ class PipelineParts:
             policies=steps.step_policies(steps.IMAGE, repo_arn),
         )
         self.image.add_step_dependency(self.unit_tests)
-        self.staging = PymStage(
-            self,
-            "Staging",
-            config=config,
-            stage="staging",
-            image=image,
-            version=version,
-            env=stage_env,
-        )
-        if customize_stage is not None:  # before add_stage synthesizes it
-            customize_stage(self.staging)
+
+        def stage(construct_id: str, name: str) -> PymStage:
+            built = PymStage(
+                self, construct_id, config=config, stage=name, image=image, version=version,
+                env=stage_env,
+            )  # fmt: skip
+            if customize_stage is not None:  # before add_stage synthesizes it
+                customize_stage(built)
+            return built
+
+        self.staging = stage("Staging", "staging")
         self.acceptance = steps.step(
             "AcceptanceTests",
             self.source,
@@ -201,17 +201,7 @@ class PipelineParts:
         )
         self.promote.add_step_dependency(self.approval or self.scan_gate)
         live_pre.append(self.promote)
-        self.live = PymStage(
-            self,
-            "Live",
-            config=config,
-            stage="live",
-            image=image,
-            version=version,
-            env=stage_env,
-        )
-        if customize_stage is not None:  # before add_stage synthesizes it
-            customize_stage(self.live)
+        self.live = stage("Live", "live")
         self.smoke = steps.step(
             "SmokeTest",
             self.source,

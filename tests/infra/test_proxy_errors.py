@@ -24,7 +24,7 @@ import pytest
 from pymacaron_kit.proxy import ERROR_PREFIX
 from pymacaron_kit.version import source_bundle
 from tests.conftest import free_port
-from tests.reliability.support import start_image_server
+from tests.reliability.support import raw_exchange, start_image_server
 
 NGINX = "/usr/sbin/nginx"
 MINIMAL = os.path.join(os.path.dirname(__file__), "..", "reliability", "minimal_service")
@@ -105,27 +105,12 @@ def proxy(tmp_path_factory):
 
 
 def exchange(port: int, raw: bytes) -> tuple[int, dict, bytes]:
-    """Send raw bytes, read the reply to the end: (status, headers, body)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(raw)
-        data = b""
-        while True:
-            try:
-                chunk = sock.recv(65536)
-            except (ConnectionResetError, TimeoutError):
-                break
-            if not chunk:
-                break
-            data += chunk
-            head, sep, rest = data.partition(b"\r\n\r\n")
-            length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
-            if sep and length and len(rest) >= int(length.group(1)):
-                break
-    head, _, body = data.partition(b"\r\n\r\n")
+    """Send raw bytes, read one reply: (status, headers, body)."""
+    reply, _ = raw_exchange(port, raw, timeout=10, one_reply=True)
+    head, _, body = reply.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
     headers = {k.lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
-    return status, headers, body
+    return int(lines[0].split()[1]), headers, body
 
 
 def assert_uniform(

@@ -139,9 +139,12 @@ def example_token(user: str = "tester") -> str:
         config.set_config(previous)
 
 
-def raw_exchange(port: int, data: bytes, timeout: float = 15.0) -> tuple[bytes, float]:
+def raw_exchange(
+    port: int, data: bytes, timeout: float = 15.0, one_reply: bool = False
+) -> tuple[bytes, float]:
     """Send ``data`` on a new 127.0.0.1 connection, read until the server closes it (or
-    ``timeout`` passes); (reply, seconds)."""
+    ``timeout`` passes; ``one_reply``: or a reply with its Content-Length is whole);
+    (reply, seconds)."""
     t0 = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(data)
@@ -154,7 +157,15 @@ def raw_exchange(port: int, data: bytes, timeout: float = 15.0) -> tuple[bytes, 
             if not chunk:
                 break
             out += chunk
+            if one_reply and _whole(out):
+                break
     return out, time.monotonic() - t0
+
+
+def _whole(reply: bytes) -> bool:
+    head, sep, body = reply.partition(b"\r\n\r\n")
+    length = reply_header(reply, "Content-Length") if sep else None
+    return length is not None and len(body) >= int(length)
 
 
 def json_body(reply: bytes) -> dict:
