@@ -23,6 +23,32 @@ collect_ignore = ["fixtures"]
 
 os.environ.setdefault("JWT_SECRET", TEST_SECRET)
 
+# Journey step times (tests/e2e/journey.py) are appended to this file by whichever xdist
+# worker runs the step, and printed at the end of the run by the controller, so that CI's
+# own output says how long each step of a user's journey took.
+STEP_LOG = "PYM_TEST_STEP_LOG"
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist)
+        path = os.path.join(config.rootpath, ".pytest_cache", f"journey-steps-{os.getpid()}.tsv")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        open(path, "w").close()
+        os.environ[STEP_LOG] = path  # inherited by the workers started after this hook
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    path = os.environ.get(STEP_LOG)
+    if hasattr(config, "workerinput") or not path or not os.path.exists(path):
+        return
+    with open(path) as f:
+        rows = [line.rstrip("\n").split("\t") for line in f if line.count("\t") == 2]
+    os.remove(path)
+    if rows:
+        terminalreporter.section("journey step times")
+        for title, name, seconds in rows:
+            terminalreporter.write_line(f"{float(seconds):7.1f} s  [{title}] {name}")
+
 
 def reset_pymacaron() -> None:
     """Forget loaded APIs, models and config (they are process-wide)."""

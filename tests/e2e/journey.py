@@ -36,6 +36,14 @@ def commit(kit, repo, message: str) -> None:
     run([*GIT, "commit", "-qm", message], cwd=str(repo), env=kit["env"])
 
 
+def record_step(title: str, name: str, seconds: float) -> None:
+    """Append one step's time to the run's step log (printed at the end: tests/conftest.py)."""
+    path = os.environ.get("PYM_TEST_STEP_LOG")
+    if path:
+        with open(path, "a") as f:
+            f.write(f"{title}\t{name}\t{seconds:.1f}\n")
+
+
 def live_digest(registry: str, name: str) -> str | None:
     """The digest the registry's ``NAME:live`` tag names (None: no such tag)."""
     r = requests.head(
@@ -64,6 +72,7 @@ class Steps:
             def __exit__(self, *exc):
                 took = time.monotonic() - self.started
                 steps.times.append((name + ("" if exc[0] is None else " (FAILED)"), took))
+                record_step(steps.title, steps.times[-1][0], took)
                 print(f"\n[{steps.title}] {name}: {took:.1f} s", flush=True)
 
         return _Step()

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import run
-from tests.e2e.journey import add_stored_model_and_task
+from tests.e2e.journey import add_stored_model_and_task, record_step
 from tests.image.image_helpers import REPO
 from tests.infra.operate_fixtures import MotoServer, manifest
 
@@ -97,6 +97,7 @@ def pym(kit, journey, *args, timeout=600, check=True, env=None, step=None):
                timeout=timeout, check=check)  # fmt: skip
     if step:
         STEPS.append((step, time.monotonic() - started))
+        record_step("deploy journey", step, STEPS[-1][1])
     return proc
 
 
@@ -300,6 +301,7 @@ def test_5_every_pipeline_step_runs_with_only_its_roles_permissions(kit, journey
     finally:
         moto.enforce_iam(False)
     STEPS.append(("pipeline steps under IAM", time.monotonic() - started))
+    record_step("deploy journey", *STEPS[-1])
     tags = {
         t for i in ecr.describe_images(repositoryName=NAME)["imageDetails"] for t in i["imageTags"]
     }
