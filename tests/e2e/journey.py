@@ -44,10 +44,10 @@ def record_step(title: str, name: str, seconds: float) -> None:
             f.write(f"{title}\t{name}\t{seconds:.1f}\n")
 
 
-def live_digest(registry: str, name: str) -> str | None:
-    """The digest the registry's ``NAME:live`` tag names (None: no such tag)."""
+def live_digest(registry: str, name: str, tag: str = "live") -> str | None:
+    """The digest the registry's ``NAME:live`` tag (or ``tag``) names (None: no such tag)."""
     r = requests.head(
-        f"http://{registry}/v2/{name}/manifests/live",
+        f"http://{registry}/v2/{name}/manifests/{tag}",
         headers={"Accept": "application/vnd.oci.image.manifest.v1+json,"
                  "application/vnd.docker.distribution.manifest.v2+json"},
         timeout=5,

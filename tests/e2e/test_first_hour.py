@@ -312,7 +312,10 @@ def test_pipeline_local_with_fuzzing_for_both_specs(edited, kit, services, tmp_p
     assert (edited / "reports" / "acceptance.xml").is_file()
     promoted = live_digest(registry, NAME)
     assert promoted and promoted == data["pushed_digest"] == data["live_after"]
+    assert data["live_before"] is None and all(s["code"] == 0 for s in data["steps"])
     assert f"PROMOTED {NAME}:{tag}" in out
+    assert live_digest(registry, NAME, f"live-{tag}") == promoted  # the dated live tag
+    assert "smoke-test: http://127.0.0.1:" in out and f"runs {tag}" in out
 
     # a failing unit test stops the next run before anything is built: live unchanged
     (edited / "tests" / "test_broken.py").write_text(FAILING_UNIT_TEST)
