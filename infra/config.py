@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from pymacaron.config import DEFAULTS as RUNTIME_DEFAULTS
 from pymacaron.config import (
+    ConfigData,
     apply_stage,
     config_schema,
     deploy_keys,
@@ -104,14 +105,14 @@ class StageConfig:
     notification_email: str | None
     log_retention_days: int
     secrets: tuple[SecretRef, ...]
-    env: dict = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
     hosted_zone: HostedZone | None = None
     # the service's own body limit, which the platform's nginx keeps too (proxy.py)
     max_body_size: int = RUNTIME_DEFAULTS["max_body_size"]
     # The stage's view of pym-config.yaml (``stages.<stage>`` applied), read once by
     # load_service_config: the task queue, tables and beanstalk_options take their values
     # from it (infra/task_queue.py, infra/tables.py, infra/beanstalk_options.py).
-    data: dict = field(default_factory=dict, compare=False, repr=False)
+    data: ConfigData = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def https(self) -> bool:
@@ -181,7 +182,7 @@ class ScanGate:
     known finding pass, saying so in the log.
     """
 
-    max_findings: dict = field(default_factory=lambda: {"CRITICAL": 0})
+    max_findings: dict[str, int] = field(default_factory=lambda: {"CRITICAL": 0})
     allow: bool = False
     timeout_seconds: int = 900
 
@@ -245,7 +246,9 @@ def _secret_ref(env_name: str, ref: str) -> SecretRef:
     return SecretRef(env_name, ref.split(":")[2], arn=ref)
 
 
-def _stage_config(path: str, raw: dict, stage: str, env_secrets: tuple[str, ...]) -> StageConfig:
+def _stage_config(
+    path: str, raw: ConfigData, stage: str, env_secrets: tuple[str, ...]
+) -> StageConfig:
     data = apply_stage(raw, stage)
     merged = {**DEFAULTS, **{k: v for k, v in data.items() if v is not None}}
     stage_keys = (raw.get("stages") or {}).get(stage) or {}
@@ -255,11 +258,11 @@ def _stage_config(path: str, raw: dict, stage: str, env_secrets: tuple[str, ...]
 
     hosts_min, hosts_max = merged["aws_hosts_min"], merged["aws_hosts_max"]
     if hosts_min > hosts_max:  # the one check of this rule (the runtime does not read sizes)
-        own = [k for k in ("aws_hosts_min", "aws_hosts_max") if k in stage_keys]
+        set_here = [k for k in ("aws_hosts_min", "aws_hosts_max") if k in stage_keys]
         raise _fail(
             path,
-            where(own[0]) if own else "aws_hosts_min",
-            (f"stage {stage}: " if own else "")
+            where(set_here[0]) if set_here else "aws_hosts_min",
+            (f"stage {stage}: " if set_here else "")
             + f"aws_hosts_min ({hosts_min}) is larger than aws_hosts_max ({hosts_max})",
         )
     secrets_map = merged.get("secrets") or {}
@@ -340,7 +343,7 @@ def _host_name(live_host: str) -> str:
     return live_host.split("://", 1)[-1].split("/", 1)[0].lower()
 
 
-def _check_secrets_per_stage(path: str, raw: dict, stages: dict[str, StageConfig]) -> None:
+def _check_secrets_per_stage(path: str, raw: ConfigData, stages: dict[str, StageConfig]) -> None:
     """Staging and live must not share a secret (staging's tests send its tokens over HTTP)."""
     shared_ok = set(raw.get("shared_secrets") or ())
     staging = {s.env_name: s for s in stages["staging"].secrets}
@@ -357,7 +360,7 @@ def _check_secrets_per_stage(path: str, raw: dict, stages: dict[str, StageConfig
             )
 
 
-def _scan_gate(path: str, raw: dict) -> ScanGate:
+def _scan_gate(path: str, raw: ConfigData) -> ScanGate:
     data = raw.get("image_scan") or {}
     limits = data.get("max_findings", {"CRITICAL": 0})
     return ScanGate(
@@ -367,7 +370,7 @@ def _scan_gate(path: str, raw: dict) -> ScanGate:
     )
 
 
-def _platform(path: str, raw: dict) -> Platform:
+def _platform(path: str, raw: ConfigData) -> Platform:
     platform = raw.get("platform") or {}
     if "solution_stack" in platform and "platform_arn" in platform:
         raise _fail(
@@ -380,7 +383,7 @@ def _platform(path: str, raw: dict) -> Platform:
     return Platform(solution_stack=platform.get("solution_stack"))
 
 
-def _network(path: str, raw: dict) -> Network:
+def _network(path: str, raw: ConfigData) -> Network:
     vpc = raw.get("vpc") or {}
     if "id" not in vpc:
         for key in ("public_subnets", "private_subnets"):
@@ -424,7 +427,7 @@ def _network(path: str, raw: dict) -> Network:
     )
 
 
-def _pipeline(path: str, raw: dict) -> PipelineConfig | None:
+def _pipeline(path: str, raw: ConfigData) -> PipelineConfig | None:
     data = raw.get("pipeline")
     if data is None:
         return None
@@ -496,7 +499,7 @@ def _pipeline(path: str, raw: dict) -> PipelineConfig | None:
     )
 
 
-def stage_data(path: str, stage: str) -> dict:
+def stage_data(path: str, stage: str) -> ConfigData:
     """pym-config.yaml as ``stage`` sees it (``stages.<stage>`` applied, deploy keys checked):
     what the kit's pieces read when given a file rather than a :class:`ServiceConfig`."""
     return apply_stage(read_config_file(os.path.abspath(path)), stage)
@@ -526,7 +529,7 @@ def load_service_config(path: str) -> ServiceConfig:
     )
 
 
-def _stage_of_file(path: str, raw: dict, stage: str) -> StageConfig:
+def _stage_of_file(path: str, raw: ConfigData, stage: str) -> StageConfig:
     """A stage as its containers will read it: ``pym-config.<stage>.yaml`` replaces
     pym-config.yaml for that stage when it exists (the runtime's rule, config.stage_file)."""
     own = path
@@ -556,7 +559,7 @@ def _known_keys() -> dict[str, set[str]]:
     return out
 
 
-def check_deploy_keys(path: str, raw: dict) -> None:
+def check_deploy_keys(path: str, raw: ConfigData) -> None:
     """Fail synth on an unknown key that looks like a deploy key (``aws_host_max``): the
     runtime tolerates unknown keys (services read their own), the kit must not ignore a typo."""
     import difflib
@@ -608,7 +611,7 @@ def _check_known(path: str, key: str, value: str, known: set[str], what: str) ->
     )
 
 
-def check_aws_values(path: str, raw: dict) -> None:
+def check_aws_values(path: str, raw: ConfigData) -> None:
     """``aws_region`` and every ``aws_instance_type`` (top level and per stage) must be ones
     AWS has: botocore's endpoint data and EC2's InstanceType enum."""
     region = raw.get("aws_region")

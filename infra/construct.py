@@ -16,6 +16,8 @@ each ``PymService-<stage>``, with the id ``Default`` so their templates keep the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Protocol, cast
+
 import jsii
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_cloudwatch as cw
@@ -34,7 +36,7 @@ from . import names
 from .alarms import EnvironmentAlarms
 from .beanstalk import BeanstalkApplication, StageEnvironment, environment_options
 from .beanstalk_options import beanstalk_options, check_option
-from .config import STAGES, ServiceConfig, load_service_config
+from .config import STAGES, ServiceConfig, StageConfig, load_service_config
 from .iam import ServiceRoles, secret_arn
 from .nag import acknowledge
 from .names import image_uri, repository_arn
@@ -53,11 +55,33 @@ __all__ = [
 ]  # PymStage, PymPipeline: stages.py
 
 
+if TYPE_CHECKING:
+    # The bodies below are mixed into a Construct (PymShared, PymService) or a Stack (the
+    # kit's stacks): a Construct, as a type checker sees them.
+    _Scope = Construct
+else:
+    _Scope = object
+
+
+class Grants(Protocol):
+    """A construct with a ``grant(grantee, *actions)`` (a bucket, a table, a queue...)."""
+
+    def grant(self, grantee: iam.IGrantable, /, *actions: str) -> iam.Grant: ...
+
+
+class GrantsRead(Protocol):
+    def grant_read(self, grantee: iam.IGrantable, /) -> iam.Grant: ...
+
+
+class GrantsReadWrite(Protocol):
+    def grant_read_write(self, grantee: iam.IGrantable, /) -> iam.Grant: ...
+
+
 def _config(config: str | ServiceConfig) -> ServiceConfig:
     return config if isinstance(config, ServiceConfig) else load_service_config(config)
 
 
-class SharedParts:
+class SharedParts(_Scope):
     """The body of :class:`PymShared`, also built at the top of the kit's shared stack."""
 
     def _build_shared(self, config: str | ServiceConfig) -> None:
@@ -83,7 +107,7 @@ class PymShared(SharedParts, Construct):
         self._build_shared(config)
 
 
-class ServiceParts:
+class ServiceParts(_Scope):
     """The body of :class:`PymService`, also built at the top of the kit's stage stacks
     (their resources keep the paths and logical ids they always had)."""
 
@@ -98,7 +122,7 @@ class ServiceParts:
         image: str | None,
         name_prefix: str | None,
     ) -> None:
-        id = self.node.id  # type: ignore[attr-defined]
+        id = self.node.id
         config = _config(config)
         if stage not in STAGES:
             raise StartupError(
@@ -220,7 +244,13 @@ class ServiceParts:
             self.beanstalk.node.add_dependency(shared.application)
         self._outputs(env_name, stage_config, name_prefix, image)
 
-    def _outputs(self, env_name, stage_config, name_prefix, image) -> None:
+    def _outputs(
+        self,
+        env_name: str,
+        stage_config: StageConfig,
+        name_prefix: str | None,
+        image: str | None,
+    ) -> None:
         config = self.config
         endpoint = self.beanstalk_environment.attr_endpoint_url
         CfnOutput(self, names.ENVIRONMENT_NAME_OUTPUT, value=env_name)
@@ -271,7 +301,7 @@ class ServiceParts:
             return self.shared.repository
         existing = self.node.try_find_child("Repository")
         if existing is not None:
-            return existing  # type: ignore[return-value]
+            return cast(ecr.IRepository, existing)  # the child made below, on a first call
         return ecr.Repository.from_repository_name(self, "Repository", self.config.repository_name)
 
     @property
@@ -317,11 +347,11 @@ class ServiceParts:
         """An environment variable of the service's containers (tokens allowed)."""
         self.add_option_setting(ENV_NAMESPACE, name, value)
 
-    def grant(self, resource, *actions: str, reason: str | None = None) -> iam.Grant:
+    def grant(self, resource: Grants, *actions: str, reason: str | None = None) -> iam.Grant:
         """``resource.grant(instance_role, *actions)``: any construct with a ``grant``."""
         return self._granted(resource.grant(self.instance_role, *actions), reason)
 
-    def grant_read(self, resource, *, reason: str | None = None) -> iam.Grant:
+    def grant_read(self, resource: GrantsRead, *, reason: str | None = None) -> iam.Grant:
         """Read access to a bucket, table, secret, parameter... (its own ``grant_read``).
 
         ``reason``: one sentence acknowledging the grant's wildcards (``s3:GetObject*`` on
@@ -329,7 +359,9 @@ class ServiceParts:
         """
         return self._granted(resource.grant_read(self.instance_role), reason)
 
-    def grant_read_write(self, resource, *, reason: str | None = None) -> iam.Grant:
+    def grant_read_write(
+        self, resource: GrantsReadWrite, *, reason: str | None = None
+    ) -> iam.Grant:
         """Read and write access (its own ``grant_read_write``); ``reason`` as grant_read."""
         return self._granted(resource.grant_read_write(self.instance_role), reason)
 
@@ -397,7 +429,7 @@ class PymService(ServiceParts, Construct):
         return self.beanstalk_environment
 
 
-def _nag_text(value) -> str:
+def _nag_text(value: object) -> str:
     """A resolved value as cdk-nag spells it in a finding id (``<Covers1234.Arn>/*``)."""
     if isinstance(value, str):
         return value
@@ -407,7 +439,7 @@ def _nag_text(value) -> str:
         return f"<{value['Ref']}>"
     if isinstance(value, dict) and "Fn::Join" in value:
         sep, parts = value["Fn::Join"]
-        return sep.join(_nag_text(p) for p in parts)
+        return str(sep).join(_nag_text(p) for p in parts)
     return str(value)
 
 

@@ -21,13 +21,26 @@ No CDK import at module level: the commands use it without the CDK installed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pymacaron.exceptions import StartupError
 
 if TYPE_CHECKING:
+    from constructs import IConstruct
+
     from .config import ServiceConfig
+
+# A described CloudFormation stack (DescribeStacks' JSON)
+StackDescription = dict[str, Any]
+
+
+class CloudFormation(Protocol):
+    """What is read of a boto3 CloudFormation client."""
+
+    def describe_stacks(self, *, StackName: str) -> Mapping[str, Any]: ...
+
 
 CDK_PREFIX = "PymService"
 PIPELINE_INFIX = "pipeline"
@@ -142,49 +155,53 @@ def image_uri(account: str, region: str, repository: str, tag: str) -> str:
     return f"{repository_uri(account, region, repository)}:{tag}"
 
 
-def repository_arn(scope, repository: str) -> str:
+def repository_arn(scope: IConstruct, repository: str) -> str:
     """The ARN of the service's repository, by name (no cross-stack export to pin it)."""
     from aws_cdk import Stack
 
-    return Stack.of(scope).format_arn(
+    arn: str = Stack.of(scope).format_arn(
         service="ecr", resource="repository", resource_name=repository
     )
+    return arn
 
 
-def application_arn(scope, application: str) -> str:
+def application_arn(scope: IConstruct, application: str) -> str:
     from aws_cdk import Stack
 
-    return Stack.of(scope).format_arn(
+    arn: str = Stack.of(scope).format_arn(
         service="elasticbeanstalk", resource="application", resource_name=application
     )
+    return arn
 
 
-def environment_arn(scope, application: str, environment: str) -> str:
+def environment_arn(scope: IConstruct, application: str, environment: str) -> str:
     from aws_cdk import Stack
 
-    return Stack.of(scope).format_arn(
+    arn: str = Stack.of(scope).format_arn(
         service="elasticbeanstalk",
         resource="environment",
         resource_name=f"{application}/{environment}",
     )
+    return arn
 
 
-def log_groups_arn(scope, environment: str) -> str:
+def log_groups_arn(scope: IConstruct, environment: str) -> str:
     """Every log group Beanstalk streams an environment's logs to (``.../<environment>/*``)."""
     from aws_cdk import ArnFormat, Stack
 
-    return Stack.of(scope).format_arn(
+    arn: str = Stack.of(scope).format_arn(
         service="logs",
         resource="log-group",
         resource_name=f"{LOG_GROUP_ROOT}/{environment}/*",
         arn_format=ArnFormat.COLON_RESOURCE_NAME,
     )
+    return arn
 
 
 # ---- reading a deployed stack -----------------------------------------------------------
 
 
-def find_stack(cfn, name: str, missing_ok: bool = True) -> dict | None:
+def find_stack(cfn: CloudFormation, name: str, missing_ok: bool = True) -> StackDescription | None:
     """The CloudFormation stack ``name`` (DescribeStacks), or None when it does not exist
     (``missing_ok``) or was deleted. Other errors (botocore's) propagate to the caller."""
     from botocore.exceptions import ClientError
@@ -199,11 +216,11 @@ def find_stack(cfn, name: str, missing_ok: bool = True) -> dict | None:
         if missing and missing_ok:
             return None
         raise
-    stacks = [s for s in stacks if s.get("StackStatus") != "DELETE_COMPLETE"]
-    return stacks[0] if stacks else None
+    alive: list[StackDescription] = [s for s in stacks if s.get("StackStatus") != "DELETE_COMPLETE"]
+    return alive[0] if alive else None
 
 
-def outputs(stack: dict | None) -> dict[str, str]:
+def outputs(stack: StackDescription | None) -> dict[str, str]:
     """A described stack's outputs by key (empty for None)."""
     return {o["OutputKey"]: o.get("OutputValue", "") for o in (stack or {}).get("Outputs") or []}
 
@@ -216,7 +233,7 @@ def output(values: dict[str, str], key: str) -> str | None:
     return next((v for k, v in values.items() if k.endswith(key)), None)
 
 
-def read_outputs(cfn, name: str, missing_ok: bool = True) -> dict[str, str] | None:
+def read_outputs(cfn: CloudFormation, name: str, missing_ok: bool = True) -> dict[str, str] | None:
     """The outputs of the deployed stack ``name``, or None when it does not exist."""
     stack = find_stack(cfn, name, missing_ok)
     return None if stack is None else outputs(stack)

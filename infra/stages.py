@@ -11,9 +11,14 @@ own CDK app.
 
 from __future__ import annotations
 
-from aws_cdk import Annotations, Aws, CfnOutput, Stack, Stage, Tags, pipelines
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from aws_cdk import Annotations, Aws, CfnOutput, Environment, Stack, Stage, Tags, pipelines
 from aws_cdk import aws_codepipeline as codepipeline
 from constructs import Construct
+
+from pymacaron.exceptions import StartupError
 
 from . import names
 from . import pipeline_steps as steps
@@ -21,6 +26,12 @@ from .config import ServiceConfig, load_service_config
 from .names import repository_arn
 
 __all__ = ["PipelineParts", "PymPipeline", "PymStage"]
+
+if TYPE_CHECKING:
+    # PipelineParts is mixed into a Construct (PymPipeline) or a Stack (the kit's stack)
+    _Scope = Construct
+else:
+    _Scope = object
 
 
 def _config(config: str | ServiceConfig) -> ServiceConfig:
@@ -44,7 +55,7 @@ class PymStage(Stage):
         stage: str,
         image: str | None = None,
         version: str | None = None,
-        **kwargs,
+        **kwargs: object,  # Stage's own (env, outdir...)
     ):
         super().__init__(scope, id, **kwargs)
         config = _config(config)
@@ -70,7 +81,7 @@ class PymStage(Stage):
         )
 
 
-class PipelineParts:
+class PipelineParts(_Scope):
     """The body of :class:`PymPipeline`, also built at the top of the kit's pipeline stack."""
 
     def _build_pipeline(
@@ -79,12 +90,18 @@ class PipelineParts:
         config: ServiceConfig,
         image: str | None = None,
         version: str | None = None,
-        stage_env=None,
-        customize_stage=None,
+        stage_env: Environment | None = None,
+        customize_stage: Callable[[PymStage], object] | None = None,
     ) -> None:
         from .stacks.pipeline import acknowledge_generated, join_to_sub
 
         p = config.pipeline
+        if p is None:
+            raise StartupError(
+                "PymPipeline needs a `pipeline:` section",
+                file=config.path,
+                location="key 'pipeline'",
+            )
         if p.placeholder_connection:
             Annotations.of(self).add_warning_v2(
                 "pym:placeholder-connection",
@@ -250,20 +267,12 @@ class PymPipeline(PipelineParts, Construct):
         config: str | ServiceConfig = "pym-config.yaml",
         image: str | None = None,
         version: str | None = None,
-        stage_env=None,
-        customize_stage=None,
+        stage_env: Environment | None = None,
+        customize_stage: Callable[[PymStage], object] | None = None,
     ):
         Construct.__init__(self, scope, id)
         config = _config(config)
-        if config.pipeline is None:
-            from pymacaron.exceptions import StartupError
-
-            raise StartupError(
-                "PymPipeline needs a `pipeline:` section",
-                file=config.path,
-                location="key 'pipeline'",
-            )
-        self.config = config
+        self.config = config  # a config without `pipeline:` is refused by _build_pipeline
         self._build_pipeline(
             config=config,
             image=image,

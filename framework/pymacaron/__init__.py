@@ -17,6 +17,8 @@ of the heavier parts (tasks, persistence, the client's errors) load on first use
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import aliases
 
 aliases.install()
@@ -39,6 +41,13 @@ from .server.layers import MiddlewarePosition  # noqa: E402
 from .spec.models import PyMacaronModel  # noqa: E402
 
 __version__ = "3.1.0"
+
+if TYPE_CHECKING:  # the lazy names below, as a type checker sees them
+    from .client import DownstreamUnavailableError, error_to_exception
+    from .persist import PersistConflictError
+    from .security import get_scopes, key_in
+    from .tasks import asynctask
+    from .testing import PyMacaronTestCase
 
 # name -> module, imported when the name is first asked for (PEP 562)
 _LAZY = {
@@ -81,7 +90,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name in _LAZY:
         import importlib
 

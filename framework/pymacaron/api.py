@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Iterable
 
 from flask import Flask
 
 from .aliases import deprecated
 from .apipool import load_clients
-from .app import EXTENSION, Service, current_service, tool_import
+from .app import Service, current_service, tool_import
+from .current import EXTENSION
 from .exceptions import StartupError
+from .hooks import ErrorCallback, ErrorReporter
 from .logs import setup_logging
 from .run.dev import GUNICORN_BOOT_ERROR, parse_args, run_dev_server, startup_failed
 
@@ -55,13 +58,13 @@ class API:
         host: str | None = None,
         port: int | None = None,
         debug: bool = False,
-        log_level=None,
-        formats=None,
+        log_level: int | str | None = None,
+        formats: object = None,  # ignored (IGNORED_ARGS)
         timeout: int | None = None,
-        error_reporter=None,
-        error_callback=None,
+        error_reporter: ErrorReporter | None = None,
+        error_callback: ErrorCallback | None = None,
         default_user_id: str | None = None,
-        ping_hook=None,
+        ping_hook: object = None,  # ignored (IGNORED_ARGS)
     ):
         given = {
             "host": host,
@@ -101,29 +104,31 @@ class API:
     def apis_dir(self) -> str:
         return os.path.join(self.service.dir, "apis")
 
-    def load_apis(self, path: str, ignore: list[str] | tuple = (), include_crash_api=None):
+    def load_apis(
+        self, path: str, ignore: Iterable[str] = (), include_crash_api: object = None
+    ) -> API:
         """Load every ``*.yaml`` spec of ``path`` (and the built-in ping API)."""
         if include_crash_api is not None:
             _ignored("API.load_apis(include_crash_api=...)", IGNORED_ARGS["include_crash_api"])
         self.service.load_apis(path, ignore=ignore)
         return self
 
-    def load_clients(self, path: str | None = None, apis: list[str] | None = None):
+    def load_clients(self, path: str | None = None, apis: list[str] | None = None) -> API:
         """Load specs only to call them (``ApiPool.<api>.client``), as in the original."""
         load_clients(path=path, apis=apis)
         return self
 
-    def publish_apis(self, path: str = "doc"):
+    def publish_apis(self, path: str = "doc") -> API:
         """Kept for compatibility with the original (specs are not published by default)."""
         _ignored("API.publish_apis()", "the docs page and /openapi.json (server/docs.py)")
         return self
 
-    def start(self, serve: str | list[str] | None = None):
+    def start(self, serve: str | list[str] | None = None) -> Flask:
         """Serve the named APIs (all loaded ones when None) plus /ping, /version."""
         return self.service.install_routes(serve)
 
 
-def letsgo(name: str, callback=None):
+def letsgo(name: str, callback: Callable[..., object] | None = None) -> None:
     """Run ``callback(port, debug)``: as a script it then serves; imported it only builds."""
     if callback is None:
         raise TypeError("letsgo() needs callback=start")

@@ -15,14 +15,16 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Callable, Iterator
 
-from .client import build_client
+from .client import ApiClient, build_client
 from .config import find_service_dir
 from .exceptions import StartupError
 from .persist import persisted_bases
 from .spec.load import ApiSpec, _located, load_spec
 from .spec.models import (
     ModelEntry,
+    PyMacaronModel,
     build_models,
     clear_models,
     is_model_schema,
@@ -40,13 +42,16 @@ __all__ = ["ApiPool", "Api", "load_api", "load_clients", "spec_files"]
 BUILTIN_DIR = os.path.join(os.path.dirname(__file__), "builtin")
 
 
-class _Namespace:
-    """Attribute access over a dict, with an error that says what exists."""
+Models = dict[str, type[PyMacaronModel]]
 
-    def __init__(self, kind: str, api: str, items: dict):
+
+class _Namespace:
+    """Attribute access over the model classes, with an error that says what exists."""
+
+    def __init__(self, kind: str, api: str, items: Models):
         self._kind, self._api, self._items = kind, api, items
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> type[PyMacaronModel]:
         if name.startswith("__"):
             raise AttributeError(name)
         try:
@@ -57,13 +62,13 @@ class _Namespace:
                 f"ApiPool.{self._api}.{self._kind} has no {name!r} (known: {known})"
             ) from None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._items)
 
     def __contains__(self, name: str) -> bool:
         return name in self._items
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         return sorted(self._items)
 
 
@@ -72,35 +77,39 @@ class _LazyValidator:
 
     __slots__ = ("name", "definitions", "dialect", "_fn")
 
-    def __init__(self, name: str, definitions: dict, dialect: str = "swagger2"):
-        self.name, self.definitions, self.dialect, self._fn = name, definitions, dialect, None
+    def __init__(self, name: str, definitions: dict[str, object], dialect: str = "swagger2"):
+        self.name, self.definitions, self.dialect = name, definitions, dialect
+        self._fn: Callable[[object], None] | None = None
 
-    def __call__(self, data):
+    def __call__(self, data: object) -> None:
         if self._fn is None:
             self._fn = compile_schema(
                 {"$ref": f"#/definitions/{self.name}"}, self.definitions, dialect=self.dialect
             )
-        return self._fn(data)
+        self._fn(data)
 
 
 class Api:
     """One loaded API: spec, models, JSON-Schema definitions, client."""
 
-    def __init__(self, spec: ApiSpec, models: dict, builtin: bool = False):
+    def __init__(self, spec: ApiSpec, models: Models, builtin: bool = False):
         self.name = spec.name
         self.spec = spec
         self.models = models
         self.builtin = builtin
         self.model = _Namespace("model", spec.name, models)
         self.json_definitions = json_definitions(spec.definitions, dialect=spec.dialect)
-        self._client = None
-        self.client_settings: dict = {}
+        self._client: ApiClient | None = None
+        self.client_settings: dict[str, object] = {}
         for name, cls in models.items():
             if cls.__api_name__ == spec.name and getattr(cls, "__validator__", None) is None:
-                cls.__validator__ = _LazyValidator(name, self.json_definitions, spec.dialect)
+                # spec/models.py declares `__validator__ = None` (that module is not typed yet)
+                cls.__validator__ = _LazyValidator(  # type: ignore[assignment]
+                    name, self.json_definitions, spec.dialect
+                )
 
     @property
-    def client(self):
+    def client(self) -> ApiClient:
         """Client methods for the operations with ``x-bind-client``."""
         if self._client is None:
             self._client = build_client(self, builtin_error_model)
@@ -110,7 +119,7 @@ class Api:
         return f"<Api {self.name} from {display_path(self.spec.path)}>"
 
 
-def builtin_error_model() -> type:
+def builtin_error_model() -> type[PyMacaronModel]:
     """The Error model of the built-in ping API (loaded on first use)."""
     if not ApiPool.has("ping"):
         load_api(os.path.join(BUILTIN_DIR, "ping.yaml"), name="ping", builtin=True)
@@ -121,7 +130,7 @@ def load_api(path: str, name: str | None = None, builtin: bool = False) -> Api:
     """Load a spec file, build (and merge) its models, register it in ApiPool."""
     spec = load_spec(path, name=name)
     existing = registered_models()
-    reuse: dict[str, type] = {}
+    reuse: Models = {}
     for def_name, schema in spec.definitions.items():
         if not is_model_schema(schema):
             continue
@@ -217,14 +226,7 @@ class _ApiPoolMeta(type):
     def __getattr__(cls, name: str) -> Api:
         if name.startswith("__"):
             raise AttributeError(name)
-        api = cls._apis.get(name)
-        if api is None:
-            cls.ensure_loaded()
-            api = cls._apis.get(name)
-        if api is None:
-            known = ", ".join(sorted(cls._apis)) or "none"
-            raise AttributeError(f"ApiPool has no API {name!r} (loaded: {known})")
-        return api
+        return ApiPool.get(name)
 
 
 class ApiPool(metaclass=_ApiPoolMeta):
@@ -246,7 +248,7 @@ class ApiPool(metaclass=_ApiPoolMeta):
         host: str | None = None,
         port: int | None = None,
         proto: str | None = None,
-        **settings,
+        **settings: object,
     ) -> Api:
         """Register an API (loading ``yaml_path`` if given) and/or set where its client calls."""
         with cls._lock:
@@ -274,7 +276,15 @@ class ApiPool(metaclass=_ApiPoolMeta):
 
     @classmethod
     def get(cls, name: str) -> Api:
-        return getattr(cls, name)
+        """The API loaded under ``name`` (the service's apis/ loaded first when needed)."""
+        api = cls._apis.get(name)
+        if api is None:
+            cls.ensure_loaded()
+            api = cls._apis.get(name)
+        if api is None:
+            known = ", ".join(sorted(cls._apis)) or "none"
+            raise AttributeError(f"ApiPool has no API {name!r} (loaded: {known})")
+        return api
 
     @classmethod
     def names(cls) -> list[str]:

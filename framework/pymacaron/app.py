@@ -27,6 +27,9 @@ import importlib
 import logging
 import os
 import sys
+from collections.abc import Callable, Iterable, Iterator
+from types import ModuleType, TracebackType
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
@@ -35,13 +38,19 @@ from .apipool import BUILTIN_DIR, Api, ApiPool, load_api, spec_files
 from .config import PymConfig, get_config, load_config, set_config, set_service_dir
 from .current import EXTENSION
 from .exceptions import StartupError
-from .hooks import ErrorHooks
+from .hooks import ErrorCallback, ErrorHooks, ErrorReporter
 from .logs import setup_logging
 from .persist import prepare_tables
 from .server.layers import MiddlewarePosition
 from .server.routes import install
 from .spec import validation
 from .spec.yamlfile import display_path
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+    # a WSGI middleware of the user's: factory(wsgi_app) -> wsgi_app, at a position
+    Middleware = Callable[[WSGIApplication], WSGIApplication]
 
 log = logging.getLogger("pymacaron")
 
@@ -65,8 +74,8 @@ class Service:
         service_dir: str,
         config: PymConfig | str | None = None,
         *,
-        error_reporter=None,
-        error_callback=None,
+        error_reporter: ErrorReporter | None = None,
+        error_callback: ErrorCallback | None = None,
     ):
         self.app = app
         self.dir = os.path.abspath(service_dir)
@@ -74,7 +83,8 @@ class Service:
         self.apis: dict[str, Api] = {}
         self.loaded: list[str] = []  # the service's own specs (apis/), in load order
         self.served: list[str] = []
-        self.middleware: list = []  # [(MiddlewarePosition, factory)]: the user's own WSGI
+        # [(MiddlewarePosition, factory)]: the user's own WSGI
+        self.middleware: list[tuple[MiddlewarePosition, Middleware]] = []
         self._config = config if isinstance(config, PymConfig) else None
         self._config_path = config if isinstance(config, str) else None
         app.extensions[EXTENSION] = self
@@ -82,7 +92,7 @@ class Service:
     @property
     def config(self) -> PymConfig:
         if self._config is None:
-            self.use_config()
+            return self.use_config()
         return self._config
 
     @property
@@ -104,7 +114,7 @@ class Service:
         return self._config
 
     # -- loading -----------------------------------------------------------------------
-    def load_apis(self, path: str | None = None, ignore=()) -> Service:
+    def load_apis(self, path: str | None = None, ignore: Iterable[str] = ()) -> Service:
         """Load every spec of ``path`` (default: the service's apis/) and the built-in one."""
         path = os.path.abspath(path or os.path.join(self.dir, "apis"))
         if self._config is None and self._config_path is None:
@@ -118,7 +128,7 @@ class Service:
             validation.STRICT_FORMATS.reset(strict)
         return self
 
-    def _load_specs(self, path: str, ignore) -> None:
+    def _load_specs(self, path: str, ignore: Iterable[str]) -> None:
         for spec_path in spec_files(path):
             name = os.path.splitext(os.path.basename(spec_path))[0]
             if name in ignore:
@@ -150,7 +160,11 @@ class Service:
         return api
 
     # -- serving -----------------------------------------------------------------------
-    def add_middleware(self, factory, position=MiddlewarePosition.BEFORE_DISPATCH) -> Service:
+    def add_middleware(
+        self,
+        factory: Middleware,
+        position: MiddlewarePosition = MiddlewarePosition.BEFORE_DISPATCH,
+    ) -> Service:
         """Put ``factory(wsgi_app)`` (a WSGI middleware of your own) at ``position`` among
         the layers (server/layers.py); before the app is served."""
         if getattr(self.app, "_pymacaron_installed", False):
@@ -196,11 +210,11 @@ def create_app(
     config: PymConfig | str | None = None,
     *,
     serve: str | list[str] | None = None,
-    error_reporter=None,
-    error_callback=None,
-    ignore=(),
+    error_reporter: ErrorReporter | None = None,
+    error_callback: ErrorCallback | None = None,
+    ignore: Iterable[str] = (),
     debug: bool = False,
-    middleware=(),
+    middleware: Iterable[tuple[MiddlewarePosition, Middleware]] = (),
 ) -> Flask:
     """A ready WSGI app serving the service in ``service_dir`` (or the directory of the
     file given: ``create_app(__file__)``).
@@ -257,9 +271,10 @@ def _report_if_uncaught(error: StartupError, debug: bool) -> None:
     a caller that catches it sees nothing of this."""
     previous = sys.excepthook
 
-    def hook(kind, value, tb):
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         if value is not error:
-            return previous(kind, value, tb)
+            previous(kind, value, tb)
+            return
         if debug:
             previous(kind, value, tb)
         print(f"pymacaron: cannot start: {error}", file=sys.stderr)
@@ -272,7 +287,14 @@ def _report_if_uncaught(error: StartupError, debug: bool) -> None:
 
 
 def _build(
-    service_dir, config, serve, error_reporter, error_callback, ignore, debug, middleware=()
+    service_dir: str,
+    config: PymConfig | str | None,
+    serve: str | list[str] | None,
+    error_reporter: ErrorReporter | None,
+    error_callback: ErrorCallback | None,
+    ignore: Iterable[str],
+    debug: bool,
+    middleware: Iterable[tuple[MiddlewarePosition, Middleware]] = (),
 ) -> Flask:
     service_dir = os.path.abspath(service_dir)
     if os.path.isfile(service_dir):
@@ -296,7 +318,7 @@ def _build(
 
 
 @contextlib.contextmanager
-def _tool(eager: bool):
+def _tool(eager: bool) -> Iterator[None]:
     tokens = (_tool_import.set(True), validation.EAGER.set(eager))
     try:
         yield
@@ -305,7 +327,9 @@ def _tool(eager: bool):
         _tool_import.reset(tokens[0])
 
 
-def load_service(directory: str, module: str = "server", env: str | None = None, eager=False):
+def load_service(
+    directory: str, module: str = "server", env: str | None = None, eager: bool = False
+) -> ModuleType:
     """Import a service's server.py as gunicorn does (it builds, it does not serve), for a
     tool: startup errors raise, and with ``eager`` every validator compiles now (``pym
     check`` fills the validator cache so). Returns the module."""

@@ -13,15 +13,22 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar, overload
 
 from flask import g, has_request_context, request
 
-from .config import get_config
+from .config import PymConfig, get_config
 from .exceptions import (  # noqa: F401  (AuthTokenExpiredError: importable from here, as before)
     AuthInvalidTokenError,
     AuthMissingHeaderError,
     AuthTokenExpiredError,
 )
+
+P = ParamSpec("P")
+R = TypeVar("R")
+Claims = dict[str, Any]  # a verified token's claims (JSON values)
+Headers = dict[str, str]
 
 __all__ = [
     "requires_auth",
@@ -41,18 +48,9 @@ MAX_LEEWAY = 300
 ALGORITHM = "HS256"
 
 
-def _jwt():
-    """PyJWT, imported when a token is first made or checked: a worker that never sees a
-    token (every service has the built-in ``/auth/version``) does not load it (~0.7 MiB,
-    14 modules)."""
-    import jwt
-
-    return jwt
-
-
-def _settings():
+def _settings() -> tuple[PymConfig, str]:
     conf = get_config()
-    secret = conf.jwt_secret
+    secret: str | None = conf.jwt_secret
     if not secret:
         raise RuntimeError("pym-config: jwt_secret is not set (list JWT_SECRET in env_secrets)")
     return conf, secret
@@ -60,7 +58,7 @@ def _settings():
 
 def generate_token(
     user_id: str,
-    data: dict | None = None,
+    data: Claims | None = None,
     expire_in: int | None = None,
     issuer: str | None = None,
     iat: int | None = None,
@@ -87,10 +85,14 @@ def generate_token(
         }
     )
     payload = {k: v for k, v in payload.items() if v is not None}
-    return _jwt().encode(payload, secret, algorithm=ALGORITHM, headers={"typ": "JWT"})
+    # PyJWT, imported when a token is first made: a worker that never sees a token (every
+    # service has the built-in ``/auth/version``) does not load it (~0.7 MiB, 14 modules)
+    import jwt
+
+    return jwt.encode(payload, secret, algorithm=ALGORITHM, headers={"typ": "JWT"})
 
 
-def decode_token(token: str) -> dict:
+def decode_token(token: str) -> Claims:
     """Verify a token and return its claims; raises one of the 401 errors (503
     ``AUTH_UNAVAILABLE`` when a configured JWKS cannot be fetched).
 
@@ -102,10 +104,11 @@ def decode_token(token: str) -> dict:
     conf = get_config()
     if not configured(conf):
         raise RuntimeError("pym-config: jwt_secret is not set (list JWT_SECRET in env_secrets)")
-    return verifier_for(conf).decode(token)
+    claims: Claims = verifier_for(conf).decode(token)
+    return claims
 
 
-def authenticate_request() -> dict:
+def authenticate_request() -> Claims:
     """Check the current request's Authorization header; stores and returns the claims."""
     headers = request.headers.getlist("Authorization")
     if not headers or not headers[0].strip():
@@ -117,26 +120,27 @@ def authenticate_request() -> dict:
         raise AuthInvalidTokenError("the Authorization header must be 'Bearer <token>'")
     token = parts[1]
     if g.get("pym_token") == token:  # already verified by the operation's declared security
-        return g.pym_token_payload
+        verified: Claims = g.pym_token_payload
+        return verified
     payload = decode_token(token)
     g.pym_token = token
     g.pym_token_payload = payload
     return payload
 
 
-def requires_auth(f):
+def requires_auth(f: Callable[P, R]) -> Callable[P, R]:
     """Decorator (or ``x-decorate-server``): the handler runs only with a valid token."""
 
     @functools.wraps(f)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         authenticate_request()
         return f(*args, **kwargs)
 
-    wrapper.pym_requires_auth = True
+    wrapper.__dict__["pym_requires_auth"] = True
     return wrapper
 
 
-def get_token_payload() -> dict | None:
+def get_token_payload() -> Claims | None:
     """The verified claims of the current request's token, or None."""
     from .security.guard import current_claims
 
@@ -146,10 +150,11 @@ def get_token_payload() -> dict | None:
 def get_userid() -> str | None:
     """The ``sub`` of the current request's verified token, or None."""
     payload = get_token_payload()
-    return payload.get("sub") if payload else None
+    sub: str | None = payload.get("sub") if payload else None
+    return sub
 
 
-def get_scopes() -> frozenset:
+def get_scopes() -> frozenset[str]:
     """The scopes the current request's credentials grant (``scope`` / ``scp`` claims)."""
     from .security.guard import scopes_of
 
@@ -158,11 +163,12 @@ def get_scopes() -> frozenset:
 
 def get_user_token() -> str | None:
     """The current request's verified token (to forward it), or None."""
-    return g.get("pym_token") if has_request_context() else None
+    token: str | None = g.get("pym_token") if has_request_context() else None
+    return token
 
 
 def backend_token(
-    user_id: str | None = None, data: dict | None = None, expire_in: int = 300
+    user_id: str | None = None, data: Claims | None = None, expire_in: int = 300
 ) -> str:
     """A short-lived token for service-to-service calls (``sub`` = the service name)."""
     conf = get_config()
@@ -171,7 +177,11 @@ def backend_token(
     )
 
 
-def add_auth(target):
+@overload
+def add_auth(target: Headers) -> Headers: ...
+@overload
+def add_auth(target: Callable[..., R]) -> Callable[..., R]: ...
+def add_auth(target: Headers | Callable[..., R]) -> Headers | Callable[..., R]:
     """``x-decorate-request``: send the caller's token (else a backend token) to the callee.
 
     As in the original, it decorates the function that sends the request
@@ -183,15 +193,17 @@ def add_auth(target):
     if isinstance(target, dict):
         return _auth_headers(target)
 
-    @functools.wraps(target)
-    def send_with_auth(*args, **kwargs):
+    send = target
+
+    @functools.wraps(send)
+    def send_with_auth(*args: Any, **kwargs: Any) -> R:  # requests' send(url, headers=...)
         kwargs["headers"] = _auth_headers(dict(kwargs.get("headers") or {}))
-        return target(*args, **kwargs)
+        return send(*args, **kwargs)
 
     return send_with_auth
 
 
-def _auth_headers(headers: dict) -> dict:
+def _auth_headers(headers: Headers) -> Headers:
     if any(k.lower() == "authorization" for k in headers):
         return headers
     token = get_user_token()

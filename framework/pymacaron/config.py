@@ -20,12 +20,14 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable, Mapping
 from functools import cache
+from typing import Any
 
 from . import current
 from .exceptions import StartupError
 from .spec import cache as records
-from .spec.validation import compile_schema, describe_violation
+from .spec.validation import SchemaViolation, compile_schema, describe_violation
 from .spec.yamlfile import display_path, line_of, load_yaml
 
 log = logging.getLogger(__name__)
@@ -34,24 +36,29 @@ SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "pym-config.schema.json")
 
 STAGE_KEY = "stages"
 
+# A pym-config mapping as read: YAML values, checked against the schema before use.
+ConfigData = dict[str, Any]
+Environ = Mapping[str, str]
+
 
 @cache
-def config_schema() -> dict:
+def config_schema() -> ConfigData:
     """The pym-config JSON Schema (draft 4)."""
     with open(SCHEMA_PATH) as f:
-        return json.load(f)
+        schema: ConfigData = json.load(f)
+    return schema
 
 
 DEPLOY_KEYS_FIELD = "x-deploy-keys"
 
 
-def deploy_keys() -> frozenset:
+def deploy_keys() -> frozenset[str]:
     """Keys only the deploy kit reads (AWS sizes, certificates, network...): the runtime
     does not refuse a value of theirs, ``pym synth``/``pym plan`` do (infra/config.py)."""
     return frozenset(config_schema().get(DEPLOY_KEYS_FIELD) or ())
 
 
-def schema_defaults() -> dict:
+def schema_defaults() -> ConfigData:
     """Every key's default, as the schema states it (``"default"`` of a top-level property):
     the one place a default is written (the runtime's and the deploy kit's)."""
     props = config_schema()["properties"]
@@ -64,21 +71,23 @@ DEFAULTS = {k: v for k, v in schema_defaults().items() if k not in deploy_keys()
 
 
 @cache
-def _validator():
+def _validator() -> Callable[[object], None]:
     schema = copy.deepcopy(config_schema())
     schema.pop(DEPLOY_KEYS_FIELD, None)
-    return compile_schema(schema)
+    validate: Callable[[object], None] = compile_schema(schema)  # spec/ is not typed yet
+    return validate
 
 
 @cache
-def _runtime_validator():
+def _runtime_validator() -> Callable[[object], None]:
     """The schema with every deploy-only key accepted as anything (top level and stages)."""
     schema = copy.deepcopy(config_schema())
     keys = set(schema.pop(DEPLOY_KEYS_FIELD, None) or ())
     for props in (schema["properties"], schema["definitions"]["stage"]["properties"]):
         for key in keys & set(props):
             props[key] = {}
-    return compile_schema(schema)
+    validate: Callable[[object], None] = compile_schema(schema)  # spec/ is not typed yet
+    return validate
 
 
 class PymConfig:
@@ -88,7 +97,7 @@ class PymConfig:
     neither known nor set raises AttributeError naming the file.
     """
 
-    def __init__(self, data: dict, path: str, env: str, secrets: dict[str, str]):
+    def __init__(self, data: ConfigData, path: str, env: str, secrets: dict[str, str]):
         self._data = data
         self._path = path
         self._env = env
@@ -103,17 +112,17 @@ class PymConfig:
     def pym_env(self) -> str:
         return self._env
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> ConfigData:
         """The file's content with stage overrides applied (secret values excluded)."""
         return copy.deepcopy(self._data)
 
-    def get(self, key: str, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         try:
             return getattr(self, key)
         except AttributeError:
             return default
 
-    def __getattr__(self, key: str):
+    def __getattr__(self, key: str) -> Any:  # a key's value: whatever YAML the schema allows
         if key.startswith("__"):
             raise AttributeError(key)
         secrets = self.__dict__.get("_secrets", {})
@@ -166,7 +175,7 @@ def _record_key(path: str, deploy: bool) -> str | None:
     return "config-" + digest.hexdigest()
 
 
-def read_config_file(path: str, deploy: bool = True) -> dict:
+def read_config_file(path: str, deploy: bool = True) -> ConfigData:
     """Parse and validate one pym-config file; errors name the file and the key.
 
     ``deploy=False`` (the runtime) checks only the keys a running service reads, so a v1
@@ -192,7 +201,7 @@ def read_config_file(path: str, deploy: bool = True) -> dict:
         return data  # checked before, byte for byte (`pym check` records it in the image)
     try:
         (_validator() if deploy else _runtime_validator())(data)
-    except Exception as e:  # validation.SchemaViolation
+    except SchemaViolation as e:
         where, message = describe_violation(e, root="")
         if "secrets" in where.split("."):  # top level or stages.<stage>.secrets
             message = message.split(", got ", 1)[0]  # never echo what may be a secret value
@@ -206,13 +215,13 @@ def read_config_file(path: str, deploy: bool = True) -> dict:
     return data
 
 
-def unknown_keys(data: dict) -> list[str]:
+def unknown_keys(data: ConfigData) -> list[str]:
     """Top-level keys the schema does not know (allowed, but worth a warning)."""
     known = config_schema()["properties"]
     return sorted(k for k in data if k not in known)
 
 
-def apply_stage(data: dict, env: str | None) -> dict:
+def apply_stage(data: ConfigData, env: str | None) -> ConfigData:
     """The config as seen by one stage: ``stages.<env>`` overrides the top-level keys."""
     merged = {k: v for k, v in data.items() if k != STAGE_KEY}
     overrides = (data.get(STAGE_KEY) or {}).get(env or "") or {}
@@ -222,7 +231,7 @@ def apply_stage(data: dict, env: str | None) -> dict:
     return merged
 
 
-def read_stage_config(path: str, env: str | None = None, deploy: bool = False) -> dict:
+def read_stage_config(path: str, env: str | None = None, deploy: bool = False) -> ConfigData:
     """One pym-config file as stage ``env`` sees it: parsed (duplicate keys refused),
     validated against the schema, ``stages.<env>`` applied.
 
@@ -232,7 +241,7 @@ def read_stage_config(path: str, env: str | None = None, deploy: bool = False) -
     return apply_stage(read_config_file(path, deploy=deploy), env)
 
 
-def read_env_secrets(data: dict, path: str, environ=None) -> dict[str, str]:
+def read_env_secrets(data: ConfigData, path: str, environ: Environ | None = None) -> dict[str, str]:
     """Values of the names listed in env_secrets, from the environment.
 
     Each is reachable as its own name and lowercased (``JWT_SECRET`` -> ``jwt_secret``).
@@ -256,7 +265,10 @@ def read_env_secrets(data: dict, path: str, environ=None) -> dict[str, str]:
 
 
 def load_config(
-    service_dir: str | None = None, env: str | None = None, path: str | None = None, environ=None
+    service_dir: str | None = None,
+    env: str | None = None,
+    path: str | None = None,
+    environ: Environ | None = None,
 ) -> PymConfig:
     """Read, validate and resolve the configuration of the service in ``service_dir``."""
     env = env or os.environ.get("PYM_ENV") or "dev"
@@ -273,7 +285,9 @@ def load_config(
     return PymConfig(data, path, env, secrets)
 
 
-def _with_dev_secret(data: dict, service_dir: str, env: str, environ):
+def _with_dev_secret(
+    data: ConfigData, service_dir: str, env: str, environ: Environ | None
+) -> Environ:
     """``environ`` with JWT_SECRET from ``.pym/dev-secret`` when it is listed but unset and
     PYM_ENV is a development one (devsecret.py); unchanged otherwise."""
     from .devsecret import SECRET_NAME, read_dev_secret
@@ -308,7 +322,8 @@ def get_config() -> PymConfig:
     """The configuration of the service whose app serves this request; outside a request
     (or for an app without a pymacaron service) the process's: the last created service's,
     else read once from the service directory."""
-    own = getattr(current.serving(), "loaded_config", None)
+    service = current.serving()
+    own = service.loaded_config if service is not None else None
     if own is not None:
         return own
     global _current

@@ -6,26 +6,31 @@ process-wide views (app.py). No Flask import here: the deploy kit reads configs 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # a type only: current.py imports nothing of the service at run time
+    from .app import Service
 
 __all__ = ["EXTENSION", "serving", "last_started", "set_last_started"]
 
 EXTENSION = "pymacaron"  # app.extensions[EXTENSION] is the app's Service (app.py)
 
-_last: list = []
+_last: list[Service] = []
 
 
-def serving():
+def serving() -> Service | None:
     """The Service of the app serving this request (or app context), else None."""
     flask = sys.modules.get("flask")
     if flask is not None and flask.has_app_context():
-        return flask.current_app.extensions.get(EXTENSION)
+        service: Service | None = flask.current_app.extensions.get(EXTENSION)
+        return service
     return None
 
 
-def last_started():
+def last_started() -> Service | None:
     """The last service whose app was started in this process, else None."""
     return _last[0] if _last else None
 
 
-def set_last_started(service) -> None:
+def set_last_started(service: Service) -> None:
     _last[:] = [service]

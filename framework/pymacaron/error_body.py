@@ -15,7 +15,9 @@ downstream errors (client/) build the same body. No Flask here: every package ma
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
+from typing import Any
 
 import orjson
 
@@ -44,6 +46,10 @@ CODES = {
 
 JSON_HEADERS = (("Content-Type", "application/json"),)
 
+# WSGI's start_response and a list of headers (PEP 3333)
+StartResponse = Callable[..., Any]
+Headers = Iterable[tuple[str, str]]
+
 
 def code_for(status: int) -> str:
     """The error code of an HTTP status: :data:`CODES`, else ``HTTP_ERROR`` (4xx) or
@@ -60,9 +66,9 @@ def error_body(
     description: str,
     error_id: str | None = None,
     user_message: str | None = None,
-) -> dict:
+) -> dict[str, str | int]:
     """The uniform error body."""
-    body = {
+    body: dict[str, str | int] = {
         "status": status,
         "error": code,
         "error_description": description,
@@ -85,7 +91,13 @@ def _status_line(status: int) -> str:
         return f"{status} Error"
 
 
-def wsgi_error(start_response, status: int, description: str, code: str | None = None, headers=()):
+def wsgi_error(
+    start_response: StartResponse,
+    status: int,
+    description: str,
+    code: str | None = None,
+    headers: Headers = (),
+) -> list[bytes]:
     """Answer an error from a WSGI layer: start the response, return the body iterable."""
     body = error_json(status, description, code)
     start_response(
@@ -95,7 +107,7 @@ def wsgi_error(start_response, status: int, description: str, code: str | None =
     return [body]
 
 
-def http_error(status: int, reason: str, description: str, headers=()) -> bytes:
+def http_error(status: int, reason: str, description: str, headers: Headers = ()) -> bytes:
     """A whole HTTP/1.1 error response (the connection closes after it), for servers that
     write their own errors to the socket (gunicorn, see run/gunicorn_hooks.py)."""
     body = error_json(status, description[:200])

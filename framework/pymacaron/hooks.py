@@ -9,12 +9,18 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from . import current
 
 log = logging.getLogger("pymacaron")
 
 __all__ = ["ErrorHooks", "current_hooks", "handling"]
+
+# error_reporter(title, data), error_callback(body) -> a Response, a model, a dict or None
+ErrorReporter = Callable[[str, dict[str, Any]], object]
+ErrorCallback = Callable[[dict[str, Any]], object]
 
 
 class _Reporter:
@@ -67,7 +73,11 @@ class ErrorHooks:
     """A service's error hooks: ``error_callback(body)`` renders every error reply,
     ``error_reporter(title, data)`` gets every 5xx (on its own thread)."""
 
-    def __init__(self, error_reporter=None, error_callback=None):
+    def __init__(
+        self,
+        error_reporter: ErrorReporter | None = None,
+        error_callback: ErrorCallback | None = None,
+    ) -> None:
         self.error_callback = error_callback
         self.reporter = _Reporter()
         self.reporter.callback = error_reporter

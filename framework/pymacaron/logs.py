@@ -13,6 +13,7 @@ import logging
 import random
 import re
 import sys
+from typing import Any
 
 __all__ = ["get_request_id", "set_request_id", "new_request_id", "setup_logging", "RequestIdFilter"]
 
@@ -41,7 +42,7 @@ def get_request_id() -> str | None:
     return _request_id.get()
 
 
-def set_request_id(value: str | None):
+def set_request_id(value: str | None) -> contextvars.Token[str | None]:
     """Set the request id for this context (used by workers and clients); returns a token."""
     return _request_id.set(value)
 
@@ -60,12 +61,12 @@ def _install_record_factory() -> None:
     if getattr(previous, "_pymacaron", False):
         return
 
-    def factory(*args, **kwargs):
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:  # LogRecord's own arguments
         record = previous(*args, **kwargs)
         record.request_id = _request_id.get() or "-"
         return record
 
-    factory._pymacaron = True
+    setattr(factory, "_pymacaron", True)  # noqa: B010  (a marker on a function)
     logging.setLogRecordFactory(factory)
 
 

@@ -10,6 +10,8 @@ use); the machinery lives in :mod:`pymacaron.spec.models`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .spec import models as _models
 from .spec.models import (
     ModelEntry,
@@ -36,7 +38,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:  # a model class of any spec, or a name of spec.models
     """``pymacaron.models.<Definition>``: the class of that definition (and the other names
     of :mod:`pymacaron.spec.models`)."""
     return getattr(_models, name)

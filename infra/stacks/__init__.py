@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aws_cdk import App, Environment, Tags
@@ -52,7 +53,7 @@ class PymStacks:
     network: NetworkStack | None = None
 
 
-def _image(config: ServiceConfig, version: str, environ) -> str:
+def _image(config: ServiceConfig, version: str, environ: Mapping[str, str]) -> str:
     from ..deploy import account_from_environment
 
     account = config.account or account_from_environment(environ)
@@ -78,7 +79,7 @@ def build_app(
     config_path: str | None = None,
     version: str | None = None,
     quality_gates: bool = True,
-    environ=None,
+    environ: Mapping[str, str] | None = None,
     exit_on_error: bool = False,
 ) -> PymStacks:
     """Add the service's stacks to ``app`` from pym-config.yaml (context or arguments).
@@ -94,7 +95,13 @@ def build_app(
         raise
 
 
-def _build(app, config_path, version, quality_gates, environ) -> PymStacks:
+def _build(
+    app: App,
+    config_path: str | None,
+    version: str | None,
+    quality_gates: bool,
+    environ: Mapping[str, str] | None,
+) -> PymStacks:
     environ = os.environ if environ is None else environ
     config_path = config_path or app.node.try_get_context(CONFIG_CONTEXT) or "pym-config.yaml"
     version = version or app.node.try_get_context(VERSION_CONTEXT)
@@ -115,7 +122,7 @@ def _build(app, config_path, version, quality_gates, environ) -> PymStacks:
     network = None
     if not config.network.existing:
         network = NetworkStack(app, stack_id(NETWORK), config=config, env=env)
-    stages = {}
+    stages: dict[str, ServiceStageStack] = {}
     for stage in STAGES:
         stack = ServiceStageStack(
             app,
@@ -147,9 +154,9 @@ def _build(app, config_path, version, quality_gates, environ) -> PymStacks:
         pipeline.add_stack_dependency(shared, "the pipeline pushes to the shared repository")
         if network is not None:
             pipeline.add_stack_dependency(network, "its stages run in the shared network")
-    for stack in (shared, *stages.values(), *([pipeline] if pipeline else [])):
-        Tags.of(stack).add("pym:service", config.name)
-        Tags.of(stack).add("pym:stack", stack.node.id)
+    for each in (shared, *stages.values(), *([pipeline] if pipeline else [])):
+        Tags.of(each).add("pym:service", config.name)
+        Tags.of(each).add("pym:stack", each.node.id)
     for stage, stack in stages.items():
         Tags.of(stack).add("pym:stage", stage)
     # The pipeline's stage stacks are tagged inside their Stage (add_stage synthesizes them

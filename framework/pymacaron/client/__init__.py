@@ -36,6 +36,9 @@ data=..., timeout=..., verify=...)`` (requests' signature) that returns the resp
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
 from ..exceptions import StartupError
 from ..spec.yamlfile import display_path
 from .operation import OPTIONS, ClientOperation
@@ -50,6 +53,10 @@ from .transport import (
     failure_kind,
     failure_reason,
 )
+
+if TYPE_CHECKING:  # ApiPool's Api, as a type only (apipool builds the clients)
+    from ..apipool import Api
+    from ..spec.models import PyMacaronModel
 
 __all__ = [
     "OPTIONS",
@@ -74,11 +81,11 @@ __all__ = [
 class ApiClient:
     """``ApiPool.<api>.client``: one callable per ``x-bind-client`` operation."""
 
-    def __init__(self, api, operations: dict):
+    def __init__(self, api: Api, operations: dict[str, ClientOperation]):
         self._api = api
         self._operations = operations
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> ClientOperation:
         if name.startswith("__"):
             raise AttributeError(name)
         try:
@@ -90,17 +97,19 @@ class ApiClient:
                 f"(x-bind-client names in {display_path(self._api.spec.path)}: {known})"
             ) from None
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         return sorted(self._operations)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._operations)
 
     def __repr__(self) -> str:
         return f"<ApiClient {self._api.name}: {', '.join(sorted(self._operations))}>"
 
 
-def build_client(api, fallback_error_model=None) -> ApiClient:
+def build_client(
+    api: Api, fallback_error_model: Callable[[], type[PyMacaronModel]] | None = None
+) -> ApiClient:
     """The client of ``api``: a :class:`ClientOperation` per ``x-bind-client`` name.
 
     ``fallback_error_model()`` returns the Error model used when the API's own ``Error``

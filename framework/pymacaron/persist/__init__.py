@@ -50,7 +50,9 @@ __all__ = [
 ]
 
 
-def persisted_bases(name: str, schema: dict, definitions: dict) -> tuple[tuple, dict]:
+def persisted_bases(
+    name: str, schema: dict[str, object], definitions: dict[str, object]
+) -> tuple[tuple[type, ...], dict[str, object]]:
     """(extra base classes, class attributes) for a definition; ((), {}) without x-persist.
 
     The spec was checked when it was loaded (spec.py); a short form's class that does not
@@ -75,11 +77,12 @@ def persisted_bases(name: str, schema: dict, definitions: dict) -> tuple[tuple, 
     return (PersistedModel,), {"__persist__": spec, "__persist_definitions__": definitions}
 
 
-def persisted_models() -> list[type]:
+def persisted_models() -> list[type[PersistedModel]]:
     """The registered model classes with the long form of x-persist."""
     from ..spec.models import registered_models
 
-    seen, out = set(), []
+    seen: set[type[PersistedModel]] = set()
+    out: list[type[PersistedModel]] = []
     for entry in registered_models().values():
         cls = entry.cls
         if isinstance(cls, type) and issubclass(cls, PersistedModel) and cls not in seen:
@@ -88,7 +91,7 @@ def persisted_models() -> list[type]:
     return out
 
 
-def prepare_tables(models: list[type] | None = None) -> list[str]:
+def prepare_tables(models: list[type[PersistedModel]] | None = None) -> list[str]:
     """Create the missing tables of DynamoDB-stored models, on a local DynamoDB only.
 
     Raises StartupError when such models exist but boto3 is not installed.
@@ -120,15 +123,18 @@ def prepare_tables(models: list[type] | None = None) -> list[str]:
     created = []
     for cls in dynamo:
         spec = cls.__persist__
+        if spec.table is None:  # the long form (DynamoDB) always names its table
+            continue
+        table = settings.table_name(spec.table)
         backend = backend_for(spec)
         try:
             if backend.ensure_table(spec):
-                created.append(backend.table(spec))
+                created.append(table)
         except Exception as e:  # unreachable, or a refusal from the store
             log.warning(
                 "x-persist: cannot prepare table %s of %s at %s (%s): requests using it will "
                 "fail with 503 PERSIST_UNAVAILABLE until the store answers",
-                settings.table_name(spec.table),
+                table,
                 spec.definition,
                 settings.endpoint_url(),
                 type(e).__name__,

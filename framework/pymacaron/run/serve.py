@@ -5,7 +5,7 @@
 ``PYM_SERVER=granian`` (default) runs granian's RSGI interface with pymacaron's bridge to
 the WSGI app (run/rsgi.py: a body is read on the event loop, bounded in time and size, before
 a request thread runs the app; run/drain.py: a drained SIGTERM; docs/hostile.md);
-``PYM_SERVER=gunicorn`` runs gunicorn with
+``PYM_SERVER=gunicorn`` runs gunicorn (the ``gunicorn`` extra; the image has it) with
 ``$GUNICORN_CONF`` (docker/gunicorn.conf.py in the image). Either replaces this process
 (``exec``), so the server is PID 1 and gets SIGTERM directly. pym-config is read here first,
 once: a missing secret stops the start with one line, before any worker is forked.
@@ -27,6 +27,7 @@ makes the server's wake-ups mildly disfavoured against other processes of the ho
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
@@ -40,6 +41,13 @@ __all__ = [
     "gunicorn_argv",
     "main",
 ]
+
+# pymacaron.cli's EXIT_USAGE (run/ does not import cli: tests/framework/test_import_layers.py)
+EXIT_USAGE = 2
+GUNICORN_MISSING = (
+    "pymacaron.serve: PYM_SERVER=gunicorn but gunicorn is not installed: "
+    "pip install 'pymacaron[gunicorn]' (or unset PYM_SERVER to serve with granian)"
+)
 
 
 def env_int(name: str, default: int) -> int:
@@ -117,6 +125,10 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["PYM_WSGI_APP"] = app
         argv = granian_argv(app)
     elif server == "gunicorn":
+        # gunicorn is the `gunicorn` extra: said once, in one line, before anything is exec'd
+        if importlib.util.find_spec("gunicorn") is None:
+            print(GUNICORN_MISSING, file=sys.stderr, flush=True)
+            raise SystemExit(EXIT_USAGE)
         argv = gunicorn_argv(app)
     else:
         raise SystemExit(f"pymacaron.serve: PYM_SERVER={server!r}: expected granian or gunicorn")

@@ -5,6 +5,7 @@ docs/auth.md is the user's guide."""
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 
 from .errors import AuthUnavailableError, ForbiddenScopeError
 from .guard import Guard, current_claims, guard_for, scopes_of
@@ -20,12 +21,12 @@ __all__ = [
 ]
 
 
-def get_scopes() -> frozenset:
+def get_scopes() -> frozenset[str]:
     """The scopes granted to the current request (``scope``/``scp`` of its verified claims)."""
     return scopes_of(current_claims())
 
 
-def constant_time_equals(given, expected) -> bool:
+def constant_time_equals(given: str | bytes | None, expected: str | bytes | None) -> bool:
     """``given == expected`` in time independent of where they differ (str or bytes)."""
     if isinstance(given, str):
         given = given.encode()
@@ -36,7 +37,7 @@ def constant_time_equals(given, expected) -> bool:
     return hmac.compare_digest(given, expected)
 
 
-def key_in(given, expected_keys) -> bool:
+def key_in(given: str | bytes | None, expected_keys: Iterable[str | bytes]) -> bool:
     """True when ``given`` equals one of ``expected_keys``, each compared in constant time
     (all of them are compared, so the time does not tell which one matched)."""
     found = False

@@ -40,6 +40,8 @@ import importlib
 import json
 import logging
 import uuid
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from flask import Flask, g, has_request_context
 
@@ -68,6 +70,11 @@ ENVELOPE_VERSION = 1
 MAX_BACKOFF = 300  # seconds: a retry waits in the worker, well within the visibility timeout
 TASK_TOKEN_TTL = 900  # seconds a task's user token lives (minted when the task starts)
 
+P = ParamSpec("P")
+R = TypeVar("R")
+# A task's envelope: JSON values (what travels on the queue)
+Envelope = dict[str, Any]
+
 _in_task: contextvars.ContextVar[bool] = contextvars.ContextVar("pym_in_task", default=False)
 
 
@@ -76,10 +83,18 @@ def in_task() -> bool:
     return _in_task.get()
 
 
-class AsyncTask:
-    """A function that runs on the task queue when called while serving a request."""
+class AsyncTask(Generic[P, R]):
+    """A function that runs on the task queue when called while serving a request: called,
+    it returns the function's result (run inline) or the task id (enqueued)."""
 
-    def __init__(self, fn, delay: float = 0, retries: int = 3, backoff: float = 2.0, queue=None):
+    def __init__(
+        self,
+        fn: Callable[P, R],
+        delay: float = 0,
+        retries: int = 3,
+        backoff: float = 2.0,
+        queue: str | None = None,
+    ):
         if retries < 0 or delay < 0 or backoff < 0:
             raise ValueError("asynctask(): delay, retries and backoff must be >= 0")
         functools.update_wrapper(self, fn)
@@ -93,10 +108,15 @@ class AsyncTask:
     def __repr__(self) -> str:
         return f"<asynctask {self.name}>"
 
-    def __get__(self, obj, objtype=None):  # plain functions only, but keep methods sane
-        return self if obj is None else functools.partial(self.__call__, obj)
+    def __get__(
+        self, obj: object, objtype: type | None = None
+    ) -> AsyncTask[P, R] | functools.partial[R | str]:  # plain functions only, methods sane
+        if obj is None:
+            return self
+        # the instance is the method's first argument, which P cannot say
+        return functools.partial(self.__call__, obj)  # type: ignore[arg-type]
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R | str:
         if not _should_enqueue():
             if _in_request():
                 # Same checks as when enqueued: switching with_async on never breaks a call.
@@ -105,11 +125,11 @@ class AsyncTask:
             return self.fn(*args, **kwargs)
         return self.enqueue(*args, **kwargs)
 
-    def run_inline(self, *args, **kwargs):
+    def run_inline(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run now, in this process, whatever the configuration."""
         return self.fn(*args, **kwargs)
 
-    def enqueue(self, *args, **kwargs) -> str:
+    def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> str:
         """Put the task on the queue now and return its id (raises if it cannot)."""
         envelope = make_envelope(self, args, kwargs)
         # Lazy on purpose: engine imports Celery (an optional dependency, the `tasks` extra)
@@ -117,15 +137,27 @@ class AsyncTask:
         from . import engine
 
         engine.publish(envelope, delay=self.delay, queue=self.queue)
-        log.info("enqueued task %s id=%s", self.name, envelope["id"])
-        return envelope["id"]
+        task_id: str = envelope["id"]
+        log.info("enqueued task %s id=%s", self.name, task_id)
+        return task_id
 
     def backoff_delay(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1 for the first retry)."""
-        return min(MAX_BACKOFF, self.backoff * (2 ** max(0, attempt - 1)))
+        return float(min(MAX_BACKOFF, self.backoff * (2 ** max(0, attempt - 1))))
 
 
-def asynctask(delay: float = 0, retries: int = 3, backoff: float = 2.0, queue: str | None = None):
+@overload
+def asynctask(delay: Callable[P, R]) -> AsyncTask[P, R]: ...
+@overload
+def asynctask(
+    delay: float = 0, retries: int = 3, backoff: float = 2.0, queue: str | None = None
+) -> Callable[[Callable[P, R]], AsyncTask[P, R]]: ...
+def asynctask(
+    delay: float | Callable[P, R] = 0,
+    retries: int = 3,
+    backoff: float = 2.0,
+    queue: str | None = None,
+) -> AsyncTask[P, R] | Callable[[Callable[P, R]], AsyncTask[P, R]]:
     """Decorator: ``@asynctask()`` makes a function a task (see the module doc).
 
     ``delay``: seconds before the task may start; ``retries``: how many times a failing task
@@ -133,11 +165,12 @@ def asynctask(delay: float = 0, retries: int = 3, backoff: float = 2.0, queue: s
     most 300); ``queue``: another queue than the service's ``task_queue`` (its worker must
     consume it).
     """
-    if callable(delay) and not isinstance(delay, (int, float)):  # @asynctask without ()
+    if callable(delay):  # @asynctask without ()
         return AsyncTask(delay)
+    seconds = delay
 
-    def wrap(fn):
-        return AsyncTask(fn, delay=delay, retries=retries, backoff=backoff, queue=queue)
+    def wrap(fn: Callable[P, R]) -> AsyncTask[P, R]:
+        return AsyncTask(fn, delay=seconds, retries=retries, backoff=backoff, queue=queue)
 
     return wrap
 
@@ -153,23 +186,23 @@ def _should_enqueue() -> bool:
 
 # -- the envelope: what travels -----------------------------------------------------------
 def _secret() -> bytes | None:
-    secret = get_config().get("jwt_secret")
+    secret: str | None = get_config().get("jwt_secret")
     return secret.encode() if secret else None
 
 
-def _signed_part(envelope: dict) -> bytes:
+def _signed_part(envelope: Envelope) -> bytes:
     part = {k: v for k, v in envelope.items() if k not in ("sig", "dead_letter")}
     return json.dumps(part, sort_keys=True, separators=(",", ":")).encode()
 
 
-def sign(envelope: dict) -> dict:
+def sign(envelope: Envelope) -> Envelope:
     secret = _secret()
     if secret is not None:
         envelope["sig"] = hmac.new(secret, _signed_part(envelope), hashlib.sha256).hexdigest()
     return envelope
 
 
-def signature_ok(envelope: dict) -> bool:
+def signature_ok(envelope: Envelope) -> bool:
     """True when the envelope was signed with this service's jwt_secret (or carries no
     identity and the service has no secret)."""
     secret = _secret()
@@ -179,8 +212,10 @@ def signature_ok(envelope: dict) -> bool:
     return hmac.compare_digest(expected, str(envelope.get("sig") or ""))
 
 
-def make_envelope(task: AsyncTask, args, kwargs) -> dict:
-    envelope = {
+def make_envelope(
+    task: AsyncTask[..., Any], args: tuple[object, ...], kwargs: dict[str, object]
+) -> Envelope:
+    envelope: Envelope = {
         "v": ENVELOPE_VERSION,
         "id": uuid.uuid4().hex,
         "task": task.name,
@@ -193,12 +228,12 @@ def make_envelope(task: AsyncTask, args, kwargs) -> dict:
     return sign(envelope)
 
 
-def resolve(name: str) -> AsyncTask:
+def resolve(name: str) -> AsyncTask[..., Any]:
     """The @asynctask an envelope names; only decorated functions can be run."""
     module_name, _, qualname = name.partition(":")
     if not module_name or not qualname:
         raise LookupError(f"malformed task name {name!r}")
-    obj = importlib.import_module(module_name)
+    obj: object = importlib.import_module(module_name)
     for part in qualname.split("."):
         obj = getattr(obj, part)
     if not isinstance(obj, AsyncTask):
@@ -207,17 +242,17 @@ def resolve(name: str) -> AsyncTask:
 
 
 # -- running a task in the worker ----------------------------------------------------------
-_flask_app = None
+_flask_app: Flask | None = None
 
 
-def set_flask_app(app) -> None:
+def set_flask_app(app: Flask | None) -> None:
     """The service's Flask app, whose context tasks run in (set by the worker)."""
     global _flask_app
     _flask_app = app
 
 
 @contextlib.contextmanager
-def task_context(envelope: dict):
+def task_context(envelope: Envelope) -> Iterator[None]:
     """Request id, identity and a Flask request context for a task run by the worker."""
     global _flask_app
     if _flask_app is None:
@@ -240,7 +275,7 @@ def task_context(envelope: dict):
         _in_task.reset(flag)
 
 
-def run_envelope(envelope: dict):
+def run_envelope(envelope: Envelope) -> object:
     """Resolve, check and run the task an envelope describes (in the worker)."""
     task = resolve(envelope["task"])
     if not signature_ok(envelope):

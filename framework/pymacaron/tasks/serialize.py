@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+from typing import Any
 
 from ..spec.models import PyMacaronModel
 
@@ -26,7 +27,7 @@ class TaskArgumentError(TypeError):
     """An argument of an @asynctask call cannot be serialised."""
 
 
-def encode(value, where: str = "argument"):
+def encode(value: object, where: str = "argument") -> Any:  # JSON values
     """A JSON-ready form of ``value``."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
@@ -67,7 +68,7 @@ def _model_class(name: str):
         ) from None
 
 
-def decode(value):
+def decode(value: Any) -> Any:  # JSON values in, the arguments they stood for out
     """Rebuild what :func:`encode` produced."""
     if isinstance(value, list):
         return [decode(v) for v in value]

@@ -17,9 +17,21 @@ from __future__ import annotations
 import json
 import os
 import unittest
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
+if TYPE_CHECKING:
+    from flask import Flask
+    from werkzeug.datastructures import Headers
+
 __all__ = ["PyMacaronTestCase", "Reply", "load_port_host_token", "target_from_env"]
+
+# A decoded JSON reply (json.loads: whatever the service sent) and a JSON object's
+Json = Any
+JsonObject = dict[str, Any]
+# What a request sends: a JSON value, a model (``to_json()``), text or bytes
+Body = Any
 
 
 def load_port_host_token() -> tuple[str, int, str | None]:
@@ -30,10 +42,10 @@ def load_port_host_token() -> tuple[str, int, str | None]:
     """
     base_url, token = target_from_env()
     parts = urlsplit(base_url)
-    return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), token
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80), token
 
 
-def target_from_env(environ=None) -> tuple[str, str | None]:
+def target_from_env(environ: Mapping[str, str] | None = None) -> tuple[str, str | None]:
     """(base URL, token) of the live service named by the environment."""
     environ = os.environ if environ is None else environ
     host = (environ.get("PYM_SERVER_HOST") or "").strip()
@@ -63,7 +75,14 @@ def target_from_env(environ=None) -> tuple[str, str | None]:
 class Reply:
     """A response, the same whether it came over HTTP or from an in-process app."""
 
-    def __init__(self, method: str, url: str, status_code: int, headers, content: bytes):
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        status_code: int,
+        headers: Mapping[str, str] | Headers,
+        content: bytes,
+    ):
         self.method, self.url = method, url
         self.status_code = status_code
         self.headers = headers
@@ -73,7 +92,7 @@ class Reply:
     def text(self) -> str:
         return self.content.decode("utf-8", "replace")
 
-    def json(self):
+    def json(self) -> Json:
         try:
             return json.loads(self.content)
         except ValueError:
@@ -107,12 +126,12 @@ class PyMacaronTestCase(unittest.TestCase):
     port: int | None = None
     token: str | None = None
     base_url: str | None = None
-    app = None  # a Flask app to call in-process instead of a live host
+    app: Flask | None = None  # a Flask app to call in-process instead of a live host
     verify_ssl = True
     timeout_connect = 10
     timeout_read = 30
 
-    def setUp(self):
+    def setUp(self) -> None:
         super().setUp()
         self.maxDiff = None
         if self.app is None and self.base_url is None:
@@ -125,7 +144,9 @@ class PyMacaronTestCase(unittest.TestCase):
             self.verify_ssl = False
 
     @classmethod
-    def bind(cls, app=None, base_url: str | None = None, token: str | None = None):
+    def bind(
+        cls, app: Flask | None = None, base_url: str | None = None, token: str | None = None
+    ) -> PyMacaronTestCase:
         """A ready-to-use instance outside unittest (what the pytest fixtures return)."""
         case = cls()
         case.maxDiff = None
@@ -147,12 +168,12 @@ class PyMacaronTestCase(unittest.TestCase):
         self,
         method: str,
         path: str,
-        data=None,
+        data: Body = None,
         auth: str | None = None,
         content_type: str | None = "application/json",
         allow_redirects: bool = True,
         verify_ssl: bool = True,
-        headers: dict | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Reply:
         """Send one request to the service; a connection failure fails the test clearly."""
         method = method.upper()
@@ -161,6 +182,7 @@ class PyMacaronTestCase(unittest.TestCase):
         sent = dict(headers or {})
         if auth:
             sent["Authorization"] = auth
+        body: bytes | None
         if data is None:
             body = None
         elif isinstance(data, (dict, list)):
@@ -176,17 +198,33 @@ class PyMacaronTestCase(unittest.TestCase):
         else:
             raise TypeError(f"unsupported data type {type(data).__name__}")
         if self.app is not None:
-            return self._call_app(method, path, body, sent, allow_redirects)
+            return self._call_app(self.app, method, path, body, sent, allow_redirects)
         return self._call_http(method, path, body, sent, allow_redirects, verify_ssl)
 
-    def _call_app(self, method, path, body, headers, allow_redirects) -> Reply:
-        client = self.app.test_client()
+    def _call_app(
+        self,
+        app: Flask,
+        method: str,
+        path: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        allow_redirects: bool,
+    ) -> Reply:
+        client = app.test_client()
         r = client.open(
             path, method=method, data=body, headers=headers, follow_redirects=allow_redirects
         )
         return Reply(method, f"http://localhost{path}", r.status_code, r.headers, r.get_data())
 
-    def _call_http(self, method, path, body, headers, allow_redirects, verify_ssl) -> Reply:
+    def _call_http(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        allow_redirects: bool,
+        verify_ssl: bool,
+    ) -> Reply:
         import requests
 
         if not self.base_url:
@@ -221,7 +259,15 @@ class PyMacaronTestCase(unittest.TestCase):
             )
 
     def _assertMethodReturnContent(
-        self, path, method, data, status, auth, contenttype, allow_redirects=True, verify_ssl=True
+        self,
+        path: str,
+        method: str,
+        data: Body,
+        status: int,
+        auth: str | None,
+        contenttype: str | None,
+        allow_redirects: bool = True,
+        verify_ssl: bool = True,
     ) -> Reply:
         r = self.call(
             method,
@@ -235,13 +281,30 @@ class PyMacaronTestCase(unittest.TestCase):
         self._assertStatus(r, status)
         return r
 
-    def _assertMethodReturnJson(self, path, method, data, status, auth, verify_ssl=True):
+    def _assertMethodReturnJson(
+        self,
+        path: str,
+        method: str,
+        data: Body,
+        status: int,
+        auth: str | None,
+        verify_ssl: bool = True,
+    ) -> Json:
         r = self._assertMethodReturnContent(
             path, method, data, status, auth, "application/json", verify_ssl=verify_ssl
         )
         return r.json()
 
-    def _assertMethodReturnDict(self, path, method, data, kv, status, auth, verify_ssl=True):
+    def _assertMethodReturnDict(
+        self,
+        path: str,
+        method: str,
+        data: Body,
+        kv: JsonObject,
+        status: int,
+        auth: str | None,
+        verify_ssl: bool = True,
+    ) -> JsonObject:
         self.assertIsInstance(kv, dict, f"{kv!r} must be a dict")
         j = self._assertMethodReturnJson(path, method, data, status, auth, verify_ssl=verify_ssl)
         self.assertIsInstance(
@@ -250,56 +313,100 @@ class PyMacaronTestCase(unittest.TestCase):
         for k, v in kv.items():
             self.assertIn(k, j, f"{method.upper()} {path}: no {k!r} in {json.dumps(j)[:500]}")
             self.assertEqual(j[k], v, f"{method.upper()} {path}: {k!r}")
-        return j
+        found: JsonObject = j
+        return found
 
     # -- the pymacaron-unit assertions ---------------------------------------------------
-    def assertGetReturnJson(self, path, status=200, auth=None, verify_ssl=True):
+    def assertGetReturnJson(
+        self, path: str, status: int = 200, auth: str | None = None, verify_ssl: bool = True
+    ) -> Json:
         return self._assertMethodReturnJson(path, "get", None, status, auth, verify_ssl=verify_ssl)
 
-    def assertDeleteReturnJson(self, path, status=200, auth=None, verify_ssl=True):
+    def assertDeleteReturnJson(
+        self, path: str, status: int = 200, auth: str | None = None, verify_ssl: bool = True
+    ) -> Json:
         return self._assertMethodReturnJson(
             path, "delete", None, status, auth, verify_ssl=verify_ssl
         )
 
-    def assertPostReturnJson(self, path, data, status=200, auth=None, verify_ssl=True):
+    def assertPostReturnJson(
+        self,
+        path: str,
+        data: Body,
+        status: int = 200,
+        auth: str | None = None,
+        verify_ssl: bool = True,
+    ) -> Json:
         return self._assertMethodReturnJson(path, "post", data, status, auth, verify_ssl=verify_ssl)
 
-    def assertPutReturnJson(self, path, data, status=200, auth=None, verify_ssl=True):
+    def assertPutReturnJson(
+        self,
+        path: str,
+        data: Body,
+        status: int = 200,
+        auth: str | None = None,
+        verify_ssl: bool = True,
+    ) -> Json:
         return self._assertMethodReturnJson(path, "put", data, status, auth, verify_ssl=verify_ssl)
 
-    def assertGetReturnDict(self, path, kv, status=200, auth=None, verify_ssl=True):
+    def assertGetReturnDict(
+        self,
+        path: str,
+        kv: JsonObject,
+        status: int = 200,
+        auth: str | None = None,
+        verify_ssl: bool = True,
+    ) -> JsonObject:
         return self._assertMethodReturnDict(
             path, "get", None, kv, status, auth, verify_ssl=verify_ssl
         )
 
-    def assertPostReturnDict(self, path, data, kv, status=200, auth=None, verify_ssl=True):
+    def assertPostReturnDict(
+        self,
+        path: str,
+        data: Body,
+        kv: JsonObject,
+        status: int = 200,
+        auth: str | None = None,
+        verify_ssl: bool = True,
+    ) -> JsonObject:
         return self._assertMethodReturnDict(
             path, "post", data, kv, status, auth, verify_ssl=verify_ssl
         )
 
-    def assertGetReturnOk(self, path, auth=None):
+    def assertGetReturnOk(self, path: str, auth: str | None = None) -> Json:
         j = self.assertGetReturnJson(path, 200, auth)
         self.assertDictEqual(j, {})
         return j
 
-    def assertPostReturnOk(self, path, data, auth=None):
+    def assertPostReturnOk(self, path: str, data: Body, auth: str | None = None) -> Json:
         j = self.assertPostReturnJson(path, data, 200, auth)
         self.assertDictEqual(j, {})
         return j
 
-    def _checkError(self, j, status, error):
+    def _checkError(self, j: JsonObject, status: int, error: str) -> JsonObject:
         for key in ("error_description", "error_id"):
             self.assertIn(key, j, f"the error reply has no {key!r}: {j!r}")
         return j
 
-    def assertGetReturnError(self, path, status, error, auth=None, verify_ssl=True):
+    def assertGetReturnError(
+        self, path: str, status: int, error: str, auth: str | None = None, verify_ssl: bool = True
+    ) -> JsonObject:
         self.assertIsInstance(error, str, f"{error!r} must be a str")
         j = self.assertGetReturnDict(
             path, {"status": status, "error": error}, status, auth, verify_ssl=verify_ssl
         )
         return self._checkError(j, status, error)
 
-    def assertPostReturnError(self, path, data, status, error, auth=None, verify_ssl=True):
+    def assertPostReturnError(
+        self,
+        path: str,
+        data: Body,
+        status: int,
+        error: str,
+        auth: str | None = None,
+        verify_ssl: bool = True,
+    ) -> JsonObject:
         self.assertIsInstance(error, str, f"{error!r} must be a str")
         j = self.assertPostReturnDict(
             path, data, {"status": status, "error": error}, status, auth, verify_ssl=verify_ssl
@@ -307,8 +414,15 @@ class PyMacaronTestCase(unittest.TestCase):
         return self._checkError(j, status, error)
 
     def assertCallReturnJson(
-        self, method, path, data=None, auth=None, status=200, allow_error=False, verify_ssl=True
-    ):
+        self,
+        method: str,
+        path: str,
+        data: Body = None,
+        auth: str | None = None,
+        status: int = 200,
+        allow_error: bool = False,
+        verify_ssl: bool = True,
+    ) -> Json:
         if allow_error:  # as in pymacaron-unit: any non-200 status is accepted
             r = self.call(method, path, data, auth=auth, verify_ssl=verify_ssl)
             if r.status_code == 200:
@@ -317,18 +431,35 @@ class PyMacaronTestCase(unittest.TestCase):
         return self._assertMethodReturnJson(path, method, data, status, auth, verify_ssl=verify_ssl)
 
     def assertCallReturnDict(
-        self, method, path, kv, data=None, auth=None, status=200, verify_ssl=True
-    ):
+        self,
+        method: str,
+        path: str,
+        kv: JsonObject,
+        data: Body = None,
+        auth: str | None = None,
+        status: int = 200,
+        verify_ssl: bool = True,
+    ) -> JsonObject:
         return self._assertMethodReturnDict(
             path, method, data, kv, status, auth, verify_ssl=verify_ssl
         )
 
-    def assertCallReturnOk(self, method, path, data=None, auth=None):
+    def assertCallReturnOk(
+        self, method: str, path: str, data: Body = None, auth: str | None = None
+    ) -> Json:
         j = self.assertCallReturnJson(method, path, data, auth, 200)
         self.assertDictEqual(j, {})
         return j
 
-    def assertCallReturnError(self, method, path, status, error, data=None, auth=None):
+    def assertCallReturnError(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        error: str,
+        data: Body = None,
+        auth: str | None = None,
+    ) -> JsonObject:
         self.assertIsInstance(error, str, f"{error!r} must be a str")
         j = self.assertCallReturnDict(
             method, path, {"status": status, "error": error}, data, auth, status
@@ -336,8 +467,15 @@ class PyMacaronTestCase(unittest.TestCase):
         return self._checkError(j, status, error)
 
     def assertCallReturnHtml(
-        self, method, path, data=None, auth=None, status=200, allow_redirects=True, verify_ssl=True
-    ):
+        self,
+        method: str,
+        path: str,
+        data: Body = None,
+        auth: str | None = None,
+        status: int = 200,
+        allow_redirects: bool = True,
+        verify_ssl: bool = True,
+    ) -> str:
         r = self._assertMethodReturnContent(
             path, method, data, status, auth, None, allow_redirects, verify_ssl
         )
@@ -345,8 +483,15 @@ class PyMacaronTestCase(unittest.TestCase):
         return r.text
 
     def assertCallReturnText(
-        self, method, path, data=None, auth=None, status=200, allow_redirects=True, verify_ssl=True
-    ):
+        self,
+        method: str,
+        path: str,
+        data: Body = None,
+        auth: str | None = None,
+        status: int = 200,
+        allow_redirects: bool = True,
+        verify_ssl: bool = True,
+    ) -> str:
         r = self._assertMethodReturnContent(
             path, method, data, status, auth, None, allow_redirects, verify_ssl
         )
@@ -354,8 +499,15 @@ class PyMacaronTestCase(unittest.TestCase):
         return r.text
 
     def assertCallReturnRedirect(
-        self, method, path, data=None, auth=None, status=302, allow_redirects=False, verify_ssl=True
-    ):
+        self,
+        method: str,
+        path: str,
+        data: Body = None,
+        auth: str | None = None,
+        status: int = 302,
+        allow_redirects: bool = False,
+        verify_ssl: bool = True,
+    ) -> str | None:
         r = self._assertMethodReturnContent(
             path, method, data, status, auth, None, allow_redirects, verify_ssl
         )
@@ -363,19 +515,19 @@ class PyMacaronTestCase(unittest.TestCase):
         return r.location
 
     # -- the built-in endpoints ----------------------------------------------------------
-    def assertIsVersion(self, j):
+    def assertIsVersion(self, j: JsonObject) -> None:
         for key in ("version", "name", "container", "pym_env"):
             self.assertIsInstance(j.get(key), str, f"/version: {key!r} must be a string: {j!r}")
 
-    def assertHasPing(self):
+    def assertHasPing(self) -> Json:
         return self.assertGetReturnOk("ping")
 
-    def assertHasVersion(self, verify_ssl=True):
+    def assertHasVersion(self, verify_ssl: bool = True) -> Json:
         j = self.assertGetReturnJson("version", 200, verify_ssl=verify_ssl)
         self.assertIsVersion(j)
         return j
 
-    def assertHasAuthVersion(self, verify_ssl=True):
+    def assertHasAuthVersion(self, verify_ssl: bool = True) -> Json:
         self.assertGetReturnError(
             "auth/version", 401, "AUTHORIZATION_HEADER_MISSING", verify_ssl=verify_ssl
         )
