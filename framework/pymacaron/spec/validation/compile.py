@@ -14,8 +14,9 @@ import contextvars
 import functools
 import os
 
+from .draft4_messages import _from_fast, _not_json
 from .formats import _format_checks, _formats_of
-from .messages import _from_fast, _not_json, _violation
+from .rs_messages import _violation
 from .translate import DRAFT4, VARIANT_SUFFIX, _redirect
 
 
