@@ -37,7 +37,8 @@ from pymacaron.persist.settings import table_env_name
 from pymacaron.spec.load import load_spec
 from pymacaron.spec.yamlfile import display_path
 
-from .config import stage_data
+from .config import stage_values
+from .config_rules import table_settings_of
 from .names import table_name
 
 ENV_NAMESPACE = "aws:elasticbeanstalk:application:environment"
@@ -74,24 +75,8 @@ def persisted_tables(config_path: str) -> list[tuple[str, PersistSpec]]:
 def table_settings(config: str | dict, stage: str, config_path: str | None = None) -> dict:
     """Billing mode and capacity of the stage's tables, from pym-config: the stage's values
     (``StageConfig.data``, ``config_path`` named in errors) or a pym-config path."""
-    if isinstance(config, str):
-        config_path, data = config, stage_data(config, stage)
-    else:
-        data = config
-    mode = data.get("dynamodb_billing_mode") or "PAY_PER_REQUEST"
-    out = {"billing_mode": mode}
-    if mode == "PROVISIONED":
-        for key in ("dynamodb_read_capacity", "dynamodb_write_capacity"):
-            if not data.get(key):
-                raise StartupError(
-                    f"stage {stage}: dynamodb_billing_mode PROVISIONED needs {key} "
-                    "(capacity units per table and per index)",
-                    file=display_path(config_path),
-                    location=f"key '{key}'",
-                )
-        out["read_capacity"] = data["dynamodb_read_capacity"]
-        out["write_capacity"] = data["dynamodb_write_capacity"]
-    return out
+    data, path = stage_values(config, stage, config_path)
+    return table_settings_of(data, stage, path)
 
 
 def check_table_lock(config_path: str, tables: list[tuple[str, PersistSpec]]) -> dict:
