@@ -17,25 +17,9 @@ from dataclasses import replace
 
 from pymacaron.config import apply_stage, read_config_file, stage_file
 
-from .config_model import (
-    CONTAINER_PORT,
-    DEFAULTS,
-    HEALTH_CHECK_PATH,
-    MAX_ENVIRONMENT_NAME,
-    PIPELINE_INFIX,
-    PLATFORM_BRANCH,
-    SEVERITIES,
-    STAGES,
-    CodeArtifact,
-    HostedZone,
-    Network,
-    PipelineConfig,
-    Platform,
-    ScanGate,
-    SecretRef,
-    ServiceConfig,
-    StageConfig,
-)
+from .config_model import *  # noqa: F403 - the model's names, importable from here as before
+from .config_model import STAGES, ServiceConfig, StageConfig
+from .config_model import __all__ as _MODEL_NAMES
 from .config_rules import (
     _check_secrets_per_stage,
     _fail,
@@ -49,23 +33,7 @@ from .config_rules import (
 )
 
 __all__ = [
-    "CONTAINER_PORT",
-    "DEFAULTS",
-    "HEALTH_CHECK_PATH",
-    "MAX_ENVIRONMENT_NAME",
-    "PIPELINE_INFIX",
-    "PLATFORM_BRANCH",
-    "SEVERITIES",
-    "STAGES",
-    "CodeArtifact",
-    "HostedZone",
-    "Network",
-    "PipelineConfig",
-    "Platform",
-    "ScanGate",
-    "SecretRef",
-    "ServiceConfig",
-    "StageConfig",
+    *_MODEL_NAMES,
     "check_aws_values",
     "check_deploy_keys",
     "load_service_config",

@@ -16,6 +16,26 @@ from pymacaron.config import deploy_keys, schema_defaults
 
 from . import names
 
+__all__ = [
+    "CONTAINER_PORT",
+    "DEFAULTS",
+    "HEALTH_CHECK_PATH",
+    "MAX_ENVIRONMENT_NAME",
+    "PIPELINE_INFIX",
+    "PLATFORM_BRANCH",
+    "SEVERITIES",
+    "STAGES",
+    "CodeArtifact",
+    "HostedZone",
+    "Network",
+    "PipelineConfig",
+    "Platform",
+    "ScanGate",
+    "SecretRef",
+    "ServiceConfig",
+    "StageConfig",
+]
+
 # The stages a service is deployed to, in promotion order.
 STAGES = ("staging", "live")
 

@@ -180,25 +180,23 @@ class PipelineParts:
                 "Approve", comment=f"Promote {config.name} from staging to live?"
             )
             live_pre.append(self.approval)
-        self.scan_gate = steps.step(
-            "ImageScanGate",
-            self.source,
-            steps.SCAN_GATE,
-            config=p,
-            env={"COMMIT_ID": commit, "REPOSITORY_URI": repo_uri},
-            policies=steps.step_policies(steps.SCAN_GATE, repo_arn),
-        )
+
+        def image_step(name: str, spec):
+            """A step on the commit's image in the repository (the scan gate, promotion)."""
+            return steps.step(
+                name,
+                self.source,
+                spec,
+                config=p,
+                env={"COMMIT_ID": commit, "REPOSITORY_URI": repo_uri},
+                policies=steps.step_policies(spec, repo_arn),
+            )
+
+        self.scan_gate = image_step("ImageScanGate", steps.SCAN_GATE)
         live_pre.insert(0, self.scan_gate)
         if self.approval:
             self.approval.add_step_dependency(self.scan_gate)
-        self.promote = steps.step(
-            "PromoteImage",
-            self.source,
-            steps.PROMOTE,
-            config=p,
-            env={"COMMIT_ID": commit, "REPOSITORY_URI": repo_uri},
-            policies=steps.step_policies(steps.PROMOTE, repo_arn),
-        )
+        self.promote = image_step("PromoteImage", steps.PROMOTE)
         self.promote.add_step_dependency(self.approval or self.scan_gate)
         live_pre.append(self.promote)
         self.live = stage("Live", "live")

@@ -79,6 +79,15 @@ def table_settings(config: str | dict, stage: str, config_path: str | None = Non
     return table_settings_of(data, stage, path)
 
 
+def _key_schema(key: str, key_type: str, sort_key: str | None, sort_type: str | None) -> dict:
+    """The partition (and sort) key of a table or an index, as the CDK takes them."""
+    sort = dynamodb.Attribute(name=sort_key, type=ATTRIBUTE_TYPES[sort_type]) if sort_key else None
+    return {
+        "partition_key": dynamodb.Attribute(name=key, type=ATTRIBUTE_TYPES[key_type]),
+        "sort_key": sort,
+    }
+
+
 def check_table_lock(config_path: str, tables: list[tuple[str, PersistSpec]]) -> dict:
     """Refuse a key-schema change or a dropped table; record new tables. Returns the lock."""
     lock_path = os.path.join(os.path.dirname(os.path.abspath(config_path)), LOCK_FILE)
@@ -167,14 +176,7 @@ class ServiceTables(Construct):
                 self,
                 _construct_id(spec.table),
                 table_name=table_name(name_prefix, stage, spec.table),
-                partition_key=dynamodb.Attribute(
-                    name=spec.key, type=ATTRIBUTE_TYPES[spec.key_type]
-                ),
-                sort_key=dynamodb.Attribute(
-                    name=spec.sort_key, type=ATTRIBUTE_TYPES[spec.sort_type]
-                )
-                if spec.sort_key
-                else None,
+                **_key_schema(spec.key, spec.key_type, spec.sort_key, spec.sort_type),
                 billing_mode=dynamodb.BillingMode.PROVISIONED
                 if provisioned
                 else dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -191,14 +193,7 @@ class ServiceTables(Construct):
                 ix = spec.index
                 table.add_global_secondary_index(
                     index_name=ix.name,
-                    partition_key=dynamodb.Attribute(
-                        name=ix.key, type=ATTRIBUTE_TYPES[ix.key_type]
-                    ),
-                    sort_key=dynamodb.Attribute(
-                        name=ix.sort_key, type=ATTRIBUTE_TYPES[ix.sort_type]
-                    )
-                    if ix.sort_key
-                    else None,
+                    **_key_schema(ix.key, ix.key_type, ix.sort_key, ix.sort_type),
                     projection_type=dynamodb.ProjectionType.ALL,
                     **capacity,
                 )

@@ -338,19 +338,23 @@ class PyMacaronTestCase(unittest.TestCase):
     def assertCallReturnHtml(
         self, method, path, data=None, auth=None, status=200, allow_redirects=True, verify_ssl=True
     ):
-        r = self._assertMethodReturnContent(
-            path, method, data, status, auth, None, allow_redirects, verify_ssl
+        return self._assertTextReply(
+            "text/html", method, path, data, auth, status, allow_redirects, verify_ssl
         )
-        self.assertEqual(r.headers.get("Content-Type", "").lower(), "text/html; charset=utf-8")
-        return r.text
 
     def assertCallReturnText(
         self, method, path, data=None, auth=None, status=200, allow_redirects=True, verify_ssl=True
     ):
-        r = self._assertMethodReturnContent(
-            path, method, data, status, auth, None, allow_redirects, verify_ssl
+        return self._assertTextReply(
+            "text/plain", method, path, data, auth, status, allow_redirects, verify_ssl
         )
-        self.assertEqual(r.headers.get("Content-Type", "").lower(), "text/plain; charset=utf-8")
+
+    def _assertTextReply(self, media, method, path, data, auth, status, allow_redirects, verify):
+        """The reply's text, its Content-Type ``media`` in UTF-8."""
+        r = self._assertMethodReturnContent(
+            path, method, data, status, auth, None, allow_redirects, verify
+        )
+        self.assertEqual(r.headers.get("Content-Type", "").lower(), f"{media}; charset=utf-8")
         return r.text
 
     def assertCallReturnRedirect(
