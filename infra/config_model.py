@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pymacaron.config import DEFAULTS as RUNTIME_DEFAULTS
-from pymacaron.config import deploy_keys, schema_defaults
+from pymacaron.config import deploy_keys, schema_default, schema_defaults
 
 from . import names
 
@@ -69,12 +69,13 @@ class Network:
     vpc_id: str | None = None
     public_subnets: tuple[str, ...] = ()
     private_subnets: tuple[str, ...] = ()
-    max_azs: int = 2
-    nat_gateways: int = 1
+    # defaults: the schema's (``vpc.*``)
+    max_azs: int = schema_default("vpc", "max_azs")
+    nat_gateways: int = schema_default("vpc", "nat_gateways")
     # A created network is shared by every service of the account and region (VPC and
     # Elastic IP quotas): the stack `pym-network` unless `vpc.name` names another one.
-    name: str = "pym-network"
-    cidr: str = "10.0.0.0/16"
+    name: str = schema_default("vpc", "name")
+    cidr: str = schema_default("vpc", "cidr")
 
     @property
     def existing(self) -> bool:
@@ -190,9 +191,10 @@ class ScanGate:
     known finding pass, saying so in the log.
     """
 
-    max_findings: dict = field(default_factory=lambda: {"CRITICAL": 0})
-    allow: bool = False
-    timeout_seconds: int = 900
+    # defaults: the schema's (``image_scan.*``)
+    max_findings: dict = field(default_factory=lambda: schema_default("image_scan", "max_findings"))
+    allow: bool = schema_default("image_scan", "allow")
+    timeout_seconds: int = schema_default("image_scan", "timeout_seconds")
 
 
 # Pipeline-managed stage stacks and environments: <name>-pipeline-<stage> (distinct from the

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 
 from pymacaron.config import DEFAULTS as RUNTIME_DEFAULTS
-from pymacaron.config import apply_stage, config_schema
+from pymacaron.config import apply_stage, config_schema, schema_default
 from pymacaron.exceptions import StartupError
 from pymacaron.spec.yamlfile import display_path
 
@@ -163,11 +163,12 @@ def _check_secrets_per_stage(path: str, raw: dict, stages: dict[str, StageConfig
 
 def _scan_gate(path: str, raw: dict) -> ScanGate:
     data = raw.get("image_scan") or {}
-    limits = data.get("max_findings", {"CRITICAL": 0})
+    gate = ScanGate()  # the schema's defaults
+    limits = data.get("max_findings", gate.max_findings)
     return ScanGate(
         max_findings={k.upper(): int(v) for k, v in limits.items()},
-        allow=bool(data.get("allow", False)),
-        timeout_seconds=int(data.get("timeout_seconds", 900)),
+        allow=bool(data.get("allow", gate.allow)),
+        timeout_seconds=int(data.get("timeout_seconds", gate.timeout_seconds)),
     )
 
 
@@ -209,8 +210,8 @@ def _network(path: str, raw: dict) -> Network:
                 "expected another range, e.g. 10.1.0.0/16",
             )
         return Network(
-            max_azs=vpc.get("max_azs", 2),
-            nat_gateways=vpc.get("nat_gateways", 1),
+            max_azs=vpc.get("max_azs", Network.max_azs),
+            nat_gateways=vpc.get("nat_gateways", Network.nat_gateways),
             name=vpc.get("name", Network.name),
             cidr=vpc.get("cidr", Network.cidr),
         )
@@ -291,7 +292,9 @@ def _pipeline(path: str, raw: dict) -> PipelineConfig | None:
         if ca
         else None,
         branch=data["branch"],
-        manual_approval=bool(data.get("manual_approval", False)),
+        manual_approval=bool(
+            data.get("manual_approval", schema_default("pipeline", "manual_approval"))
+        ),
         notification_email=data.get("notification_email") or raw.get("notification_email"),
         connection_arn=data.get("connection_arn"),
         repository=data.get("repository"),
@@ -411,7 +414,7 @@ def image_of_version(config, version: str, account: str | None = None,
 def table_settings_of(data: dict, stage: str, path: str | None) -> dict:
     """Billing mode and capacity of the stage's tables: ``dynamodb_billing_mode``
     PROVISIONED needs ``dynamodb_read_capacity`` and ``dynamodb_write_capacity``."""
-    mode = data.get("dynamodb_billing_mode") or "PAY_PER_REQUEST"
+    mode = data.get("dynamodb_billing_mode") or schema_default("dynamodb_billing_mode")
     out = {"billing_mode": mode}
     if mode == "PROVISIONED":
         for key in ("dynamodb_read_capacity", "dynamodb_write_capacity"):

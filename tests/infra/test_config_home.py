@@ -249,3 +249,27 @@ def test_rules_moved_home_keep_their_errors(tmp_path):
     assert "key 'aws_account'" in str(e.value) and str(e.value).endswith("or pass image=")
     uri = image_of_version(config, "v1", "123456789012", "eu-west-1")
     assert uri == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/svc:v1"
+
+
+def test_section_defaults_are_the_schemas_too(tmp_path):
+    """Defaults inside a section (vpc, image_scan, pipeline) or behind a $ref are written
+    in the schema as well, and the typed model reads them there."""
+    from pymacaron.config import schema_default
+    from pymacaron_kit.config import Network, ScanGate, load_service_config
+    from pymacaron_kit.config_rules import table_settings_of
+    from pymacaron_kit.service_repo import unit_test_command
+
+    assert schema_default("vpc", "max_azs") == 2 and schema_default("vpc", "nat_gateways") == 1
+    assert (Network().name, Network().cidr) == ("pym-network", "10.0.0.0/16")
+    assert ScanGate() == ScanGate(max_findings={"CRITICAL": 0}, allow=False, timeout_seconds=900)
+    assert schema_default("dynamodb_billing_mode") == "PAY_PER_REQUEST"
+    with pytest.raises(KeyError, match="no default for vpc.id"):
+        schema_default("vpc", "id")
+    (tmp_path / "pym-config.yaml").write_text(
+        "name: svc\nvpc: {max_azs: 3}\nimage_scan: {allow: true}\n"
+    )
+    config = load_service_config(str(tmp_path / "pym-config.yaml"))
+    assert (config.network.max_azs, config.network.nat_gateways) == (3, 1)
+    assert (config.scan_gate.allow, config.scan_gate.timeout_seconds) == (True, 900)
+    assert table_settings_of({}, "live", None) == {"billing_mode": "PAY_PER_REQUEST"}
+    assert unit_test_command(None) == "python -m pytest -q tests"
