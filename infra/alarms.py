@@ -18,6 +18,8 @@ from constructs import Construct
 NAMESPACE = "AWS/ElasticBeanstalk"
 ERROR_RATE_PERCENT = 5
 PERIOD = Duration.minutes(1)
+# both alarms look at 5 periods; no data (no traffic) is not an alarm
+ALARM_WINDOW = {"evaluation_periods": 5, "treat_missing_data": cw.TreatMissingData.NOT_BREACHING}
 
 
 class EnvironmentAlarms(Construct):
@@ -46,46 +48,51 @@ class EnvironmentAlarms(Construct):
                 label=label,
             )
 
-        rate = cw.MathExpression(
-            expression="IF(total > 0, 100 * errors / total, 0)",
-            using_metrics={
-                "errors": metric("ApplicationRequests5xx", "5xx responses"),
-                "total": metric("ApplicationRequestsTotal", "all responses"),
-            },
-            label="5xx rate (%)",
-            period=PERIOD,
-        )
-        self.error_rate = cw.Alarm(
-            self,
+        def alarm(id: str, description: str, expression: str, metrics: dict, label: str,
+                  threshold: float, comparison, datapoints: int) -> cw.Alarm:  # fmt: skip
+            """An alarm on ``expression`` over the environment's ``metrics`` (5 periods)."""
+            rate = cw.MathExpression(
+                expression=expression,
+                using_metrics={k: metric(*v) for k, v in metrics.items()},
+                label=label,
+                period=PERIOD,
+            )
+            return cw.Alarm(
+                self,
+                id,
+                alarm_description=f"{environment_name}: {description}",
+                metric=rate,
+                threshold=threshold,
+                comparison_operator=comparison,
+                datapoints_to_alarm=datapoints,
+                **ALARM_WINDOW,
+            )
+
+        self.error_rate = alarm(
             "Http5xxRate",
-            alarm_description=f"{environment_name}: more than {ERROR_RATE_PERCENT}% of "
-            "responses are 5xx",
-            metric=rate,
-            threshold=ERROR_RATE_PERCENT,
-            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=5,
-            datapoints_to_alarm=3,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-        )
-        unhealthy = cw.MathExpression(
-            expression="severe + degraded",
-            using_metrics={
-                "severe": metric("InstancesSevere", "instances severe"),
-                "degraded": metric("InstancesDegraded", "instances degraded"),
+            f"more than {ERROR_RATE_PERCENT}% of responses are 5xx",
+            "IF(total > 0, 100 * errors / total, 0)",
+            {
+                "errors": ("ApplicationRequests5xx", "5xx responses"),
+                "total": ("ApplicationRequestsTotal", "all responses"),
             },
-            label="unhealthy hosts",
-            period=PERIOD,
+            "5xx rate (%)",
+            ERROR_RATE_PERCENT,
+            cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            datapoints=3,
         )
-        self.unhealthy_hosts = cw.Alarm(
-            self,
+        self.unhealthy_hosts = alarm(
             "UnhealthyHosts",
-            alarm_description=f"{environment_name}: at least one host is degraded or severe",
-            metric=unhealthy,
-            threshold=1,
-            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=5,
-            datapoints_to_alarm=5,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            "at least one host is degraded or severe",
+            "severe + degraded",
+            {
+                "severe": ("InstancesSevere", "instances severe"),
+                "degraded": ("InstancesDegraded", "instances degraded"),
+            },
+            "unhealthy hosts",
+            1,
+            cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            datapoints=5,
         )
         alarms = (self.error_rate, self.unhealthy_hosts)
         for alarm in alarms:

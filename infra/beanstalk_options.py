@@ -19,7 +19,7 @@ from typing import Any
 from pymacaron.exceptions import StartupError
 from pymacaron.spec.yamlfile import display_path
 
-from .config import stage_data
+from .config import stage_values
 
 # https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/command-options-general.html and
 # command-options-specific.html (Docker): the namespaces an environment accepts.
@@ -126,10 +126,7 @@ def beanstalk_options(
 
     ``config``: the stage's values (``StageConfig.data``, with ``config_path`` the file to
     name in errors), or a pym-config path."""
-    if isinstance(config, str):
-        config_path, data = config, stage_data(config, stage)
-    else:
-        data = config
+    data, config_path = stage_values(config, stage, config_path)
     shown = display_path(config_path) if config_path else "pym-config.yaml"
     out = []
     for i, entry in enumerate(data.get("beanstalk_options") or ()):

@@ -37,9 +37,10 @@ from .alarms import EnvironmentAlarms
 from .beanstalk import BeanstalkApplication, StageEnvironment, environment_options
 from .beanstalk_options import beanstalk_options, check_option
 from .config import STAGES, ServiceConfig, StageConfig, load_service_config
+from .config_rules import image_of_version
 from .iam import ServiceRoles, secret_arn
 from .nag import acknowledge
-from .names import image_uri, repository_arn
+from .names import repository_arn
 from .platform import resolve as resolve_platform
 from .registry import ServiceRepository
 from .tables import service_tables
@@ -444,11 +445,4 @@ def _nag_text(value: object) -> str:
 
 
 def _image(config: ServiceConfig, version: str) -> str:
-    if not (config.account and config.region):
-        raise StartupError(
-            f"deploying version {version!r} needs the AWS account and region of the image: "
-            "set aws_account and aws_region in pym-config.yaml, or pass image=",
-            file=config.path,
-            location="key 'aws_account'",
-        )
-    return image_uri(config.account, config.region, config.repository_name, version)
+    return image_of_version(config, version, otherwise=", or pass image=")

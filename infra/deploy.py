@@ -341,8 +341,9 @@ def bootstrap_account(root: str, execution_policy: str | None, print_policy: boo
     """``pym bootstrap``: the service's ``cdk bootstrap`` (infra/bootstrap.py), run with the
     kit's CDK CLI."""
     config = read_pym_config(root)
-    region = (config.get("aws_region") or os.environ.get("AWS_REGION")
-              or os.environ.get("AWS_DEFAULT_REGION"))  # fmt: skip
+    from .config_rules import deploy_region
+
+    region = deploy_region(config.get("aws_region"))
     account = config.get("aws_account") or caller_account(region)
     if print_policy:
         doc = bootstrap.execution_policy_document(service_name(root), account or "ACCOUNT_ID")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from . import bootstrap, cdk_cli, names
 from .config import ServiceConfig, load_service_config
+from .config_rules import deploy_region
 from .release.common import EXIT_FAILED
 
 
@@ -56,7 +57,7 @@ def check_credentials(region: str | None) -> tuple[Finding, str | None]:
 
 
 def check_region(config: ServiceConfig) -> Finding:
-    region = config.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    region = deploy_region(config.region)
     if region:
         source = "aws_region" if config.region else "the environment"
         return Finding("region", True, f"{region} (from {source})")
@@ -138,7 +139,7 @@ def check_pipeline(config: ServiceConfig) -> list[Finding]:
 def diagnose(root: str) -> list[Finding]:
     config = load_service_config(os.path.join(root, "pym-config.yaml"))
     region_finding = check_region(config)
-    region = config.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    region = deploy_region(config.region)
     credentials, account = check_credentials(region)
     findings = [credentials, region_finding]
     if account and region:

@@ -21,6 +21,7 @@ No CDK import at module level: the commands use it without the CDK installed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -68,6 +69,8 @@ NOTIFICATION_TOPIC_OUTPUT = "NotificationTopicArn"
 
 # ---- image tags --------------------------------------------------------------------------
 
+# An image tag (ECR's and Docker's rule): what `pym image`, `-c version=` and `pym rollback` take.
+IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 LIVE_TAG_PREFIX = "live-"  # what promotion adds to a live image (the ECR lifecycle keeps them)
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 
+from pymacaron.config import schema_default
 from pymacaron.exceptions import StartupError
 from pymacaron.spec.yamlfile import display_path
 
-DEFAULT_UNIT_TESTS = "python -m pytest -q tests"
+DEFAULT_UNIT_TESTS = schema_default("pipeline", "unit_tests")  # pym-config.schema.json
 CHECKED = (
     ("server.py", "the image serves server:app (pym new writes one)"),
     ("apis", "pym fuzz tests the service against its specs in apis/"),

@@ -12,7 +12,7 @@ own CDK app.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Annotations, Aws, CfnOutput, Environment, Stack, Stage, Tags, pipelines
 from aws_cdk import aws_codepipeline as codepipeline
@@ -150,19 +150,20 @@ class PipelineParts(_Scope):
             code_build_defaults=steps.code_build_defaults(self.build_logs),
         )
 
+        def step(name: str, commands: list[str], **more: Any) -> pipelines.CodeBuildStep:
+            """A CodeBuild step of the pipeline on the source, its kit as ``pipeline:`` says."""
+            return steps.step(name, self.source, commands, config=p, **more)
+
+        def image_step(name: str, commands: list[str], **more: Any) -> pipelines.CodeBuildStep:
+            """A step on the commit's image in the repository (build, scan gate, promotion)."""
+            image = {"COMMIT_ID": commit, "REPOSITORY_URI": repo_uri}
+            policies = steps.step_policies(commands, repo_arn)
+            return step(name, commands, env=image, policies=policies, **more)
+
         # staging: unit tests, then image build + push (the tag: the commit), deploy, test
-        self.unit_tests = steps.step(
-            "UnitTests", self.source, steps.unit_test_commands(p), config=p
-        )
-        self.image = steps.step(
-            "Image",
-            self.source,
-            steps.IMAGE,
-            config=p,
-            env={"COMMIT_ID": commit, "REPOSITORY_URI": repo_uri},
-            privileged=True,  # the only privileged project: it runs docker build
-            policies=steps.step_policies(steps.IMAGE, repo_arn),
-        )
+        self.unit_tests = step("UnitTests", steps.unit_test_commands(p))
+        # the only privileged project: it runs docker build
+        self.image = image_step("Image", steps.IMAGE, privileged=True)
         self.image.add_step_dependency(self.unit_tests)
 
         def stage(construct_id: str, name: str) -> PymStage:
@@ -175,11 +176,9 @@ class PipelineParts(_Scope):
             return built
 
         self.staging = stage("Staging", "staging")
-        self.acceptance = steps.step(
+        self.acceptance = step(
             "AcceptanceTests",
-            self.source,
             steps.ACCEPTANCE,
-            config=p,
             env={"PYM_ENV": "staging"},
             env_from_cfn_outputs={"STAGING_URL": self.staging.service.public_url},
             variables=steps.secret_variables(config.stages["staging"].secrets),
@@ -197,33 +196,18 @@ class PipelineParts(_Scope):
                 "Approve", comment=f"Promote {config.name} from staging to live?"
             )
             live_pre.append(self.approval)
-        self.scan_gate = steps.step(
-            "ImageScanGate",
-            self.source,
-            steps.SCAN_GATE,
-            config=p,
-            env={"COMMIT_ID": commit, "REPOSITORY_URI": repo_uri},
-            policies=steps.step_policies(steps.SCAN_GATE, repo_arn),
-        )
+
+        self.scan_gate = image_step("ImageScanGate", steps.SCAN_GATE)
         live_pre.insert(0, self.scan_gate)
         if self.approval:
             self.approval.add_step_dependency(self.scan_gate)
-        self.promote = steps.step(
-            "PromoteImage",
-            self.source,
-            steps.PROMOTE,
-            config=p,
-            env={"COMMIT_ID": commit, "REPOSITORY_URI": repo_uri},
-            policies=steps.step_policies(steps.PROMOTE, repo_arn),
-        )
+        self.promote = image_step("PromoteImage", steps.PROMOTE)
         self.promote.add_step_dependency(self.approval or self.scan_gate)
         live_pre.append(self.promote)
         self.live = stage("Live", "live")
-        self.smoke = steps.step(
+        self.smoke = step(
             "SmokeTest",
-            self.source,
             steps.SMOKE,
-            config=p,
             env={"COMMIT_ID": commit},
             env_from_cfn_outputs={"LIVE_URL": self.live.service.public_url},
         )

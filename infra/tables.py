@@ -37,7 +37,8 @@ from pymacaron.persist.settings import table_env_name
 from pymacaron.spec.load import load_spec
 from pymacaron.spec.yamlfile import display_path
 
-from .config import stage_data
+from .config import stage_values
+from .config_rules import table_settings_of
 from .names import table_name
 
 ENV_NAMESPACE = "aws:elasticbeanstalk:application:environment"
@@ -74,24 +75,17 @@ def persisted_tables(config_path: str) -> list[tuple[str, PersistSpec]]:
 def table_settings(config: str | dict, stage: str, config_path: str | None = None) -> dict:
     """Billing mode and capacity of the stage's tables, from pym-config: the stage's values
     (``StageConfig.data``, ``config_path`` named in errors) or a pym-config path."""
-    if isinstance(config, str):
-        config_path, data = config, stage_data(config, stage)
-    else:
-        data = config
-    mode = data.get("dynamodb_billing_mode") or "PAY_PER_REQUEST"
-    out = {"billing_mode": mode}
-    if mode == "PROVISIONED":
-        for key in ("dynamodb_read_capacity", "dynamodb_write_capacity"):
-            if not data.get(key):
-                raise StartupError(
-                    f"stage {stage}: dynamodb_billing_mode PROVISIONED needs {key} "
-                    "(capacity units per table and per index)",
-                    file=display_path(config_path),
-                    location=f"key '{key}'",
-                )
-        out["read_capacity"] = data["dynamodb_read_capacity"]
-        out["write_capacity"] = data["dynamodb_write_capacity"]
-    return out
+    data, path = stage_values(config, stage, config_path)
+    return table_settings_of(data, stage, path)
+
+
+def _key_schema(key: str, key_type: str, sort_key: str | None, sort_type: str | None) -> dict:
+    """The partition (and sort) key of a table or an index, as the CDK takes them."""
+    sort = dynamodb.Attribute(name=sort_key, type=ATTRIBUTE_TYPES[sort_type]) if sort_key else None
+    return {
+        "partition_key": dynamodb.Attribute(name=key, type=ATTRIBUTE_TYPES[key_type]),
+        "sort_key": sort,
+    }
 
 
 def check_table_lock(config_path: str, tables: list[tuple[str, PersistSpec]]) -> dict:
@@ -182,14 +176,7 @@ class ServiceTables(Construct):
                 self,
                 _construct_id(spec.table),
                 table_name=table_name(name_prefix, stage, spec.table),
-                partition_key=dynamodb.Attribute(
-                    name=spec.key, type=ATTRIBUTE_TYPES[spec.key_type]
-                ),
-                sort_key=dynamodb.Attribute(
-                    name=spec.sort_key, type=ATTRIBUTE_TYPES[spec.sort_type]
-                )
-                if spec.sort_key
-                else None,
+                **_key_schema(spec.key, spec.key_type, spec.sort_key, spec.sort_type),
                 billing_mode=dynamodb.BillingMode.PROVISIONED
                 if provisioned
                 else dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -206,14 +193,7 @@ class ServiceTables(Construct):
                 ix = spec.index
                 table.add_global_secondary_index(
                     index_name=ix.name,
-                    partition_key=dynamodb.Attribute(
-                        name=ix.key, type=ATTRIBUTE_TYPES[ix.key_type]
-                    ),
-                    sort_key=dynamodb.Attribute(
-                        name=ix.sort_key, type=ATTRIBUTE_TYPES[ix.sort_type]
-                    )
-                    if ix.sort_key
-                    else None,
+                    **_key_schema(ix.key, ix.key_type, ix.sort_key, ix.sort_type),
                     projection_type=dynamodb.ProjectionType.ALL,
                     **capacity,
                 )

@@ -25,11 +25,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from pymacaron.tasks.settings import (
-    DEFAULT_VISIBILITY_TIMEOUT,
-)  # the queue waits as the worker does
-
-from .config import stage_data
+from .config import stage_values
+from .config_rules import task_queue_of
 from .names import dead_letter_queue_name
 
 MAX_RECEIVE_COUNT = 5
@@ -49,20 +46,11 @@ DEAD_LETTER_ACTIONS = ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueu
 def task_queue_settings(config: str | dict, stage: str) -> dict | None:
     """What the stage's queue needs from pym-config, or None when it needs no queue.
 
-    ``config``: the stage's values (``StageConfig.data``), or a pym-config path.
-    A queue is made when ``with_async`` is true and the stage's ``broker_url`` is unset or
-    ``sqs://`` (a stage pointing at its own broker, e.g. a Redis URL, manages it itself).
+    ``config``: the stage's values (``StageConfig.data``), or a pym-config path. The rule
+    (``with_async``, unless ``broker_url`` names a broker of the stage's own) is
+    config_rules.task_queue_of's.
     """
-    data = stage_data(config, stage) if isinstance(config, str) else config
-    broker = data.get("broker_url")
-    if not data.get("with_async") or (broker and not broker.startswith("sqs://")):
-        return None
-    return {
-        "visibility_timeout": int(
-            data.get("task_visibility_timeout") or DEFAULT_VISIBILITY_TIMEOUT
-        ),
-        "worker_concurrency": data.get("worker_concurrency"),
-    }
+    return task_queue_of(stage_values(config, stage)[0])
 
 
 class TaskQueue(Construct):

@@ -65,6 +65,21 @@ def schema_defaults() -> ConfigData:
     return {k: copy.deepcopy(v["default"]) for k, v in props.items() if "default" in v}
 
 
+def schema_default(*path: str) -> Any:
+    """The default the schema states for a key inside a section (``schema_default("vpc",
+    "max_azs")``) or behind a ``$ref`` (``schema_default("dynamodb_billing_mode")``);
+    KeyError when it states none."""
+    schema = config_schema()
+    node: dict[str, Any] = schema
+    for key in path:
+        node = node["properties"][key]
+        while "$ref" in node:  # "#/definitions/<name>"
+            node = schema["definitions"][node["$ref"].rsplit("/", 1)[1]]
+    if "default" not in node:
+        raise KeyError(f"pym-config.schema.json states no default for {'.'.join(path)}")
+    return copy.deepcopy(node["default"])
+
+
 # Runtime defaults for keys a service may leave out (from the schema; the deploy keys' are
 # infra/config.py's DEFAULTS).
 DEFAULTS = {k: v for k, v in schema_defaults().items() if k not in deploy_keys()}

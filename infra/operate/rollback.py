@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 
 from pymacaron.exceptions import StartupError
 
-from ..names import LIVE_TAG_PREFIX, Target, outputs
+from ..names import IMAGE_TAG, LIVE_TAG_PREFIX, Target, outputs
 from .aws import Aws, image_tag
 from .errors import NotFound, Refused, call
 from .status import image, iso
 
-TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")  # infra/stacks TAG (an ECR tag)
+TAG = IMAGE_TAG  # an image tag (infra/names.py)
 _DESCRIPTION = re.compile(r"\(version ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})\)")  # infra/version.py
 VERSION_RESOURCE = "AWS::ElasticBeanstalk::ApplicationVersion"
 _STACK_DONE = ("CREATE_COMPLETE", "UPDATE_COMPLETE")

@@ -21,6 +21,7 @@ import secrets
 import subprocess
 import sys
 import time
+from dataclasses import KW_ONLY, dataclass
 
 from pymacaron.testing.runner import free_port
 
@@ -38,20 +39,27 @@ def pym_command(*argv: str) -> list[str]:
     return [sys.executable, "-m", "pymacaron", *argv]
 
 
+@dataclass(eq=False)
 class PipelineLocal:
-    def __init__(self, root: str, *, registry="127.0.0.1:5000", tag=None, base=None,
-                 skip_unit_tests=False, accept_dir=None, fuzz=True, fuzz_examples=None,
-                 reports="reports", keep_running=False, summary=None):  # fmt: skip
-        self.root = root
-        self.registry = registry
-        self.base = base
-        self.skip_unit_tests = skip_unit_tests
-        self.accept_dir = accept_dir
-        self.fuzz = fuzz
-        self.fuzz_examples = fuzz_examples
-        self.reports = os.path.join(root, reports)
-        self.keep_running = keep_running
-        self.summary_file = summary
+    """One run of the pipeline on this machine; the options are ``pym pipeline local``'s."""
+
+    root: str
+    _: KW_ONLY
+    registry: str = "127.0.0.1:5000"
+    tag: str | None = None
+    base: str | None = None
+    skip_unit_tests: bool = False
+    accept_dir: str | None = None
+    fuzz: bool = True
+    fuzz_examples: int | None = None
+    reports: str = "reports"
+    keep_running: bool = False
+    summary: str | None = None
+
+    def __post_init__(self) -> None:
+        root, registry, tag = self.root, self.registry, self.tag
+        self.reports = os.path.join(root, self.reports)
+        self.summary_file = self.summary
         self.config = rel.read_pym_config(root)
         self.name = rel.service_name(root)
         self.tag = tag or rel.git_version(root)

@@ -8,7 +8,6 @@ Construct ids are what ``cdk deploy`` takes (``PymService-shared``, ``PymService
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,8 +16,9 @@ from aws_cdk import App, Environment, Tags
 from pymacaron.exceptions import StartupError
 
 from ..config import STAGES, ServiceConfig, load_service_config
+from ..config_rules import deploy_region, image_of_version
 from ..nag import add_quality_gates
-from ..names import NETWORK, PIPELINE_INFIX, SHARED, cdk_id, image_uri
+from ..names import IMAGE_TAG, NETWORK, PIPELINE_INFIX, SHARED, cdk_id
 from ..service_repo import check_service_repo
 from .network import NetworkStack
 from .pipeline import PipelineStack
@@ -38,7 +38,7 @@ __all__ = [
 CONFIG_CONTEXT = "config"  # -c config=path/to/pym-config.yaml (default: ./pym-config.yaml)
 VERSION_CONTEXT = "version"  # -c version=20261123-abc1234: the image tag to deploy
 QUALIFIER_CONTEXT = "@aws-cdk/core:bootstrapQualifier"
-TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+TAG = IMAGE_TAG  # an image tag (infra/names.py)
 
 
 stack_id = cdk_id  # the construct id `cdk deploy` takes (infra/names.py)
@@ -56,22 +56,14 @@ class PymStacks:
 def _image(config: ServiceConfig, version: str, environ: Mapping[str, str]) -> str:
     from ..deploy import account_from_environment
 
-    account = config.account or account_from_environment(environ)
-    region = (
-        config.region
-        or environ.get("CDK_DEFAULT_REGION")
-        or environ.get("AWS_REGION")
-        or environ.get("AWS_DEFAULT_REGION")
+    return image_of_version(
+        config,
+        version,
+        account_from_environment(environ),
+        deploy_region(None, environ, cdk=True),
+        otherwise=", or run with AWS credentials (pym synth/deploy and the CDK CLI then read "
+        "the account from them)",
     )
-    if not (account and region):
-        raise StartupError(
-            f"deploying version {version!r} needs the AWS account and region of the image: "
-            "set aws_account and aws_region in pym-config.yaml, or run with AWS credentials "
-            "(pym synth/deploy and the CDK CLI then read the account from them)",
-            file=config.path,
-            location="key 'aws_account'",
-        )
-    return image_uri(account, region, config.repository_name, version)
 
 
 def build_app(

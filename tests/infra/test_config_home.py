@@ -13,6 +13,8 @@ import json
 import pathlib
 import re
 
+import pytest
+
 from pymacaron.config import DEFAULTS, config_schema, deploy_keys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -154,3 +156,120 @@ def test_one_service_directory_variable(tmp_path, recwarn):
         assert service_root(None, {"PYM_RELEASE_ROOT": str(old)}) == str(old)
     assert any("PYM_SERVICE_DIR" in str(w.message) for w in caught)
     assert caught[0].category is DeprecationWarning
+
+
+# ---- every cross-key rule in the typed config -----------------------------------------------
+
+# Where pym-config's rules live: the schema's reader (runtime) and the kit's rules.
+RULE_HOMES = {
+    "framework/pymacaron/config.py",
+    "infra/config.py",
+    "infra/config_model.py",
+    "infra/config_rules.py",
+}
+# Functions that read two keys and raise, for another reason than a rule between the keys:
+# each with why (a new one here is a decision, said in review).
+NOT_RULES = {
+    # prints a note when a pipeline exists; its hint names the bootstrap to run
+    "infra/deploy.py:deploy",
+    # reads the values `cdk bootstrap` takes; raises on a missing --execution-policy
+    "infra/deploy.py:bootstrap_account",
+    # the container's env and env_secrets (the rule: pymacaron.config.read_env_secrets)
+    "infra/release/image_run.py:container_env",
+}
+
+
+def _config_keys() -> set[str]:
+    schema = config_schema()
+    return set(schema["properties"]) | set(schema["definitions"]["stage"]["properties"])
+
+
+def cross_key_findings(roots=SOURCES, base=ROOT, keys=None) -> list[str]:
+    """Functions outside the homes that read two or more pym-config keys (``.get("key")``
+    or ``["key"]``) and raise: a rule between keys written a second time."""
+    keys = _config_keys() if keys is None else keys
+    out = []
+    for path in _python_files(roots):
+        rel = path.relative_to(base).as_posix()
+        if rel in RULE_HOMES:
+            continue
+        for fn in ast.walk(ast.parse(path.read_text(), rel)):
+            if not isinstance(fn, ast.FunctionDef) or f"{rel}:{fn.name}" in NOT_RULES:
+                continue
+            read, raises = set(), False
+            for n in ast.walk(fn):
+                raises = raises or isinstance(n, ast.Raise)
+                if isinstance(n, ast.Call) and _call_name(n) == "get" and n.args:
+                    arg = n.args[0]
+                elif isinstance(n, ast.Subscript):
+                    arg = n.slice
+                else:
+                    continue
+                if isinstance(arg, ast.Constant) and arg.value in keys:
+                    read.add(arg.value)
+            if raises and len(read) >= 2:
+                out.append(f"{rel}:{fn.lineno}: {fn.name} checks {', '.join(sorted(read))}")
+    return out
+
+
+def test_every_cross_key_rule_is_in_the_typed_config():
+    assert cross_key_findings() == []
+
+
+def test_the_scan_finds_a_rule_outside_its_home(tmp_path):
+    pkg = tmp_path / "infra"
+    pkg.mkdir()
+    (pkg / "ok.py").write_text("def f(data):\n    return data.get('with_async')\n")
+    (pkg / "rule.py").write_text(
+        "def f(data):\n"
+        "    if data.get('with_async') and not data['broker_url']:\n"
+        "        raise ValueError('with_async needs broker_url')\n"
+    )
+    found = cross_key_findings([pkg], tmp_path)
+    assert found == ["infra/rule.py:1: f checks broker_url, with_async"]
+
+
+def test_rules_moved_home_keep_their_errors(tmp_path):
+    """The rules of the tables, the task queue and an image version are config_rules',
+    their errors naming the file and the key as before."""
+    from pymacaron.exceptions import StartupError
+    from pymacaron_kit.config import load_service_config
+    from pymacaron_kit.config_rules import image_of_version, table_settings_of, task_queue_of
+
+    data = {"dynamodb_billing_mode": "PROVISIONED", "dynamodb_read_capacity": 5}
+    with pytest.raises(StartupError, match="needs dynamodb_write_capacity") as e:
+        table_settings_of(data, "live", str(tmp_path / "pym-config.yaml"))
+    assert "pym-config.yaml" in str(e.value) and "key 'dynamodb_write_capacity'" in str(e.value)
+    assert task_queue_of({"with_async": True, "broker_url": "redis://h"}) is None
+    assert task_queue_of({"with_async": True})["visibility_timeout"] > 0
+    (tmp_path / "pym-config.yaml").write_text("name: svc\n")
+    config = load_service_config(str(tmp_path / "pym-config.yaml"))
+    with pytest.raises(StartupError, match="needs the AWS account and region") as e:
+        image_of_version(config, "v1", otherwise=", or pass image=")
+    assert "key 'aws_account'" in str(e.value) and str(e.value).endswith("or pass image=")
+    uri = image_of_version(config, "v1", "123456789012", "eu-west-1")
+    assert uri == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/svc:v1"
+
+
+def test_section_defaults_are_the_schemas_too(tmp_path):
+    """Defaults inside a section (vpc, image_scan, pipeline) or behind a $ref are written
+    in the schema as well, and the typed model reads them there."""
+    from pymacaron.config import schema_default
+    from pymacaron_kit.config import Network, ScanGate, load_service_config
+    from pymacaron_kit.config_rules import table_settings_of
+    from pymacaron_kit.service_repo import unit_test_command
+
+    assert schema_default("vpc", "max_azs") == 2 and schema_default("vpc", "nat_gateways") == 1
+    assert (Network().name, Network().cidr) == ("pym-network", "10.0.0.0/16")
+    assert ScanGate() == ScanGate(max_findings={"CRITICAL": 0}, allow=False, timeout_seconds=900)
+    assert schema_default("dynamodb_billing_mode") == "PAY_PER_REQUEST"
+    with pytest.raises(KeyError, match="no default for vpc.id"):
+        schema_default("vpc", "id")
+    (tmp_path / "pym-config.yaml").write_text(
+        "name: svc\nvpc: {max_azs: 3}\nimage_scan: {allow: true}\n"
+    )
+    config = load_service_config(str(tmp_path / "pym-config.yaml"))
+    assert (config.network.max_azs, config.network.nat_gateways) == (3, 1)
+    assert (config.scan_gate.allow, config.scan_gate.timeout_seconds) == (True, 900)
+    assert table_settings_of({}, "live", None) == {"billing_mode": "PAY_PER_REQUEST"}
+    assert unit_test_command(None) == "python -m pytest -q tests"

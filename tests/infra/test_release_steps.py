@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pymacaron_kit.release import image as promote
+from pymacaron_kit.release import registries
 from pymacaron_kit.release import smoke as smoke_module
 from pymacaron_kit.release.common import ReleaseError
 
@@ -109,7 +110,7 @@ def stubbed_ecr(monkeypatch):
         "ecr", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
     stub = Stubber(ecr)
-    monkeypatch.setattr(promote, "ecr_client", lambda host: (ecr, "123456789012"))
+    monkeypatch.setattr(registries, "ecr_client", lambda host: (ecr, "123456789012"))
     return ecr, stub
 
 

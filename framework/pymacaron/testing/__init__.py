@@ -476,11 +476,9 @@ class PyMacaronTestCase(unittest.TestCase):
         allow_redirects: bool = True,
         verify_ssl: bool = True,
     ) -> str:
-        r = self._assertMethodReturnContent(
-            path, method, data, status, auth, None, allow_redirects, verify_ssl
+        return self._assertTextReply(
+            "text/html", method, path, data, auth, status, allow_redirects, verify_ssl
         )
-        self.assertEqual(r.headers.get("Content-Type", "").lower(), "text/html; charset=utf-8")
-        return r.text
 
     def assertCallReturnText(
         self,
@@ -492,10 +490,26 @@ class PyMacaronTestCase(unittest.TestCase):
         allow_redirects: bool = True,
         verify_ssl: bool = True,
     ) -> str:
-        r = self._assertMethodReturnContent(
-            path, method, data, status, auth, None, allow_redirects, verify_ssl
+        return self._assertTextReply(
+            "text/plain", method, path, data, auth, status, allow_redirects, verify_ssl
         )
-        self.assertEqual(r.headers.get("Content-Type", "").lower(), "text/plain; charset=utf-8")
+
+    def _assertTextReply(
+        self,
+        media: str,
+        method: str,
+        path: str,
+        data: Body,
+        auth: str | None,
+        status: int,
+        allow_redirects: bool,
+        verify: bool,
+    ) -> str:
+        """The reply's text, its Content-Type ``media`` in UTF-8."""
+        r = self._assertMethodReturnContent(
+            path, method, data, status, auth, None, allow_redirects, verify
+        )
+        self.assertEqual(r.headers.get("Content-Type", "").lower(), f"{media}; charset=utf-8")
         return r.text
 
     def assertCallReturnRedirect(

@@ -14,9 +14,10 @@ import contextvars
 import functools
 import os
 
+from .draft4_messages import _from_fast, _not_json
 from .formats import _format_checks, _formats_of
-from .messages import _from_fast, _not_json, _violation
-from .translate import DRAFT4, VARIANT_SUFFIX, _redirect
+from .rs_messages import _violation
+from .translate import DRAFT4, VARIANT_SUFFIX, _redirect, _refs
 
 
 def _reachable(schema, definitions: dict) -> dict:
@@ -25,17 +26,10 @@ def _reachable(schema, definitions: dict) -> dict:
     found: dict = {}
     stack = [schema]
     while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/definitions/"):
-                name = ref[len("#/definitions/") :].split("/", 1)[0]
-                if name not in found and name in definitions:
-                    found[name] = definitions[name]
-                    stack.append(definitions[name])
-            stack.extend(v for v in node.values() if isinstance(v, dict | list))
-        elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, dict | list))
+        for name in sorted(_refs(stack.pop(), set())):
+            if name not in found and name in definitions:
+                found[name] = definitions[name]
+                stack.append(definitions[name])
     return found
 
 

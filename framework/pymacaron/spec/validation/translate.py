@@ -17,39 +17,13 @@ INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
 
 
+# OpenAPI's annotations every dialect drops from the JSON Schema it validates with
+_ANNOTATIONS = {"example", "discriminator", "readOnly", "xml", "externalDocs"}
 _SKIP = {
-    "swagger2": {
-        "example",
-        "discriminator",
-        "readOnly",
-        "xml",
-        "externalDocs",
-        "collectionFormat",
-        "in",
-        "name",
-        "required_",
-        "allowEmptyValue",
-    },
-    "oas30": {
-        "example",
-        "discriminator",
-        "readOnly",
-        "writeOnly",
-        "xml",
-        "externalDocs",
-        "nullable",
-        "deprecated",
-    },
-    "oas31": {
-        "example",
-        "discriminator",
-        "readOnly",
-        "writeOnly",
-        "xml",
-        "externalDocs",
-        "$recursiveRef",  # 2019-09's, no keyword of 2020-12 (enforce.OLD_2019)
-        "$recursiveAnchor",
-    },
+    "swagger2": _ANNOTATIONS | {"collectionFormat", "in", "name", "required_", "allowEmptyValue"},
+    "oas30": _ANNOTATIONS | {"writeOnly", "nullable", "deprecated"},
+    # $recursiveRef/$recursiveAnchor: 2019-09's, no keyword of 2020-12 (enforce.OLD_2019)
+    "oas31": _ANNOTATIONS | {"writeOnly", "$recursiveRef", "$recursiveAnchor"},
 }
 _SCHEMA_MAPS = ("properties", "definitions", "patternProperties", "$defs", "dependentSchemas")
 _SCHEMA_VALUES = (
