@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from pymacaron.exceptions import StartupError
 
-from .config import PLATFORM_BRANCH, Platform, ServiceConfig, load_service_config
+from .config import PLATFORM_BRANCH, Platform, ServiceConfig
 
 CONTEXT_KEY = "pym:platform"
 CONTEXT_FILE = "cdk.context.json"
@@ -178,32 +178,3 @@ def refresh(config: ServiceConfig, region: str | None = None, client=None, path=
         json.dump(data, f, indent=2, sort_keys=True)
         f.write("\n")
     return record
-
-
-def _refresh_command(args) -> int:
-    config = load_service_config(args.config)
-    path = args.context or context_path(config)
-    old = read_record(path)
-    record = refresh(config, region=args.region, path=path)
-    before = f" (was {old['version']})" if old and old.get("version") != record["version"] else ""
-    print(f"platform: {record['branch']} {record['version']}{before} -> {path}")
-    print(f"  {record['arn']}")
-    return 0
-
-
-def add_commands(sub) -> None:
-    """``pym platform refresh``."""
-    p = sub.add_parser("platform", help="the Beanstalk platform version environments run")
-    psub = p.add_subparsers(dest="platform_command", metavar="COMMAND", required=True)
-    r = psub.add_parser(
-        "refresh",
-        help="record the Docker AL2023 branch's current version in cdk.context.json",
-        description="Ask Elastic Beanstalk (ListPlatformVersions, AWS credentials from the "
-        "standard chain) for the current version of the Docker on Amazon Linux 2023 branch "
-        "and record its ARN in cdk.context.json; synthesis replays it offline. Exit codes: "
-        "0 recorded, 2 no credentials / refused / bad config.",
-    )
-    r.add_argument("--config", default="pym-config.yaml", help="pym-config file")
-    r.add_argument("--region", help="AWS region (default: aws_region, then the AWS profile's)")
-    r.add_argument("--context", help="file to record into (default: cdk.context.json beside it)")
-    r.set_defaults(func=_refresh_command)

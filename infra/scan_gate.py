@@ -18,12 +18,12 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from pymacaron.commands.errors import EXIT_FAILED
+from pymacaron.commands.errors import EXIT_REFUSED as EXIT_REGISTRY
 from pymacaron.exceptions import StartupError
 
 from .config import SEVERITIES, load_service_config
 
-EXIT_FAILED = 1
-EXIT_REGISTRY = 4
 # Scan states (basic and enhanced scanning) that mean "not done yet".
 WAITING = ("IN_PROGRESS", "PENDING")
 DONE = ("COMPLETE", "ACTIVE")
@@ -135,7 +135,8 @@ def _target(args, config) -> tuple[str, str | None, str | None]:
     return config.repository_name, config.account, args.region or config.region
 
 
-def _command(args) -> int:
+def gate_command(args) -> int:
+    """``pym image scan-gate`` (its options: pymacaron/commands/image.py)."""
     from botocore.exceptions import BotoCoreError, NoCredentialsError
 
     config = load_service_config(args.config)
@@ -179,26 +180,3 @@ def _command(args) -> int:
         "raise image_scan.max_findings or pass --allow-findings to override)"
     )
     return EXIT_FAILED
-
-
-def add_commands(sub) -> None:
-    """``pym image scan-gate``."""
-    p = sub.add_parser(
-        "scan-gate",
-        help="wait for the ECR scan of an image and refuse it over the findings threshold",
-        description="Wait for ECR's scan of TAG (DescribeImageScanFindings) and compare its "
-        "severity counts with pym-config's image_scan.max_findings (default: no CRITICAL). "
-        "Exit codes: 0 passed or allowed, 1 too many findings / scan failed or timed out, "
-        "2 usage, 4 ECR refused or unreachable.",
-    )
-    p.add_argument("--tag", required=True, help="the image tag (the pipeline: the commit id)")
-    p.add_argument("--repository-uri", help="ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY")
-    p.add_argument("--region", help="AWS region (default: from the URI, else aws_region)")
-    p.add_argument("--config", default="pym-config.yaml", help="pym-config file")
-    p.add_argument("--timeout", type=float, help="seconds to wait for the scan")
-    p.add_argument(
-        "--allow-findings",
-        action="store_true",
-        help="promote despite findings over the threshold (logged)",
-    )
-    p.set_defaults(func=_command)

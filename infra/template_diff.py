@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -401,31 +400,3 @@ def plan_against(ref: str, project: str | Path = ".", context: dict | None = Non
     if old is None:
         return [], short, why
     return compare(old, new), short, None
-
-
-def _command(args) -> int:
-    if shutil.which("git") is None:
-        raise StartupError("pym plan needs git on PATH")
-    context = {"config": args.config} if args.config else {}
-    plans, short, why = plan_against(args.against, ".", context)
-    title = f"pym plan: working tree against {args.against} ({short})"
-    if why:
-        print(f"{title}: no plan, the ref does not synthesize: {why}")
-        return 0
-    print(render(plans, title))
-    return 1 if any(p.fails for p in plans) else 0
-
-
-def add_commands(sub) -> None:
-    """``pym plan [--against REF]``."""
-    p = sub.add_parser(
-        "plan",
-        help="what an edit adds, changes and replaces, per stack, before anything is deployed",
-        description="Synthesize the working tree and a git ref (offline) and list per stack "
-        "the resources added, removed, modified and REPLACED (a create-only property "
-        "changed), flagging replacements CloudFormation would refuse. Exit codes: 0 planned, "
-        "1 a planned change would fail, 2 usage.",
-    )
-    p.add_argument("--against", default="HEAD", metavar="REF", help="git ref (default: HEAD)")
-    p.add_argument("--config", help="pym-config file (default: the app's, pym-config.yaml)")
-    p.set_defaults(func=_command)

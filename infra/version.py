@@ -1,7 +1,7 @@
 """How an image reaches an environment: a Beanstalk application version.
 
 ``cdk deploy PymService-staging -c version=20261123-abc1234`` names an image tag already
-pushed to the service's ECR repository (by ``scripts/``). The stage stack then carries a
+pushed to the service's ECR repository (by ``pym image push``). The stage stack then carries a
 source bundle (a CDK file asset: ``Dockerrun.aws.json`` naming that image, the platform
 nginx's error pages and body limit (proxy.py), plus the HTTP->HTTPS redirect when the stage
 has a certificate) and an application version

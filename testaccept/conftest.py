@@ -1,4 +1,4 @@
-"""Acceptance tests of the pet shop: run with scripts/acceptance (or pym acceptance).
+"""Acceptance tests of the pet shop: run with pym acceptance.
 
 They call a live service (PYM_SERVER_HOST, PYM_SERVER_PORT, PYM_JWT_TOKEN). The runner says
 which downstream services the target really reaches in PYM_ACCEPT_PROVIDED; a test that

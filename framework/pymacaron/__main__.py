@@ -2,6 +2,6 @@
 
 import sys
 
-from pymacaron.cli import main
+from pymacaron.commands import main
 
 sys.exit(main())

@@ -63,6 +63,7 @@ _ALIAS_FILES = {
     "api.py",
     "accesslog.py",
     "app.py",
+    "cli.py",
 }
 
 
@@ -75,6 +76,7 @@ def _user_level() -> int:
         if not (
             name.startswith("<frozen importlib")
             or (name.startswith(_HERE) and name.rsplit("/", 1)[-1] in _ALIAS_FILES)
+            or frame.f_globals.get("__pym_alias__")  # an old module of the kit (cli.py)
             or "/pymacaron_core/" in name
             or "/pymacaron_async/" in name
         ):

@@ -12,7 +12,7 @@ import os
 import re
 import sys
 
-__all__ = ["add_commands", "guides_dir", "topics", "read_guide", "NOT_GUIDES"]
+__all__ = ["cmd_docs", "guides_dir", "topics", "read_guide", "NOT_GUIDES"]
 
 # pymacaron's own design records: in the repository, not in the wheel
 NOT_GUIDES = frozenset({"architecture", "decisions"})
@@ -68,10 +68,13 @@ _GUIDE_REF = re.compile(r"\bdocs/([a-z0-9_-]+)\.md\b")
 
 
 def cmd_docs(args) -> int:
+    """``pym docs [TOPIC]`` (its options: pymacaron/commands/docs.py); no such guide raises
+    StartupError (one line, exit 2)."""
+    from .exceptions import StartupError
+
     known = topics()
     if not known:
-        print("pym docs: no guides in this installation", file=sys.stderr)
-        return 2
+        raise StartupError("no guides in this installation")
     if not args.topic:
         print("guides (pym docs TOPIC):")
         for topic, title in known.items():
@@ -80,23 +83,10 @@ def cmd_docs(args) -> int:
     try:
         text = read_guide(args.topic)
     except KeyError:
-        print(
-            f"pym docs: no guide {args.topic!r}: expected one of {', '.join(known)}",
-            file=sys.stderr,
-        )
-        return 2
+        raise StartupError(f"no guide {args.topic!r}: expected one of {', '.join(known)}") from None
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:  # `pym docs deploy | head`
         pass
     return 0
-
-
-def add_commands(subparsers) -> None:
-    p = subparsers.add_parser(
-        "docs",
-        help="print a guide (deploy, pipeline, image, persist, tasks...); without TOPIC, list them",
-    )
-    p.add_argument("topic", nargs="?", help="the guide to print (pym docs: the list)")
-    p.set_defaults(func=cmd_docs)

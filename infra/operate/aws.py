@@ -63,6 +63,24 @@ class Aws:
             return call_failed(client, "describe_stacks", e)
 
 
+def resolve(aws: Aws, key: str, err=None):
+    """The target STAGE names (a ``names.Target``); a plain stage falls back to its
+    pipeline-managed twin when only that one is deployed (said on stderr)."""
+    import sys
+
+    names = aws.names
+    target = names.target(key)
+    if target.managed_by == "direct" and key == target.key:
+        other = names.alternative(target)
+        if other and aws.stack(target.stack_name) is None and aws.stack(other.stack_name):
+            print(
+                f"({key}: using the pipeline-managed {other.environment_name})",
+                file=err or sys.stderr,
+            )
+            return other
+    return target
+
+
 def call_failed(client, operation: str, e: Exception):
     from .errors import translate
 

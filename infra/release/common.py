@@ -16,12 +16,11 @@ import datetime
 import os
 import re
 import subprocess
-import sys
 
-from pymacaron.cli import EXIT_FAILED as EXIT_FAILED
-from pymacaron.cli import EXIT_INTERRUPTED, EXIT_REFUSED
-from pymacaron.cli import EXIT_NO_ENGINE as EXIT_NO_ENGINE
-from pymacaron.cli import EXIT_USAGE as EXIT_USAGE
+from pymacaron.commands.errors import EXIT_FAILED as EXIT_FAILED
+from pymacaron.commands.errors import EXIT_NO_ENGINE as EXIT_NO_ENGINE
+from pymacaron.commands.errors import EXIT_REFUSED
+from pymacaron.commands.errors import EXIT_USAGE as EXIT_USAGE
 from pymacaron.config import read_stage_config, stage_file
 from pymacaron.exceptions import StartupError
 
@@ -46,7 +45,8 @@ def service_root(directory: str | None = None, environ=None) -> str:
     return os.path.abspath(chosen or os.getcwd())
 
 
-# the one exit-code map of `pym` (pymacaron/cli.py); a registry refusal is EXIT_REFUSED
+# the one exit-code map of `pym` (pymacaron/commands/errors.py); a registry refusal is
+# EXIT_REFUSED
 EXIT_REGISTRY = EXIT_REFUSED
 
 ECR_HOST = re.compile(
@@ -63,21 +63,12 @@ Start one of:
 
 
 class ReleaseError(Exception):
+    """A release step failed: ``pym`` prints it in one line and exits with ``code``
+    (pymacaron/commands/errors.py)."""
+
     def __init__(self, message: str, code: int = EXIT_FAILED):
         super().__init__(message)
         self.code = code
-
-
-def run_command(name: str, body) -> int:
-    """Run ``body()``, turning ReleaseError into a one-line message and its exit code."""
-    try:
-        return body() or 0
-    except ReleaseError as e:
-        print(f"{name}: error: {e}", file=sys.stderr)
-        return e.code
-    except KeyboardInterrupt:
-        print(f"{name}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
 
 
 def docker_client(timeout: int = 600):

@@ -156,7 +156,7 @@ def test_a_two_line_server_py_serves_and_checks(tmp_path):
     finally:
         server.stop()
     check = subprocess.run(
-        [sys.executable, "-m", "pymacaron.cli", "check", "--dir", service],
+        [sys.executable, "-m", "pymacaron", "check", "--dir", service],
         capture_output=True,
         text=True,
         timeout=120,

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from pymacaron.cli import main
+from pymacaron.commands import main
 
 
 def test_pym_check_without_server_py_is_one_line(tmp_path, capsys):
@@ -82,8 +82,8 @@ def test_every_subcommand_help_exits_0(capsys):
 
 def test_a_kit_command_without_the_kit_says_what_to_install():
     code = (
-        "import sys; sys.modules['pymacaron_kit'] = None; sys.modules['pymacaron_kit.cli'] = None\n"
-        "from pymacaron.cli import main; sys.exit(main(['synth']))"
+        "import sys; sys.modules['pymacaron_kit'] = None; sys.modules['pymacaron_kit.deploy'] = None\n"
+        "from pymacaron.commands import main; sys.exit(main(['synth']))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2

@@ -17,9 +17,10 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2] / "framework" / "pymacaron"
 
 LAYERS = [
-    "__main__ | test",  # python -m pymacaron; the old pymacaron.test name
-    "testing",  # the testing kit drives whole services (and adds pym subcommands)
-    "cli",  # the pym command
+    # python -m pymacaron; the old names test.py, cli.py, testing/cli.py (deprecated aliases)
+    "__main__ | test | cli | testing.cli",
+    "commands",  # the pym command: every subcommand, its options, the error map
+    "testing",  # the testing kit drives whole services
     "__init__ | serve",  # the package's face; python -m pymacaron.serve
     "api | guides",  # the v1 API; pym docs
     "run | tasks.worker",  # starting servers (dev, granian/gunicorn, mock); the task worker

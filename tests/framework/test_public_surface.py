@@ -115,7 +115,7 @@ def test_importing_pymacaron_warns_about_nothing():
     code = (
         "import pymacaron, pymacaron.models, pymacaron.testing, pymacaron.run.serve, "
         "pymacaron.run.dev, pymacaron.server.routes, pymacaron.client, pymacaron.persist, "
-        "pymacaron.tasks, pymacaron.security, pymacaron.cli\n"
+        "pymacaron.tasks, pymacaron.security, pymacaron.commands\n"
         "from pymacaron import *\n"
     )
     result = subprocess.run(

@@ -4,7 +4,7 @@ Per test session (one xdist worker: every image test is in xdist_group "image"):
 - a registry (Debian's docker-registry) on a free 127.0.0.1 port, storage in a temp dir;
 - podman's Docker-compatible API service on a temp unix socket, with that registry marked
   insecure (plain http) in its own registries.conf; BUILDAH_ISOLATION=chroot for builds;
-- the image, built once from docker/Dockerfile by pym image build (scripts/build-image) on
+- the image, built once from docker/Dockerfile by pym image build on
   localhost/pym-base:bookworm (scripts/setup/system-tools.d/10-image-tools makes it);
 - a container of it started by pym image run.
 Everything started here is stopped here, by process handle. PYM_TEST_DOCKER_HOST=<url> uses
@@ -30,7 +30,7 @@ from tests.image.image_helpers import (
     TEST_JWT_SECRET,
     Proc,
     free_port,
-    script,
+    pym,
     wait_until,
 )
 
@@ -140,7 +140,7 @@ def remove_stale_test_images(client) -> None:
 
 @pytest.fixture(scope="session")
 def built_image(client, engine_env, tmp_path_factory, worker_id):
-    """scripts/build-image on the real Dockerfile and the repository's service, once per
+    """pym image build on the real Dockerfile and the repository's service, once per
     test run. The tests ask for one xdist worker (xdist_group "image"), but pytest-xdist
     3.8 ignores groups under pytest 9.2 (it sets item._nodeid, pytest now reads item._id),
     so workers share the build through a lock file: the first one builds, the others
@@ -162,8 +162,9 @@ def built_image(client, engine_env, tmp_path_factory, worker_id):
             tag = f"test-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
             raw = os.path.join(shared, "build-image.json")
             started = time.monotonic()
-            proc = script(
-                "build-image",
+            proc = pym(
+                "image",
+                "build",
                 "--tag",
                 tag,
                 "--base",
@@ -188,11 +189,12 @@ def built_image(client, engine_env, tmp_path_factory, worker_id):
 
 @pytest.fixture(scope="session")
 def service(built_image, engine_env, client):
-    """The image running as scripts/run-image starts it; yields (container, base_url)."""
+    """The image running as pym image run starts it; yields (container, base_url)."""
     port = free_port()
     name = f"pym-image-test-{port}"
-    proc = script(
-        "run-image",
+    proc = pym(
+        "image",
+        "run",
         built_image["tag"],
         "--port",
         str(port),

@@ -1,4 +1,4 @@
-"""Helpers of the image tests (tests/image): paths, free ports, running the scripts,
+"""Helpers of the image tests (tests/image): paths, free ports, running `pym`,
 background processes started and stopped by handle."""
 
 from __future__ import annotations
@@ -11,18 +11,18 @@ import time
 from pymacaron.testing.runner import free_port  # noqa: F401  (re-exported to tests)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCRIPTS = os.path.join(REPO, "scripts")
 BASE_IMAGE = os.environ.get("PYM_TEST_BASE_IMAGE", "localhost/pym-base:bookworm")
 TEST_JWT_SECRET = "image-test-secret-that-is-long-enough-for-hs256"
 SETUP_HINT = "run `make system-tools` (scripts/setup/system-tools) first"
 
 
-def script(name: str, *args: str, env: dict | None = None, timeout: float = 600):
-    """Run scripts/<name> (a thin wrapper of `pym`) with this python; the CompletedProcess."""
-    full_env = dict(os.environ, PYTHON=sys.executable)
+def pym(*args: str, env: dict | None = None, timeout: float = 600):
+    """Run `pym ARGS` (python -m pymacaron, this python) in the repository; the
+    CompletedProcess."""
+    full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.run(
-        [os.path.join(SCRIPTS, name), *args],
+        [sys.executable, "-m", "pymacaron", *args],
         capture_output=True,
         text=True,
         env=full_env,

@@ -1,4 +1,4 @@
-"""The real image: built from docker/Dockerfile by pym image build (scripts/build-image), run by
+"""The real image: built from docker/Dockerfile by pym image build (pym image build), run by
 pym image run, tested from outside, stopped with SIGTERM under load, pushed and pulled.
 
 All in xdist_group "image": one worker, one build shared through session fixtures
@@ -24,7 +24,7 @@ from tests.image.image_helpers import (
     REPO,
     TEST_JWT_SECRET,
     free_port,
-    script,
+    pym,
     wait_until,
 )
 
@@ -232,8 +232,9 @@ def test_healthcheck_command_passes_in_the_container(service, client, built_imag
 def test_missing_env_secret_stops_the_container_with_its_name(built_image, client, engine_env):
     # run-image refuses before starting anything (for a stage: a local run would take the
     # repository's .pym/dev-secret, test_image_run_secret.py)...
-    proc = script(
-        "run-image",
+    proc = pym(
+        "image",
+        "run",
         built_image["tag"],
         "--port",
         str(free_port()),
@@ -347,7 +348,7 @@ def test_sigterm_under_load_completes_in_flight_requests(built_image, client, se
 def test_push_to_a_registry_and_pull_back_the_same_digest(
     built_image, client, registry, engine_env
 ):
-    proc = script("push-image", built_image["tag"], "--registry", registry, env=engine_env)
+    proc = pym("image", "push", built_image["tag"], "--registry", registry, env=engine_env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     digest = re.search(r"^digest: (sha256:[0-9a-f]{64})$", proc.stdout, re.M).group(1)
     repository = f"{registry}/petshop"

@@ -63,7 +63,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def new_repo(tmp_path, extra: str = "") -> Path:
     """A `pym new` repository (its pym-config as written, plus ``extra`` lines)."""
-    from pymacaron.cli import main
+    from pymacaron.commands import main
 
     target = tmp_path / "shop"
     with contextlib.redirect_stdout(io.StringIO()):
@@ -75,7 +75,7 @@ def new_repo(tmp_path, extra: str = "") -> Path:
 
 
 def pym(capsys, *argv) -> tuple[int, str, str]:
-    from pymacaron.cli import main
+    from pymacaron.commands import main
 
     try:
         code = main(list(argv))

@@ -382,14 +382,13 @@ def test_11_the_scan_gate_runs_before_approval_and_promotion(piped):
 def test_the_new_subcommands_parse(tmp_path):
     import argparse
 
-    from pymacaron_kit import platform, scan_gate
-    from pymacaron_kit import template_diff as plan
+    from pymacaron.commands import image, plan
 
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()
-    for module in (plan, platform, scan_gate):
+    for module in (plan, image):
         module.add_commands(sub)
     assert parser.parse_args(["plan"]).against == "HEAD"
     assert parser.parse_args(["plan", "--against", "main"]).against == "main"
-    assert parser.parse_args(["platform", "refresh"]).func is platform._refresh_command
-    assert parser.parse_args(["scan-gate", "--tag", "x"]).allow_findings is False
+    assert parser.parse_args(["platform", "refresh"]).func is plan.cmd_platform_refresh
+    assert parser.parse_args(["image", "scan-gate", "--tag", "x"]).allow_findings is False

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pymacaron.cli import main
+from pymacaron.commands import main
 from pymacaron.exceptions import StartupError
 from pymacaron_kit import new
 from pymacaron_kit.config import load_service_config
@@ -140,15 +140,15 @@ def test_pipeline_local_runs_fuzz_with_python_not_a_bash_script(tmp_path):
 # ---- scripts/ and the Makefile ------------------------------------------------------------
 
 
-def test_ci_synth_help_synthesizes_nothing_and_keeps_cdk_out():
+def test_synth_help_synthesizes_nothing_and_keeps_cdk_out():
     marker = ROOT / "cdk.out" / f".keep-{os.getpid()}"
     marker.parent.mkdir(exist_ok=True)
     marker.write_text("x")
     try:
-        proc = subprocess.run([str(ROOT / "scripts" / "ci-synth"), "--help"], capture_output=True,
-                              text=True, timeout=60, env=dict(os.environ, PYTHON=sys.executable))  # fmt: skip
+        proc = subprocess.run([sys.executable, "-m", "pymacaron", "synth", "--help"],
+                              capture_output=True, text=True, timeout=60, cwd=ROOT)  # fmt: skip
         assert proc.returncode == 0 and "usage: pym synth" in proc.stdout, proc.stderr
-        assert marker.exists(), "ci-synth --help deleted cdk.out"
+        assert marker.exists(), "pym synth --help deleted cdk.out"
     finally:
         marker.unlink()
 
@@ -245,14 +245,14 @@ def test_pym_run_workers_2_serves_with_two_processes_like_the_image(tmp_path):
 
 
 def test_one_exit_code_map_for_every_error_wrapper():
-    """The three places that turn an error into an exit code (the runtime's main, the
-    release steps' run_command, operate's guard and main) take their codes from one map,
-    pymacaron.cli's EXIT_*: no literal code of their own."""
+    """The one place that turns an error into an exit code (pymacaron.commands.run, through
+    errors.ERRORS, and its report) takes its codes from one map, pymacaron.commands.errors'
+    EXIT_*: no literal code of its own."""
     import ast
     import inspect
 
-    from pymacaron import cli as runtime_cli
-    from pymacaron_kit.operate import cli as operate_cli
+    from pymacaron import commands as runtime_cli
+    from pymacaron.commands import errors
     from pymacaron_kit.release import common as rel
 
     assert (rel.EXIT_FAILED, rel.EXIT_USAGE, rel.EXIT_NO_ENGINE, rel.EXIT_REGISTRY) == (
@@ -261,7 +261,7 @@ def test_one_exit_code_map_for_every_error_wrapper():
         runtime_cli.EXIT_NO_ENGINE,
         runtime_cli.EXIT_REFUSED,
     )
-    wrappers = [runtime_cli.main, rel.run_command, operate_cli._guard, operate_cli.main]
+    wrappers = [runtime_cli.main, runtime_cli.run, errors.report, errors.code_of]
     for func in wrappers:
         tree = ast.parse(inspect.getsource(func).lstrip())
         literal = [

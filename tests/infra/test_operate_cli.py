@@ -9,9 +9,10 @@ import stat
 
 import pytest
 
+from pymacaron.commands import operate, run
 from pymacaron_kit.config import load_service_config
 from pymacaron_kit.names import Names
-from pymacaron_kit.operate import cli, logs, rollback, url
+from pymacaron_kit.operate import logs, rollback, url
 from pymacaron_kit.operate.aws import image_tag
 from tests.infra.operate_fixtures import PIPELINE_CONFIG, SERVICE_CONFIG
 
@@ -98,7 +99,7 @@ def test_names_match_the_synthesized_stacks():
 @pytest.mark.parametrize("command", COMMANDS)
 def test_help_documents_exit_codes(command, capsys):
     with pytest.raises(SystemExit) as e:
-        cli.main([command, "--help"])
+        run([command, "--help"])
     assert e.value.code == 0
     out = capsys.readouterr().out
     assert "exit codes:\n  0  ok\n  1  " in out and "\n  2  usage or pym-config error" in out
@@ -107,7 +108,7 @@ def test_help_documents_exit_codes(command, capsys):
 def test_add_commands_plugs_into_a_pym_style_parser():
     parser = argparse.ArgumentParser(prog="pym")
     sub = parser.add_subparsers(dest="command", required=True)
-    cli.add_commands(sub)
+    operate.add_commands(sub)
     args = parser.parse_args(["logs", "live", "--since", "2h", "--request-id", "abc", "-f"])
     assert (args.stage, args.since, args.request_id, args.follow) == ("live", "2h", "abc", True)
     assert callable(args.func)
@@ -131,14 +132,14 @@ def test_add_commands_plugs_into_a_pym_style_parser():
     ],
 )
 def test_user_errors_are_one_line_exit_2(argv, message, capsys):
-    code = cli.main([*argv, "--config", SERVICE_CONFIG])
+    code = run([*argv, "--config", SERVICE_CONFIG])
     err = capsys.readouterr().err
     assert code == 2
     assert message in err and err.count("\n") == 1
 
 
 def test_missing_config_is_exit_2(tmp_path, capsys):
-    code = cli.main(["status", "--config", str(tmp_path / "nope.yaml")])
+    code = run(["status", "--config", str(tmp_path / "nope.yaml")])
     err = capsys.readouterr().err
     assert code == 2 and "nope.yaml" in err and err.count("\n") == 1
 

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from pymacaron_kit.operate import cli
+from pymacaron.commands import run as run_pym
 from tests.infra.operate_fixtures import (
     FAKE_ENV,
     PIPELINE_CONFIG,
@@ -52,7 +52,7 @@ def aws(moto, monkeypatch):
 
 
 def run(capsys, *argv, **inject):
-    code = cli.main(list(argv), **inject)
+    code = run_pym(list(argv), **inject)
     out, err = capsys.readouterr()
     return code, out, err
 

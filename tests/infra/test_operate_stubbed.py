@@ -12,9 +12,10 @@ import pytest
 from botocore.exceptions import ClientError, NoRegionError
 from botocore.stub import Stubber
 
+from pymacaron.commands import run
 from pymacaron_kit.config import load_service_config
 from pymacaron_kit.names import Names
-from pymacaron_kit.operate import cli, rollback, status
+from pymacaron_kit.operate import rollback, status
 from pymacaron_kit.operate.aws import Aws
 from pymacaron_kit.operate.errors import translate
 from tests.infra.operate_fixtures import PIPELINE_CONFIG, REPO_URI, SERVICE_CONFIG
@@ -180,18 +181,14 @@ def _stage_clients(health: str, version: str = "v2"):
 
 
 def test_unhealthy_stage_exits_1_with_health_and_instances_with_stubber(capsys):
-    code = cli.main(
-        ["status", "staging", "--config", SERVICE_CONFIG], clients=_stage_clients("Red")
-    )
+    code = run(["status", "staging", "--config", SERVICE_CONFIG], clients=_stage_clients("Red"))
     out = capsys.readouterr().out
     assert code == 1
     assert "health     Red (Severe), environment Ready" in out
     assert "2 in service, 1 healthy, 2 desired (group 1..3; pym-config 1..3)" in out
     assert "label testsvc-staging-releaseversion-x1" in out
     assert "sha256:" + "b" * 64 in out
-    code = cli.main(
-        ["status", "staging", "--config", SERVICE_CONFIG], clients=_stage_clients("Green")
-    )
+    code = run(["status", "staging", "--config", SERVICE_CONFIG], clients=_stage_clients("Green"))
     assert code == 0
 
 

@@ -135,7 +135,7 @@ def test_every_step_installs_the_requirements_then_runs_pym(piped):
         "PromoteImage": ['pym image promote "$COMMIT_ID" --registry "$REPOSITORY_URI"'],
         "SmokeTest": ['pym smoke --url "$LIVE_URL" --version "$COMMIT_ID" --instance-credentials'],
     }
-    from pymacaron.cli import main
+    from pymacaron.commands import main
 
     for name, commands in expected.items():
         spec = buildspec(piped, name)

@@ -14,6 +14,7 @@ import subprocess
 import pytest
 import yaml
 
+from pymacaron.commands import plan as plan_commands
 from pymacaron_kit import template_diff as plan
 from tests.infra.infra_helpers import CONFIGS, ROOT, synthesize
 
@@ -144,7 +145,7 @@ def test_pym_plan_against_a_git_ref_end_to_end(tmp_path, capsys, monkeypatch):
     (repo / "pym-config.yaml").write_text(config + "aws_hosts_max: 5\n")
     monkeypatch.chdir(repo)
     parser = argparse.ArgumentParser()
-    plan.add_commands(parser.add_subparsers())
+    plan_commands.add_commands(parser.add_subparsers())
     args = parser.parse_args(["plan"])
     assert args.func(args) == 0
     out = capsys.readouterr().out

@@ -14,6 +14,7 @@ import pytest
 from aws_cdk import App, Environment, Stack
 from botocore.stub import Stubber
 
+from pymacaron.commands import plan as plan_commands
 from pymacaron.exceptions import StartupError
 from pymacaron_kit import platform
 from pymacaron_kit.config import PLATFORM_BRANCH, load_service_config
@@ -115,7 +116,7 @@ def test_refresh_without_credentials_is_a_clear_one_line_error(tmp_path, monkeyp
 def test_the_subcommand_is_pym_platform_refresh(tmp_path, monkeypatch, capsys):
     cfg = config(tmp_path)
     parser = argparse.ArgumentParser()
-    platform.add_commands(parser.add_subparsers())
+    plan_commands.add_commands(parser.add_subparsers())
     args = parser.parse_args(["platform", "refresh", "--config", cfg.path])
     record = {"arn": ARN.format("4.8.1"), "version": "4.8.1", "branch": PLATFORM_BRANCH}
     monkeypatch.setattr(platform, "refresh", lambda *a, **k: record)

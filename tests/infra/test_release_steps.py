@@ -89,7 +89,7 @@ def service():
 
 
 def test_smoke_test_passes_only_on_the_promoted_version(service, capsys):
-    from pymacaron.cli import main
+    from pymacaron.commands import main
 
     assert main(["smoke", "--url", service, "--version", "c0ffee", "--timeout", "0"]) == 0
     assert main(["smoke", "--url", service, "--version", "deadbeef", "--timeout", "0"]) == 1
@@ -177,7 +177,7 @@ def test_push_of_a_commit_ecr_already_has_pushes_nothing(monkeypatch, tmp_path, 
     _describe(stub, "c0ffee", DIGEST_A)
     with stub:
         assert promote.push(str(ROOT), "c0ffee", f"{HOST}/petshop") == DIGEST_A
-        from pymacaron.cli import main
+        from pymacaron.commands import main
 
         assert main(["image", "build", "--dir", str(ROOT), "--tag", "c0ffee",
                      "--unless-in", f"{HOST}/petshop"]) == 0  # fmt: skip

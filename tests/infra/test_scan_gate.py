@@ -13,6 +13,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from pymacaron.commands import image
 from pymacaron_kit import scan_gate
 from pymacaron_kit.scan_gate import GateError, gate
 
@@ -120,9 +121,10 @@ def _cli(tmp_path, monkeypatch, body, *extra, config_extra=""):
     stub.activate()
     monkeypatch.setattr(boto3, "client", lambda *a, **k: client)
     parser = argparse.ArgumentParser()
-    scan_gate.add_commands(parser.add_subparsers())
+    image.add_commands(parser.add_subparsers())
     args = parser.parse_args(
         [
+            "image",
             "scan-gate",
             "--tag",
             TAG,

@@ -47,7 +47,7 @@ def _service_dir(tmp_path):
 
 
 def _run_step(commands: list[str], env: dict, cwd: str) -> list[tuple[str, dict]]:
-    from pymacaron.cli import main
+    from pymacaron.commands import main
 
     calls = []
     for line in commands:

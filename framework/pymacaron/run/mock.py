@@ -11,7 +11,6 @@ against the very contract it will get. ``x-bind-server`` targets are never impor
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import re
@@ -19,7 +18,7 @@ import re
 from ..exceptions import PyMacaronException, StartupError
 from ..server.operation import BINDER
 
-__all__ = ["BINDER", "add_commands", "cmd_mock", "mock_app", "generate", "example_of"]
+__all__ = ["BINDER", "cmd_mock", "mock_app", "generate", "example_of"]
 
 log = logging.getLogger("pymacaron")
 
@@ -328,19 +327,3 @@ def cmd_mock(args) -> int:
     # Flask's threaded server alone: no task worker, no local DynamoDB (nothing runs handlers)
     app.run(host=args.host, port=args.port, debug=False, use_reloader=False, threaded=True)
     return 0
-
-
-def add_commands(sub) -> None:
-    p = sub.add_parser(
-        "mock",
-        help="serve the service's specs before handlers exist: example replies, else "
-        "generated from the schemas (validated like real replies)",
-        epilog="exit codes: 0 stopped; 2 on a startup error (a spec that does not load)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("--examples", action="store_true", help="reply with the specs' examples only")
-    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8080)))
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    p.add_argument("--env", help="PYM_ENV whose pym-config to read")
-    p.add_argument("--dir", default=".", help="service directory (default: .)")
-    p.set_defaults(func=cmd_mock)

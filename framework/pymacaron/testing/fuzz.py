@@ -29,7 +29,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-__all__ = ["add_commands", "cmd_fuzz", "served_specs", "FuzzRun", "run_schemathesis"]
+__all__ = ["cmd_fuzz", "served_specs", "FuzzRun", "run_schemathesis"]
 
 DEFAULT_CHECKS = (
     "not_a_server_error",
@@ -64,60 +64,6 @@ class FuzzRun:
     @property
     def ok(self) -> bool:
         return self.returncode == 0
-
-
-def add_commands(subparsers) -> None:
-    p = subparsers.add_parser(
-        "fuzz",
-        help="fuzz a running service against its specs (schemathesis): no 5xx, replies conform",
-        description=__doc__.split("\n\n")[0],
-    )
-    p.add_argument("--url", help="the service's root URL (default: http://HOST:PORT)")
-    p.add_argument("--host", default="127.0.0.1", help="with --port, instead of --url")
-    p.add_argument("--port", type=int, default=8080, help="with --host (default: 8080)")
-    p.add_argument(
-        "--spec",
-        action="append",
-        default=[],
-        help="a spec file to fuzz (repeatable; default: the apis/*.yaml the service serves, "
-        "as GET /version lists them, plus the built-in /ping and /version)",
-    )
-    p.add_argument("--dir", default=".", help="service directory (default: .)")
-    p.add_argument("--env", help="PYM_ENV whose pym-config signs the token")
-    p.add_argument("--token", help=f"bearer token for authenticated operations (or ${TOKEN_ENV})")
-    p.add_argument(
-        "--user", default="pym-fuzz", help="user of the generated token (default: pym-fuzz)"
-    )
-    p.add_argument("--no-auth", action="store_true", help="send no Authorization header")
-    p.add_argument(
-        "--max-examples", type=int, default=50, help="test cases per operation (default: 50)"
-    )
-    p.add_argument("--seed", type=int, default=None, help="generation seed (reproducible runs)")
-    p.add_argument(
-        "--phases",
-        default=",".join(DEFAULT_PHASES),
-        help=f"schemathesis phases (default: {','.join(DEFAULT_PHASES)})",
-    )
-    p.add_argument(
-        "--checks",
-        default=",".join(DEFAULT_CHECKS),
-        help="schemathesis checks (default: %(default)s)",
-    )
-    p.add_argument("--workers", default="1", help="concurrent schemathesis workers (default: 1)")
-    p.add_argument("--request-timeout", type=float, default=10.0, help="seconds per request")
-    p.add_argument("--junit", help="write a JUnit XML report (all specs in one file)")
-    p.add_argument(
-        "--no-builtin", action="store_true", help="do not fuzz the built-in /ping, /version"
-    )
-    p.add_argument("--quiet", action="store_true", help="print only the summary lines")
-    p.add_argument(
-        "--exclude-path-regex",
-        action="append",
-        default=[],
-        help="skip operations whose path matches (repeatable; testaccept/acceptance.yaml's "
-        "fuzz_exclude_paths are added: operations whose downstream a stage lacks)",
-    )
-    p.set_defaults(func=cmd_fuzz)
 
 
 def configured_excludes(service_dir: str) -> list[str]:
@@ -430,24 +376,23 @@ def reachable(url: str, timeout: float = 5.0) -> str | None:
 
 
 def cmd_fuzz(args) -> int:
+    """``pym fuzz`` (options: pymacaron/commands/testing.py); a usage error raises
+    StartupError (one line, exit 2)."""
+    from ..exceptions import StartupError
+
     url = _service_url(args)
     problem = reachable(url)
     if problem:
-        print(f"pym fuzz: {url} does not answer ({problem[:200]})", file=sys.stderr)
-        return 2
+        raise StartupError(f"{url} does not answer ({problem[:200]})")
     service_dir = os.path.abspath(args.dir)
     specs = [os.path.abspath(s) for s in args.spec] or served_specs(url, service_dir)
     if not args.spec and not args.no_builtin:
         specs.append(builtin_spec())
     if not specs:
-        print(
-            f"pym fuzz: no spec to fuzz (none given, none in {service_dir}/apis)", file=sys.stderr
-        )
-        return 2
+        raise StartupError(f"no spec to fuzz (none given, none in {service_dir}/apis)")
     for spec in specs:
         if not os.path.isfile(spec):
-            print(f"pym fuzz: {spec}: no such file", file=sys.stderr)
-            return 2
+            raise StartupError(f"{spec}: no such file")
     token = None
     if not args.no_auth:
         token = (

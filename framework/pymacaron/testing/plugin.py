@@ -24,9 +24,9 @@ def _live() -> bool:
 @pytest.fixture(scope="session")
 def pym_app():
     """The service's Flask app, built in-process from its server.py (as gunicorn does)."""
-    from pymacaron.cli import _load_service
+    from pymacaron.app import load_service
 
-    module = _load_service(os.environ.get("PYM_SERVICE_DIR") or os.getcwd(), None)
+    module = load_service(os.environ.get("PYM_SERVICE_DIR") or os.getcwd())
     app = getattr(module, "app", None)
     if app is None:
         pytest.fail("server.py has no module-level 'app' (pym_app fixture)", pytrace=False)
