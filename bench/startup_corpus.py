@@ -78,6 +78,7 @@ def shape(svc: str) -> dict:
                 continue
             ops += 1
             for status, response in (op.get("responses") or {}).items():
+                response = _follow(spec, response)
                 if str(status).startswith("2") or not isinstance(response, dict):
                     continue
                 content = response.get("content") or {}
@@ -87,6 +88,21 @@ def shape(svc: str) -> dict:
                     errors = True
     version = str(spec.get("openapi") or spec.get("swagger") or "?")
     return {"version": version, "ops": ops, "error_schemas": errors}
+
+
+def _follow(spec: dict, node, depth: int = 0):
+    """``node`` with a local ``$ref`` (``#/components/responses/...``) followed."""
+    ref = node.get("$ref") if isinstance(node, dict) else None
+    if not isinstance(ref, str) or not ref.startswith("#/") or depth > 10:
+        return node
+    target = spec
+    for part in ref[2:].split("/"):
+        target = (
+            target.get(part.replace("~1", "/").replace("~0", "~"))
+            if isinstance(target, dict)
+            else None
+        )
+    return _follow(spec, target, depth + 1)
 
 
 def _failures(printed: str) -> dict:
