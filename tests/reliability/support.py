@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 
-from pymacaron.testing.fuzz import add_commands as add_fuzz_command
 from tests.conftest import (
     FIXTURES,
     REPO,
@@ -101,6 +100,8 @@ def pym_fuzz(*argv: str) -> tuple[int, str]:
     """``pym fuzz ARGV`` run in this process: the command's own parser and function
     (testing/fuzz.py), without an interpreter start per spec (schemathesis still runs in
     its own process); (exit code, what it printed)."""
+    from pymacaron.testing.fuzz import add_commands as add_fuzz_command
+
     parser = argparse.ArgumentParser(prog="pym")
     add_fuzz_command(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["fuzz", *argv])
