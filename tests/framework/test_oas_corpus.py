@@ -134,3 +134,36 @@ def test_invalid_public_spec_is_refused_naming_the_place(tmp_path, name):
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-3000:]
     missing = [e for e in INVALID[name] if e not in lines[0]]
     assert not missing and "(line " in lines[0], lines[0]
+
+
+_UNCOMPILABLE = """\
+swagger: "2.0"
+info: {title: uncompilable, version: "1"}
+produces: [application/json]
+paths:
+  /things:
+    get:
+      operationId: get_things
+      x-bind-server: corpus_stubs.reply
+      parameters:
+        - {name: code, in: query, type: string, pattern: "(["}
+      responses:
+        200: {description: ok, schema: {type: object}}
+"""
+
+
+@pytest.mark.slow
+def test_the_stub_server_proves_every_validator_only_when_told(tmp_path):
+    """PYM_STUB_PROVE=1 is what lets the corpus test stand for ``pym check``: a schema
+    that does not compile (a pattern Python's re refuses) stops that start, while a plain
+    start, whose validators compile on first use, serves."""
+    svc = tmp_path / "svc"
+    shutil.copytree(STUB_SERVICE, svc)
+    (svc / "apis").mkdir()
+    (svc / "apis" / "uncompilable.yaml").write_text(_UNCOMPILABLE)
+    (svc / "pym-config.yaml").write_text("name: uncompilable\n")
+    plain = start_gunicorn(str(svc), workers=1, timeout=120)
+    plain.stop()
+    with pytest.raises(RuntimeError) as refused:
+        start_gunicorn(str(svc), workers=1, env={"PYM_STUB_PROVE": "1"}, timeout=120)
+    assert "unterminated character set" in str(refused.value), str(refused.value)[-3000:]
