@@ -30,6 +30,16 @@ def _definitions(n: int) -> dict:
     return defs
 
 
+def _recorded(monkeypatch) -> list:
+    """The schemas handed to the draft 4 compiler (one per generated module)."""
+    calls: list = []
+    real = vcompile._compile_draft4
+    monkeypatch.setattr(
+        vcompile, "_compile_draft4", lambda schema, **kw: calls.append(schema) or real(schema, **kw)
+    )
+    return calls
+
+
 @pytest.fixture
 def eager(monkeypatch):
     monkeypatch.setattr(vcompile, "eager", lambda: True)
@@ -38,11 +48,7 @@ def eager(monkeypatch):
 
 def test_one_module_for_every_validator_of_a_spec(eager, monkeypatch):
     defs = _definitions(20)
-    calls = []
-    real = vcompile._compile_draft4
-    monkeypatch.setattr(
-        vcompile, "_compile_draft4", lambda schema, **kw: calls.append(schema) or real(schema, **kw)
-    )
+    calls = _recorded(monkeypatch)
     with proving():
         made = [
             validator_for({"$ref": f"#/definitions/{name}"}, defs, dialect="swagger2")
@@ -82,12 +88,8 @@ def test_outside_a_check_eager_still_compiles_each_validator(eager):
 
 def test_many_validators_are_proven_in_modules_of_bounded_size(eager, monkeypatch):
     defs = _definitions(20)
-    calls = []
-    real = vcompile._compile_draft4
+    calls = _recorded(monkeypatch)
     monkeypatch.setattr(vcompile, "_BULK", 10)
-    monkeypatch.setattr(
-        vcompile, "_compile_draft4", lambda schema, **kw: calls.append(schema) or real(schema, **kw)
-    )
     with proving():
         for i in range(40):  # 40 roots of distinct shapes (their maximum), and a reference
             validator_for({"type": "integer", "maximum": i}, defs, dialect="swagger2")
@@ -121,11 +123,7 @@ def _described(n: int, broken: int | None = None) -> dict:
 
 def test_schemas_differing_only_by_their_text_are_generated_once(eager, monkeypatch):
     defs = _described(30)
-    calls = []
-    real = vcompile._compile_draft4
-    monkeypatch.setattr(
-        vcompile, "_compile_draft4", lambda schema, **kw: calls.append(schema) or real(schema, **kw)
-    )
+    calls = _recorded(monkeypatch)
     with proving():
         made = [
             validator_for({"$ref": f"#/definitions/Thing{i}"}, defs, dialect="swagger2")
@@ -155,11 +153,7 @@ def test_a_reference_the_shapes_do_not_follow_is_proven_as_written(eager, monkey
     defs = _described(3)
     defs["Odd name"] = {"type": "integer", "description": "a name with a space"}
     defs["Thing0"]["properties"]["odd"] = {"$ref": "#/definitions/Odd name"}
-    calls = []
-    real = vcompile._compile_draft4
-    monkeypatch.setattr(
-        vcompile, "_compile_draft4", lambda schema, **kw: calls.append(schema) or real(schema, **kw)
-    )
+    calls = _recorded(monkeypatch)
     with proving():
         for i in range(3):
             validator_for({"$ref": f"#/definitions/Thing{i}"}, defs, dialect="swagger2")
