@@ -1,9 +1,12 @@
 """Public OpenAPI 3.0 / 3.1 specs nobody here wrote (tests/fixtures/corpus, sources in its
-README): each valid one loads (``pym check``), is served by gunicorn with stub handlers
-that reply schema-valid values, and is fuzzed briefly by schemathesis (``pym fuzz``:
+README): each valid one loads (every validator proven to compile, as ``pym check`` proves
+it) and is served by gunicorn with stub handlers that reply schema-valid values, in one
+start, and is fuzzed briefly by schemathesis (``pym fuzz``:
 no 5xx, 2xx replies conform, error replies conform with ``error_model: auto``); each
-invalid one is refused in one line naming the place. ``make corpus`` runs the same with
-many more examples per operation (``PYM_CORPUS_EXAMPLES``)."""
+invalid one is refused in one line naming the place. ``make corpus``
+(bench/startup_corpus.py --full) runs ``pym check``, a cold start and the fuzz on every path
+with 10 examples per operation and prints the table; ``PYM_CORPUS_FULL=1
+PYM_CORPUS_EXAMPLES=10`` runs this file at that length."""
 
 from __future__ import annotations
 
@@ -14,10 +17,11 @@ import shutil
 import time
 
 import pytest
+import requests
 import yaml
 
 from tests.conftest import FIXTURES
-from tests.reliability.support import pym, start_gunicorn
+from tests.reliability.support import pym, pym_fuzz, start_gunicorn
 
 CORPUS = os.path.join(FIXTURES, "corpus")
 STUB_SERVICE = os.path.join(FIXTURES, "stub_service")  # shared with test_swagger_corpus.py
@@ -86,32 +90,34 @@ def test_corpus_holds_both_versions_and_big_specs():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SPECS)
 def test_public_spec_loads_serves_and_survives_a_short_fuzz(tmp_path, name):
+    """One start both checks and serves: the stub server builds the app proving every
+    validator compiles (PYM_STUB_PROVE=1: what ``pym check`` proves, tests/fixtures/
+    stub_service/server.py), then ``pym fuzz`` runs against it. ``make corpus``
+    (bench/startup_corpus.py) runs ``pym check`` itself on every spec."""
     svc = service(tmp_path, name)
     started = time.monotonic()
-    result = pym("check", "--dir", svc, cwd=svc, timeout=120)
+    server = start_gunicorn(svc, workers=1, env={"PYM_STUB_PROVE": "1"}, timeout=180)
     took = time.monotonic() - started
-    assert result.returncode == 0 and "ok:" in result.stdout, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr, result.stderr[-3000:]
-    paths = _paths(svc)
-    if not paths:  # a 3.1 spec may hold only webhooks: served (ping), nothing to fuzz
-        return
-    server = start_gunicorn(svc, workers=1)
     try:
-        result = pym(
-            "fuzz", "--url", server.url, "--dir", svc, "--max-examples", EXAMPLES,
-            "--seed", "27", "--no-builtin", "--no-auth", "--phases", "examples,fuzzing",
-            "--checks", "not_a_server_error,response_schema_conformance", *_excludes(paths),
-            timeout=600,
-        )  # fmt: skip
+        served = requests.get(server.url + "/version", timeout=10).json()
+        paths = _paths(svc)
+        code, printed = 0, ""
+        if paths:  # a 3.1 spec may hold only webhooks: served (ping), nothing to fuzz
+            code, printed = pym_fuzz(
+                "--url", server.url, "--dir", svc, "--max-examples", EXAMPLES, "--seed", "27",
+                "--no-builtin", "--no-auth", "--phases", "examples,fuzzing",
+                "--checks", "not_a_server_error,response_schema_conformance", *_excludes(paths),
+            )  # fmt: skip
         log = server.output()
     finally:
         server.stop()
-    summary = [line for line in result.stdout.splitlines() if line.startswith("pym fuzz:")]
-    print(f"{name}: pym check {took:.1f} s; {summary}")
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    counts = [line for line in summary if " cases, " in line]
-    assert counts and all(" 0 failure(s)" in line for line in counts), summary
     assert "Traceback" not in log, log[-4000:]
+    assert os.path.splitext(name)[0] in (served.get("apis") or []), served  # it is served
+    summary = [line for line in printed.splitlines() if line.startswith("pym fuzz:")]
+    print(f"{name}: built and proven in {took:.1f} s; {summary}")
+    assert code == 0, printed[-6000:]
+    counts = [line for line in summary if " cases, " in line]
+    assert bool(counts) == bool(paths) and all(" 0 failure(s)" in line for line in counts), summary
 
 
 @pytest.mark.slow
@@ -128,3 +134,36 @@ def test_invalid_public_spec_is_refused_naming_the_place(tmp_path, name):
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr[-3000:]
     missing = [e for e in INVALID[name] if e not in lines[0]]
     assert not missing and "(line " in lines[0], lines[0]
+
+
+_UNCOMPILABLE = """\
+swagger: "2.0"
+info: {title: uncompilable, version: "1"}
+produces: [application/json]
+paths:
+  /things:
+    get:
+      operationId: get_things
+      x-bind-server: corpus_stubs.reply
+      parameters:
+        - {name: code, in: query, type: string, pattern: "(["}
+      responses:
+        200: {description: ok, schema: {type: object}}
+"""
+
+
+@pytest.mark.slow
+def test_the_stub_server_proves_every_validator_only_when_told(tmp_path):
+    """PYM_STUB_PROVE=1 is what lets the corpus test stand for ``pym check``: a schema
+    that does not compile (a pattern Python's re refuses) stops that start, while a plain
+    start, whose validators compile on first use, serves."""
+    svc = tmp_path / "svc"
+    shutil.copytree(STUB_SERVICE, svc)
+    (svc / "apis").mkdir()
+    (svc / "apis" / "uncompilable.yaml").write_text(_UNCOMPILABLE)
+    (svc / "pym-config.yaml").write_text("name: uncompilable\n")
+    plain = start_gunicorn(str(svc), workers=1, timeout=120)
+    plain.stop()
+    with pytest.raises(RuntimeError) as refused:
+        start_gunicorn(str(svc), workers=1, env={"PYM_STUB_PROVE": "1"}, timeout=120)
+    assert "unterminated character set" in str(refused.value), str(refused.value)[-3000:]

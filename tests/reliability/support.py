@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import io
 import json
 import os
 import signal
@@ -91,6 +94,21 @@ def pym(*args: str, cwd: str | None = None, env: dict | None = None, timeout: fl
         text=True,
         timeout=timeout,
     )
+
+
+def pym_fuzz(*argv: str) -> tuple[int, str]:
+    """``pym fuzz ARGV`` run in this process: the command's own parser and function
+    (testing/fuzz.py), without an interpreter start per spec (schemathesis still runs in
+    its own process); (exit code, what it printed)."""
+    from pymacaron.testing.fuzz import add_commands as add_fuzz_command
+
+    parser = argparse.ArgumentParser(prog="pym")
+    add_fuzz_command(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["fuzz", *argv])
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = args.func(args)
+    return code, out.getvalue()
 
 
 def terminate(server: LiveServer, sig: int = signal.SIGTERM) -> None:

@@ -78,14 +78,9 @@ def _collapsed(spec: dict, schema) -> tuple[dict, set]:
 def check(spec: dict, path: str, shown: str) -> list[tuple[str, tuple]]:
     """Raise StartupError on what Swagger 2.0 forbids; return [(warning, json path)]."""
     warnings: list[tuple[str, tuple]] = []
-    _check_refs(spec, path, shown)
+    schemas = _check_refs(spec, path, shown)
     _check_operations(spec, path, shown)
-    for where, node in _walk(spec):
-        parent = where[-2] if len(where) >= 2 else None
-        if parent == "properties" or (where and where[-1] == "properties"):
-            pass
-        if not _is_schema_position(where):
-            continue
+    for where, node in schemas:
         if isinstance(node.get("type"), list):
             warnings.append(
                 (
@@ -176,8 +171,13 @@ def _check_discriminator(spec, node, where, path, shown) -> None:
         )
 
 
-def _check_refs(spec: dict, path: str, shown: str) -> None:
+def _check_refs(spec: dict, path: str, shown: str) -> list[tuple[tuple, dict]]:
+    """Refuse a local ``$ref`` that resolves to nothing; return the Schema Objects met on
+    the way, (json path, schema) in document order (one walk of the spec for both)."""
+    schemas = []
     for where, node in _walk(spec):
+        if _is_schema_position(where):
+            schemas.append((where, node))
         ref = node.get("$ref")
         if not isinstance(ref, str) or not ref.startswith("#"):
             continue
@@ -191,6 +191,7 @@ def _check_refs(spec: dict, path: str, shown: str) -> None:
                 file=shown,
                 location=_where(path, where),
             ) from None
+    return schemas
 
 
 def _check_operations(spec: dict, path: str, shown: str) -> None:

@@ -412,6 +412,8 @@ def build_models(
         for prop, pschema in cls._props_schema.items():
             if not isinstance(pschema, dict):
                 continue
+            if pschema.keys().isdisjoint(_NESTING) and not _is_array(pschema.get("type")):
+                continue  # a string, a number...: no model in it (most properties)
             ref = _one_ref(pschema)
             if ref in classes:
                 nested[prop] = ("model", classes[ref])
@@ -437,6 +439,11 @@ def build_models(
         cls.__nested__ = nested
         del cls._props_schema
     return classes
+
+
+# the keys through which a property holds a model (_one_ref, discriminated, items,
+# additionalProperties)
+_NESTING = frozenset(("$ref", "allOf", "oneOf", "anyOf", "items", "additionalProperties"))
 
 
 def _is_array(kind) -> bool:

@@ -32,6 +32,8 @@ __all__ = ["Unusual", "build", "positions"]
 
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
+# tags whose values are immutable: the same text is the same value (built once per file)
+_CONSTANT = frozenset(f"tag:yaml.org,2002:{t}" for t in ("int", "float", "bool", "null"))
 _NO_KEY = object()
 
 
@@ -64,6 +66,7 @@ def build(loader, str_keys: bool = False) -> tuple[object, bool]:
     get = loader.get_event
     resolve = loader.resolve
     tags: dict = {}  # plain scalar -> its resolved tag (a spec repeats its words)
+    constants: dict = {}  # (tag, text) -> (value,): an int, float, bool or null made once
     local = True
     root = None
     # one frame per open collection: [container, is_mapping, pending key, key lines]
@@ -86,8 +89,17 @@ def build(loader, str_keys: bool = False) -> tuple[object, bool]:
             if tag != _STR:
                 if tag == _MERGE:
                     raise Unusual("merge key")
-                node = ScalarNode(tag, value, event.start_mark, event.end_mark, style=event.style)
-                value = loader.construct_object(node, deep=True)
+                known = constants.get((tag, value)) if tag in _CONSTANT else None
+                if known is not None:
+                    value = known[0]
+                else:
+                    text = value
+                    node = ScalarNode(
+                        tag, text, event.start_mark, event.end_mark, style=event.style
+                    )
+                    value = loader.construct_object(node, deep=True)
+                    if tag in _CONSTANT:
+                        constants[(tag, text)] = (value,)
             container = None
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             if event.anchor is not None or event.tag not in (None, "!"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 import yaml
@@ -290,7 +291,13 @@ def forget_positions() -> None:
 def display_path(path: str) -> str:
     """A path relative to the working directory when that is shorter."""
     try:
-        rel = os.path.relpath(path)
-    except ValueError:
+        return _display_path(path, os.getcwd())
+    except (ValueError, OSError):  # another drive; no working directory any more
         return path
+
+
+@functools.lru_cache(maxsize=256)
+def _display_path(path: str, cwd: str) -> str:
+    # every operation's messages name its spec file: one relpath per file and directory
+    rel = os.path.relpath(path, cwd)
     return rel if len(rel) < len(path) else path

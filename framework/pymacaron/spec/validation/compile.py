@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 import functools
 import os
+import re
 
 from .draft4_messages import _from_fast, _not_json
 from .formats import _format_checks, _formats_of
@@ -328,42 +329,204 @@ def proving():
 def prove(validators: list) -> None:
     """Prove that each of ``validators`` (:class:`LazyValidator`) compiles, raising the
     error its own compile raises when one does not. Draft 4 ones are generated and executed
-    as ONE fastjsonschema module per definitions table (its ``anyOf`` holds every distinct
-    schema, each definition becomes one function, as in each validator's own module), which
-    costs each definition once instead of once per validator reaching it; a validator's
-    own module differs only by nesting its root one level less, so it compiles whenever
-    the bulk does. When the bulk fails (or for 2020-12), each compiles on its own: the error
-    is then exactly the one serving would hit. The validators stay lazy."""
-    groups: dict[int, tuple[dict, dict]] = {}  # id(definitions) -> (merged, key -> root)
+    as fastjsonschema modules per definitions table (a module's ``anyOf`` holds up to
+    :data:`_BULK` distinct roots, each definition they reach becomes one function, as in
+    each validator's own module), which costs each definition once instead of once per
+    validator reaching it; a validator's own module differs only by nesting its root one
+    level less, so it compiles whenever the bulk does. Schemas that differ only by what the
+    code generator never reads (:class:`_Shapes`) are generated once. When the bulk fails
+    (or for 2020-12), each compiles on its own: the error is then exactly the one serving
+    would hit. The validators stay lazy."""
+    pending = [lazy for lazy in validators if lazy._fn is None and lazy._args is not None]
+    groups: dict[int, list] = {}  # id(definitions) -> its draft 4 validators
     alone = []
-    for lazy in validators:
-        if lazy._fn is not None or lazy._args is None:
-            continue
+    for lazy in pending:
         schema, definitions, options = lazy._args
-        schema, draft, key = _prepared(schema, definitions, **options)
-        if draft != 4 or key is None or key in _compiled:
+        if _draft_of(schema, options.get("dialect")) != 4:
+            alone.append(lazy)
+        else:
+            groups.setdefault(id(definitions), []).append(lazy)
+    try:
+        for members in groups.values():
+            try:
+                modules = _Shapes(members[0]._args[1] or {}).modules(members)
+            except _Unshaped:  # a reference or an id the shapes do not follow: as written
+                modules = _modules_as_written(members, alone)
+            for bulk in modules:
+                _compile_draft4(bulk, precheck=False)
+    except ValueError:
+        alone = [lazy for lazy in pending if lazy._fn is None and lazy._args is not None]
+    for lazy in alone:
+        lazy.compile()
+
+
+def _chunks(items: list) -> list:
+    # modules of _BULK roots: one function of thousands of branches compiles in more than
+    # linear time (CPython's code generator), a few hundred do not
+    return [items[start : start + _BULK] for start in range(0, len(items), _BULK)]
+
+
+def _modules_as_written(members: list, alone: list) -> list[dict]:
+    """The bulk modules of ``members`` with every schema as written (distinct after
+    references and variants are resolved); a validator that cannot join one goes to
+    ``alone``."""
+    merged: dict = {}
+    roots: dict = {}  # key -> (root, its definitions)
+    for lazy in members:
+        schema, definitions, options = lazy._args
+        schema, _, key = _prepared(schema, definitions, **options)
+        if key is None or key in _compiled:
             alone.append(lazy)
             continue
-        merged, roots = groups.setdefault(id(definitions), ({}, {}))
         own = schema.get("definitions") or {}
         if any(merged.get(name, node) is not node for name, node in own.items()):
             alone.append(lazy)  # a name meaning another schema here: not in this module
             continue
         merged.update(own)
         roots.setdefault(key, ({k: v for k, v in schema.items() if k != "definitions"}, own))
-    try:
-        for _, roots in groups.values():
-            # modules of _BULK roots: one function of thousands of branches compiles in
-            # more than linear time (CPython's code generator), a few hundred do not
-            items = list(roots.values())
-            for start in range(0, len(items), _BULK):
-                chunk = items[start : start + _BULK]
-                bulk: dict = {"anyOf": [root for root, _ in chunk]}
-                used = {name: node for _, own in chunk for name, node in own.items()}
-                if used:
-                    bulk["definitions"] = used
-                _compile_draft4(bulk, precheck=False)
-    except ValueError:
-        alone = [lazy for lazy in validators if lazy._fn is None and lazy._args is not None]
-    for lazy in alone:
-        lazy.compile()
+    modules = []
+    for chunk in _chunks(list(roots.values())):
+        bulk: dict = {"anyOf": [root for root, _ in chunk]}
+        used = {name: node for _, own in chunk for name, node in own.items()}
+        if used:
+            bulk["definitions"] = used
+        modules.append(bulk)
+    return modules
+
+
+class _Unshaped(Exception):
+    """A schema :class:`_Shapes` does not reduce: proven as written."""
+
+
+# what fastjsonschema's draft 4 generator never reads (nor its reference resolver, which
+# walks every mapping for ``id`` and ``$ref``: only plain values are left out)
+_TEXT_ANNOTATIONS = frozenset({"description", "title", "$comment"})
+_FLAG_ANNOTATIONS = frozenset({"deprecated", "readOnly", "writeOnly"})
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
+_PREFIX = "#/definitions/"
+
+
+class _Shapes:
+    """The shapes of a definitions table's schemas, for :func:`prove`: a schema's shape is
+    the schema with its descriptions, titles and flags left out (text the generated code
+    never holds) and each reference to a definition made anonymous. Two definitions of one
+    shape generate the same code but for the names of the functions they call, so one of
+    each shape is generated (its references pointing at each target's own shape's one),
+    and every definition a validator reaches is still proven through its shape's: a spec
+    that repeats one model per resource, each with its own text, costs one model.
+
+    Only plain references (``#/definitions/Name``, a name of the table made of letters,
+    digits, ``_.-``) are followed; any other reference, an ``id``, nested ``definitions``
+    or a non-JSON value raise :class:`_Unshaped` (the table is then proven as written)."""
+
+    def __init__(self, definitions: dict):
+        self.definitions = definitions
+        self.done: dict = {}  # name -> (body, shape key, [(holder, target)], targets)
+        self.first: dict = {}  # shape key -> the first name of that shape
+
+    def modules(self, members: list) -> list[dict]:
+        roots: dict = {}  # shape key -> (body, holders, [every target of that shape's roots])
+        for lazy in members:
+            schema, definitions, options = lazy._args
+            direction = options.get("direction")
+            if definitions and direction in VARIANT_SUFFIX:
+                schema = _variant_of(schema, definitions, direction)
+            body, key, holders = self._strip(schema)
+            roots.setdefault(key, (body, holders, []))[2].extend(t for _, t in holders)
+        modules = []
+        for chunk in _chunks(list(roots.values())):
+            used: dict = {}
+            stack = [target for _, _, targets in chunk for target in targets]
+            seen: set = set()
+            while stack:  # every definition reached, each through its shape's first
+                name = stack.pop()
+                if name in seen:
+                    continue
+                seen.add(name)
+                body, key, holders = self._definition(name)
+                first = self.first.setdefault(key, name)
+                stack.extend(target for _, target in holders)
+                if first != name:
+                    stack.append(first)
+                else:
+                    used[name] = body
+            for holders in [*(h for _, h, _ in chunk), *(self.done[n][2] for n in used)]:
+                for holder, target in holders:
+                    holder["$ref"] = _PREFIX + self.first[self.done[target][1]]
+            # the generator writes only the functions its root reaches: a root holds one
+            # of each shape, so every definition proven is made reachable on its own
+            branches = [body for body, _, _ in chunk]
+            for i, names in enumerate(_chunks(list(used))):
+                reach = f"__pym_reach_{i}"
+                if reach in self.definitions:
+                    raise _Unshaped()
+                branches.append({"$ref": _PREFIX + reach})
+                used[reach] = {"anyOf": [{"$ref": _PREFIX + name} for name in names]}
+            bulk: dict = {"anyOf": branches}
+            if used:
+                bulk["definitions"] = used
+            modules.append(bulk)
+        return modules
+
+    def _definition(self, name: str):
+        known = self.done.get(name)
+        if known is None:
+            known = self.done[name] = self._strip(self.definitions[name])
+        return known
+
+    def _strip(self, schema):
+        import orjson
+
+        holders: list = []
+        try:
+            body = self._node(schema, holders)
+            key = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+        except (TypeError, orjson.JSONEncodeError, RecursionError):
+            raise _Unshaped() from None
+        return body, key, holders
+
+    def _node(self, node, holders: list):
+        if isinstance(node, list):
+            return [self._node(item, holders) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out: dict = {}
+        for key, value in node.items():
+            if key in _TEXT_ANNOTATIONS and isinstance(value, str):
+                continue
+            if key in _FLAG_ANNOTATIONS and isinstance(value, bool):
+                continue
+            if key == "$ref":
+                name = value[len(_PREFIX) :] if isinstance(value, str) else ""
+                plain = isinstance(value, str) and value.startswith(_PREFIX)
+                if not (plain and name in self.definitions and _SAFE_NAME.fullmatch(name)):
+                    raise _Unshaped()
+                out[key] = _PREFIX  # anonymous in the shape; pointed at a name by modules
+                holders.append((out, name))
+            elif key in ("id", "$id", "definitions"):
+                raise _Unshaped()
+            elif key in ("properties", "patternProperties", "dependencies"):
+                if not isinstance(value, dict) or not all(
+                    isinstance(v, dict | list | bool) for v in value.values()
+                ):
+                    raise _Unshaped()
+                out[key] = {k: self._node(v, holders) for k, v in value.items()}
+            elif key in _SUBSCHEMAS:
+                out[key] = self._node(value, holders)
+            else:
+                out[key] = value  # a keyword's value (enum, pattern...): as written
+        return out
+
+
+# draft 4's keywords whose value is a schema or a list of schemas
+_SUBSCHEMAS = frozenset(
+    {"items", "additionalItems", "additionalProperties", "not", "allOf", "anyOf", "oneOf"}
+)
+
+
+def _variant_of(schema: dict, definitions: dict, direction: str) -> dict:
+    """``schema`` with its references pointing at their ``direction`` variants (as
+    :func:`_prepared` does)."""
+    suffix = VARIANT_SUFFIX[direction]
+    names = {k[: -len(suffix)] for k in definitions if k.endswith(suffix)}
+    return _redirect(schema, names, suffix) if names else schema
