@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
@@ -97,17 +96,14 @@ def pym(*args: str, cwd: str | None = None, env: dict | None = None, timeout: fl
 
 
 def pym_fuzz(*argv: str) -> tuple[int, str]:
-    """``pym fuzz ARGV`` run in this process: the command's own parser and function
-    (testing/fuzz.py), without an interpreter start per spec (schemathesis still runs in
-    its own process); (exit code, what it printed)."""
-    from pymacaron.testing.fuzz import add_commands as add_fuzz_command
+    """``pym fuzz ARGV`` run in this process: the command tree's own parser and function
+    (pymacaron.commands), without an interpreter start per spec (schemathesis still runs
+    in its own process); (exit code, what it printed)."""
+    from pymacaron.commands import run as pym
 
-    parser = argparse.ArgumentParser(prog="pym")
-    add_fuzz_command(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["fuzz", *argv])
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = args.func(args)
+        code = pym(["fuzz", *argv])
     return code, out.getvalue()
 
 
