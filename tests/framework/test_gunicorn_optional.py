@@ -59,10 +59,10 @@ def test_gunicorn_is_an_extra_that_dev_and_the_image_keep():
 
 
 def test_the_exit_code_is_the_cli_map_s():
-    from pymacaron import cli
+    from pymacaron.commands import errors
     from pymacaron.run import serve
 
-    assert serve.EXIT_USAGE == cli.EXIT_USAGE
+    assert serve.EXIT_USAGE == errors.EXIT_USAGE
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ READER_CALLERS = {
     "framework/pymacaron/config.py",
     "infra/config.py",
     "infra/release/common.py",
-    "framework/pymacaron/cli.py",
+    "framework/pymacaron/commands/service.py",
     "framework/pymacaron/testing/runner.py",
 }
 CONFIG_FILE = re.compile(r"^pym-config(\.[\w{}]+)?\.yaml$")  # a file name, not a message

@@ -42,7 +42,7 @@ __all__ = [
     "main",
 ]
 
-# pymacaron.cli's EXIT_USAGE (run/ does not import cli: tests/framework/test_import_layers.py)
+# pymacaron.commands.errors' EXIT_USAGE (run/ does not import the command tree: tests/framework/test_import_layers.py)
 EXIT_USAGE = 2
 GUNICORN_MISSING = (
     "pymacaron.serve: PYM_SERVER=gunicorn but gunicorn is not installed: "
