@@ -26,7 +26,9 @@ from flask import Flask
 from flask.ctx import RequestContext
 from werkzeug.wrappers import Response
 
+from .. import current
 from . import environ as environ_keys
+from . import fastpath
 
 __all__ = ["BODY_KEY", "SpecDispatch", "request_body"]
 
@@ -111,6 +113,9 @@ class _Table:
         self.static: dict[str, dict[str, object]] = {}
         self.dynamic: dict[int, list[tuple[re.Pattern, dict[str, object]]]] = {}
         self.ambiguous: set[str] = set()
+        # id(rule) -> its Operation, for the operations that may skip Flask's context
+        # (werkzeug's rules are not hashable; self.opaque keeps no rule, url_map does)
+        self.fast: dict[int, object] = {}
         opaque: list[str] = []
         patterns: dict[str, dict[str, object]] = {}
         for rule in url_map.iter_rules():
@@ -131,6 +136,9 @@ class _Table:
                 continue
             methods = {m: rule for m in (rule.methods or ()) if m not in _SKIP_METHODS}
             patterns.setdefault(text, {}).update(methods)
+            view = app.view_functions.get(rule.endpoint)
+            if getattr(view, "fast_reason", "") is None:
+                self.fast[id(rule)] = view
         for text, methods in patterns.items():
             if "<" not in text:
                 self.static[text] = methods
@@ -205,6 +213,20 @@ class SpecDispatch:
         length = environ.get("CONTENT_LENGTH")
         if length and length.isdigit():
             _buffer_body(environ, int(length), app.config.get("MAX_CONTENT_LENGTH"))
+        rule = found[0]
+        op = table.fast.get(id(rule))
+        if (
+            op is not None
+            and op.fast_reason is None
+            and app.view_functions.get(rule.endpoint) is op
+            and (BODY_KEY in environ or not (length and length != "0"))
+            and "HTTP_TRANSFER_ENCODING" not in environ
+        ):
+            service = app.extensions.get(current.EXTENSION)
+            if fastpath.plain_app(app, service, environ):
+                response = fastpath.serve(op, service, rule, found[1], environ)
+                if response is not None:
+                    return _send(response, environ, start_response)
         # Flask.wsgi_app, with the request context given its match
         ctx = _SpecContext(app, environ, found[0], found[1])
         error: BaseException | None = None

@@ -25,7 +25,7 @@ __all__ = ["ReplyWriter"]
 class ReplyWriter:
     """The reply half of :class:`~pymacaron.server.operation.Operation`."""
 
-    def make_reply(self, result, mimetype: str | None = None) -> Response:
+    def make_reply(self, result, mimetype: str | None = None, req=None) -> Response:
         """Check the handler's result against the spec and serialise it as ``mimetype``
         (one of the declared ``produces``, JSON by default)."""
         status = None
@@ -89,7 +89,7 @@ class ReplyWriter:
         key = (status, mimetype) if status in self.responses else ("default", mimetype)
         return self.media_validators.get(key, validator)
 
-    def _make_reply_oas3(self, result, mimetype: str | None = None) -> Response:
+    def _make_reply_oas3(self, result, mimetype: str | None = None, req=None) -> Response:
         """:meth:`make_reply` of a 3.x operation whose statuses declare different media
         types or response headers (bound at startup): the reply's media type is one its
         status declares, and its declared headers are checked."""
@@ -107,8 +107,8 @@ class ReplyWriter:
         key = status if status in self.reply_media else "default"
         media = self.reply_media.get(key)
         if media and mimetype not in media:
-            mimetype = request.accept_mimetypes.best_match(media) or media[0]
-        reply = ReplyWriter.make_reply(self, result, mimetype)
+            mimetype = (req or request).accept_mimetypes.best_match(media) or media[0]
+        reply = ReplyWriter.make_reply(self, result, mimetype, req)
         checks = self.reply_headers.get(status if status in self.responses else "default")
         if checks and reply.status_code == status:
             problem = _header_problem(checks, headers)
