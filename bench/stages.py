@@ -65,7 +65,7 @@ STAGES = {
     "body-rest": "body: the rest (media type checks...)",
     "handler": "handler",
     "resp-validate": "response validation",
-    "serialize": "reply serialisation (json_reply: orjson + Response)",
+    "serialize": "reply serialisation (orjson + Response, or BareReply on the fast path)",
     "reply-rest": "reply: the rest (status, entry lookup)",
     "send": "reply hand-off to WSGI (_send: headers list)",
 }
@@ -263,9 +263,12 @@ class StageProfile:
                     "resp-validate", lambda _: op._check_body(validator, data, status, None)
                 )
             )
-        from pymacaron.server.replies import json_reply  # noqa: PLC0415
+        from pymacaron.server.replies import bare_json_reply, json_reply  # noqa: PLC0415
 
-        out.append(self._timed("serialize", lambda _: json_reply(data, status, None)))
+        if op.fast_reason is None and op.bare_replies and self.fast_path():
+            out.append(self._timed("serialize", lambda _: bare_json_reply(data, status)))
+        else:
+            out.append(self._timed("serialize", lambda _: json_reply(data, status, None)))
         return out
 
     def _dispatch_steps(self) -> dict:
@@ -366,7 +369,10 @@ class StageProfile:
         t6 = clock()
         result = op.handler(*args, **kwargs)
         t7 = clock()
-        rv = op.make_reply(result, mimetype, req)
+        if op.bare_replies:  # as Operation.serve(fast=True)
+            rv = type(op).make_reply(op, result, mimetype, req, True)
+        else:
+            rv = op.make_reply(result, mimetype, req)
         t8 = clock()
         current.SERVING.reset(token)
         t9 = clock()

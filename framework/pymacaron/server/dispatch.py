@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response
 from .. import current
 from . import environ as environ_keys
 from . import fastpath
+from .replies import BareReply
 
 __all__ = ["BODY_KEY", "SpecDispatch", "request_body"]
 
@@ -103,7 +104,6 @@ class _Table:
 
     def __init__(self, app: Flask):
         url_map = app.url_map
-        self.size = len(getattr(url_map, "_rules", ()))
         self.enabled = not (
             url_map.host_matching
             or app.subdomain_matching
@@ -190,14 +190,28 @@ class SpecDispatch:
         self.app = app
         self.flask_wsgi_app = flask_wsgi_app
         self._table: _Table | None = None
+        self._map = None  # the url_map whose add() tells this dispatch of new rules
 
     def table(self) -> _Table:
+        """The table of the app's rules, rebuilt after a rule is added (``Map.add``, which
+        Flask's ``add_url_rule`` calls) or the app's ``url_map`` is replaced."""
         table = self._table
-        rules = getattr(self.app.url_map, "_rules", None)
-        if table is None or rules is None or table.size != len(rules):
+        if table is None or self.app.url_map is not self._map:
+            self._watch(self.app.url_map)
             table = self._table = _Table(self.app)
-            table.enabled = table.enabled and rules is not None  # no way to see new rules
         return table
+
+    def _watch(self, url_map) -> None:
+        if self._map is url_map:
+            return
+        self._map = url_map
+        add = url_map.add
+
+        def add_and_forget_the_table(rulefactory):
+            self._table = None
+            return add(rulefactory)
+
+        url_map.add = add_and_forget_the_table
 
     def __call__(self, environ, start_response):
         table = self.table()
@@ -320,6 +334,9 @@ def _buffer_body(environ: dict, length: int, limit: int | None) -> None:
 
 def _send(response, environ, start_response):
     """A buffered reply as is; anything werkzeug would adjust goes through werkzeug."""
+    if type(response) is BareReply:
+        start_response(response.status, response.headers())
+        return [response.body]
     body = response.response
     if (
         isinstance(response, Response)

@@ -157,6 +157,8 @@ class Operation(OperationBuild, RequestReader, ReplyWriter):
             self._compile_replies(op, definitions, api)
         # Flask's request context: why this operation needs it, or None (fastpath.py)
         self.fast_reason: str | None = flask_use(self)
+        # the fast path's JSON replies go as BareReply, unless a 3.x reply path checks them
+        self.bare_replies = "make_reply" not in vars(self)
 
     # -- the request pipeline ----------------------------------------------------------
     def __call__(self, **path_values):
@@ -181,6 +183,8 @@ class Operation(OperationBuild, RequestReader, ReplyWriter):
                     raise
             else:
                 result = self.handler(*args, **kwargs)
+            if fast and self.bare_replies:
+                return ReplyWriter.make_reply(self, result, mimetype, req, True)
             return self.make_reply(result, mimetype, req)
         except NeedsFlask:
             raise
