@@ -240,7 +240,18 @@ class StageProfile:
         if body is not None and hasattr(body, "read") and hasattr(body, "validator"):
             parse = sys.modules[type(body).__module__].parse_json_body
             value = parse(self.body)
-            out.append(self._in_context("read-body", lambda: body.read(op.spec.label)))
+            if self.fast_path():  # as fastpath.serve reads it
+                from flask import Request  # noqa: PLC0415
+
+                out.append(
+                    self._timed(
+                        "read-body",
+                        lambda req: body.read(op.spec.label, req),
+                        lambda: Request(self.environ()),
+                    )
+                )
+            else:
+                out.append(self._in_context("read-body", lambda: body.read(op.spec.label)))
             out.append(self._timed("body-parse", lambda _: parse(self.body)))
             if body.validator is not None:
                 out.append(self._timed("body-validate", lambda _: body.validator(value)))
@@ -263,10 +274,12 @@ class StageProfile:
                     "resp-validate", lambda _: op._check_body(validator, data, status, None)
                 )
             )
-        from pymacaron.server.replies import bare_json_reply, json_reply  # noqa: PLC0415
+        from pymacaron.server import replies  # noqa: PLC0415
 
-        if op.fast_reason is None and op.bare_replies and self.fast_path():
-            out.append(self._timed("serialize", lambda _: bare_json_reply(data, status)))
+        json_reply = replies.json_reply
+        if self.fast_path() and op.bare_replies:
+            bare = replies.bare_json_reply
+            out.append(self._timed("serialize", lambda _: bare(data, status)))
         else:
             out.append(self._timed("serialize", lambda _: json_reply(data, status, None)))
         return out
@@ -275,7 +288,7 @@ class StageProfile:
         """SpecDispatch.__call__ and Operation.__call__ once, step by step, each step the
         real call, on a fresh environ and request context: {step: ns}. An operation on
         the fast path (fastpath.py) runs its steps instead."""
-        if self.op.fast_reason is None and self.fast_path():
+        if self.fast_path():
             return self._fast_steps()
         app, op, dispatch, mod = self.app, self.op, self.dispatch, self.dispatch_mod
         clock = time.perf_counter_ns
@@ -328,7 +341,10 @@ class StageProfile:
         }
 
     def fast_path(self) -> bool:
-        """True when the dispatch serves this endpoint without Flask's context now."""
+        """True when the dispatch serves this endpoint without Flask's context now (never
+        with a pymacaron older than the fast path: the stages of Flask's path)."""
+        if getattr(self.op, "fast_reason", "") is not None:
+            return False
         from pymacaron import current  # noqa: PLC0415
         from pymacaron.server import fastpath  # noqa: PLC0415
 

@@ -10,6 +10,10 @@ hooks, signals, error handlers, teardown). A declared body of at most 1 MiB is r
 the server in one call. A plain JSON reply (a buffered body, a
 Content-Length, no Location) is handed to the server without werkzeug re-deriving its headers.
 
+An operation that needs none of Flask's request machinery is served without the request
+context at all (fastpath.py says when), its plain JSON reply handed over as a
+:class:`~pymacaron.server.replies.BareReply`.
+
 Everything else goes to ``Flask.wsgi_app`` untouched: HEAD and OPTIONS, paths with a
 trailing or double slash, non-ASCII paths, paths two routes could match, routes with
 converters, defaults, redirects, hosts or subdomains, apps with ``SERVER_NAME`` or host
