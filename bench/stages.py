@@ -54,7 +54,7 @@ STAGES = {
     "routing": "routing (SpecDispatch table match)",
     "body-read": "body read into the environ (dispatch)",
     "fast-check": "fast path: the app and operation checks (fastpath.plain_app...)",
-    "fast-request": "fast path: flask.Request built, the service set (no context)",
+    "fast-request": "fast path: the request object built, the service set (no context)",
     "context": "request context (build + push + pop)",
     "flask-hooks": "Flask dispatch: request_started, before/after request hooks, finalize",
     "negotiate": "content negotiation (Accept)",
@@ -243,11 +243,14 @@ class StageProfile:
             if self.fast_path():  # as fastpath.serve reads it
                 from flask import Request  # noqa: PLC0415
 
+                from pymacaron.server import fastpath  # noqa: PLC0415
+
+                lean = getattr(fastpath, "LEAN", Request)
                 out.append(
                     self._timed(
                         "read-body",
                         lambda req: body.read(op.spec.label, req),
-                        lambda: Request(self.environ()),
+                        lambda: lean(self.environ()),
                     )
                 )
             else:
@@ -374,7 +377,7 @@ class StageProfile:
         assert fast is op and op.fast_reason is None and app.view_functions[rule.endpoint] is op
         assert fastpath.plain_app(app, service, env)
         t3 = clock()
-        req = Request(env)
+        req = getattr(fastpath, "LEAN", Request)(env)
         req.url_rule = rule
         req.view_args = view_args
         token = current.SERVING.set(service)

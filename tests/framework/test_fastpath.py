@@ -369,3 +369,41 @@ def test_pym_fast_path_0_turns_it_off(build, contexts):
     app = build("switched_off", fast=False)
     assert _op(app).fast_reason == "PYM_FAST_PATH=0"
     _served_by_flask(app, contexts)
+
+
+LEAN_ENVIRON = {
+    "REQUEST_METHOD": "get",
+    "SCRIPT_NAME": "/base/",
+    "PATH_INFO": "/a%20b/\xc3\xa9",
+    "QUERY_STRING": "a=1&b=2&a=3",
+    "SERVER_NAME": "localhost",
+    "SERVER_PORT": "8081",
+    "HTTP_HOST": "example.com:8080",
+    "HTTP_ACCEPT": "application/json;q=0.5, text/plain",
+    "REMOTE_ADDR": "10.0.0.1",
+    "CONTENT_TYPE": "application/json; charset=utf-8",
+    "CONTENT_LENGTH": "12",
+    "wsgi.url_scheme": "https",
+}
+
+
+def test_the_lean_request_reads_as_flasks_request():
+    from flask import Request
+
+    assert fastpath.LEAN is fastpath.LeanRequest
+    lean, full = fastpath.LeanRequest(dict(LEAN_ENVIRON)), Request(dict(LEAN_ENVIRON))
+    for name in (
+        "method", "scheme", "server", "root_path", "path", "query_string", "remote_addr",
+        "args", "mimetype", "mimetype_params", "content_length", "url", "host", "full_path",
+    ):  # fmt: skip
+        assert getattr(lean, name) == getattr(full, name), name
+    assert list(lean.headers) == list(full.headers)
+    assert str(lean.accept_mimetypes) == str(full.accept_mimetypes)
+    assert lean.environ["werkzeug.request"] is lean
+
+
+def test_an_unknown_werkzeug_request_gets_the_full_request_class(monkeypatch):
+    from flask import Request
+
+    monkeypatch.setattr(fastpath, "_EAGER", fastpath._EAGER | {"something_new"})
+    assert fastpath._lean_request_class() is Request

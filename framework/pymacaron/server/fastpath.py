@@ -4,7 +4,7 @@ For a spec route, Flask's request handling around ``Operation`` is a request con
 app context, a session, context variables), request signals, before/after-request hooks
 and teardown, which the profile put at about half of a request (docs/performance.md).
 When none of it can be observed, :class:`~pymacaron.server.dispatch.SpecDispatch` skips it:
-it builds a bare ``flask.Request`` on the environ and runs the operation's pipeline
+it builds a bare ``flask.Request`` (:class:`LeanRequest`) on the environ and runs the operation's pipeline
 (:meth:`Operation.serve` with ``fast=True``) with the request given, not looked up.
 
 A request takes the fast path only when all of these hold (else it is Flask's, as before):
@@ -46,9 +46,11 @@ import site
 import sys
 import sysconfig
 import types
+from functools import cached_property
 
 from flask import Flask, Request, Response, signals
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.datastructures import EnvironHeaders
 from werkzeug.local import LocalProxy
 
 from .. import current
@@ -215,6 +217,54 @@ def _from_module(name, seen: set[str], is_class: bool = False) -> str | None:
 
 
 # -- per request -----------------------------------------------------------------------
+class LeanRequest(Request):
+    """``flask.Request`` whose ``server``, ``root_path`` and ``path`` (the host parsed, the
+    paths decoded: nothing the operation reads) are computed when first read, by werkzeug
+    itself. Used only when werkzeug's ``Request.__init__`` sets exactly the attributes set
+    here (:data:`LEAN`, checked at import), else the fast path builds a ``Request``."""
+
+    def __init__(self, environ: dict) -> None:  # noqa: D107 (werkzeug's, minus 3 fields)
+        self.environ = environ
+        self.shallow = False
+        self.method = environ.get("REQUEST_METHOD", "GET").upper()
+        self.scheme = environ.get("wsgi.url_scheme", "http")
+        self.query_string = environ.get("QUERY_STRING", "").encode("latin1")
+        self.headers = EnvironHeaders(environ)
+        self.remote_addr = environ.get("REMOTE_ADDR")
+        environ["werkzeug.request"] = self
+
+    def _full(self) -> Request:
+        return Request(self.environ, populate_request=False)
+
+    @cached_property
+    def server(self):  # type: ignore[override]
+        return self._full().server
+
+    @cached_property
+    def root_path(self) -> str:  # type: ignore[override]
+        return self._full().root_path
+
+    @cached_property
+    def path(self) -> str:  # type: ignore[override]
+        return self._full().path
+
+
+_EAGER = {"method", "scheme", "query_string", "headers", "remote_addr", "environ", "shallow"}
+_LAZY = {"server", "root_path", "path"}
+
+
+def _lean_request_class() -> type[Request]:
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": "localhost"}
+    try:
+        known = set(vars(Request(environ, populate_request=False))) == _EAGER | _LAZY
+    except Exception:
+        known = False
+    return LeanRequest if known else Request
+
+
+LEAN = _lean_request_class()  # the class the fast path builds its requests with
+
+
 def plain_app(app: Flask, service, environ: dict) -> bool:
     """True when Flask's request handling around a view does nothing observable here."""
     if (
@@ -244,7 +294,7 @@ def plain_app(app: Flask, service, environ: dict) -> bool:
 def serve(operation, service, rule, view_args: dict, environ: dict):
     """The reply of ``operation`` for this request, without Flask's context; None when the
     handler needs that context (then Flask's path serves the request)."""
-    req = Request(environ)
+    req = LEAN(environ)
     req.url_rule = rule
     req.view_args = view_args
     token = current.SERVING.set(service)
