@@ -293,17 +293,9 @@ class StageProfile:
         the fast path (fastpath.py) runs its steps instead."""
         if self.fast_path():
             return self._fast_steps()
-        app, op, dispatch, mod = self.app, self.op, self.dispatch, self.dispatch_mod
+        app, op, mod = self.app, self.op, self.dispatch_mod
         clock = time.perf_counter_ns
-        env = self.environ()
-        t0 = clock()
-        table = dispatch.table()
-        rule, view_args = table.match(env.get("REQUEST_METHOD", "GET"), env["PATH_INFO"])
-        t1 = clock()
-        length = env.get("CONTENT_LENGTH")
-        if length and length.isdigit():
-            mod._buffer_body(env, int(length), app.config.get("MAX_CONTENT_LENGTH"))
-        t2 = clock()
+        env, table, rule, view_args, (t0, t1, t2) = self._route()
         ctx = mod._SpecContext(app, env, rule, view_args)
         ctx.push()
         t3 = clock()
@@ -354,14 +346,10 @@ class StageProfile:
         service = self.app.extensions.get(current.EXTENSION)
         return fastpath.plain_app(self.app, service, self.environ())
 
-    def _fast_steps(self) -> dict:
-        """The fast path of SpecDispatch.__call__ and fastpath.serve, step by step."""
-        from flask import Request  # noqa: PLC0415
-
-        from pymacaron import current  # noqa: PLC0415
-        from pymacaron.server import fastpath  # noqa: PLC0415
-
-        app, op, dispatch, mod = self.app, self.op, self.dispatch, self.dispatch_mod
+    def _route(self):
+        """SpecDispatch.__call__'s first steps on a fresh environ: the table's match, then
+        the body read whole; the clock read before, between and after them."""
+        app, dispatch, mod = self.app, self.dispatch, self.dispatch_mod
         clock = time.perf_counter_ns
         env = self.environ()
         t0 = clock()
@@ -371,7 +359,18 @@ class StageProfile:
         length = env.get("CONTENT_LENGTH")
         if length and length.isdigit():
             mod._buffer_body(env, int(length), app.config.get("MAX_CONTENT_LENGTH"))
-        t2 = clock()
+        return env, table, rule, view_args, (t0, t1, clock())
+
+    def _fast_steps(self) -> dict:
+        """The fast path of SpecDispatch.__call__ and fastpath.serve, step by step."""
+        from flask import Request  # noqa: PLC0415
+
+        from pymacaron import current  # noqa: PLC0415
+        from pymacaron.server import fastpath  # noqa: PLC0415
+
+        app, op, mod = self.app, self.op, self.dispatch_mod
+        clock = time.perf_counter_ns
+        env, table, rule, view_args, (t0, t1, t2) = self._route()
         fast = table.fast.get(id(rule))
         service = app.extensions.get(current.EXTENSION)
         assert fast is op and op.fast_reason is None and app.view_functions[rule.endpoint] is op
