@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import re
 import sys
+from typing import Any
 
 from flask import Flask
 from flask.ctx import RequestContext
@@ -119,7 +120,7 @@ class _Table:
         self.ambiguous: set[str] = set()
         # id(rule) -> its Operation, for the operations that may skip Flask's context
         # (werkzeug's rules are not hashable; self.opaque keeps no rule, url_map does)
-        self.fast: dict[int, object] = {}
+        self.fast: dict[int, Any] = {}  # id(rule) -> its Operation (operation.py)
         opaque: list[str] = []
         patterns: dict[str, dict[str, object]] = {}
         for rule in url_map.iter_rules():
