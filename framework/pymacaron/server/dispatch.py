@@ -120,7 +120,7 @@ class _Table:
         self.ambiguous: set[str] = set()
         # id(rule) -> its Operation, for the operations that may skip Flask's context
         # (werkzeug's rules are not hashable; self.opaque keeps no rule, url_map does)
-        self.fast: dict[int, Any] = {}  # id(rule) -> its Operation (operation.py)
+        self.fast: dict[int, Any] = {}
         opaque: list[str] = []
         patterns: dict[str, dict[str, object]] = {}
         for rule in url_map.iter_rules():
