@@ -30,6 +30,7 @@ minus the in-process total, for the raw callable and for pymacaron.
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
 import statistics
@@ -41,6 +42,7 @@ from types import SimpleNamespace
 from flask import Flask
 from flask.signals import request_started
 
+BODY_KEY = "pymacaron.body"  # server/environ.py BODY: the body the bridge read whole
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # stage name -> (group, description); the order is the request's
@@ -51,6 +53,8 @@ STAGES = {
     "access-log": "access log (line built, queued)",
     "routing": "routing (SpecDispatch table match)",
     "body-read": "body read into the environ (dispatch)",
+    "fast-check": "fast path: the app and operation checks (fastpath.plain_app...)",
+    "fast-request": "fast path: the request object built, the service set (no context)",
     "context": "request context (build + push + pop)",
     "flask-hooks": "Flask dispatch: request_started, before/after request hooks, finalize",
     "negotiate": "content negotiation (Accept)",
@@ -61,7 +65,7 @@ STAGES = {
     "body-rest": "body: the rest (media type checks...)",
     "handler": "handler",
     "resp-validate": "response validation",
-    "serialize": "reply serialisation (json_reply: orjson + Response)",
+    "serialize": "reply serialisation (orjson + Response, or BareReply on the fast path)",
     "reply-rest": "reply: the rest (status, entry lookup)",
     "send": "reply hand-off to WSGI (_send: headers list)",
 }
@@ -163,7 +167,13 @@ class StageProfile:
         self.reply = (f"{status} X", [tuple(h) for h in headers], data)
 
     def environ(self) -> dict:
-        return self.bridge._environ(self.scope, self.headers, self.body)
+        """The environ the bridge hands the app: its head's, then the body read whole."""
+        environ = self.bridge._environ(self.scope, self.headers)
+        if self.body:
+            environ["CONTENT_LENGTH"] = str(len(self.body))
+        environ["wsgi.input"] = io.BytesIO(self.body)
+        environ[BODY_KEY] = self.body
+        return environ
 
     def stub(self, environ, start_response):
         status, headers, data = self.reply
@@ -199,12 +209,11 @@ class StageProfile:
         """Every measurement of this endpoint, as probes run interleaved (one call of each
         per round), so that a busy second of the machine weighs on all of them alike."""
         op, app = self.op, self.app
-        sent = (self.scope, self.headers, self.body)
 
         def through(wsgi_app):
             bridge = copy.copy(self.bridge)
             bridge.wsgi_app = wsgi_app
-            return lambda _: bridge._call(bridge._environ(*sent))
+            return lambda _: bridge._call(self.environ())
 
         out = [
             self._timed("total", through(app)),
@@ -228,10 +237,24 @@ class StageProfile:
         out.append(self._dispatch_steps)
         # the splits of read_request and make_reply: the real callables alone
         body = getattr(op, "body", None)
-        if body is not None and hasattr(op, "_read_body") and hasattr(body, "validator"):
-            parse = self.op_mod.parse_json_body
+        if body is not None and hasattr(body, "read") and hasattr(body, "validator"):
+            parse = sys.modules[type(body).__module__].parse_json_body
             value = parse(self.body)
-            out.append(self._in_context("read-body", op._read_body))
+            if self.fast_path():  # as fastpath.serve reads it
+                from flask import Request  # noqa: PLC0415
+
+                from pymacaron.server import fastpath  # noqa: PLC0415
+
+                lean = getattr(fastpath, "LEAN", Request)
+                out.append(
+                    self._timed(
+                        "read-body",
+                        lambda req: body.read(op.spec.label, req),
+                        lambda: lean(self.environ()),
+                    )
+                )
+            else:
+                out.append(self._in_context("read-body", lambda: body.read(op.spec.label)))
             out.append(self._timed("body-parse", lambda _: parse(self.body)))
             if body.validator is not None:
                 out.append(self._timed("body-validate", lambda _: body.validator(value)))
@@ -254,24 +277,25 @@ class StageProfile:
                     "resp-validate", lambda _: op._check_body(validator, data, status, None)
                 )
             )
-        json_reply = self.op_mod.json_reply
-        out.append(self._timed("serialize", lambda _: json_reply(data, status, None)))
+        from pymacaron.server import replies  # noqa: PLC0415
+
+        json_reply = replies.json_reply
+        if self.fast_path() and op.bare_replies:
+            bare = replies.bare_json_reply
+            out.append(self._timed("serialize", lambda _: bare(data, status)))
+        else:
+            out.append(self._timed("serialize", lambda _: json_reply(data, status, None)))
         return out
 
     def _dispatch_steps(self) -> dict:
         """SpecDispatch.__call__ and Operation.__call__ once, step by step, each step the
-        real call, on a fresh environ and request context: {step: ns}."""
-        app, op, dispatch, mod = self.app, self.op, self.dispatch, self.dispatch_mod
+        real call, on a fresh environ and request context: {step: ns}. An operation on
+        the fast path (fastpath.py) runs its steps instead."""
+        if self.fast_path():
+            return self._fast_steps()
+        app, op, mod = self.app, self.op, self.dispatch_mod
         clock = time.perf_counter_ns
-        env = self.environ()
-        t0 = clock()
-        table = dispatch.table()
-        rule, view_args = table.match(env.get("REQUEST_METHOD", "GET"), env["PATH_INFO"])
-        t1 = clock()
-        length = env.get("CONTENT_LENGTH")
-        if length and length.isdigit():
-            mod._buffer_body(env, int(length), app.config.get("MAX_CONTENT_LENGTH"))
-        t2 = clock()
+        env, table, rule, view_args, (t0, t1, t2) = self._route()
         ctx = mod._SpecContext(app, env, rule, view_args)
         ctx.push()
         t3 = clock()
@@ -304,6 +328,80 @@ class StageProfile:
             "body-read": t2 - t1,
             "context": (t3 - t2) + (t11 - t10) - over,
             "flask-hooks": (t4 - t3) + (t9 - t8) - over,
+            "negotiate": t5 - t4,
+            "read": t6 - t5,
+            "handler": t7 - t6,
+            "reply": t8 - t7,
+            "send": t10 - t9,
+        }
+
+    def fast_path(self) -> bool:
+        """True when the dispatch serves this endpoint without Flask's context now (never
+        with a pymacaron older than the fast path: the stages of Flask's path)."""
+        if getattr(self.op, "fast_reason", "") is not None:
+            return False
+        from pymacaron import current  # noqa: PLC0415
+        from pymacaron.server import fastpath  # noqa: PLC0415
+
+        service = self.app.extensions.get(current.EXTENSION)
+        return fastpath.plain_app(self.app, service, self.environ())
+
+    def _route(self):
+        """SpecDispatch.__call__'s first steps on a fresh environ: the table's match, then
+        the body read whole; the clock read before, between and after them."""
+        app, dispatch, mod = self.app, self.dispatch, self.dispatch_mod
+        clock = time.perf_counter_ns
+        env = self.environ()
+        t0 = clock()
+        table = dispatch.table()
+        rule, view_args = table.match(env.get("REQUEST_METHOD", "GET"), env["PATH_INFO"])
+        t1 = clock()
+        length = env.get("CONTENT_LENGTH")
+        if length and length.isdigit():
+            mod._buffer_body(env, int(length), app.config.get("MAX_CONTENT_LENGTH"))
+        return env, table, rule, view_args, (t0, t1, clock())
+
+    def _fast_steps(self) -> dict:
+        """The fast path of SpecDispatch.__call__ and fastpath.serve, step by step."""
+        from flask import Request  # noqa: PLC0415
+
+        from pymacaron import current  # noqa: PLC0415
+        from pymacaron.server import fastpath  # noqa: PLC0415
+
+        app, op, mod = self.app, self.op, self.dispatch_mod
+        clock = time.perf_counter_ns
+        env, table, rule, view_args, (t0, t1, t2) = self._route()
+        fast = table.fast.get(id(rule))
+        service = app.extensions.get(current.EXTENSION)
+        assert fast is op and op.fast_reason is None and app.view_functions[rule.endpoint] is op
+        assert fastpath.plain_app(app, service, env)
+        t3 = clock()
+        req = getattr(fastpath, "LEAN", Request)(env)
+        req.url_rule = rule
+        req.view_args = view_args
+        token = current.SERVING.set(service)
+        t4 = clock()
+        mimetype = op.negotiate(req)
+        t5 = clock()
+        args, kwargs = op.read_request(view_args, req)
+        t6 = clock()
+        result = op.handler(*args, **kwargs)
+        t7 = clock()
+        if op.bare_replies:  # as Operation.serve(fast=True)
+            rv = type(op).make_reply(op, result, mimetype, req, True)
+        else:
+            rv = op.make_reply(result, mimetype, req)
+        t8 = clock()
+        current.SERVING.reset(token)
+        t9 = clock()
+        b"".join(mod._send(rv, env, _discard))
+        t10 = clock()
+        over = int(self.timer.overhead_ns)
+        return {
+            "routing": t1 - t0,
+            "body-read": t2 - t1,
+            "fast-check": t3 - t2,
+            "fast-request": (t4 - t3) + (t9 - t8) - over,
             "negotiate": t5 - t4,
             "read": t6 - t5,
             "handler": t7 - t6,

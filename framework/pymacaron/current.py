@@ -5,21 +5,29 @@ process-wide views (app.py). No Flask import here: the deploy kit reads configs 
 
 from __future__ import annotations
 
+import contextvars
 import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # a type only: current.py imports nothing of the service at run time
     from .app import Service
 
-__all__ = ["EXTENSION", "serving", "last_started", "set_last_started"]
+__all__ = ["EXTENSION", "serving", "last_started", "set_last_started", "SERVING"]
 
 EXTENSION = "pymacaron"  # app.extensions[EXTENSION] is the app's Service (app.py)
 
 _last: list[Service] = []
 
+# The Service of a request served without Flask's contexts (server/fastpath.py), set for
+# the length of that request only.
+SERVING: contextvars.ContextVar = contextvars.ContextVar("pym_serving", default=None)
+
 
 def serving() -> Service | None:
     """The Service of the app serving this request (or app context), else None."""
+    service = SERVING.get()
+    if service is not None:
+        return service
     flask = sys.modules.get("flask")
     if flask is not None and flask.has_app_context():
         service: Service | None = flask.current_app.extensions.get(EXTENSION)

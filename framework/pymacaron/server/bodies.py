@@ -209,11 +209,13 @@ class RequestBody:
         return f"body: a {kind} request body is required by {label}"
 
     # -- the request ------------------------------------------------------------------
-    def read(self, label: str):
-        mimetype = request.mimetype
+    def read(self, label: str, req=None):
+        if req is None:
+            req = request
+        mimetype = req.mimetype
         media = self.media_for(mimetype)
         if media is None:
-            if not request.content_length and not request.headers.get("Transfer-Encoding"):
+            if not req.content_length and not req.headers.get("Transfer-Encoding"):
                 if self.required:
                     raise InvalidParameterError(self.missing(label))
                 return None
@@ -229,13 +231,13 @@ class RequestBody:
                 "json" if _is_json_media(mimetype) else ("text" if _is_text(mimetype) else "binary")
             )
         if kind == "multipart":
-            value = self._multipart(media)
+            value = self._multipart(media, req)
             if value is None:
                 if self.required:
                     raise InvalidParameterError(self.missing(label))
                 return None
             return self._checked(media, value)
-        data = request_body(request)  # bounded by max_body_size (413)
+        data = request_body(req)  # bounded by max_body_size (413)
         if kind == "form":  # an empty form, sent as such, is an object with no fields
             if not data and self.required:
                 try:
@@ -254,7 +256,7 @@ class RequestBody:
                 raise InvalidParameterError(f"body: {e}") from None
             return self._checked(media, value)
         if kind == "text":
-            charset = request.mimetype_params.get("charset") or "utf-8"
+            charset = req.mimetype_params.get("charset") or "utf-8"
             try:
                 return data.decode(charset)
             except (UnicodeDecodeError, LookupError):
@@ -327,8 +329,10 @@ class RequestBody:
         return out
 
     @staticmethod
-    def _multipart(media: _Media) -> dict | None:
-        form, files = request.form, request.files
+    def _multipart(media: _Media, req=None) -> dict | None:
+        if req is None:
+            req = request
+        form, files = req.form, req.files
         if not form and not files:
             return None
         out: dict = {}

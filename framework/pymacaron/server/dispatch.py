@@ -10,6 +10,10 @@ hooks, signals, error handlers, teardown). A declared body of at most 1 MiB is r
 the server in one call. A plain JSON reply (a buffered body, a
 Content-Length, no Location) is handed to the server without werkzeug re-deriving its headers.
 
+An operation that needs none of Flask's request machinery is served without the request
+context at all (fastpath.py says when), its plain JSON reply handed over as a
+:class:`~pymacaron.server.replies.BareReply`.
+
 Everything else goes to ``Flask.wsgi_app`` untouched: HEAD and OPTIONS, paths with a
 trailing or double slash, non-ASCII paths, paths two routes could match, routes with
 converters, defaults, redirects, hosts or subdomains, apps with ``SERVER_NAME`` or host
@@ -21,12 +25,16 @@ from __future__ import annotations
 import io
 import re
 import sys
+from typing import Any
 
 from flask import Flask
 from flask.ctx import RequestContext
 from werkzeug.wrappers import Response
 
+from .. import current
 from . import environ as environ_keys
+from . import fastpath
+from .replies import BareReply
 
 __all__ = ["BODY_KEY", "SpecDispatch", "request_body"]
 
@@ -101,7 +109,6 @@ class _Table:
 
     def __init__(self, app: Flask):
         url_map = app.url_map
-        self.size = len(getattr(url_map, "_rules", ()))
         self.enabled = not (
             url_map.host_matching
             or app.subdomain_matching
@@ -111,6 +118,9 @@ class _Table:
         self.static: dict[str, dict[str, object]] = {}
         self.dynamic: dict[int, list[tuple[re.Pattern, dict[str, object]]]] = {}
         self.ambiguous: set[str] = set()
+        # id(rule) -> its Operation, for the operations that may skip Flask's context
+        # (werkzeug's rules are not hashable; self.opaque keeps no rule, url_map does)
+        self.fast: dict[int, Any] = {}
         opaque: list[str] = []
         patterns: dict[str, dict[str, object]] = {}
         for rule in url_map.iter_rules():
@@ -131,6 +141,9 @@ class _Table:
                 continue
             methods = {m: rule for m in (rule.methods or ()) if m not in _SKIP_METHODS}
             patterns.setdefault(text, {}).update(methods)
+            view = app.view_functions.get(rule.endpoint)
+            if getattr(view, "fast_reason", "") is None:
+                self.fast[id(rule)] = view
         for text, methods in patterns.items():
             if "<" not in text:
                 self.static[text] = methods
@@ -182,14 +195,28 @@ class SpecDispatch:
         self.app = app
         self.flask_wsgi_app = flask_wsgi_app
         self._table: _Table | None = None
+        self._map = None  # the url_map whose add() tells this dispatch of new rules
 
     def table(self) -> _Table:
+        """The table of the app's rules, rebuilt after a rule is added (``Map.add``, which
+        Flask's ``add_url_rule`` calls) or the app's ``url_map`` is replaced."""
         table = self._table
-        rules = getattr(self.app.url_map, "_rules", None)
-        if table is None or rules is None or table.size != len(rules):
+        if table is None or self.app.url_map is not self._map:
+            self._watch(self.app.url_map)
             table = self._table = _Table(self.app)
-            table.enabled = table.enabled and rules is not None  # no way to see new rules
         return table
+
+    def _watch(self, url_map) -> None:
+        if self._map is url_map:
+            return
+        self._map = url_map
+        add = url_map.add
+
+        def add_and_forget_the_table(rulefactory):
+            self._table = None
+            return add(rulefactory)
+
+        url_map.add = add_and_forget_the_table
 
     def __call__(self, environ, start_response):
         table = self.table()
@@ -205,6 +232,20 @@ class SpecDispatch:
         length = environ.get("CONTENT_LENGTH")
         if length and length.isdigit():
             _buffer_body(environ, int(length), app.config.get("MAX_CONTENT_LENGTH"))
+        rule = found[0]
+        op = table.fast.get(id(rule))
+        if (
+            op is not None
+            and op.fast_reason is None
+            and app.view_functions.get(rule.endpoint) is op
+            and (BODY_KEY in environ or not (length and length != "0"))
+            and "HTTP_TRANSFER_ENCODING" not in environ
+        ):
+            service = app.extensions.get(current.EXTENSION)
+            if fastpath.plain_app(app, service, environ):
+                response = fastpath.serve(op, service, rule, found[1], environ)
+                if response is not None:
+                    return _send(response, environ, start_response)
         # Flask.wsgi_app, with the request context given its match
         ctx = _SpecContext(app, environ, found[0], found[1])
         error: BaseException | None = None
@@ -298,6 +339,9 @@ def _buffer_body(environ: dict, length: int, limit: int | None) -> None:
 
 def _send(response, environ, start_response):
     """A buffered reply as is; anything werkzeug would adjust goes through werkzeug."""
+    if type(response) is BareReply:
+        start_response(response.status, response.headers())
+        return [response.body]
     body = response.response
     if (
         isinstance(response, Response)

@@ -22,6 +22,7 @@ from ..spec.validation import to_json_schema, validator_for
 from ..spec.yamlfile import display_path
 from .bodies import RequestBody
 from .build import ALLOW_UNBOUND_ENV, BINDER, OperationBuild, flask_rule, kwarg_name, signature_of
+from .fastpath import NeedsFlask, flask_use, needs_context
 from .media import concrete, is_json, media_types
 from .replies import exception_reply
 from .reply_writer import ReplyWriter
@@ -154,27 +155,52 @@ class Operation(OperationBuild, RequestReader, ReplyWriter):
         self.reply_headers: dict[int | str, tuple] = {}
         if oas3:
             self._compile_replies(op, definitions, api)
+        # Flask's request context: why this operation needs it, or None (fastpath.py)
+        self.fast_reason: str | None = flask_use(self)
+        # the fast path's JSON replies go as BareReply, unless a 3.x reply path checks them
+        self.bare_replies = "make_reply" not in vars(self)
 
     # -- the request pipeline ----------------------------------------------------------
     def __call__(self, **path_values):
+        return self.serve(request._get_current_object(), path_values)
+
+    def serve(self, req, path_values: dict, fast: bool = False):
+        """The pipeline for ``req`` (the request: Flask's, or with ``fast`` a bare
+        ``flask.Request`` and no Flask context, fastpath.py): always a reply, errors
+        included; with ``fast``, a handler that reaches for Flask's context raises
+        :class:`NeedsFlask` (the request is then served again on Flask's path)."""
         try:
             if self.guard is not None:
                 self.guard()
-            mimetype = self.negotiate()
-            args, kwargs = self.read_request(path_values)
-            result = self.handler(*args, **kwargs)
-            return self.make_reply(result, mimetype)
+            mimetype = self.negotiate(req)
+            args, kwargs = self.read_request(path_values, req)
+            if fast:
+                try:
+                    result = self.handler(*args, **kwargs)
+                except RuntimeError as e:
+                    if needs_context(e):  # the handler reached for Flask's context
+                        raise NeedsFlask(self) from e
+                    raise
+            else:
+                result = self.handler(*args, **kwargs)
+            if fast and self.bare_replies:
+                return ReplyWriter.make_reply(self, result, mimetype, req, True)
+            return self.make_reply(result, mimetype, req)
+        except NeedsFlask:
+            raise
         except Exception as e:  # ours, werkzeug's (413...) or a bug: exception_reply tells
             return exception_reply(e, self.endpoint, self.error_model)
 
-    def negotiate(self) -> str:
+    def negotiate(self, req=None) -> str:
         """The declared media type the reply is sent as, from ``Accept`` (406 if none fits)."""
-        accept = request.environ.get("HTTP_ACCEPT")
+        if req is None:
+            req = request
+        accept = req.environ.get("HTTP_ACCEPT")
         if self.json_only and (accept is None or self.json_type in accept or "*/*" in accept):
             return self.json_type
         if not accept:
             return self.json_type if self.json_type in self.produces else self.produces[0]
-        best = request.accept_mimetypes.best_match(self.produces)
+        best = req.accept_mimetypes.best_match(self.produces)
         if best is None and self.any_type:
             return self.json_type  # the spec produces any type: JSON is what there is
         if best is None:

@@ -15,6 +15,7 @@ import traceback
 import orjson
 from flask import Response
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from ..error_body import code_for, error_body
 from ..exceptions import PyMacaronException
@@ -25,6 +26,7 @@ log = logging.getLogger("pymacaron")
 
 __all__ = [
     "json_reply",
+    "BareReply",
     "error_reply",
     "exception_reply",
     "ErrorHooks",
@@ -43,6 +45,29 @@ def json_reply(data, status: int = 200, headers=None) -> Response:
         headers=headers,
         mimetype=JSON,
     )
+
+
+class BareReply:
+    """A JSON reply as the server takes it, without werkzeug's ``Response`` (the fast path's,
+    fastpath.py): the status line and the two headers ``json_reply``'s Response sends, in
+    its order, and the body."""
+
+    __slots__ = ("status_code", "status", "body")
+
+    def __init__(self, status_code: int, body: bytes):
+        self.status_code = status_code
+        name = HTTP_STATUS_CODES.get(status_code)
+        # werkzeug's status line: "201 CREATED", "299 UNKNOWN"
+        self.status = f"{status_code} {name.upper() if name else 'UNKNOWN'}"
+        self.body = body
+
+    def headers(self) -> list[tuple[str, str]]:
+        return [("Content-Type", JSON), ("Content-Length", str(len(self.body)))]
+
+
+def bare_json_reply(data, status: int = 200) -> BareReply:
+    """:func:`json_reply` without a ``Response``: the same bytes, status and headers."""
+    return BareReply(status, orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS))
 
 
 def error_reply(

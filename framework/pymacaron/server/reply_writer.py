@@ -15,7 +15,7 @@ from ..exceptions import BadResponseError, InvalidParameterError
 from ..spec.models import PyMacaronModel
 from ..spec.validation import JsonSchemaValueException, violation_text
 from .media import is_json
-from .replies import exception_reply, json_reply
+from .replies import BareReply, bare_json_reply, exception_reply, json_reply
 
 log = logging.getLogger("pymacaron")
 
@@ -25,9 +25,12 @@ __all__ = ["ReplyWriter"]
 class ReplyWriter:
     """The reply half of :class:`~pymacaron.server.operation.Operation`."""
 
-    def make_reply(self, result, mimetype: str | None = None) -> Response:
+    def make_reply(
+        self, result, mimetype: str | None = None, req=None, bare: bool = False
+    ) -> Response | BareReply:
         """Check the handler's result against the spec and serialise it as ``mimetype``
-        (one of the declared ``produces``, JSON by default)."""
+        (one of the declared ``produces``, JSON by default). ``bare``: a plain JSON reply
+        (no headers of the handler's) as a :class:`BareReply`, not a ``Response``."""
         status = None
         headers = None
         if isinstance(result, Response):
@@ -82,6 +85,8 @@ class ReplyWriter:
             reply = json_reply(data, status, headers)
             reply.mimetype = mimetype
             return reply
+        if bare and headers is None:
+            return bare_json_reply(data, status)
         return json_reply(data, status, headers)
 
     def _media_validator(self, status, mimetype, validator):
@@ -89,7 +94,7 @@ class ReplyWriter:
         key = (status, mimetype) if status in self.responses else ("default", mimetype)
         return self.media_validators.get(key, validator)
 
-    def _make_reply_oas3(self, result, mimetype: str | None = None) -> Response:
+    def _make_reply_oas3(self, result, mimetype: str | None = None, req=None) -> Response:
         """:meth:`make_reply` of a 3.x operation whose statuses declare different media
         types or response headers (bound at startup): the reply's media type is one its
         status declares, and its declared headers are checked."""
@@ -107,8 +112,8 @@ class ReplyWriter:
         key = status if status in self.reply_media else "default"
         media = self.reply_media.get(key)
         if media and mimetype not in media:
-            mimetype = request.accept_mimetypes.best_match(media) or media[0]
-        reply = ReplyWriter.make_reply(self, result, mimetype)
+            mimetype = (req or request).accept_mimetypes.best_match(media) or media[0]
+        reply = ReplyWriter.make_reply(self, result, mimetype, req)
         checks = self.reply_headers.get(status if status in self.responses else "default")
         if checks and reply.status_code == status:
             problem = _header_problem(checks, headers)

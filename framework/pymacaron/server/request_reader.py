@@ -16,15 +16,18 @@ __all__ = ["RequestReader"]
 class RequestReader:
     """The request-reading half of :class:`~pymacaron.server.operation.Operation`."""
 
-    def read_request(self, path_values: dict) -> tuple[list, dict]:
+    def read_request(self, path_values: dict, req=None) -> tuple[list, dict]:
         """Parse and validate everything the request carries: (args, kwargs) for the handler.
-        Every parameter and the body are read: a 400 lists all their violations."""
+        Every parameter and the body are read: a 400 lists all their violations.
+        ``req``: the request (werkzeug's; default: ``flask.request``)."""
+        if req is None:
+            req = request
         kwargs: dict = {}
         errors: list = []
         for flask_name, param in self.path_params:
             _read(errors, kwargs, param, param.parse, path_values[flask_name])
         if self.query_params or self.reject_unknown_query:
-            args = request.args
+            args = req.args
             if self.reject_unknown_query:
                 unknown = [k for k in args if k not in self.known_query]
                 if unknown:
@@ -44,33 +47,35 @@ class RequestReader:
                 else:
                     _read(errors, kwargs, param, param.missing)
         for param in self.header_params:
-            value = request.headers.get(param.name)
+            value = req.headers.get(param.name)
             if value is not None:
                 _read(errors, kwargs, param, param.parse, value)
             else:
                 _read(errors, kwargs, param, param.missing)
         if self.form_params:
             try:
-                self._read_form(kwargs)
+                self._read_form(kwargs, req)
             except InvalidParameterError as e:
                 errors.append(_item(e, "formData"))
         body = (
-            _read_body_into(errors, self.body.read, self.spec.label)
+            _read_body_into(errors, self.body.read, self.spec.label, req)
             if self.body is not None
             else None
         )
         _raise_all(errors)
         return ([body] if self.body is not None else []), kwargs
 
-    def _read_request_oas3(self, path_values: dict) -> tuple[list, dict]:
+    def _read_request_oas3(self, path_values: dict, req=None) -> tuple[list, dict]:
         """:meth:`read_request` of a 3.x operation (bound at startup): every style of
         styles.py, cookies, and the request body by its media type (bodies.py)."""
+        if req is None:
+            req = request
         kwargs: dict = {}
         errors: list = []
         for flask_name, param in self.path_params:
             _read(errors, kwargs, param, param.from_text, path_values[flask_name])
         if self.query_params or self.reject_unknown_query:
-            query = parse_query(request.query_string)
+            query = parse_query(req.query_string)
             if self.reject_unknown_query and not self.query_open:
                 for k in query:
                     if k not in self.known_query and not k.startswith(self.query_prefixes):
@@ -80,7 +85,7 @@ class RequestReader:
             for param in self.query_params:
                 _read(errors, kwargs, param, param.from_pairs, query, self.known_query)
         if self.header_params:
-            headers = request.headers
+            headers = req.headers
             for param in self.header_params:
                 value = headers.get(param.name)
                 if value is not None:
@@ -88,24 +93,26 @@ class RequestReader:
                 else:
                     _read(errors, kwargs, param, param.missing)
         if self.cookie_params:
-            cookies = parse_cookies(request.environ.get("HTTP_COOKIE"))
+            cookies = parse_cookies(req.environ.get("HTTP_COOKIE"))
             for param in self.cookie_params:
                 _read(errors, kwargs, param, param.from_pairs, cookies)
         if self.body is not None:
-            body = _read_body_into(errors, self.body.read, self.spec.label)
+            body = _read_body_into(errors, self.body.read, self.spec.label, req)
             _raise_all(errors)
             return [body], kwargs
         _raise_all(errors)
         return [], kwargs
 
-    def _read_form(self, kwargs: dict) -> None:
-        mimetype = request.mimetype
+    def _read_form(self, kwargs: dict, req=None) -> None:
+        if req is None:
+            req = request
+        mimetype = req.mimetype
         if mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
             raise InvalidParameterError(
                 f"expected Content-Type multipart/form-data or application/x-www-form-urlencoded, "
                 f"got {mimetype or 'none'!r}"
             )
-        form, files = request.form, request.files
+        form, files = req.form, req.files
         for param in self.form_params:
             if param.kind == "file":
                 value = files.get(param.name)

@@ -42,15 +42,17 @@ class Swagger2Body:
         kind = "JSON" if self.json else self.consumes[0]
         return f"body: a {kind} body is required by {label}"
 
-    def read(self, label: str):
+    def read(self, label: str, req=None):
         """The request's body: parsed, validated and made a model (JSON), else bytes or
         text; None when absent and not required."""
         body = self
-        mimetype = request.mimetype
+        if req is None:
+            req = request
+        mimetype = req.mimetype
         if not matches(mimetype, body.consumes) and not (
             body.json and is_json(mimetype) and mimetype != "application/x-ndjson"
         ):
-            if not request.content_length and not request.headers.get("Transfer-Encoding"):
+            if not req.content_length and not req.headers.get("Transfer-Encoding"):
                 if body.required:
                     raise InvalidParameterError(body.missing(label))
                 return None
@@ -60,7 +62,7 @@ class Swagger2Body:
                 status=415,
                 code="UNSUPPORTED_MEDIA_TYPE",
             )
-        data = request_body(request)  # bounded by max_body_size (413)
+        data = request_body(req)  # bounded by max_body_size (413)
         if not data:
             if body.required:
                 raise InvalidParameterError(body.missing(label))
@@ -68,10 +70,10 @@ class Swagger2Body:
         if not (body.json and (is_json(mimetype) or mimetype == "")):
             if is_text(mimetype):
                 try:
-                    return data.decode(request.mimetype_params.get("charset") or "utf-8")
+                    return data.decode(req.mimetype_params.get("charset") or "utf-8")
                 except (UnicodeDecodeError, LookupError):
                     raise InvalidParameterError(
-                        f"body: not valid {request.mimetype_params.get('charset') or 'utf-8'} text"
+                        f"body: not valid {req.mimetype_params.get('charset') or 'utf-8'} text"
                     ) from None
             return data
         try:
