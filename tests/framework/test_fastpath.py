@@ -330,6 +330,28 @@ def test_a_handler_the_scan_misses_is_served_again_by_flask(build, contexts, cap
     assert handlers.CALLS == [7, 7, 7]
 
 
+def test_a_post_the_scan_misses_is_answered_500_never_run_twice(build, contexts, caplog):
+    # the POST handler stores something (CALLS), then reaches flask.request unseen
+    sneaky = PLAIN.replace(
+        'return {"id": 1, "name": new_item.name}, 201',
+        'import sys\n    return {"id": 1, "name": sys.modules["flask"].request.path}, 201',
+    )
+    app = build("sneaky_post", sneaky)
+    op = _op(app, "post./items")
+    assert op.fast_reason is None
+    handlers = sys.modules["sneaky_post"]
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="pymacaron"):
+        r = client.post("/items", json={"name": "a"})
+    assert handlers.CALLS == ["a"]  # once: a POST is never run a second time
+    assert r.status_code == 500 and r.get_json()["error"] == "UNHANDLED_SERVER_ERROR"
+    assert op.fast_reason == "used Flask's context at run time"
+    assert "answered 500, not run a second time" in caplog.text
+    r = client.post("/items", json={"name": "b"})  # from now on: Flask's path
+    assert r.status_code == 201 and r.get_json()["name"] == "/items"
+    assert handlers.CALLS == ["a", "b"]
+
+
 def test_a_user_middleware_still_wraps_fast_requests(build, contexts):
     seen = []
 

@@ -33,8 +33,10 @@ A request takes the fast path only when all of these hold (else it is Flask's, a
 
 A handler that reaches for Flask's context anyway (through code the scan does not see)
 raises werkzeug's "Working outside of request context": the fast path catches it before
-any reply, marks the operation, logs one warning, and serves the request again on Flask's
-path (the handler runs a second time), as every later request of that operation.
+any reply, marks the operation (every later request of it takes Flask's path) and logs one
+warning. That request itself is served again on Flask's path only when its method is safe
+(GET, HEAD, OPTIONS: running the handler a second time changes nothing); a POST, PUT, PATCH
+or DELETE is answered 500 instead, its handler never run twice.
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ _SIGNALS = (
     signals.appcontext_tearing_down,
 )
 _MAX_MODULES = 500  # modules followed from one handler's module
+# A handler the scan missed is run again on Flask's path only for these (RFC 9110's safe
+# methods: running one twice changes nothing); any other method gets a 500, never a rerun.
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 
 
 class NeedsFlask(Exception):
@@ -300,14 +305,23 @@ def serve(operation, service, rule, view_args: dict, environ: dict):
     token = current.SERVING.set(service)
     try:
         return operation.serve(req, view_args, fast=True)
-    except NeedsFlask:
+    except NeedsFlask as e:
         operation.fast_reason = "used Flask's context at run time"
+        method = environ.get("REQUEST_METHOD", "GET")
+        again = method in SAFE_METHODS
         log.warning(
             "%s: its handler used Flask's request context, which the fast path does not "
             "build: served on Flask's path from now on (set PYM_FLASK_CONTEXT = True in the "
-            "handler's module to say so at startup)",
+            "handler's module to say so at startup); %s",
             operation.label,
+            "this request is served again there"
+            if again
+            else f"this {method} is answered 500, not run a second time",
         )
+        if not again:  # its handler may have changed something already: never twice
+            from .replies import exception_reply
+
+            return exception_reply(e.__cause__ or e, operation.endpoint, operation.error_model)
         body = environ.get(BODY)
         if body is not None:
             environ["wsgi.input"] = io.BytesIO(body)
