@@ -23,7 +23,10 @@ from . import aliases
 
 aliases.install()
 
-from . import run  # noqa: E402  (pymacaron.run(app): the package is callable)
+if TYPE_CHECKING:  # to a type checker, `run` is what calling the package calls
+    from .run import run
+else:
+    from . import run  # noqa: E402  (pymacaron.run(app): the package is callable)
 from .api import API, letsgo  # noqa: E402
 from .apipool import ApiPool, load_clients  # noqa: E402
 from .app import create_app  # noqa: E402

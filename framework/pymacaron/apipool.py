@@ -103,10 +103,7 @@ class Api:
         self.client_settings: dict[str, object] = {}
         for name, cls in models.items():
             if cls.__api_name__ == spec.name and getattr(cls, "__validator__", None) is None:
-                # spec/models.py declares `__validator__ = None` (that module is not typed yet)
-                cls.__validator__ = _LazyValidator(  # type: ignore[assignment]
-                    name, self.json_definitions, spec.dialect
-                )
+                cls.__validator__ = _LazyValidator(name, self.json_definitions, spec.dialect)
 
     @property
     def client(self) -> ApiClient:

@@ -20,7 +20,9 @@ _last: list[Service] = []
 
 # The Service of a request served without Flask's contexts (server/fastpath.py), set for
 # the length of that request only.
-SERVING: contextvars.ContextVar = contextvars.ContextVar("pym_serving", default=None)
+SERVING: contextvars.ContextVar[Service | None] = contextvars.ContextVar(
+    "pym_serving", default=None
+)
 
 
 def serving() -> Service | None:
@@ -30,8 +32,8 @@ def serving() -> Service | None:
         return service
     flask = sys.modules.get("flask")
     if flask is not None and flask.has_app_context():
-        service: Service | None = flask.current_app.extensions.get(EXTENSION)
-        return service
+        found: Service | None = flask.current_app.extensions.get(EXTENSION)
+        return found
     return None
 
 

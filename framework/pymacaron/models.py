@@ -10,7 +10,7 @@ use); the machinery lives in :mod:`pymacaron.spec.models`.
 
 from __future__ import annotations
 
-from typing import Any
+import typing as _t
 
 from .spec import models as _models
 from .spec.models import (
@@ -36,6 +36,10 @@ __all__ = [
     "register_model",
     "registered_models",
 ]
+
+
+if _t.TYPE_CHECKING:  # a name of this module would hide a definition of that name
+    from typing import Any
 
 
 def __getattr__(name: str) -> Any:  # a model class of any spec, or a name of spec.models

@@ -139,3 +139,22 @@ def test_pymacaron_core_alias():
     from pymacaron_core.swagger.apipool import ApiPool as PoolAlias
 
     assert Alias is PyMacaronModel and PoolAlias is ApiPool
+
+
+def test_a_definition_named_like_an_annotation_is_its_model(monkeypatch):
+    """spec/models.py's annotation names (Schema, Value...) exist for the type checker only:
+    every name of that module is also a name of pymacaron.models, where it would hide a
+    definition of that name."""
+    import pymacaron.models
+    from pymacaron.models import ModelEntry, register_model
+    from pymacaron.spec import models as spec_models
+
+    names = ["Schema", "Value", "Properties", "Definitions", "JsonObject", "Nested", "Mixins"]
+    names += ["ModelClass", "Validator", "Any", "Self", "Mapping", "Literal", "cast"]
+    defs = {n: {"type": "object", "properties": {"a": {"type": "string"}}} for n in names}
+    monkeypatch.setattr(spec_models, "_registry", {})
+    built = build_models("annotations", defs)
+    for name, cls in built.items():
+        register_model(name, ModelEntry(cls, "annotations.yaml", defs[name]))
+    assert [n for n in names if getattr(pymacaron.models, n) is not built[n]] == []
+    assert pymacaron.models.Schema(a="x").to_json() == {"a": "x"}

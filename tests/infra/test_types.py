@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -26,6 +27,8 @@ PUBLIC = [
     "framework/pymacaron/auth.py",
     "framework/pymacaron/config.py",
     "framework/pymacaron/models.py",
+    "framework/pymacaron/spec/models.py",
+    "framework/pymacaron/run/__init__.py",
     "framework/pymacaron/client/__init__.py",
     "framework/pymacaron/testing/__init__.py",
     "framework/pymacaron/error_body.py",
@@ -88,3 +91,29 @@ def test_a_wrong_type_in_a_public_function_fails_the_check(tmp_path):
     clean = _mypy("--config-file", str(ROOT / "pyproject.toml"), "--cache-dir",
                   str(tmp_path / "c"), *wrong)  # fmt: skip
     assert clean.returncode == 0, clean.stdout + clean.stderr
+
+
+def test_a_generated_service_type_checks_against_the_public_names(tmp_path):
+    """`pym new`'s server.py (`run(app)`: the package is callable) and a handler using a
+    model check strictly as a user's mypy sees pymacaron (an installed package: its own
+    errors silent); a wrong argument to `run` is an error, so `run` is not Any."""
+    template = ROOT / "infra" / "templates" / "new" / "server.py.tmpl"
+    (tmp_path / "server.py").write_text(template.read_text())
+    (tmp_path / "handlers.py").write_text(
+        "from pymacaron import PyMacaronModel\n\n\n"
+        "def copy_of(pet: PyMacaronModel) -> PyMacaronModel:\n"
+        "    return pet.clone().update_from_dict(pet.to_json())\n"
+    )
+    (tmp_path / "wrong.py").write_text(
+        "from pymacaron import create_app, run\n\nrun(create_app(), argv='--port 80')\n"
+    )
+    env = {**os.environ, "MYPYPATH": str(ROOT / "framework")}
+    proc = subprocess.run(
+        [MYPY, "--strict", "--follow-imports", "silent", "--cache-dir", str(tmp_path / "c"),
+         "server.py", "handlers.py", "wrong.py"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert "Found 1 error in 1 file" in proc.stdout, proc.stdout + proc.stderr
+    assert 'wrong.py:3: error: Argument "argv" to "run" has incompatible type "str"' in (
+        proc.stdout
+    ), proc.stdout

@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import sys
 import types
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["run"]
 
 
-def run(app, argv: list[str] | None = None) -> None:
+def run(app: Flask, argv: list[str] | None = None) -> None:
     """Serve ``app`` with the development server, options from ``argv`` (default: the
     script's command line: ``--port``, ``--host``, ``--debug``; ``--env`` must be set
     before the app is built: ``pym run --env E`` or ``PYM_ENV=E python server.py``)."""
@@ -42,7 +46,7 @@ def run(app, argv: list[str] | None = None) -> None:
 
 
 class _RunPackage(types.ModuleType):
-    def __call__(self, app, argv: list[str] | None = None) -> None:
+    def __call__(self, app: Flask, argv: list[str] | None = None) -> None:
         return run(app, argv)
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import importlib
+import typing as _t
 
 __all__ = [
     "PyMacaronModel",
@@ -36,63 +37,93 @@ __all__ = [
     "is_nullable",
 ]
 
+# The names of the annotations exist for the type checker only: every name of this module is
+# also a name of pymacaron.models, where it would hide a definition of that name (`Schema`,
+# `Value`...) from `pymacaron.models.<Definition>`.
+if _t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+    from typing import Any, ClassVar, Literal, Self
+
+    # JSON-shaped data, as loaded from a spec or received on the wire: its values are
+    # whatever the document holds
+    JsonObject = dict[str, Any]  # to_json()'s result, from_json()'s input
+    Schema = dict[str, Any]  # a definition's (or a property's) schema
+    Definitions = dict[str, Any]  # definition name -> its schema
+    Properties = dict[str, Any]  # property name -> its schema
+    # a property's value: a JSON value, a model, a list or dict of them, a date / datetime
+    Value = Any
+    # model.validate()'s check of to_json(): raises the validation error (apipool sets it)
+    Validator = Callable[[JsonObject], None]
+    ModelClass = type["PyMacaronModel"]
+    # how a property holds models (PyMacaronModel.__nested__), by kind
+    Nested = (
+        tuple[Literal["model"], ModelClass]  # one model
+        | tuple[Literal["list"], ModelClass]  # a list of models
+        | tuple[Literal["dict"], ModelClass]  # additionalProperties: a dict of models
+        | tuple[Literal["union"], "Union"]  # a discriminated union's model
+        | tuple[Literal["union_list"], "Union"]  # a list of them
+    )
+    # mixins(name, schema, definitions) -> (extra bases, class attributes): build_models' hook
+    Mixins = Callable[[str, Schema, Definitions], tuple[tuple[type, ...], dict[str, object]]]
+
 
 class PyMacaronModel:
     """Base class of every model; a thin object over the JSON properties."""
 
-    __swagger_name__: str | None = None
-    __api_name__: str | None = None
-    __properties__: frozenset = frozenset()
-    __nested__: dict = {}  # property -> ("model" | "list" | "dict", model class)
-    __datetimes__: frozenset = frozenset()  # properties with format date-time / date
-    __nullable__: frozenset = frozenset()  # properties whose None is sent as null
-    __validator__ = None
+    __swagger_name__: ClassVar[str | None] = None
+    __api_name__: ClassVar[str | None] = None
+    __properties__: ClassVar[frozenset[str]] = frozenset()
+    # property -> ("model" | "list" | "dict", model class) or ("union" | "union_list", Union)
+    __nested__: ClassVar[dict[str, Nested]] = {}
+    __datetimes__: ClassVar[frozenset[str]] = frozenset()  # format date-time / date
+    __nullable__: ClassVar[frozenset[str]] = frozenset()  # properties whose None is sent as null
+    __validator__: ClassVar[Validator | None] = None
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Value) -> None:
         if kwargs:
             self.update_from_dict(kwargs)
 
     # -- access --------------------------------------------------------------------
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Value:
         if name in type(self).__properties__:
             return None
         raise AttributeError(f"{type(self).__name__} has no property {name!r}")
 
-    def __getitem__(self, name: str):
+    def __getitem__(self, name: str) -> Value:
         return getattr(self, name)
 
-    def __setitem__(self, name: str, value) -> None:
+    def __setitem__(self, name: str, value: Value) -> None:
         setattr(self, name, value)
 
     def __contains__(self, name: str) -> bool:
         return self.__dict__.get(name) is not None
 
-    def get(self, name: str, default=None):
+    def get(self, name: str, default: Value = None) -> Value:
         value = self.__dict__.get(name)
         return default if value is None else value
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(k for k, v in self.__dict__.items() if v is not None)
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, PyMacaronModel):
             return NotImplemented
         return type(self).__name__ == type(other).__name__ and self.to_json() == other.to_json()
 
-    def __ne__(self, other) -> bool:
+    def __ne__(self, other: object) -> bool:
         result = self.__eq__(other)
         return result if result is NotImplemented else not result
 
-    __hash__ = None  # mutable
+    # mutable, so unhashable: defining __eq__ sets __hash__ to None (the data model's rule)
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items() if v is not None)
         return f"{type(self).__name__}({fields})"
 
     # -- conversion ------------------------------------------------------------------
-    def to_json(self, keep_datetime: bool = False) -> dict:
+    def to_json(self, keep_datetime: bool = False) -> JsonObject:
         """A JSON-ready dict; properties set to None are left out."""
-        out = {}
+        out: JsonObject = {}
         for key, value in self.__dict__.items():
             if value is None:
                 if key in type(self).__nullable__:
@@ -103,8 +134,9 @@ class PyMacaronModel:
         return out
 
     @classmethod
-    def from_json(cls, data: dict):
-        """Build a model (and its nested models) from a JSON dict."""
+    def from_json(cls, data: JsonObject | Self) -> Self:
+        """Build a model (and its nested models) from a JSON dict (a model of this class is
+        cloned)."""
         if isinstance(data, cls):
             return data.clone()
         if not isinstance(data, dict):
@@ -117,22 +149,26 @@ class PyMacaronModel:
 
     def _convert_nested(self) -> None:
         d = self.__dict__
-        for key, (kind, model) in type(self).__nested__.items():
+        # nest[0] is compared rather than unpacked: the kind then narrows nest[1] for mypy
+        for key, nest in type(self).__nested__.items():
             value = d.get(key)
             if value is None:
                 continue
-            if kind == "model":
+            if nest[0] == "model":
                 if isinstance(value, dict):
-                    d[key] = model.from_json(value)
-            elif kind == "union":
-                d[key] = model.convert(value)
-            elif kind == "union_list":
+                    d[key] = nest[1].from_json(value)
+            elif nest[0] == "union":
+                d[key] = nest[1].convert(value)
+            elif nest[0] == "union_list":
                 if isinstance(value, list):
-                    d[key] = [model.convert(v) for v in value]
-            elif kind == "list":
+                    union = nest[1]
+                    d[key] = [union.convert(v) for v in value]
+            elif nest[0] == "list":
                 if isinstance(value, list):
+                    model = nest[1]
                     d[key] = [model.from_json(v) if isinstance(v, dict) else v for v in value]
             elif isinstance(value, dict):
+                model = nest[1]
                 d[key] = {
                     k: model.from_json(v) if isinstance(v, dict) else v for k, v in value.items()
                 }
@@ -141,14 +177,14 @@ class PyMacaronModel:
             if isinstance(value, str):
                 d[key] = _parse_datetime(value)
 
-    def update_from_dict(self, data: dict) -> PyMacaronModel:
+    def update_from_dict(self, data: JsonObject) -> Self:
         """Set properties from a dict (nested dicts become models); returns self."""
         self.__dict__.update(data)
         if type(self).__nested__ or type(self).__datetimes__:
             self._convert_nested()
         return self
 
-    def clone(self):
+    def clone(self) -> Self:
         """A deep copy."""
         return type(self).from_json(copy.deepcopy(self.to_json(keep_datetime=True)))
 
@@ -173,10 +209,10 @@ class PyMacaronModel:
         return isinstance(d.get("error"), str) and isinstance(d.get("status"), int)
 
 
-_SCALARS = frozenset((str, int, float, bool))
+_SCALARS: frozenset[type] = frozenset((str, int, float, bool))
 
 
-def _to_json_value(value, keep_datetime: bool):
+def _to_json_value(value: Value, keep_datetime: bool) -> Value:
     if type(value) in _SCALARS:
         return value
     if isinstance(value, PyMacaronModel):
@@ -190,7 +226,7 @@ def _to_json_value(value, keep_datetime: bool):
     return value
 
 
-def _parse_datetime(value: str):
+def _parse_datetime(value: str) -> _dt.date | str:
     try:
         if len(value) == 10:
             return _dt.date.fromisoformat(value)
@@ -199,14 +235,14 @@ def _parse_datetime(value: str):
         return value
 
 
-def _ref_name(schema: dict) -> str | None:
+def _ref_name(schema: object) -> str | None:
     ref = schema.get("$ref") if isinstance(schema, dict) else None
     if isinstance(ref, str) and ref.startswith("#/definitions/"):
         return ref[len("#/definitions/") :]
     return None
 
 
-def is_model_schema(schema: dict) -> bool:
+def is_model_schema(schema: object) -> bool:
     """Objects (explicit, or implied by properties/allOf) become models; a union (oneOf /
     anyOf without properties or allOf of its own) does not."""
     if not isinstance(schema, dict):
@@ -227,12 +263,13 @@ class Union:
 
     __slots__ = ("property", "classes")
 
-    def __init__(self, prop: str, classes: dict):
+    def __init__(self, prop: str, classes: dict[str, ModelClass]) -> None:
         self.property, self.classes = prop, classes
 
-    def convert(self, value):
+    def convert(self, value: Value) -> Value:
         if isinstance(value, dict):
-            cls = self.classes.get(value.get(self.property))
+            tag: Value = value.get(self.property)  # a JSON value: a mapped one names a model
+            cls = self.classes.get(tag)
             if cls is not None:
                 return cls.from_json(value)
         return value
@@ -242,7 +279,9 @@ class Union:
         return f"Union({self.property}: {names})"
 
 
-def discriminated(schema, definitions: dict, classes: dict) -> Union | None:
+def discriminated(
+    schema: object, definitions: Definitions, classes: dict[str, ModelClass]
+) -> Union | None:
     """The :class:`Union` of a ``oneOf``/``anyOf`` schema (or a ``$ref`` to one) with a
     discriminator whose branches are models; None for anything else."""
     name = _ref_name(schema)
@@ -256,7 +295,7 @@ def discriminated(schema, definitions: dict, classes: dict) -> Union | None:
         return None
     if not isinstance(branches, list):
         return None
-    table: dict = {}
+    table: dict[str, ModelClass] = {}
     for value, target in (disc.get("mapping") or {}).items():
         ref = _ref_name({"$ref": target}) if isinstance(target, str) else None
         ref = ref or (target if isinstance(target, str) and target in classes else None)
@@ -270,7 +309,7 @@ def discriminated(schema, definitions: dict, classes: dict) -> Union | None:
     return Union(disc["propertyName"], table) if table else None
 
 
-def _one_ref(schema) -> str | None:
+def _one_ref(schema: object) -> str | None:
     """The definition a property is, alone or or-null: ``$ref``, ``allOf: [$ref]`` (3.0's
     nullable idiom), ``oneOf``/``anyOf`` of one ``$ref`` and ``{type: "null"}`` (3.1)."""
     if not isinstance(schema, dict):
@@ -290,13 +329,13 @@ def _one_ref(schema) -> str | None:
     return None
 
 
-def _is_null_schema(schema) -> bool:
+def _is_null_schema(schema: object) -> bool:
     return isinstance(schema, dict) and (
         schema.get("type") == "null" or ("const" in schema and schema["const"] is None)
     )
 
 
-def is_nullable(schema, definitions: dict, depth: int = 0) -> bool:
+def is_nullable(schema: object, definitions: Definitions, depth: int = 0) -> bool:
     """Does ``schema`` accept null (2.0 ``x-nullable``, 3.0 ``nullable``, 3.1 ``"null"``)?"""
     if not isinstance(schema, dict) or depth > 10:
         return False
@@ -318,7 +357,9 @@ def is_nullable(schema, definitions: dict, depth: int = 0) -> bool:
     return False
 
 
-def _collect_properties(schema: dict, definitions: dict, seen=None) -> dict:
+def _collect_properties(
+    schema: Schema, definitions: Definitions, seen: set[str] | None = None
+) -> Properties:
     """Properties of a schema including those composed through allOf."""
     seen = seen or set()
     props = dict(schema.get("properties") or {})
@@ -333,7 +374,7 @@ def _collect_properties(schema: dict, definitions: dict, seen=None) -> dict:
     return props
 
 
-def _import_parent(dotted: str):
+def _import_parent(dotted: str) -> type:
     module, _, attr = dotted.rpartition(".")
     if not module:
         raise ImportError(f"x-parent {dotted!r} is not a dotted path pkg.module.Class")
@@ -345,11 +386,11 @@ def _import_parent(dotted: str):
 
 def build_models(
     api_name: str,
-    definitions: dict,
-    reuse: dict | None = None,
+    definitions: Definitions,
+    reuse: Mapping[str, ModelClass] | None = None,
     dialect: str = "swagger2",
-    mixins=None,
-) -> dict:
+    mixins: Mixins | None = None,
+) -> dict[str, ModelClass]:
     """Make one model class per object definition; returns {name: class}.
 
     ``dialect`` (``ApiSpec.dialect``): in 3.x, a nullable property set to None (a JSON
@@ -364,12 +405,12 @@ def build_models(
     Raises ImportError (with the dotted path) when an ``x-parent`` does not import.
     """
     reuse = reuse or {}
-    classes: dict[str, type] = dict(reuse)
-    created: list[type] = []
+    classes: dict[str, ModelClass] = dict(reuse)
+    created: list[tuple[ModelClass, Properties]] = []  # with the properties' schemas
     for name, schema in definitions.items():
         if name in reuse or not is_model_schema(schema):
             continue
-        bases: tuple = (PyMacaronModel,)
+        bases: tuple[type, ...] = (PyMacaronModel,)
         parent = schema.get("x-parent")
         if parent:
             try:
@@ -384,7 +425,7 @@ def build_models(
         extra_bases, extra_attrs = mixins(name, schema, definitions) if mixins else ((), {})
         bases = extra_bases + bases
         props = _collect_properties(schema, definitions)
-        attrs = {
+        attrs: dict[str, object] = {
             "__swagger_name__": name,
             "__api_name__": api_name,
             "__properties__": frozenset(props),
@@ -401,15 +442,16 @@ def build_models(
             "__doc__": schema.get("description")
             or f"Model of the '{name}' definition ({api_name}).",
             "__module__": "pymacaron.models",
-            "_props_schema": props,
             **extra_attrs,
         }
-        classes[name] = type(name, bases, attrs)
-        created.append(classes[name])
+        # a PyMacaronModel: it is one of the bases (or of the x-parent's)
+        cls = _t.cast("ModelClass", type(name, bases, attrs))
+        classes[name] = cls
+        created.append((cls, props))
     # second pass: nested models, now that every class exists
-    for cls in created:
-        nested = {}
-        for prop, pschema in cls._props_schema.items():
+    for cls, props in created:
+        nested: dict[str, Nested] = {}
+        for prop, pschema in props.items():
             if not isinstance(pschema, dict):
                 continue
             if pschema.keys().isdisjoint(_NESTING) and not _is_array(pschema.get("type")):
@@ -437,7 +479,6 @@ def build_models(
             if ref in classes:
                 nested[prop] = ("dict", classes[ref])
         cls.__nested__ = nested
-        del cls._props_schema
     return classes
 
 
@@ -446,11 +487,11 @@ def build_models(
 _NESTING = frozenset(("$ref", "allOf", "oneOf", "anyOf", "items", "additionalProperties"))
 
 
-def _is_array(kind) -> bool:
+def _is_array(kind: object) -> bool:
     return kind == "array" or (isinstance(kind, list) and "array" in kind)
 
 
-def _is_string_or_null(kind) -> bool:
+def _is_string_or_null(kind: object) -> bool:
     return isinstance(kind, list) and set(kind) <= {"string", "null"} and "string" in kind
 
 
@@ -460,7 +501,7 @@ class ModelEntry:
 
     __slots__ = ("cls", "source", "schema", "builtin")
 
-    def __init__(self, cls: type, source: str, schema: dict, builtin: bool = False):
+    def __init__(self, cls: ModelClass, source: str, schema: Schema, builtin: bool = False) -> None:
         self.cls, self.source, self.schema, self.builtin = cls, source, schema, builtin
 
 
@@ -485,15 +526,15 @@ def clear_models() -> None:
 
 # () -> None: loads the service's specs on first use of ``pymacaron.models.<name>``. Set by
 # apipool (ApiPool.ensure_loaded): spec/ knows nothing of the pool built on it.
-_autoload = None
+_autoload: Callable[[], None] | None = None
 
 
-def set_autoloader(load) -> None:
+def set_autoloader(load: Callable[[], None]) -> None:
     global _autoload
     _autoload = load
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> ModelClass:
     entry = _registry.get(name)
     if entry is None and not name.startswith("__") and _autoload is not None:
         _autoload()
