@@ -133,6 +133,26 @@ def test_named_groups_are_translated_only_where_re_refuses_the_pattern():
         # a parameter's own pattern (Swagger 2.0) and a patternProperties key
         ({"parameters": {"p": {"in": "query", "pattern": "(["}}}, "swagger2", "pattern"),
         ({"definitions": {"M": {"patternProperties": {"([": {}}}}}, "oas30", "patternProperties"),
+        # path and header parameters, 2.0 (the parameter's own) and 3.x (its schema)
+        (
+            {"paths": {"/a/{id}": {"parameters": [{"in": "path", "pattern": "a)"}]}}},
+            "swagger2",
+            "pattern",
+        ),
+        (
+            {
+                "paths": {
+                    "/a": {"get": {"parameters": [{"in": "header", "schema": {"pattern": "(["}}]}}
+                }
+            },
+            "oas30",
+            "pattern",
+        ),
+        (
+            {"components": {"schemas": {"M": {"patternProperties": {"([": {}}}}}},
+            "oas31",
+            "patternProperties",
+        ),
         # Unicode property escapes: ECMA-262 (u), fancy-regex knows them, Python's re does not
         ({"definitions": {"M": {"pattern": r"^\p{L}+$"}}}, "oas30", "pattern"),
         ({"definitions": {"M": {"pattern": r"^\p{L}+$"}}}, "oas31", None),
