@@ -104,18 +104,26 @@ def _draft4_error(pattern: str, key: bool) -> str | None:
     return None
 
 
-def _rs_error(pattern: str, key: bool) -> str | None:
+def _rs_schema(pattern: str, key: bool) -> dict:
+    return {"patternProperties": {pattern: {}}} if key else {"pattern": pattern}
+
+
+def _rs_refusal(schema: dict) -> str | None:
+    """jsonschema-rs' reason for refusing ``schema`` (its regexes as the validators compile
+    them: fancy-regex), or None."""
     import jsonschema_rs
 
     from .compile import _patterns
 
-    schema = {"patternProperties": {pattern: {}}} if key else {"pattern": pattern}
     try:
         jsonschema_rs.Draft202012Validator(schema, pattern_options=_patterns())
     except (jsonschema_rs.ValidationError, ValueError) as e:
-        text = getattr(e, "message", None) or str(e)
-        return " ".join(str(text).split())
+        return " ".join(str(getattr(e, "message", None) or e).split())
     return None
+
+
+def _rs_error(pattern: str, key: bool) -> str | None:
+    return _rs_refusal(_rs_schema(pattern, key))
 
 
 def _rs_all_compile(candidates: set) -> bool:
@@ -123,16 +131,7 @@ def _rs_all_compile(candidates: set) -> bool:
     instead of one per pattern; each is compiled on its own only when this one fails)."""
     if not candidates:
         return True
-    import jsonschema_rs
-
-    from .compile import _patterns
-
-    branches = [{"patternProperties": {p: {}}} if key else {"pattern": p} for p, key in candidates]
-    try:
-        jsonschema_rs.Draft202012Validator({"allOf": branches}, pattern_options=_patterns())
-    except (jsonschema_rs.ValidationError, ValueError):
-        return False
-    return True
+    return _rs_refusal({"allOf": [_rs_schema(p, key) for p, key in candidates]}) is None
 
 
 def _patterns_of(node, path: list, found: list) -> None:
