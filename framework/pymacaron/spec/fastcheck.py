@@ -418,11 +418,12 @@ def _indent(lines: list[str]) -> list[str]:
 def _pattern(pattern):
     if not isinstance(pattern, str):
         raise Unsupported("pattern")
+    from .validation.patterns import draft4_regex
+
     try:
-        from fastjsonschema.draft04 import DOLLAR_FINDER
+        return draft4_regex(pattern)  # what the full validator runs
     except ImportError:
         raise Unsupported("pattern") from None
-    return re.compile(DOLLAR_FINDER.sub(r"\\Z", pattern))
 
 
 def source(schema: dict, formats: dict) -> tuple[str, dict] | None:

@@ -266,6 +266,26 @@ def _annotations(spec: dict, path: str, dialect: str) -> None:
         log.warning("%s: %s: %s", shown, _located(path, json_path), message)
 
 
+def _refuse_bad_pattern(spec: dict, path: str, dialect: str) -> None:
+    """A ``pattern`` (or ``patternProperties`` key) the validation engine of ``dialect``
+    cannot compile refuses the spec, naming where it is, the pattern and the engine's
+    reason (validation/patterns.py: each distinct pattern compiled once). Run at every load:
+    validators compile on first use, and a request must never meet the broken one (500)."""
+    from .validation.patterns import ENGINE_NAMES, bad_pattern
+
+    found = bad_pattern(spec, dialect)
+    if found is None:
+        return
+    json_path, pattern, reason, key = found
+    what = "patternProperties key" if key else "pattern"
+    raise StartupError(
+        f"{what} {pattern!r} cannot be compiled by pymacaron's validation engine "
+        f"({ENGINE_NAMES[dialect]}): {reason}",
+        file=display_path(path),
+        location=_located(path, json_path),
+    )
+
+
 def _validate_swagger(spec: dict, path: str, name: str) -> dict:
     """Check the spec as Swagger 2.0 defines it; returns it with external refs inlined.
 
@@ -426,6 +446,7 @@ def _load_spec(path: str, name: str | None, validate: bool) -> ApiSpec:
     dialect = dialect_of(spec, path)
     if validate:
         spec = _checked(spec, path, name, dialect)
+    _refuse_bad_pattern(spec, path, dialect)
     if dialect != "swagger2":
         _annotations(spec, path, dialect)
         from .openapi3 import normalize

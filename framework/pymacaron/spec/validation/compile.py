@@ -17,6 +17,7 @@ import re
 
 from .draft4_messages import _from_fast, _not_json
 from .formats import _format_checks, _formats_of
+from .patterns import draft4_regex
 from .rs_messages import _violation
 from .translate import DRAFT4, VARIANT_SUFFIX, _redirect, _refs
 
@@ -164,6 +165,19 @@ def _draft4_generator():
                 + ")",
                 *args,
             )
+
+        def generate_pattern(self):
+            # the regex draft4_regex compiles (ECMA named groups spelt as re's), keyed
+            # and named in errors by the pattern as written
+            pattern = self._definition["pattern"]
+            if not isinstance(pattern, str):
+                return super().generate_pattern()
+            self._compile_regexps[pattern] = draft4_regex(pattern)
+            with (
+                self.l("if isinstance({variable}, str):"),
+                self.l("if not REGEX_PATTERNS[{}].search({variable}):", repr(pattern)),
+            ):
+                self.exc("{name} must match pattern {}", self.e(pattern), rule="pattern")
 
         def create_variable_keys(self):
             # the keys in the object's order, not a set's (which depends on the hash
