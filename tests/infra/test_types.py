@@ -28,6 +28,7 @@ PUBLIC = [
     "framework/pymacaron/config.py",
     "framework/pymacaron/models.py",
     "framework/pymacaron/spec/models.py",
+    "framework/pymacaron/server/layers.py",
     "framework/pymacaron/run/__init__.py",
     "framework/pymacaron/client/__init__.py",
     "framework/pymacaron/testing/__init__.py",

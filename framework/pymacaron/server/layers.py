@@ -28,6 +28,8 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from ..error_body import wsgi_error
 from ..logs import _VALID_ID, _request_id, new_request_id
@@ -35,6 +37,15 @@ from . import accesslog
 from .dispatch import SpecDispatch
 from .environ import REQUEST_ID, ROUTE_CSP, STATUS
 from .headers import ALLOWED_HEADERS, ALLOWED_METHODS, MAX_AGE, SECURITY_HEADERS
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo as ExcInfo
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from flask import Flask
+
+    Write = Callable[[bytes], object]
+    Headers = list[tuple[str, str]]
+    Middleware = Callable[[WSGIApplication], WSGIApplication]
 
 __all__ = [
     "LAYERS",
@@ -56,21 +67,23 @@ class RequestId:
     (``logs.get_request_id()``) and the reply's ``X-Request-ID``. It records the reply's
     status in ``environ[STATUS]`` (the access log's)."""
 
-    def __init__(self, app, config=None):
+    def __init__(self, app: WSGIApplication, config: Any = None) -> None:
         self.app = app
 
     @staticmethod
-    def wanted(config) -> bool:
+    def wanted(config: Any) -> bool:
         return True
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         rid = environ.get("HTTP_X_REQUEST_ID")
         if not rid or not _VALID_ID.match(rid):
             rid = new_request_id()
         environ[REQUEST_ID] = rid
         token = _request_id.set(rid)
 
-        def _start_response(status, headers, exc_info=None):
+        def _start_response(
+            status: str, headers: Headers, exc_info: ExcInfo | None = None
+        ) -> Write:
             environ[STATUS] = status
             headers.append(("X-Request-ID", rid))
             return start_response(status, headers, exc_info)
@@ -87,18 +100,25 @@ class SecurityHeaders:
     Replies written outside the app (gunicorn's and the RSGI front's own errors) add the same
     tuple themselves."""
 
-    def __init__(self, app, config=None, headers=SECURITY_HEADERS):
+    def __init__(
+        self,
+        app: WSGIApplication,
+        config: Any = None,
+        headers: Iterable[tuple[str, str]] = SECURITY_HEADERS,
+    ) -> None:
         self.app = app
         self.headers = tuple(headers)
 
     @staticmethod
-    def wanted(config) -> bool:
+    def wanted(config: Any) -> bool:
         return True
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         extra = self.headers
 
-        def _start_response(status, headers, exc_info=None):
+        def _start_response(
+            status: str, headers: Headers, exc_info: ExcInfo | None = None
+        ) -> Write:
             csp = environ.get(ROUTE_CSP)
             if csp is None:
                 headers.extend(extra)
@@ -109,7 +129,7 @@ class SecurityHeaders:
         return self.app(environ, _start_response)
 
 
-def access_log_wanted(config) -> bool:
+def access_log_wanted(config: Any) -> bool:
     """``access_log`` on in pym-config, and not ``PYM_ACCESS_LOG=0`` (the server writes it:
     the image's gunicorn does)."""
     if not getattr(config, "access_log", True):
@@ -125,7 +145,13 @@ class AccessLog:
     handler of its own on that logger makes the lines go through ``logging``.
     """
 
-    def __init__(self, app, config=None, fmt: str | None = None, status_recorded=False):
+    def __init__(
+        self,
+        app: WSGIApplication,
+        config: Any = None,
+        fmt: str | None = None,
+        status_recorded: bool = False,
+    ) -> None:
         self.app = app
         # RequestId outside this layer records the status: no start_response wrapper here
         self.status_recorded = status_recorded
@@ -142,14 +168,16 @@ class AccessLog:
 
     wanted = staticmethod(access_log_wanted)
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         start = time.perf_counter()
         if not self.status_recorded:
             inner = start_response
 
-            def start_response(status, headers, exc_info=None):
+            def _recording(status: str, headers: Headers, exc_info: ExcInfo | None = None) -> Write:
                 environ[STATUS] = status
                 return inner(status, headers, exc_info)
+
+            start_response = _recording
 
         try:
             return self.app(environ, start_response)
@@ -165,7 +193,12 @@ class AccessLog:
                 if self._writer is not None:
                     self._writer.write(
                         self._line(
-                            time.time(), rid, environ.get("REQUEST_METHOD"), path, status, ms
+                            time.time(),
+                            rid,
+                            cast(str, environ.get("REQUEST_METHOD")),
+                            path,
+                            status,
+                            ms,
                         )
                     )
                 else:
@@ -179,7 +212,9 @@ class Cors:
     ``Access-Control-Allow-Origin`` on their replies. Without ``cors_origins`` the layer is
     not installed and no CORS header is ever sent (browsers refuse cross-origin calls)."""
 
-    def __init__(self, app, config=None, origins: list[str] | None = None):
+    def __init__(
+        self, app: WSGIApplication, config: Any = None, origins: list[str] | None = None
+    ) -> None:
         self.app = app
         if origins is None:
             origins = list(getattr(config, "cors_origins", None) or ())
@@ -187,13 +222,13 @@ class Cors:
         self.origins = frozenset(o.rstrip("/") for o in origins if o != "*")
 
     @staticmethod
-    def wanted(config) -> bool:
+    def wanted(config: Any) -> bool:
         return bool(getattr(config, "cors_origins", None))
 
     def allowed(self, origin: str) -> bool:
         return self.any_origin or origin in self.origins
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         origin = environ.get("HTTP_ORIGIN")
         if not origin:
             return self.app(environ, start_response)
@@ -211,13 +246,17 @@ class Cors:
             ("Access-Control-Expose-Headers", "X-Request-ID"),
         ]
 
-        def _start_response(status, headers, exc_info=None):
+        def _start_response(
+            status: str, headers: Headers, exc_info: ExcInfo | None = None
+        ) -> Write:
             headers.extend(cors)
             return start_response(status, headers, exc_info)
 
         return self.app(environ, _start_response)
 
-    def _preflight(self, environ, start_response, origin: str, allowed: bool):
+    def _preflight(
+        self, environ: WSGIEnvironment, start_response: StartResponse, origin: str, allowed: bool
+    ) -> Iterable[bytes]:
         if not allowed:
             return wsgi_error(
                 start_response,
@@ -258,11 +297,16 @@ class MiddlewarePosition(enum.Enum):
     BEFORE_DISPATCH = None
 
 
-def wrap(flask_app, config, layers=LAYERS, middleware=()):
+def wrap(
+    flask_app: Flask,
+    config: Any,
+    layers: Sequence[type[Any]] = LAYERS,
+    middleware: Iterable[tuple[MiddlewarePosition | Any, Middleware]] = (),
+) -> WSGIApplication:
     """``flask_app``'s WSGI callable inside SpecDispatch, the wanted ``layers`` and the
     user's ``middleware`` ([(MiddlewarePosition, factory)], in the order given)."""
-    wsgi = SpecDispatch(flask_app, flask_app.wsgi_app)
-    before: dict = {}
+    wsgi: WSGIApplication = SpecDispatch(flask_app, flask_app.wsgi_app)
+    before: dict[Any, list[Middleware]] = {}
     for position, factory in middleware:
         before.setdefault(MiddlewarePosition(position).value, []).append(factory)
     wanted = [layer for layer in layers if layer.wanted(config)]
@@ -276,7 +320,7 @@ def wrap(flask_app, config, layers=LAYERS, middleware=()):
     return wsgi
 
 
-def _users(wsgi, factories):
+def _users(wsgi: WSGIApplication, factories: Sequence[Middleware]) -> WSGIApplication:
     for factory in reversed(factories):  # the first given is the outermost
         wsgi = factory(wsgi)
     return wsgi
