@@ -13,8 +13,8 @@ import pytest
 
 from tests.conftest import REPO, TEST_SECRET, LiveServer, free_port, table_prefix
 
-ACCEPTANCE = os.path.join(REPO, "scripts", "acceptance")
 PYM = os.path.join(os.path.dirname(sys.executable), "pym")
+ACCEPTANCE = [PYM, "acceptance", "--dir", REPO]  # what the one-line scripts/acceptance ran
 
 
 def clean_env(tmp_path, **extra) -> dict:
@@ -45,7 +45,7 @@ def junit_results(path) -> dict[str, str]:
 
 def test_local_run_starts_both_services_and_passes(tmp_path):
     report = tmp_path / "acceptance.xml"
-    r = run([ACCEPTANCE, "--local", "--junit", str(report)], clean_env(tmp_path))
+    r = run([*ACCEPTANCE, "--local", "--junit", str(report)], clean_env(tmp_path))
     out = r.stdout + r.stderr
     assert r.returncode == 0, out
     assert "started delivery on http://127.0.0.1:" in out
@@ -59,7 +59,7 @@ def test_local_run_starts_both_services_and_passes(tmp_path):
 
 def test_stopped_host_fails_with_a_clear_message(tmp_path):
     port = free_port()
-    r = run([ACCEPTANCE, "--host", "127.0.0.1", "--port", str(port)], clean_env(tmp_path))
+    r = run([*ACCEPTANCE, "--host", "127.0.0.1", "--port", str(port)], clean_env(tmp_path))
     assert r.returncode == 2
     assert f"cannot reach http://127.0.0.1:{port}/ping: connection refused" in r.stderr
     assert "Traceback" not in r.stderr
