@@ -19,6 +19,18 @@ from pymacaron.server.layers import AccessLog, MiddlewarePosition, RequestId, Se
 from tests.conftest import FIXTURES
 
 LIBRARY = os.path.join(FIXTURES, "library_service")
+
+
+@pytest.fixture(autouse=True)
+def _no_other_service():
+    """Another test's APIs (same-named definitions of another fixture) are not this one's."""
+    from tests.conftest import reset_pymacaron
+
+    reset_pymacaron()
+    yield
+    reset_pymacaron()
+
+
 PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "framework" / "pymacaron"
 
 

@@ -76,11 +76,13 @@ class LineWriter:
 
     # -- writing -----------------------------------------------------------------------
     def flush(self) -> None:
-        """Write every queued line now (whole lines, at most PIPE_BUF bytes per write)."""
+        """Write every queued line now (whole lines, at most PIPE_BUF bytes per write); a
+        flush under way in another thread (the timer's) is waited for, so that every line
+        queued before this call is written when it returns."""
         lines = self._lines
-        if not lines:
-            return
         with self._lock:
+            if not lines:
+                return
             chunk: list[bytes] = []
             size = 0
             while True:
