@@ -29,7 +29,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ..error_body import wsgi_error
 from ..logs import _VALID_ID, _request_id, new_request_id
@@ -191,16 +191,8 @@ class AccessLog:
                 status = status.split(" ", 1)[0] if status else "-"
                 rid = environ.get(REQUEST_ID) or "-"
                 if self._writer is not None:
-                    self._writer.write(
-                        self._line(
-                            time.time(),
-                            rid,
-                            cast(str, environ.get("REQUEST_METHOD")),
-                            path,
-                            status,
-                            ms,
-                        )
-                    )
+                    method: str = environ.get("REQUEST_METHOD")  # type: ignore[assignment]  # PEP 3333: always set
+                    self._writer.write(self._line(time.time(), rid, method, path, status, ms))
                 else:
                     access_log.info(
                         "%s %s %s %.1fms", environ.get("REQUEST_METHOD"), path, status, ms
