@@ -93,9 +93,11 @@ clean:
 DIST ?= dist
 # `make dists`: the build alone, also what the journey tests install (tests/e2e/conftest.py)
 .PHONY: release dists
+# flock: one build of this tree at a time (setuptools writes build/ and the egg-info in it;
+# `pym image build` takes the same lock, infra/release/wheel.py)
 dists:
-	rm -rf $(DIST) && mkdir -p $(DIST)
-	$(PY) -m build --installer uv --outdir $(DIST) .
+	rm -rf $(DIST) && mkdir -p $(DIST) build
+	flock build/.pym-wheel.lock $(PY) -m build --installer uv --outdir $(DIST) .
 
 release: $(VENV)/.installed
 	@$(MAKE) --no-print-directory dists DIST=$(DIST) VENV=$(VENV)

@@ -8,12 +8,15 @@ repository), or ``pip download pymacaron==<installed version>``, which honours p
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import glob
 import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from importlib import metadata
 from urllib.parse import unquote, urlparse
 
@@ -39,6 +42,21 @@ def _local_path(url: str) -> str | None:
     return unquote(parsed.path) if parsed.scheme == "file" else None
 
 
+BUILD_LOCK = os.path.join("build", ".pym-wheel.lock")
+
+
+@contextlib.contextmanager
+def source_tree_build_lock(source: str) -> Iterator[None]:
+    """Held while a wheel is built from ``source``: setuptools writes ``build/`` and the
+    egg-info inside the tree, so two builds of one checkout at once (two `pym image build`,
+    or one beside `make dists`, which takes the same lock with flock(1)) would mix files."""
+    lock_path = os.path.join(source, BUILD_LOCK)
+    os.makedirs(os.path.dirname(lock_path), exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        yield
+
+
 def pymacaron_wheel(dest: str, quiet: bool = True) -> str:
     """Put the installed pymacaron's wheel in ``dest``; returns its path."""
     os.makedirs(dest, exist_ok=True)
@@ -48,17 +66,19 @@ def pymacaron_wheel(dest: str, quiet: bool = True) -> str:
     if path and path.endswith(".whl") and os.path.isfile(path):
         return shutil.copy2(path, dest)
     if path and (direct.get("dir_info") or {}).get("editable"):
-        # setuptools builds in <source>/build/lib and never empties it: a module moved or
-        # deleted since the last build would still ship in the wheel
-        shutil.rmtree(os.path.join(path, "build", "lib"), ignore_errors=True)
         cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"]
         cmd += ["-w", dest, path]
         what = f"building the pymacaron {version} wheel from {path}"
+        with source_tree_build_lock(path):
+            # setuptools builds in <source>/build/lib and never empties it: a module moved or
+            # deleted since the last build would still ship in the wheel
+            shutil.rmtree(os.path.join(path, "build", "lib"), ignore_errors=True)
+            proc = subprocess.run(cmd, capture_output=True, text=True)
     else:
         cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
         cmd += ["--only-binary=:all:", "-d", dest, f"{DIST}=={version}"]
         what = f"pip download {DIST}=={version} (PIP_FIND_LINKS={os.environ.get('PIP_FIND_LINKS', '')})"
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True)
     found = sorted(glob.glob(os.path.join(dest, f"{DIST}-{version}-*.whl")))
     if proc.returncode != 0 or not found:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no wheel"]

@@ -330,3 +330,49 @@ def test_the_wheel_built_from_source_has_no_stale_module_of_an_earlier_build(tmp
     names = zipfile.ZipFile(built).namelist()
     assert "pymacaron/spec/models.py" in names
     assert "pymacaron/stale_mod.py" not in names
+
+
+def test_wheel_builds_of_one_checkout_wait_for_each_other(tmp_path):
+    """`pym image build` and `make dists` build from the same tree (build/, the egg-info):
+    they take one lock, so two at once (two xdist workers, two terminals) never mix files."""
+    import fcntl
+    import os
+    import signal
+    import subprocess
+
+    from pymacaron_kit.release import wheel
+
+    root = Path(__file__).resolve().parents[2]
+    assert f"flock {wheel.BUILD_LOCK} " in (root / "Makefile").read_text()
+    (tmp_path / "build").mkdir()
+    holder = subprocess.Popen(
+        ["flock", str(tmp_path / wheel.BUILD_LOCK), "sleep", "30"],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,  # flock and its sleep (which holds the lock) end together
+    )
+    try:
+        lock = tmp_path / wheel.BUILD_LOCK
+        for _ in range(100):  # until flock(1) holds it
+            with open(lock, "a") as f:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(f, fcntl.LOCK_UN)
+                except BlockingIOError:
+                    break
+            threading.Event().wait(0.05)
+        entered = threading.Event()
+
+        def build():
+            with wheel.source_tree_build_lock(str(tmp_path)):
+                entered.set()
+
+        t = threading.Thread(target=build, daemon=True)
+        t.start()
+        assert not entered.wait(1.0)  # waits while the other build holds the lock
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait()
+        assert entered.wait(10)
+        t.join(10)
+    finally:
+        if holder.poll() is None:
+            os.killpg(holder.pid, signal.SIGKILL)

@@ -127,7 +127,9 @@ def test_a_missing_secret_fails_once_fast():
     assert proc.returncode != 0
     assert out.count("JWT_SECRET") == 1, out[-2000:]
     assert "Spawning worker" not in out, out[-2000:]
-    assert seconds < 5, seconds
+    # once, not a restart loop (which runs into the 60 s timeout): one start of the service,
+    # 2-3 s on a quiet machine, 6 s seen in a suite at load 7
+    assert seconds < 15, seconds
 
 
 @pytest.mark.parametrize(
