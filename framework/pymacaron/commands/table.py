@@ -29,8 +29,13 @@ class Command:
     func: Callable[[argparse.Namespace], int]
     args: tuple[Arg, ...] = ()
     epilog: str | None = None
-    description: str | None = None  # one paragraph, wrapped at 79 columns
+    description: str | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
+
+
+def _wrapped(text: str | None) -> str | None:
+    """One paragraph wrapped at 79 columns; a text of several lines as it is written."""
+    return textwrap.fill(text, 79) if text and "\n" not in text else text
 
 
 def add(sub: Any, commands: Iterable[Command], common: Iterable[Arg] = (), **defaults: Any) -> None:
@@ -41,8 +46,8 @@ def add(sub: Any, commands: Iterable[Command], common: Iterable[Arg] = (), **def
         p = sub.add_parser(
             c.name,
             help=c.help,
-            description=c.description and textwrap.fill(c.description, 79),
-            epilog=c.epilog,
+            description=_wrapped(c.description),
+            epilog=_wrapped(c.epilog),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         for flags, kwargs in c.args + common:
