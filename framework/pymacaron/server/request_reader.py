@@ -24,8 +24,8 @@ class RequestReader:
             req = request
         kwargs: dict = {}
         errors: list = []
-        for flask_name, param in self.path_params:
-            _read(errors, kwargs, param, param.parse, path_values[flask_name])
+        if self.path_params:
+            self._read_path(errors, kwargs, path_values)
         if self.query_params or self.reject_unknown_query:
             args = req.args
             if self.reject_unknown_query:
@@ -46,12 +46,8 @@ class RequestReader:
                     )
                 else:
                     _read(errors, kwargs, param, param.missing)
-        for param in self.header_params:
-            value = req.headers.get(param.name)
-            if value is not None:
-                _read(errors, kwargs, param, param.parse, value)
-            else:
-                _read(errors, kwargs, param, param.missing)
+        if self.header_params:
+            self._read_headers(errors, kwargs, req.headers)
         if self.form_params:
             try:
                 self._read_form(kwargs, req)
@@ -72,8 +68,8 @@ class RequestReader:
             req = request
         kwargs: dict = {}
         errors: list = []
-        for flask_name, param in self.path_params:
-            _read(errors, kwargs, param, param.from_text, path_values[flask_name])
+        if self.path_params:
+            self._read_path(errors, kwargs, path_values)
         if self.query_params or self.reject_unknown_query:
             query = parse_query(req.query_string)
             if self.reject_unknown_query and not self.query_open:
@@ -85,13 +81,7 @@ class RequestReader:
             for param in self.query_params:
                 _read(errors, kwargs, param, param.from_pairs, query, self.known_query)
         if self.header_params:
-            headers = req.headers
-            for param in self.header_params:
-                value = headers.get(param.name)
-                if value is not None:
-                    _read(errors, kwargs, param, param.from_text, value)
-                else:
-                    _read(errors, kwargs, param, param.missing)
+            self._read_headers(errors, kwargs, req.headers)
         if self.cookie_params:
             cookies = parse_cookies(req.environ.get("HTTP_COOKIE"))
             for param in self.cookie_params:
@@ -102,6 +92,19 @@ class RequestReader:
             return [body], kwargs
         _raise_all(errors)
         return [], kwargs
+
+    # both dialects: a path segment and a header are one text each (param.from_text)
+    def _read_path(self, errors: list, kwargs: dict, path_values: dict) -> None:
+        for flask_name, param in self.path_params:
+            _read(errors, kwargs, param, param.from_text, path_values[flask_name])
+
+    def _read_headers(self, errors: list, kwargs: dict, headers) -> None:
+        for param in self.header_params:
+            value = headers.get(param.name)
+            if value is not None:
+                _read(errors, kwargs, param, param.from_text, value)
+            else:
+                _read(errors, kwargs, param, param.missing)
 
     def _read_form(self, kwargs: dict, req=None) -> None:
         if req is None:

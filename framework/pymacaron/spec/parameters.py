@@ -191,6 +191,8 @@ class Param(_Declared):
                 raise self.error(f"{where + ': ' if where else ''}{message}") from None
         return value
 
+    from_text = parse  # one text (a path segment, a header), as OAS3Param.from_text
+
 
 # -- OpenAPI 3 ---------------------------------------------------------------------------
 # validator_for / to_json_schema learn the 3.x dialects in issue 16 (16valid); until they
