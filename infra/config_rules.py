@@ -475,14 +475,12 @@ def task_queue_of(data: dict) -> dict | None:
     """What the stage's SQS task queue needs, or None when it needs none: a queue is made
     when ``with_async`` is true and ``broker_url`` is unset or ``sqs://`` (a stage pointing
     at its own broker, e.g. a Redis URL, manages it itself)."""
-    from pymacaron.tasks.settings import DEFAULT_VISIBILITY_TIMEOUT  # the worker's wait
-
     broker = data.get("broker_url")
     if not data.get("with_async") or (broker and not broker.startswith("sqs://")):
         return None
     return {
         "visibility_timeout": int(
-            data.get("task_visibility_timeout") or DEFAULT_VISIBILITY_TIMEOUT
+            data.get("task_visibility_timeout") or schema_default("task_visibility_timeout")
         ),
         "worker_concurrency": data.get("worker_concurrency"),
     }

@@ -309,3 +309,18 @@ def test_beanstalk_options_are_checked_once_by_the_typed_config(tmp_path):
     # the rule on the entries is written in one module
     homes = [p for p in _python_files() if "is set from pym-config's" in p.read_text()]
     assert [str(p.relative_to(ROOT)) for p in homes] == ["infra/config_rules.py"]
+
+
+def test_task_visibility_timeout_default_lives_in_the_schema():
+    """Its default is the schema's (read once): the worker's settings and the stage's SQS
+    queue take that value, and no module writes the number again."""
+    from pymacaron.config import schema_default
+    from pymacaron.tasks import settings
+    from pymacaron_kit.config_rules import task_queue_of
+
+    assert schema_default("task_visibility_timeout") == 900
+    assert settings.DEFAULT_VISIBILITY_TIMEOUT == 900
+    assert task_queue_of({"with_async": True})["visibility_timeout"] == 900
+    for path in _python_files():
+        text = path.read_text()
+        assert not re.search(r"VISIBILITY_TIMEOUT\w*\s*(:\s*int\s*)?=\s*\d", text), path
