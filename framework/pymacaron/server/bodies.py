@@ -215,16 +215,7 @@ class RequestBody:
         mimetype = req.mimetype
         media = self.media_for(mimetype)
         if media is None:
-            if not req.content_length and not req.headers.get("Transfer-Encoding"):
-                if self.required:
-                    raise InvalidParameterError(self.missing(label))
-                return None
-            raise PyMacaronException(
-                f"body: expected Content-Type {' or '.join(self.consumes)}, "
-                f"got {mimetype or 'none'!r}",
-                status=415,
-                code="UNSUPPORTED_MEDIA_TYPE",
-            )
+            return no_media(self, label, req, mimetype)
         kind = media.kind
         if kind == "any":
             kind = (
@@ -401,3 +392,17 @@ def to_model(value, model, many: bool, nullable: bool):
             f"body: expected an object ({model.__name__}), got {_json_type(value)}"
         )
     return model.from_json(value)
+
+
+def no_media(body, label: str, req, mimetype: str):
+    """A request whose Content-Type is none ``body`` (either body reader) consumes: no body at
+    all is an absent one (None, or the error of a required body), anything else a 415."""
+    if not req.content_length and not req.headers.get("Transfer-Encoding"):
+        if body.required:
+            raise InvalidParameterError(body.missing(label))
+        return None
+    raise PyMacaronException(
+        f"body: expected Content-Type {' or '.join(body.consumes)}, got {mimetype or 'none'!r}",
+        status=415,
+        code="UNSUPPORTED_MEDIA_TYPE",
+    )

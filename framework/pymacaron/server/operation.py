@@ -98,7 +98,7 @@ class Operation(OperationBuild, RequestReader, ReplyWriter):
         if oas3:
             # 3.x: the style table reads the raw query string (styles.py); chosen here, at
             # startup, so the Swagger 2.0 path keeps its own reader untouched
-            self.read_request = self._read_request_oas3
+            self.read_query = self._read_query_oas3
             self.query_prefixes = tuple(
                 p.name + "[" for p in self.query_params if p.style == "deepObject"
             )

@@ -110,7 +110,16 @@ class _Declared:
     it is required, its default and its label in errors) and answers: its error, and its value
     when absent."""
 
-    __slots__ = ("name", "location", "kwarg", "required", "default", "has_default", "label")
+    __slots__ = (
+        "name",
+        "location",
+        "kwarg",
+        "required",
+        "default",
+        "has_default",
+        "label",
+        "validator",
+    )
 
     def __init__(self, spec: dict, kwarg: str, holder: dict, where: str | None = None):
         """``holder``: where the default is (Swagger 2.0: the parameter; 3.x: its schema);
@@ -125,6 +134,16 @@ class _Declared:
 
     def error(self, message: str) -> InvalidParameterError:
         return InvalidParameterError(f"{self.label}: {message}")
+
+    def checked(self, value):
+        """``value`` once its schema (``validator``, None: no constraint) accepts it."""
+        if self.validator is not None:
+            try:
+                self.validator(value)
+            except JsonSchemaValueException as e:
+                where, message = describe_violation(e, root="")
+                raise self.error(f"{where + ': ' if where else ''}{message}") from None
+        return value
 
     def missing(self):
         """The value when the request lacks the parameter (or raise if required)."""
@@ -143,7 +162,6 @@ class Param(_Declared):
         "items_kind",
         "separator",
         "multi",
-        "validator",
     )
 
     def __init__(self, spec: dict, kwarg: str):
@@ -183,13 +201,7 @@ class Param(_Declared):
                 value = _coerce_scalar(raw, self.kind)
         except ParamError as e:
             raise self.error(str(e)) from None
-        if self.validator is not None:
-            try:
-                self.validator(value)
-            except JsonSchemaValueException as e:
-                where, message = describe_violation(e, root="")
-                raise self.error(f"{where + ': ' if where else ''}{message}") from None
-        return value
+        return self.checked(value)
 
     from_text = parse  # one text (a path segment, a header), as OAS3Param.from_text
 
@@ -361,7 +373,6 @@ class OAS3Param(_Declared):
         "allow_reserved",
         "content_type",
         "coerce",
-        "validator",
         "keys",
         "kind",
         "items_kind",
@@ -462,15 +473,6 @@ class OAS3Param(_Declared):
             return self.from_text(raw)
         values = raw_list if raw_list is not None else [raw]
         return self.from_pairs({self.name: [styles.quote_value(v) for v in values]})
-
-    def checked(self, value):
-        if self.validator is not None:
-            try:
-                self.validator(value)
-            except JsonSchemaValueException as e:
-                where, message = describe_violation(e, root="")
-                raise self.error(f"{where + ': ' if where else ''}{message}") from None
-        return value
 
     # -- writing (the client) -----------------------------------------------------------
     def wire(self, value):
