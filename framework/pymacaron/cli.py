@@ -17,11 +17,12 @@ else:
     deprecated("pymacaron.cli", "pymacaron.commands")
 
     def __getattr__(name: str):
-        # the old names: main and the EXIT_* (now pymacaron.commands), cmd_check, cmd_run,
-        # cmd_token, cmd_tryme (commands.service)
-        for home in (commands, service):
-            if name in home.__all__:
-                return getattr(home, name)
+        # the old names: main and the EXIT_* (now pymacaron.commands); cmd_check, cmd_run,
+        # cmd_token, cmd_tryme (commands.service, whose add_commands this module never had)
+        if name in commands.__all__:
+            return getattr(commands, name)
+        if name.startswith("cmd_") and name in service.__all__:
+            return getattr(service, name)
         # ``from pymacaron.cli import letsgo`` (its home before the app factory): api.letsgo
         if name == "letsgo":
             from .api import letsgo
