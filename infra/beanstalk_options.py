@@ -7,19 +7,23 @@ later. An option the kit already sets from a pym-config key (``aws:autoscaling:a
 ``MaxSize`` from ``aws_hosts_max``...) is refused with the key to use instead, so each
 setting keeps one home; environment variables and secrets have theirs (``env:``,
 ``secrets:``). In code, :meth:`PymService.add_option_setting` may replace any option.
+
+This module holds Beanstalk's side (its namespaces, what the kit models); the rule on the
+entries is config_rules.py's, and the typed config holds them checked
+(``StageConfig.beanstalk_options``).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from pymacaron.exceptions import StartupError
-from pymacaron.spec.yamlfile import display_path
 
-from .config import stage_values
+from .config_model import BeanstalkOption
+
+__all__ = ["BeanstalkOption", "beanstalk_options", "check_option", "known_namespace"]
 
 # https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/command-options-general.html and
 # command-options-specific.html (Docker): the namespaces an environment accepts.
@@ -85,18 +89,6 @@ MODELLED_OPTIONS = {
 }
 
 
-@dataclass(frozen=True)
-class BeanstalkOption:
-    """One option setting of the environment: ``aws:elasticbeanstalk:xray XRayEnabled true``."""
-
-    namespace: str
-    option: str
-    value: str
-
-    def as_tuple(self) -> tuple[str, str, str]:
-        return (self.namespace, self.option, self.value)
-
-
 def known_namespace(namespace: str) -> bool:
     return namespace in NAMESPACES or any(p.match(namespace) for p in NAMED_NAMESPACES)
 
@@ -112,40 +104,16 @@ def check_option(namespace: str, option: str, where: str = "") -> None:
     )
 
 
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def beanstalk_options(
     config: str | dict[str, Any], stage: str, config_path: str | None = None
 ) -> tuple[BeanstalkOption, ...]:
-    """The stage's ``beanstalk_options`` (``stages.<stage>.beanstalk_options`` replaces the
-    top-level list), checked; raises StartupError naming the file and the entry.
+    """The stage's ``beanstalk_options``, checked by the rules home (config_rules.py): read
+    from the typed config (``StageConfig.beanstalk_options``) when ``config`` is a path; a
+    stage's values (``StageConfig.data``) are checked as they are, naming ``config_path``."""
+    if isinstance(config, str):
+        from .config import load_service_config
 
-    ``config``: the stage's values (``StageConfig.data``, with ``config_path`` the file to
-    name in errors), or a pym-config path."""
-    data, config_path = stage_values(config, stage, config_path)
-    shown = display_path(config_path) if config_path else "pym-config.yaml"
-    out = []
-    for i, entry in enumerate(data.get("beanstalk_options") or ()):
-        where = f"key 'beanstalk_options[{i}]'"
+        return load_service_config(config).stages[stage].beanstalk_options
+    from .config_rules import beanstalk_options_of
 
-        def fail(message: str, where: str = where) -> StartupError:
-            return StartupError(message, file=shown, location=where)
-
-        if not isinstance(entry, dict) or set(entry) != {"namespace", "option", "value"}:
-            raise fail("expected {namespace, option, value}")
-        namespace, option = str(entry["namespace"]), str(entry["option"])
-        try:
-            check_option(namespace, option)
-        except StartupError as e:
-            raise fail(e.detail) from None
-        if namespace in MODELLED:
-            raise fail(f"{namespace} is set from pym-config's {MODELLED[namespace]!r}: use that")
-        key = MODELLED_OPTIONS.get((namespace, option))
-        if key:
-            raise fail(f"{namespace} {option} is set from pym-config's {key!r}: use that")
-        out.append(BeanstalkOption(namespace, option, _text(entry["value"])))
-    return tuple(out)
+    return beanstalk_options_of(config_path or "pym-config.yaml", config)

@@ -21,6 +21,7 @@ from .config_model import *  # noqa: F403 - the model's names, importable from h
 from .config_model import STAGES, ServiceConfig, StageConfig
 from .config_model import __all__ as _MODEL_NAMES
 from .config_rules import (
+    _beanstalk_options,
     _check_secrets_per_stage,
     _fail,
     _network,
@@ -65,7 +66,14 @@ def load_service_config(path: str) -> ServiceConfig:
     check_deploy_keys(path, raw)
     check_aws_values(path, raw)
     env_secrets = tuple(raw.get("env_secrets") or ())
-    stages = {s: replace(_stage_of_file(path, raw, s), data=apply_stage(raw, s)) for s in STAGES}
+    stages = {
+        s: replace(
+            _stage_of_file(path, raw, s),
+            data=apply_stage(raw, s),
+            beanstalk_options=_beanstalk_options(path, raw, s),
+        )
+        for s in STAGES
+    }
     _check_secrets_per_stage(path, raw, stages)
     return ServiceConfig(
         path=path,

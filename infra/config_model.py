@@ -25,6 +25,7 @@ __all__ = [
     "PLATFORM_BRANCH",
     "SEVERITIES",
     "STAGES",
+    "BeanstalkOption",
     "CodeArtifact",
     "HostedZone",
     "Network",
@@ -119,13 +120,28 @@ class StageConfig:
     # the service's own body limit, which the platform's nginx keeps too (proxy.py)
     max_body_size: int = RUNTIME_DEFAULTS["max_body_size"]
     # The stage's view of pym-config.yaml (``stages.<stage>`` applied), read once by
-    # load_service_config: the task queue, tables and beanstalk_options take their values
-    # from it (infra/task_queue.py, infra/tables.py, infra/beanstalk_options.py).
+    # load_service_config: the task queue and tables take their values from it
+    # (infra/task_queue.py, infra/tables.py).
     data: dict = field(default_factory=dict, compare=False, repr=False)
+    # ``beanstalk_options:`` (the stage's list replaces the top-level one), checked by
+    # config_rules.beanstalk_options_of
+    beanstalk_options: tuple[BeanstalkOption, ...] = ()
 
     @property
     def https(self) -> bool:
         return self.cert_arn is not None
+
+
+@dataclass(frozen=True)
+class BeanstalkOption:
+    """One option setting of the environment: ``aws:elasticbeanstalk:xray XRayEnabled true``."""
+
+    namespace: str
+    option: str
+    value: str
+
+    def as_tuple(self) -> tuple[str, str, str]:
+        return (self.namespace, self.option, self.value)
 
 
 @dataclass(frozen=True)

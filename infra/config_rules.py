@@ -22,9 +22,11 @@ from pymacaron.exceptions import StartupError
 from pymacaron.spec.yamlfile import display_path
 
 from . import names
+from .beanstalk_options import MODELLED, MODELLED_OPTIONS, check_option
 from .config_model import (
     DEFAULTS,
     MAX_ENVIRONMENT_NAME,
+    BeanstalkOption,
     CodeArtifact,
     HostedZone,
     Network,
@@ -137,6 +139,45 @@ def _stage_config(path: str, raw: dict, stage: str, env_secrets: tuple[str, ...]
         env={k: str(v) for k, v in (merged.get("env") or {}).items()},
         max_body_size=merged.get("max_body_size") or RUNTIME_DEFAULTS["max_body_size"],
     )
+
+
+def beanstalk_options_of(
+    path: str, data: dict, key: str = "beanstalk_options"
+) -> tuple[BeanstalkOption, ...]:
+    """``beanstalk_options:`` of a stage's values (``data``), checked: each entry a
+    ``{namespace, option, value}`` in a namespace Elastic Beanstalk documents, and not one
+    that a pym-config key already sets (the error names that key)."""
+    out = []
+    for i, entry in enumerate(data.get("beanstalk_options") or ()):
+        where = f"{key}[{i}]"
+        if not isinstance(entry, dict) or set(entry) != {"namespace", "option", "value"}:
+            raise _fail(path, where, "expected {namespace, option, value}")
+        namespace, option = str(entry["namespace"]), str(entry["option"])
+        try:
+            check_option(namespace, option)
+        except StartupError as e:
+            raise _fail(path, where, e.detail) from None
+        if namespace in MODELLED:
+            raise _fail(
+                path,
+                where,
+                f"{namespace} is set from pym-config's {MODELLED[namespace]!r}: use that",
+            )
+        modelled = MODELLED_OPTIONS.get((namespace, option))
+        if modelled:
+            raise _fail(
+                path, where, f"{namespace} {option} is set from pym-config's {modelled!r}: use that"
+            )
+        value = entry["value"]
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        out.append(BeanstalkOption(namespace, option, text))
+    return tuple(out)
+
+
+def _beanstalk_options(path: str, raw: dict, stage: str) -> tuple[BeanstalkOption, ...]:
+    own = "beanstalk_options" in ((raw.get("stages") or {}).get(stage) or {})
+    key = f"stages.{stage}.beanstalk_options" if own else "beanstalk_options"
+    return beanstalk_options_of(path, apply_stage(raw, stage), key)
 
 
 def _host_name(live_host: str) -> str:
@@ -434,14 +475,12 @@ def task_queue_of(data: dict) -> dict | None:
     """What the stage's SQS task queue needs, or None when it needs none: a queue is made
     when ``with_async`` is true and ``broker_url`` is unset or ``sqs://`` (a stage pointing
     at its own broker, e.g. a Redis URL, manages it itself)."""
-    from pymacaron.tasks.settings import DEFAULT_VISIBILITY_TIMEOUT  # the worker's wait
-
     broker = data.get("broker_url")
     if not data.get("with_async") or (broker and not broker.startswith("sqs://")):
         return None
     return {
         "visibility_timeout": int(
-            data.get("task_visibility_timeout") or DEFAULT_VISIBILITY_TIMEOUT
+            data.get("task_visibility_timeout") or schema_default("task_visibility_timeout")
         ),
         "worker_concurrency": data.get("worker_concurrency"),
     }

@@ -35,7 +35,7 @@ from pymacaron.exceptions import StartupError
 from . import names
 from .alarms import EnvironmentAlarms
 from .beanstalk import BeanstalkApplication, StageEnvironment, environment_options
-from .beanstalk_options import beanstalk_options, check_option
+from .beanstalk_options import check_option
 from .config import STAGES, ServiceConfig, StageConfig, load_service_config
 from .config_rules import image_of_version
 from .iam import ServiceRoles, secret_arn
@@ -228,7 +228,7 @@ class ServiceParts(_Scope):
         # (`environment` on PymService; a Stack already has an `environment` of its own)
         self.beanstalk_environment: eb.CfnEnvironment = self.beanstalk.environment
         self._options = list(options)
-        for extra in beanstalk_options(stage_config.data, stage, config.path):
+        for extra in stage_config.beanstalk_options:
             self.add_option_setting(*extra.as_tuple())
         self.alarms = EnvironmentAlarms(
             self,

@@ -339,14 +339,14 @@ def deploy(root: str, stage: str, version: str | None = None, dry_run: bool = Fa
 def bootstrap_account(root: str, execution_policy: str | None, print_policy: bool = False,
                       dry_run: bool = False) -> int:  # fmt: skip
     """``pym bootstrap``: the service's ``cdk bootstrap`` (infra/bootstrap.py), run with the
-    kit's CDK CLI."""
-    config = read_pym_config(root)
+    kit's CDK CLI; its values (name, region, account, qualifier) from the typed config."""
+    config = typed_config(root)
     from .config_rules import deploy_region
 
-    region = deploy_region(config.get("aws_region"))
-    account = config.get("aws_account") or caller_account(region)
+    region = deploy_region(config.region)
+    account = config.account or caller_account(region)
     if print_policy:
-        doc = bootstrap.execution_policy_document(service_name(root), account or "ACCOUNT_ID")
+        doc = bootstrap.execution_policy_document(config.name, account or "ACCOUNT_ID")
         print(json.dumps(doc, indent=2))
         return 0
     if not region:
@@ -363,7 +363,7 @@ def bootstrap_account(root: str, execution_policy: str | None, print_policy: boo
             "default is AdministratorAccess); create one from `pym bootstrap --print-policy`",
             EXIT_USAGE,
         )
-    qualifier = config.get("bootstrap_qualifier")
+    qualifier = config.bootstrap_qualifier
     line = bootstrap.command(account, region, qualifier, execution_policy)
     env = tool_env(root)
     cli = cdk_cli.find(root, env) or cdk_cli.cached_cli()

@@ -45,12 +45,24 @@ IGNORED_ARGS = {
 }
 
 
+# what v1 answered for an argument not given
+V1_DEFAULTS: dict[str, object] = {"host": "localhost", "port": 80, "timeout": 20}
+
+
 def _ignored(what: str, instead: str) -> None:
     deprecated(f"{what} (ignored)", instead)
 
 
 class API:
     """Loads specs, binds handlers and serves them on a Flask app (v1)."""
+
+    # the ignored v1 arguments, kept (V1_DEFAULTS when not given)
+    host: str
+    port: int
+    timeout: int
+    default_user_id: str | None
+    formats: object
+    ping_hook: object
 
     def __init__(
         self,
@@ -74,19 +86,12 @@ class API:
             "default_user_id": default_user_id,
             "ping_hook": ping_hook,
         }
-        for name, value in given.items():
+        self.app = app
+        self.debug = debug
+        for name, value in given.items():  # kept as attributes, as v1 did (its defaults)
             if value is not None:
                 _ignored(f"API({name}=...)", IGNORED_ARGS[name])
-        host = "localhost" if host is None else host
-        port = 80 if port is None else port
-        timeout = 20 if timeout is None else timeout
-        self.app = app
-        self.host = host
-        self.port = port
-        self.debug = debug
-        self.timeout = timeout
-        self.default_user_id = default_user_id
-        self.ping_hook = ping_hook
+            setattr(self, name, V1_DEFAULTS.get(name) if value is None else value)
         setup_logging(debug=debug)
         if log_level is not None:
             logging.getLogger().setLevel(log_level)

@@ -10,21 +10,19 @@ if __name__ == "__main__":
 
     sys.exit(main())
 else:
+    from . import commands
     from .aliases import deprecated
-    from .commands import (  # noqa: F401 - the old names
-        EXIT_FAILED,
-        EXIT_INTERRUPTED,
-        EXIT_NO_ENGINE,
-        EXIT_OK,
-        EXIT_REFUSED,
-        EXIT_USAGE,
-        main,
-    )
-    from .commands.service import cmd_check, cmd_run, cmd_token, cmd_tryme  # noqa: F401
+    from .commands import service
 
     deprecated("pymacaron.cli", "pymacaron.commands")
 
     def __getattr__(name: str):
+        # the old names: main and the EXIT_* (now pymacaron.commands); cmd_check, cmd_run,
+        # cmd_token, cmd_tryme (commands.service, whose add_commands this module never had)
+        if name in commands.__all__:
+            return getattr(commands, name)
+        if name.startswith("cmd_") and name in service.__all__:
+            return getattr(service, name)
         # ``from pymacaron.cli import letsgo`` (its home before the app factory): api.letsgo
         if name == "letsgo":
             from .api import letsgo

@@ -118,3 +118,13 @@ def translate(client, operation: str, e: Exception) -> StartupError:
             )
         return StartupError(f"AWS error on {action} ({code or 'unknown'}): {error_message(e)}")
     return StartupError(f"AWS request {action} in {region} failed: {one_line(e)}")
+
+
+def checked_option(
+    value: str | None, pattern: re.Pattern, option: str, expected: str
+) -> str | None:
+    """``value`` of ``option`` (None: not given) when ``pattern`` matches all of it, else a
+    StartupError: ``expected <expected>, got <value>``, located at the option."""
+    if value is not None and not pattern.match(value):
+        raise StartupError(f"expected {expected}, got {value!r}", location=f"option {option}")
+    return value

@@ -21,7 +21,7 @@ from pymacaron.exceptions import StartupError
 
 from ..names import Target
 from .aws import Aws
-from .errors import NotFound, call
+from .errors import NotFound, call, checked_option
 
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -48,12 +48,8 @@ def parse_since(value: str, now: float | None = None) -> int:
 
 
 def check_request_id(value: str | None) -> str | None:
-    if value is not None and not _REQUEST_ID.match(value):
-        raise StartupError(
-            f"expected a request id (letters, digits, '._:-', at most 128), got {value!r}",
-            location="option --request-id",
-        )
-    return value
+    what = "a request id (letters, digits, '._:-', at most 128)"
+    return checked_option(value, _REQUEST_ID, "--request-id", what)
 
 
 def mentions(message: str, request_id: str) -> bool:

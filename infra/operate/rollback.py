@@ -25,7 +25,7 @@ from pymacaron.exceptions import StartupError
 
 from ..names import IMAGE_TAG, LIVE_TAG_PREFIX, Target, outputs
 from .aws import Aws, image_tag
-from .errors import NotFound, Refused, call
+from .errors import NotFound, Refused, call, checked_option
 from .status import image, iso
 
 TAG = IMAGE_TAG  # an image tag (infra/names.py)
@@ -161,12 +161,8 @@ def history(aws: Aws, target: Target) -> list[Deployment]:
 
 
 def check_version(to: str | None) -> str | None:
-    if to is not None and not TAG.match(to):
-        raise StartupError(
-            f"expected an image tag (letters, digits, '_', '.', '-'; at most 128), got {to!r}",
-            location="option --to",
-        )
-    return to
+    what = "an image tag (letters, digits, '_', '.', '-'; at most 128)"
+    return checked_option(to, TAG, "--to", what)
 
 
 def plan(aws: Aws, target: Target, to: str | None = None) -> Plan:

@@ -3,13 +3,23 @@ user's repository): no traceback, a documented exit code."""
 
 from __future__ import annotations
 
+import http.server
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
-from pymacaron.commands import main
+from pymacaron.commands import main, run
+from pymacaron.commands.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    FROM_PYTEST,
+    MEANING,
+)
 
 
 def test_pym_check_without_server_py_is_one_line(tmp_path, capsys):
@@ -93,3 +103,55 @@ def test_a_kit_command_without_the_kit_says_what_to_install():
         "pym synth: part of the deploy kit, not installed here: "
         f"pip install 'pymacaron[kit]=={__version__}'"
     )
+
+
+class _Ping(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - http.server's name
+        self.send_response(200 if self.path == "/ping" else 404)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_pym_acceptance_says_a_pytest_usage_error_with_the_usage_code(tmp_path):
+    """pytest's usage error (its exit 4) is pym's usage error, 2: 4 means "AWS or the registry
+    refused" in commands/errors.py (before, pym acceptance exited 4)."""
+    (tmp_path / "testaccept").mkdir()
+    (tmp_path / "testaccept" / "test_ping.py").write_text("def test_ping():\n    pass\n")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ping)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        argv = [sys.executable, "-m", "pymacaron", "acceptance", "--url", url, "--dir",
+                str(tmp_path), "--", "--no-such-pytest-option"]  # fmt: skip
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        ok = subprocess.run(argv[:-2], capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "--no-such-pytest-option" in proc.stderr  # pytest's own usage error
+    assert proc.returncode == EXIT_USAGE != EXIT_REFUSED, proc.stderr
+    assert ok.returncode == EXIT_OK, ok.stdout + ok.stderr
+
+
+def test_pym_acceptance_usage_errors_are_one_line_with_the_usage_code(tmp_path, capsys):
+    """--port without --host, no target, no testaccept/: exit 2 (was 4) and one line."""
+    for argv, says in (
+        (["acceptance", "--port", "80", "--dir", str(tmp_path)], "--port goes with --host"),
+        (["acceptance", "--dir", str(tmp_path)], "say where to test"),
+        (["acceptance", "--url", "http://127.0.0.1:9", "--dir", str(tmp_path)], "no testaccept/"),
+    ):
+        assert run(argv) == EXIT_USAGE, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("acceptance: ") and says in err, err
+
+
+def test_every_pytest_exit_code_has_one_meaning_of_the_map():
+    assert {int(c) for c in pytest.ExitCode} <= set(FROM_PYTEST)
+    assert set(FROM_PYTEST.values()) <= set(MEANING)
+    assert FROM_PYTEST[int(pytest.ExitCode.USAGE_ERROR)] == EXIT_USAGE
+    assert FROM_PYTEST[int(pytest.ExitCode.INTERRUPTED)] == EXIT_INTERRUPTED

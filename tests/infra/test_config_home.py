@@ -273,3 +273,54 @@ def test_section_defaults_are_the_schemas_too(tmp_path):
     assert (config.scan_gate.allow, config.scan_gate.timeout_seconds) == (True, 900)
     assert table_settings_of({}, "live", None) == {"billing_mode": "PAY_PER_REQUEST"}
     assert unit_test_command(None) == "python -m pytest -q tests"
+
+
+def test_beanstalk_options_are_checked_once_by_the_typed_config(tmp_path):
+    """The typed config holds the stage's beanstalk_options, checked by the rules home
+    (config_rules.py): a bad entry fails load_service_config itself, and
+    beanstalk_options.py checks no entry of its own."""
+    from pymacaron.exceptions import StartupError
+    from pymacaron_kit.config import BeanstalkOption, load_service_config
+
+    path = tmp_path / "pym-config.yaml"
+    path.write_text(
+        "name: svc\nbeanstalk_options:\n"
+        '  - {namespace: "aws:elasticbeanstalk:xray", option: XRayEnabled, value: true}\n'
+        "stages:\n  live:\n    beanstalk_options:\n"
+        '      - {namespace: "aws:elbv2:listener:8443", option: Protocol, value: HTTPS}\n'
+    )
+    config = load_service_config(str(path))
+    assert config.stages["staging"].beanstalk_options == (
+        BeanstalkOption("aws:elasticbeanstalk:xray", "XRayEnabled", "true"),
+    )
+    assert config.stages["live"].beanstalk_options == (
+        BeanstalkOption("aws:elbv2:listener:8443", "Protocol", "HTTPS"),
+    )
+    path.write_text(
+        "name: svc\nstages:\n  live:\n    beanstalk_options:\n"
+        '      - {namespace: "aws:autoscaling:asg", option: MaxSize, value: 4}\n'
+    )
+    with pytest.raises(StartupError) as e:
+        load_service_config(str(path))
+    assert str(e.value).endswith(
+        "pym-config.yaml: key 'stages.live.beanstalk_options[0]': aws:autoscaling:asg MaxSize "
+        "is set from pym-config's 'aws_hosts_max': use that"
+    )
+    # the rule on the entries is written in one module
+    homes = [p for p in _python_files() if "is set from pym-config's" in p.read_text()]
+    assert [str(p.relative_to(ROOT)) for p in homes] == ["infra/config_rules.py"]
+
+
+def test_task_visibility_timeout_default_lives_in_the_schema():
+    """Its default is the schema's (read once): the worker's settings and the stage's SQS
+    queue take that value, and no module writes the number again."""
+    from pymacaron.config import schema_default
+    from pymacaron.tasks import settings
+    from pymacaron_kit.config_rules import task_queue_of
+
+    assert schema_default("task_visibility_timeout") == 900
+    assert settings.DEFAULT_VISIBILITY_TIMEOUT == 900
+    assert task_queue_of({"with_async": True})["visibility_timeout"] == 900
+    for path in _python_files():
+        text = path.read_text()
+        assert not re.search(r"VISIBILITY_TIMEOUT\w*\s*(:\s*int\s*)?=\s*\d", text), path

@@ -486,3 +486,16 @@ def test_version_info_reports_the_probe_only_when_enabled(imds, monkeypatch):
     assert "instance_credentials" not in ping.version_info()
     monkeypatch.setenv("PYM_PROBE_INSTANCE_CREDENTIALS", "1")
     assert ping.version_info()["instance_credentials"] == "ok"
+
+
+def test_bootstrap_takes_the_typed_config(tmp_path, capsys):
+    """pym bootstrap reads pym-config through the typed config (every rule, one line naming
+    the key), not the raw dict: a file the typed config refuses is refused here too (before,
+    it printed its cdk bootstrap line and exited 0)."""
+    repo = new_repo(tmp_path, "aws_account: '111122223333'\nlive_host: api.example.com\n")
+    code, out, err = pym(capsys, "bootstrap", "--dir", str(repo), "--dry-run",
+                         "--execution-policy", "arn:aws:iam::111122223333:policy/p")  # fmt: skip
+    assert code == 2 and out == "", out
+    assert "key 'live_host': stage live: a host name (api.example.com)" in err
+    assert "needs its" in err and "certificate" in err
+    assert err.count("\n") == 1

@@ -28,6 +28,7 @@ from ..spec.parameters import (
     coercer_for,
     schema_validator,
     shape_of,
+    wire_text,
 )
 from ..spec.validation import JsonSchemaValueException, violation_text
 
@@ -189,7 +190,7 @@ class BodyWriter:
             explode = (style == "form") if explode is None else bool(explode)
             spec = {"name": name, "in": "query", "schema": prop, "style": style, "explode": explode}
             if shape == "primitive" and isinstance(value, list):
-                pairs.extend((name, styles.quote_value(_text(v))) for v in value)
+                pairs.extend((name, styles.quote_value(wire_text(v))) for v in value)
                 continue
             pairs.extend(OAS3Param(spec, name, None, self.raw_definitions, "oas30").wire(value))
         body = styles.query_string(pairs).encode("ascii")
@@ -217,7 +218,7 @@ class BodyWriter:
                 if _is_file(v):
                     parts.append((name, _file_part(name, v)))
                 else:
-                    parts.append((name, (None, _text(v).encode("utf-8"))))
+                    parts.append((name, (None, wire_text(v).encode("utf-8"))))
         return {"files": parts}
 
 
@@ -226,14 +227,6 @@ def _plain_dict(body, where: str) -> dict:
     if not isinstance(data, dict):
         raise ValueError(f"{where}: a form body is an object (a dict or a model)")
     return data
-
-
-def _text(value) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
 
 
 class ReplyReader:

@@ -21,7 +21,7 @@ from ..logs import get_request_id
 from ..spec import styles
 from ..spec.binding import decorate, model_of
 from ..spec.models import PyMacaronModel
-from ..spec.parameters import OAS3Param, Param, make_param, snake_case
+from ..spec.parameters import OAS3Param, Param, make_param, snake_case, wire_text
 from ..spec.validation import (
     JsonSchemaValueException,
     compile_schema,
@@ -68,14 +68,6 @@ def _type_ok(value, kind: str | None) -> bool:
     if kind == "string":
         return isinstance(value, str)
     return True
-
-
-def _text(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    return str(value)
 
 
 class ClientOperation:
@@ -210,10 +202,10 @@ class ClientOperation:
                     raise ValueError(f"{where}: the {param.label}: {e}") from None
                 continue
             if param.kind == "array":
-                items = [_text(v) for v in value]
+                items = [wire_text(v) for v in value]
                 encoded = items if param.multi else param.separator.join(items)
             else:
-                encoded = _text(value)
+                encoded = wire_text(value)
             if param.location == "path":
                 path = path.replace("{" + param.name + "}", quote(encoded, safe=""))
             elif param.location == "query":

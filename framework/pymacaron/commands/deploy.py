@@ -10,13 +10,10 @@ what to install).
 
 from __future__ import annotations
 
-import argparse
+from . import table
+from .table import Command, arg
 
 __all__ = ["add_commands", "cmd_new", "cmd_synth", "cmd_deploy", "cmd_bootstrap", "cmd_doctor"]
-
-
-def _dir(p) -> None:
-    p.add_argument("--dir", default=".", help="the service's repository (default: .)")
 
 
 def cmd_new(args) -> int:
@@ -57,50 +54,76 @@ def cmd_doctor(args) -> int:
     return doctor(service_root(args.dir))
 
 
+DIR = arg("--dir", default=".", help="the service's repository (default: .)")
+
+COMMANDS = (
+    Command(
+        "new",
+        "write a new service repository NAME (spec, handlers, tests, config, CDK app)",
+        cmd_new,
+        (
+            arg("name", metavar="NAME", help="the service name (lowercase letters, digits)"),
+            arg("--dir", help="where to write it (default: ./NAME; must be empty or new)"),
+        ),
+        "exit codes: 0 written, 2 usage (bad NAME, non-empty directory)",
+    ),
+    Command(
+        "synth",
+        "write every CloudFormation template to cdk.out/ (cdk-nag inside, then cfn-lint)",
+        cmd_synth,
+        (
+            arg("--version", help="the image tag the stage stacks deploy (-c version=)"),
+            arg("--out", default="cdk.out", help="output directory (default: cdk.out)"),
+            arg("--no-lint", action="store_true", help="skip cfn-lint"),
+            DIR,
+        ),
+        "exit codes: 0 synthesized and lint-clean, 1 failed, 2 usage",
+    ),
+    Command(
+        "deploy",
+        "cdk deploy one stack: shared, staging, live or pipeline",
+        cmd_deploy,
+        (
+            arg("stage", metavar="STAGE", help="shared, staging, live or pipeline"),
+            arg("--version", help="the image tag to deploy (default: the one in service)"),
+            arg("--dry-run", action="store_true", help="print the plan, deploy nothing"),
+            arg("--yes", action="store_true", help="no confirmation of IAM changes"),
+            DIR,
+        ),
+        "Without --version a stage keeps the version it runs. `live` tags the image "
+        "live-<version> in ECR first. exit codes: 0 deployed, 1 failed, 2 usage, 4 AWS refused",
+    ),
+    Command(
+        "bootstrap",
+        "cdk bootstrap this account and region for the service (its qualifier's own toolkit stack)",
+        cmd_bootstrap,
+        (
+            arg(
+                "--execution-policy",
+                metavar="ARN",
+                help="the managed policy CloudFormation deploys with (not AdministratorAccess;"
+                " start from --print-policy)",
+            ),
+            arg(
+                "--print-policy",
+                action="store_true",
+                help="print a starting execution policy document and exit",
+            ),
+            arg("--dry-run", action="store_true", help="print the cdk command, run nothing"),
+            DIR,
+        ),  # fmt: skip
+        "exit codes: 0 bootstrapped, 1 failed, 2 usage",
+    ),
+    Command(
+        "doctor",
+        "what a first deploy still needs: credentials, bootstrap, platform record, pipeline "
+        "source, the kit for CodeBuild",
+        cmd_doctor,
+        (DIR,),
+        "exit codes: 0 nothing missing, 1 something missing, 2 usage",
+    ),
+)
+
+
 def add_commands(sub) -> None:
-    fmt = argparse.RawDescriptionHelpFormatter
-
-    p = sub.add_parser("new", help="write a new service repository NAME (spec, handlers, "
-                       "tests, config, CDK app)", epilog="exit codes: 0 written, 2 usage "
-                       "(bad NAME, non-empty directory)", formatter_class=fmt)  # fmt: skip
-    p.add_argument("name", metavar="NAME", help="the service name (lowercase letters, digits)")
-    p.add_argument("--dir", help="where to write it (default: ./NAME; must be empty or new)")
-    p.set_defaults(func=cmd_new, needs_kit=True)
-
-    p = sub.add_parser("synth", help="write every CloudFormation template to cdk.out/ "
-                       "(cdk-nag inside, then cfn-lint)",
-                       epilog="exit codes: 0 synthesized and lint-clean, 1 failed, 2 usage")  # fmt: skip
-    p.add_argument("--version", help="the image tag the stage stacks deploy (-c version=)")
-    p.add_argument("--out", default="cdk.out", help="output directory (default: cdk.out)")
-    p.add_argument("--no-lint", action="store_true", help="skip cfn-lint")
-    _dir(p)
-    p.set_defaults(func=cmd_synth, needs_kit=True)
-
-    p = sub.add_parser("deploy", help="cdk deploy one stack: shared, staging, live or pipeline",
-                       epilog="Without --version a stage keeps the version it runs. "
-                       "`live` tags the image live-<version> in ECR first. "
-                       "exit codes: 0 deployed, 1 failed, 2 usage, 4 AWS refused")  # fmt: skip
-    p.add_argument("stage", metavar="STAGE", help="shared, staging, live or pipeline")
-    p.add_argument("--version", help="the image tag to deploy (default: the one in service)")
-    p.add_argument("--dry-run", action="store_true", help="print the plan, deploy nothing")
-    p.add_argument("--yes", action="store_true", help="no confirmation of IAM changes")
-    _dir(p)
-    p.set_defaults(func=cmd_deploy, needs_kit=True)
-
-    p = sub.add_parser("bootstrap", help="cdk bootstrap this account and region for the "
-                       "service (its qualifier's own toolkit stack)",
-                       epilog="exit codes: 0 bootstrapped, 1 failed, 2 usage")  # fmt: skip
-    p.add_argument("--execution-policy", metavar="ARN",
-                   help="the managed policy CloudFormation deploys with (not AdministratorAccess;"
-                   " start from --print-policy)")  # fmt: skip
-    p.add_argument("--print-policy", action="store_true",
-                   help="print a starting execution policy document and exit")  # fmt: skip
-    p.add_argument("--dry-run", action="store_true", help="print the cdk command, run nothing")
-    _dir(p)
-    p.set_defaults(func=cmd_bootstrap, needs_kit=True)
-
-    p = sub.add_parser("doctor", help="what a first deploy still needs: credentials, "
-                       "bootstrap, platform record, pipeline source, the kit for CodeBuild",
-                       epilog="exit codes: 0 nothing missing, 1 something missing, 2 usage")  # fmt: skip
-    _dir(p)
-    p.set_defaults(func=cmd_doctor, needs_kit=True)
+    table.add(sub, COMMANDS, needs_kit=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from . import table
 from .errors import EXIT_OK, EXIT_USAGE, exit_codes
+from .table import Command, arg
 
 __all__ = ["add_commands"]
 
@@ -13,11 +15,14 @@ def cmd_docs(args) -> int:
     return print_guide(args)
 
 
+COMMAND = Command(
+    "docs",
+    "print a guide (deploy, pipeline, image, persist, tasks...); without TOPIC, list them",
+    cmd_docs,
+    (arg("topic", nargs="?", help="the guide to print (pym docs: the list)"),),
+    exit_codes((EXIT_OK, "printed"), (EXIT_USAGE, "no such guide")),
+)
+
+
 def add_commands(sub) -> None:
-    p = sub.add_parser(
-        "docs",
-        help="print a guide (deploy, pipeline, image, persist, tasks...); without TOPIC, list them",
-        epilog=exit_codes((EXIT_OK, "printed"), (EXIT_USAGE, "no such guide")),
-    )
-    p.add_argument("topic", nargs="?", help="the guide to print (pym docs: the list)")
-    p.set_defaults(func=cmd_docs)
+    table.add(sub, (COMMAND,))

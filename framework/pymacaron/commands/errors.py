@@ -31,6 +31,25 @@ MEANING = {
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
 }
 
+# ``pym acceptance`` runs pytest: its exit code said in this table's words (pytest's own 2, 3
+# and 4 -- interrupted, internal error, usage error -- would otherwise mean ours: usage, no
+# container engine, AWS refused). Any other code of pytest's: failed.
+FROM_PYTEST = {
+    0: EXIT_OK,  # every test passed
+    1: EXIT_FAILED,  # a test failed
+    2: EXIT_INTERRUPTED,  # interrupted
+    3: EXIT_FAILED,  # pytest's internal error
+    4: EXIT_USAGE,  # pytest's usage error (a bad pytest argument after --)
+    5: EXIT_FAILED,  # no test collected
+    6: EXIT_FAILED,  # too many warnings (--max-warnings)
+}
+
+
+def from_pytest(code: int) -> int:
+    """pytest's exit ``code`` as one of the EXIT_* (:data:`FROM_PYTEST`)."""
+    return FROM_PYTEST.get(code, EXIT_FAILED)
+
+
 FROM_ERROR = -1  # the exception carries its own code (``.code``, one of the EXIT_*)
 
 

@@ -11,21 +11,17 @@ a traceback (errors.py). Tests set ``session``, ``clients``, ``deploy``, ``opene
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
-import textwrap
 
 from pymacaron.exceptions import StartupError
 
+from . import table
 from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from .table import Command, arg
 
 __all__ = ["add_commands", "cmd_status", "cmd_logs", "cmd_rollback", "cmd_url", "cmd_open"]
-
-
-def _wrap(text: str) -> str:
-    return textwrap.fill(text, 79)
 
 
 def exit_codes(one: str) -> str:
@@ -157,115 +153,101 @@ def cmd_open(args) -> int:
     return EXIT_OK
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--config", default="pym-config.yaml", help="pym-config file (default: ./pym-config.yaml)"
-    )
-    p.set_defaults(needs_kit=True)
-
-
 STAGE_HELP = (
     "staging or live (direct deploys, <name>-<stage>), or pipeline-staging / pipeline-live "
     "(<name>-pipeline-<stage>); a plain stage uses the pipeline-managed one when only that exists"
 )
+STAGE = arg("stage", help=STAGE_HELP)
+CONFIG = arg(
+    "--config", default="pym-config.yaml", help="pym-config file (default: ./pym-config.yaml)"
+)
+
+COMMANDS = (
+    Command(
+        "status",
+        "health, version, size, URL and last deploy of each stage, and the pipeline",
+        cmd_status,
+        (
+            arg("stage", nargs="?", help=STAGE_HELP + " (default: every stage)"),
+            arg("--json", action="store_true", help="print JSON for scripts"),
+        ),
+        exit_codes("a stage is unhealthy, or STAGE is not deployed"),
+        "Show each stage's environment health and status, running version "
+        "(label, image tag and digest), instances against aws_hosts_min/max, URL, last deploy "
+        "time, and the pipeline's last execution and the stage it stopped at.",
+    ),
+    Command(
+        "logs",
+        "the stage's CloudWatch logs, every instance merged in time order",
+        cmd_logs,
+        (
+            STAGE,
+            arg(
+                "--since",
+                default="10m",
+                help="how far back: 30s, 10m, 2h, 1d, or an ISO time (default: 10m)",
+            ),
+            arg(
+                "--follow",
+                "-f",
+                action="store_true",
+                help="keep polling for new lines until Ctrl-C",
+            ),
+            arg(
+                "--interval",
+                type=float,
+                default=5.0,
+                help="seconds between polls with --follow (default: 5)",
+            ),
+            arg("--request-id", help="only the lines of this request (its X-Request-ID)"),
+            arg(
+                "--all",
+                action="store_true",
+                help="every log group of the environment (nginx, eb-engine, health...)",
+            ),
+        ),  # fmt: skip
+        exit_codes("no log group for the stage"),
+        "Print the stage's instance logs from CloudWatch (the container's "
+        "output; --all for every log group of the environment), merged in time order.",
+    ),
+    Command(
+        "rollback",
+        "redeploy the version that ran before (or --to VERSION) on a stage",
+        cmd_rollback,
+        (
+            STAGE,
+            arg("--to", metavar="VERSION", help="the version (image tag) to deploy"),
+            arg(
+                "--dry-run",
+                action="store_true",
+                help="print what would be deployed, deploy nothing",
+            ),
+        ),  # fmt: skip
+        exit_codes("nothing to roll back to, refused, or the deploy failed"),
+        "Redeploy the previous version that ran on STAGE, or --to VERSION, the way a "
+        "deploy does: `pym deploy STAGE --version V` (a pipeline-managed stage: `cdk deploy` "
+        "of its stage stack). Refused when the image is no longer in ECR, and "
+        "on live when the image carries no live-* tag.",
+    ),
+    Command(
+        "url",
+        "print the stage's URL",
+        cmd_url,
+        (STAGE, arg("--docs", action="store_true", help="print the docs page URL (/docs) instead")),
+        exit_codes("the stage is not deployed"),
+        "Print the stage's URL (ServiceUrl when it has a host name, else the load balancer).",
+    ),
+    Command(
+        "open",
+        "print the stage's URL and docs page, and open the docs in a browser if there is one",
+        cmd_open,
+        (STAGE, arg("--no-browser", action="store_true", help="only print the URLs")),
+        exit_codes("the stage is not deployed"),
+        "Print the stage's URL and docs page URL; open the docs page in a "
+        "browser when one is available.",
+    ),
+)
 
 
 def add_commands(sub) -> None:
-    p = sub.add_parser(
-        "status",
-        help="health, version, size, URL and last deploy of each stage, and the pipeline",
-        description=_wrap(
-            "Show each stage's environment health and status, running version "
-            "(label, image tag and digest), instances against aws_hosts_min/max, URL, last deploy "
-            "time, and the pipeline's last execution and the stage it stopped at."
-        ),
-        epilog=exit_codes("a stage is unhealthy, or STAGE is not deployed"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("stage", nargs="?", help=STAGE_HELP + " (default: every stage)")
-    p.add_argument("--json", action="store_true", help="print JSON for scripts")
-    _common(p)
-    p.set_defaults(func=cmd_status)
-
-    p = sub.add_parser(
-        "logs",
-        help="the stage's CloudWatch logs, every instance merged in time order",
-        description=_wrap(
-            "Print the stage's instance logs from CloudWatch (the container's "
-            "output; --all for every log group of the environment), merged in time order."
-        ),
-        epilog=exit_codes("no log group for the stage"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("stage", help=STAGE_HELP)
-    p.add_argument(
-        "--since",
-        default="10m",
-        help="how far back: 30s, 10m, 2h, 1d, or an ISO time (default: 10m)",
-    )
-    p.add_argument(
-        "--follow", "-f", action="store_true", help="keep polling for new lines until Ctrl-C"
-    )
-    p.add_argument(
-        "--interval",
-        type=float,
-        default=5.0,
-        help="seconds between polls with --follow (default: 5)",
-    )
-    p.add_argument("--request-id", help="only the lines of this request (its X-Request-ID)")
-    p.add_argument(
-        "--all",
-        action="store_true",
-        help="every log group of the environment (nginx, eb-engine, health...)",
-    )
-    _common(p)
-    p.set_defaults(func=cmd_logs)
-
-    p = sub.add_parser(
-        "rollback",
-        help="redeploy the version that ran before (or --to VERSION) on a stage",
-        description=_wrap(
-            "Redeploy the previous version that ran on STAGE, or --to VERSION, the way a "
-            "deploy does: `pym deploy STAGE --version V` (a pipeline-managed stage: `cdk deploy` "
-            "of its stage stack). Refused when the image is no longer in ECR, and "
-            "on live when the image carries no live-* tag."
-        ),
-        epilog=exit_codes("nothing to roll back to, refused, or the deploy failed"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("stage", help=STAGE_HELP)
-    p.add_argument("--to", metavar="VERSION", help="the version (image tag) to deploy")
-    p.add_argument(
-        "--dry-run", action="store_true", help="print what would be deployed, deploy nothing"
-    )
-    _common(p)
-    p.set_defaults(func=cmd_rollback)
-
-    p = sub.add_parser(
-        "url",
-        help="print the stage's URL",
-        description=_wrap(
-            "Print the stage's URL (ServiceUrl when it has a host name, else the load balancer)."
-        ),
-        epilog=exit_codes("the stage is not deployed"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("stage", help=STAGE_HELP)
-    p.add_argument("--docs", action="store_true", help="print the docs page URL (/docs) instead")
-    _common(p)
-    p.set_defaults(func=cmd_url)
-
-    p = sub.add_parser(
-        "open",
-        help="print the stage's URL and docs page, and open the docs in a browser if there is one",
-        description=_wrap(
-            "Print the stage's URL and docs page URL; open the docs page in a "
-            "browser when one is available."
-        ),
-        epilog=exit_codes("the stage is not deployed"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("stage", help=STAGE_HELP)
-    p.add_argument("--no-browser", action="store_true", help="only print the URLs")
-    _common(p)
-    p.set_defaults(func=cmd_open)
+    table.add(sub, COMMANDS, common=(CONFIG,), needs_kit=True)

@@ -11,7 +11,9 @@ import os
 import sys
 
 from ..exceptions import StartupError
+from . import table
 from .errors import EXIT_OK, EXIT_USAGE, exit_codes
+from .table import Command, arg
 
 __all__ = ["add_commands", "cmd_check", "cmd_token", "cmd_run", "cmd_tryme", "require_server"]
 
@@ -120,54 +122,68 @@ def cmd_run(args) -> int:
     return EXIT_OK  # pragma: no cover - execve does not return
 
 
+DIR = arg("--dir", default=".", help="service directory (default: .)")
+
+
 def add_commands(sub) -> None:
-    p = sub.add_parser(
-        "check",
-        help="check that the service in DIR would start (config, specs, handlers)",
-        epilog=exit_codes((EXIT_OK, "it would start"), (EXIT_USAGE, "it would not (one line)")),
+    printed = (EXIT_OK, "printed"), (EXIT_USAGE, "usage or pym-config error")
+    commands = (
+        Command(
+            "check",
+            "check that the service in DIR would start (config, specs, handlers)",
+            cmd_check,
+            (DIR, arg("--env", help="PYM_ENV to check")),
+            exit_codes((EXIT_OK, "it would start"), (EXIT_USAGE, "it would not (one line)")),
+            defaults={"who": SERVER_DOWN},
+        ),
+        Command(
+            "token",
+            "print a JWT for USER signed with the service's jwt_secret",
+            cmd_token,
+            (
+                arg("user"),
+                arg(
+                    "--expire-in",
+                    type=int,
+                    default=None,
+                    help="seconds (default: jwt_token_timeout)",
+                ),
+                DIR,
+            ),  # fmt: skip
+            exit_codes(*printed),
+        ),
+        Command(
+            "run",
+            "serve the service: the development server (one process), or with --workers N "
+            "the image's server (granian, N processes)",
+            cmd_run,
+            (
+                arg("--port", type=int, default=int(os.environ.get("PORT", 8080))),
+                arg("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)"),
+                arg("--workers", type=int, default=0, help="N processes, as in the image"),
+                arg(
+                    "--reload",
+                    action="store_true",
+                    help="restart when a Python file changes (dev server)",
+                ),
+                arg("--env", help="PYM_ENV to run as"),
+                DIR,
+                arg(
+                    "--allow-unbound",
+                    action="store_true",
+                    help="an x-bind-server target that does not import answers 501 (not a "
+                    "startup error)",
+                ),
+            ),  # fmt: skip
+            "exit codes: the server's; 2 on a startup error",
+            defaults={"who": SERVER_DOWN},
+        ),
+        Command(
+            "tryme",
+            "print curl lines for a service served locally",
+            cmd_tryme,
+            (arg("--port", type=int, default=8080), DIR),
+            exit_codes(*printed),
+        ),
     )
-    p.add_argument("--dir", default=".", help="service directory (default: .)")
-    p.add_argument("--env", help="PYM_ENV to check")
-    p.set_defaults(func=cmd_check, who=SERVER_DOWN)
-
-    p = sub.add_parser(
-        "token",
-        help="print a JWT for USER signed with the service's jwt_secret",
-        epilog=exit_codes((EXIT_OK, "printed"), (EXIT_USAGE, "usage or pym-config error")),
-    )
-    p.add_argument("user")
-    p.add_argument(
-        "--expire-in", type=int, default=None, help="seconds (default: jwt_token_timeout)"
-    )
-    p.add_argument("--dir", default=".", help="service directory (default: .)")
-    p.set_defaults(func=cmd_token)
-
-    p = sub.add_parser(
-        "run",
-        help="serve the service: the development server (one process), or with --workers N "
-        "the image's server (granian, N processes)",
-        epilog="exit codes: the server's; 2 on a startup error",
-    )
-    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8080)))
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    p.add_argument("--workers", type=int, default=0, help="N processes, as in the image")
-    p.add_argument(
-        "--reload", action="store_true", help="restart when a Python file changes (dev server)"
-    )
-    p.add_argument("--env", help="PYM_ENV to run as")
-    p.add_argument("--dir", default=".", help="service directory (default: .)")
-    p.add_argument(
-        "--allow-unbound",
-        action="store_true",
-        help="an x-bind-server target that does not import answers 501 (not a startup error)",
-    )
-    p.set_defaults(func=cmd_run, who=SERVER_DOWN)
-
-    p = sub.add_parser(
-        "tryme",
-        help="print curl lines for a service served locally",
-        epilog=exit_codes((EXIT_OK, "printed"), (EXIT_USAGE, "usage or pym-config error")),
-    )
-    p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--dir", default=".", help="service directory (default: .)")
-    p.set_defaults(func=cmd_tryme)
+    table.add(sub, commands)

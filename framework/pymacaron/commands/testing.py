@@ -2,13 +2,16 @@
 
 The runners are testing/runner.py (acceptance, pytest over testaccept/) and
 testing/fuzz.py (schemathesis against the specs); these are their options.
-``pym acceptance`` exits with pytest's codes (4: pytest's usage error).
+``pym acceptance`` exits with the codes of errors.py: pytest's said in its words
+(``errors.FROM_PYTEST``: pytest's usage error is 2, as every usage error of ``pym``).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
+from dataclasses import fields
+
+from .errors import from_pytest
 
 __all__ = ["add_commands", "cmd_acceptance", "cmd_fuzz", "acceptance_options"]
 
@@ -17,8 +20,8 @@ ACCEPTANCE_EPILOG = """examples:
   pym acceptance --local                       start the service (and its local_services)
   pym acceptance --host 127.0.0.1 --port 8080  a running service
   pym acceptance --url https://staging.example.com --junit reports/acceptance.xml
-exit code: pytest's (0 = all passed); 2 when the target is unreachable or does not start."""
-PYTEST_USAGE = 4  # pytest's own exit code for a usage error: acceptance exits with pytest's
+exit codes: 0 all passed, 1 a test failed (or none ran), 2 usage (a bad option or pytest
+argument; the target is unreachable or does not start), 130 interrupted."""
 
 
 def acceptance_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -28,7 +31,13 @@ def acceptance_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     where.add_argument("--url", help="the service's root URL (https://staging.example.com)")
     where.add_argument("--host", help="the service's host name or address")
     p.add_argument("--port", type=int, help="with --host (default 80; 443 means https)")
-    p.add_argument("--dir", default=".", help="the service's directory (default: .)")
+    p.add_argument(
+        "--dir",
+        dest="directory",
+        metavar="DIR",
+        default=".",
+        help="the service's directory (default: .)",
+    )
     p.add_argument("--tests", default="testaccept", help="tests directory (default: testaccept)")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
     p.add_argument("--env", help="PYM_ENV of the service (reads pym-config.<env>.yaml)")
@@ -52,30 +61,16 @@ def acceptance_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def cmd_acceptance(args) -> int:
     """Run the acceptance tests; the exit code is the result (a bad testaccept/acceptance.yaml
     raises AcceptanceError: one line, exit 2, from the error map)."""
-    from ..testing.runner import AcceptanceOptions, run_acceptance
+    from ..testing.runner import AcceptanceError, AcceptanceOptions, run_acceptance
 
     if args.port is not None and not args.host:
-        print("acceptance: --port goes with --host", file=sys.stderr)
-        return PYTEST_USAGE
+        raise AcceptanceError("--port goes with --host")
     if not (args.local or args.url or args.host):
-        print("acceptance: say where to test: --local, --url URL or --host H", file=sys.stderr)
-        return PYTEST_USAGE
-    options = AcceptanceOptions(
-        directory=args.dir,
-        host=args.host,
-        port=args.port,
-        url=args.url,
-        local=args.local,
-        tests=args.tests,
-        junit=args.junit,
-        env=args.env,
-        token=args.token,
-        provided=[p for item in args.provided for p in item.split(",")],
-        no_ssl_check=args.no_ssl_check,
-        start_timeout=args.start_timeout,
-        pytest_args=args.pytest_args,
-    )
-    return run_acceptance(options)
+        raise AcceptanceError("say where to test: --local, --url URL or --host H")
+    # one option a field: the dest of each is the field's name
+    values = {f.name: getattr(args, f.name) for f in fields(AcceptanceOptions)}
+    values["provided"] = [p for item in args.provided for p in item.split(",")]
+    return from_pytest(run_acceptance(AcceptanceOptions(**values)))
 
 
 def cmd_fuzz(args) -> int:

@@ -8,7 +8,8 @@ A backend works on plain JSON dicts (the model's ``to_json()``, numbers possibly
   (``None``: only if no item has this key), return the new version, else raise
   :class:`PersistConflictError`;
 - ``delete(spec, key, expected) -> bool``: the same condition; False when nothing was there;
-- ``query(spec, value, index, sort, limit, token, descending) -> (items, next_token)``;
+- ``query(spec, value, **options) -> (items, next_token)``, the options those of
+  :class:`QueryOptions` (index, sort, limit, token, descending);
 - ``ensure_table(spec) -> bool``: create the table if missing (local stores only).
 
 Unreachable stores raise :class:`PersistUnavailableError`. ``x-persist: {backend:
@@ -20,12 +21,30 @@ from __future__ import annotations
 import importlib
 import os
 import threading
+from dataclasses import dataclass
 
 from ..spec.persist import PersistSpec
 
-__all__ = ["Backend", "backend_for", "reset_backends"]
+__all__ = ["Backend", "QueryOptions", "backend_for", "reset_backends"]
 
 SORT_OPERATORS = ("=", "<", "<=", ">", ">=", "between", "begins_with")
+
+
+@dataclass(frozen=True)
+class QueryOptions:
+    """How ``Model.query`` pages: the keywords a backend's ``query`` takes, their defaults
+    and their check."""
+
+    index: str | None = None  # the x-persist index to query instead of the table's key
+    sort: tuple | None = None  # a condition on the sort key, ("op", value...)
+    limit: int = 50  # items at most per page, 1 to 1000
+    token: str | None = None  # the previous page's next_token
+    descending: bool = False
+
+    def __post_init__(self) -> None:
+        limit = self.limit
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
+            raise ValueError(f"query(limit=...) expects an integer from 1 to 1000, got {limit!r}")
 
 
 class Backend:
@@ -40,17 +59,9 @@ class Backend:
     def delete(self, spec: PersistSpec, key: dict, expected: int | None) -> bool:
         raise NotImplementedError
 
-    def query(
-        self,
-        spec: PersistSpec,
-        value,
-        *,
-        index: str | None = None,
-        sort: tuple | None = None,
-        limit: int = 50,
-        token: str | None = None,
-        descending: bool = False,
-    ) -> tuple[list[dict], str | None]:
+    def query(self, spec: PersistSpec, value, **options) -> tuple[list[dict], str | None]:
+        """One page of the items whose key (or ``options["index"]``'s) is ``value``; the
+        options are :class:`QueryOptions`' fields, as keywords."""
         raise NotImplementedError
 
     def ensure_table(self, spec: PersistSpec) -> bool:

@@ -29,7 +29,7 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
 
 from ..spec.persist import WRITE_ID, PersistSpec
 from . import settings
-from .backend import SORT_OPERATORS, Backend
+from .backend import SORT_OPERATORS, Backend, QueryOptions
 from .convert import to_store
 from .errors import PersistConflictError, PersistPageTokenError, PersistUnavailableError
 
@@ -179,17 +179,9 @@ class DynamoDBBackend(Backend):
             ) from None
         return bool(reply.get("Attributes"))
 
-    def query(
-        self,
-        spec: PersistSpec,
-        value,
-        *,
-        index: str | None = None,
-        sort: tuple | None = None,
-        limit: int = 50,
-        token: str | None = None,
-        descending: bool = False,
-    ) -> tuple[list[dict], str | None]:
+    def query(self, spec: PersistSpec, value, **options) -> tuple[list[dict], str | None]:
+        q = QueryOptions(**options)
+        index, sort, token = q.index, q.sort, q.token
         if index is not None:
             if spec.index is None or index != spec.index.name:
                 raise ValueError(
@@ -225,8 +217,8 @@ class DynamoDBBackend(Backend):
             "KeyConditionExpression": condition,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
-            "Limit": int(limit),
-            "ScanIndexForward": not descending,
+            "Limit": q.limit,
+            "ScanIndexForward": not q.descending,
         }
         if index is not None:
             kwargs["IndexName"] = index

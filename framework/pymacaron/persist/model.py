@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..spec.persist import WRITE_ID, PersistSpec
-from .backend import backend_for
+from .backend import QueryOptions, backend_for
 from .convert import from_store, to_store
 from .errors import PersistInvalidItemError, PersistValueError
 
@@ -131,18 +131,9 @@ class PersistedModel:
         ``("between", low, high)`` or ``("begins_with", prefix)`` on the sort key.
         ``limit`` items at most per page; pass the returned ``next_token`` for the next.
         """
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
-            raise ValueError(f"query(limit=...) expects an integer from 1 to 1000, got {limit!r}")
+        options = QueryOptions(index, sort, limit, token, descending)  # checked
         spec = cls.__persist__
-        items, next_token = backend_for(spec).query(
-            spec,
-            value,
-            index=index,
-            sort=sort,
-            limit=limit,
-            token=token,
-            descending=descending,
-        )
+        items, next_token = backend_for(spec).query(spec, value, **vars(options))
         return Page([cls._from_item(i) for i in items], next_token)
 
     # -- writing ---------------------------------------------------------------------------

@@ -170,37 +170,32 @@ def writer() -> LineWriter:
 
 # -- lines -------------------------------------------------------------------------
 class _Clock:
-    """Timestamps as logging formats them (local time, ``,mmm``), the second cached."""
+    """A timestamp with milliseconds, its whole second formatted once per second:
+    ``pattern`` is strftime's, with ``{:03d}`` where the milliseconds go."""
 
-    __slots__ = ("second", "text", "iso_second", "iso")
+    __slots__ = ("pattern", "convert", "second", "text")
 
-    def __init__(self):
+    def __init__(self, pattern: str, convert):
+        self.pattern = pattern
+        self.convert = convert  # time.localtime or time.gmtime
         self.second = -1
         self.text = ""
-        self.iso_second = -1
-        self.iso = ""
 
-    def text_stamp(self, now: float) -> str:
+    def stamp(self, now: float) -> str:
         second = int(now)
         if second != self.second:
-            self.text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+            self.text = time.strftime(self.pattern, self.convert(second))
             self.second = second
-        return f"{self.text},{int((now - second) * 1000):03d}"
-
-    def iso_stamp(self, now: float) -> str:
-        second = int(now)
-        if second != self.iso_second:
-            self.iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self.iso_second = second
-        return f"{self.iso}.{int((now - second) * 1000):03d}Z"
+        return self.text.format(int((now - second) * 1000))
 
 
-_clock = _Clock()
+_text_clock = _Clock("%Y-%m-%d %H:%M:%S,{:03d}", time.localtime)  # as logging writes it
+_iso_clock = _Clock("%Y-%m-%dT%H:%M:%S.{:03d}Z", time.gmtime)  # the JSON line's, UTC
 
 
 def text_line(now: float, rid: str, method: str, path: str, status: str, ms: float) -> bytes:
     return (
-        f"{_clock.text_stamp(now)} INFO [{rid}] pymacaron.access: {method} {path} {status} "
+        f"{_text_clock.stamp(now)} INFO [{rid}] pymacaron.access: {method} {path} {status} "
         f"{ms:.1f}ms\n"
     ).encode("utf-8", "backslashreplace")
 
@@ -209,7 +204,7 @@ def json_line(now: float, rid: str, method: str, path: str, status: str, ms: flo
     return (
         orjson.dumps(
             {
-                "time": _clock.iso_stamp(now),
+                "time": _iso_clock.stamp(now),
                 "level": "INFO",
                 "logger": "pymacaron.access",
                 "request_id": rid,

@@ -215,16 +215,7 @@ class RequestBody:
         mimetype = req.mimetype
         media = self.media_for(mimetype)
         if media is None:
-            if not req.content_length and not req.headers.get("Transfer-Encoding"):
-                if self.required:
-                    raise InvalidParameterError(self.missing(label))
-                return None
-            raise PyMacaronException(
-                f"body: expected Content-Type {' or '.join(self.consumes)}, "
-                f"got {mimetype or 'none'!r}",
-                status=415,
-                code="UNSUPPORTED_MEDIA_TYPE",
-            )
+            return no_media(self, label, req, mimetype)
         kind = media.kind
         if kind == "any":
             kind = (
@@ -276,27 +267,7 @@ class RequestBody:
         if media.read_only and isinstance(value, dict):
             for key in media.read_only:  # a client cannot set them (OAS 3 readOnly)
                 value.pop(key, None)
-        model = media.model
-        if model is None:
-            return value
-        if media.many:
-            if not isinstance(value, list):
-                raise InvalidParameterError(
-                    f"body: expected an array of {model.__name__}, got {_json_type(value)}"
-                )
-            for i, v in enumerate(value):
-                if not isinstance(v, dict):
-                    raise InvalidParameterError(
-                        f"body[{i}]: expected an object ({model.__name__}), got {_json_type(v)}"
-                    )
-            return [model.from_json(v) for v in value]
-        if not isinstance(value, dict):
-            if value is None and media.nullable:
-                return None
-            raise InvalidParameterError(
-                f"body: expected an object ({model.__name__}), got {_json_type(value)}"
-            )
-        return model.from_json(value)
+        return to_model(value, media.model, media.many, media.nullable)
 
     @staticmethod
     def _form(media: _Media, data: bytes) -> dict:
@@ -396,3 +367,42 @@ def _json_field(name: str, text: str):
         return orjson.loads(text)
     except orjson.JSONDecodeError as e:
         raise ParamError(f"expected a JSON part ({e.args[0] if e.args else e})") from None
+
+
+def to_model(value, model, many: bool, nullable: bool):
+    """A checked body as the handler gets it: ``model`` objects (a list of them when ``many``),
+    or ``value`` itself without a model. Both body readers (this one and swagger2_body.py)."""
+    if model is None:
+        return value
+    if many:
+        if not isinstance(value, list):
+            raise InvalidParameterError(
+                f"body: expected an array of {model.__name__}, got {_json_type(value)}"
+            )
+        for i, v in enumerate(value):
+            if not isinstance(v, dict):
+                raise InvalidParameterError(
+                    f"body[{i}]: expected an object ({model.__name__}), got {_json_type(v)}"
+                )
+        return [model.from_json(v) for v in value]
+    if not isinstance(value, dict):
+        if value is None and nullable:
+            return None
+        raise InvalidParameterError(
+            f"body: expected an object ({model.__name__}), got {_json_type(value)}"
+        )
+    return model.from_json(value)
+
+
+def no_media(body, label: str, req, mimetype: str):
+    """A request whose Content-Type is none ``body`` (either body reader) consumes: no body at
+    all is an absent one (None, or the error of a required body), anything else a 415."""
+    if not req.content_length and not req.headers.get("Transfer-Encoding"):
+        if body.required:
+            raise InvalidParameterError(body.missing(label))
+        return None
+    raise PyMacaronException(
+        f"body: expected Content-Type {' or '.join(body.consumes)}, got {mimetype or 'none'!r}",
+        status=415,
+        code="UNSUPPORTED_MEDIA_TYPE",
+    )

@@ -63,6 +63,12 @@ def _decoded(literal: str) -> str:
     return "%2F".join(unquote(part) for part in re.split("%2[fF]", literal))
 
 
+def refused(message: str, api: ApiSpec, op: OperationSpec) -> StartupError:
+    """What an operation of ``api`` that cannot be served raises at startup: the message,
+    naming the spec file and the operation."""
+    return StartupError(message, file=display_path(api.path), location=op.label)
+
+
 class OperationBuild:
     """The startup half of :class:`~pymacaron.server.operation.Operation`."""
 
@@ -101,11 +107,7 @@ class OperationBuild:
                         self.dialect,
                     )
                 except ParamError as e:
-                    raise StartupError(
-                        f"response header {name!r} of {code}: {e}",
-                        file=display_path(api.path),
-                        location=op.label,
-                    ) from None
+                    raise refused(f"response header {name!r} of {code}: {e}", api, op) from None
                 checks.append(param)
             if checks:
                 self.reply_headers[key] = tuple(checks)
@@ -138,17 +140,13 @@ class OperationBuild:
             if os.environ.get(ALLOW_UNBOUND_ENV) == "1":  # pym run --allow-unbound
                 log.warning("%s: %r does not import (%s): it answers 501", where, target_name, e)
                 return self._not_implemented, self._not_implemented
-            raise StartupError(
+            raise refused(
                 f"x-bind-server target {target_name!r} does not import: {type(e).__name__}: {e}",
-                file=display_path(api.path),
-                location=op.label,
+                api,
+                op,
             ) from None
         if not callable(target):
-            raise StartupError(
-                f"x-bind-server target {target_name!r} is not callable",
-                file=display_path(api.path),
-                location=op.label,
-            )
+            raise refused(f"x-bind-server target {target_name!r} is not callable", api, op)
         return decorate(target, op, "decorate-server", api.path), target
 
     def _not_implemented(self, *args, **kwargs):

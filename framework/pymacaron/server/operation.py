@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import request
 
-from ..exceptions import PyMacaronException, StartupError
+from ..exceptions import PyMacaronException
 from ..security.guard import guard_for
 from ..spec.binding import decorate, import_dotted  # noqa: F401 - their old place
 from ..spec.binding import model_of as _model_of  # noqa: F401 - their old place
@@ -21,7 +21,15 @@ from ..spec.parameters import OAS3Param, Param, ParamError, make_param, schema_v
 from ..spec.validation import to_json_schema, validator_for
 from ..spec.yamlfile import display_path
 from .bodies import RequestBody
-from .build import ALLOW_UNBOUND_ENV, BINDER, OperationBuild, flask_rule, kwarg_name, signature_of
+from .build import (
+    ALLOW_UNBOUND_ENV,
+    BINDER,
+    OperationBuild,
+    flask_rule,
+    kwarg_name,
+    refused,
+    signature_of,
+)
 from .fastpath import NeedsFlask, flask_use, needs_context
 from .media import concrete, is_json, media_types
 from .replies import exception_reply
@@ -73,11 +81,7 @@ class Operation(OperationBuild, RequestReader, ReplyWriter):
                 try:
                     param = make_param(prm, kwarg, definitions, api.definitions, self.dialect)
                 except ParamError as e:
-                    raise StartupError(
-                        f"{where} parameter {prm['name']!r}: {e}",
-                        file=display_path(api.path),
-                        location=op.label,
-                    ) from None
+                    raise refused(f"{where} parameter {prm['name']!r}: {e}", api, op) from None
             else:
                 param = Param(prm, kwarg)
             if where == "path":
@@ -94,7 +98,7 @@ class Operation(OperationBuild, RequestReader, ReplyWriter):
         if oas3:
             # 3.x: the style table reads the raw query string (styles.py); chosen here, at
             # startup, so the Swagger 2.0 path keeps its own reader untouched
-            self.read_request = self._read_request_oas3
+            self.read_query = self._read_query_oas3
             self.query_prefixes = tuple(
                 p.name + "[" for p in self.query_params if p.style == "deepObject"
             )

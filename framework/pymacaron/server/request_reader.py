@@ -1,7 +1,8 @@
 """Reading a request for one operation: every parameter (path, query, header, cookie,
-form) and the body, all violations gathered into one 400. The Swagger 2.0 reader
-(:meth:`RequestReader.read_request`) and the 3.x one (styles, cookies, bodies by media
-type), chosen per operation at startup (operation.py)."""
+form) and the body, all violations gathered into one 400: one pipeline
+(:meth:`RequestReader.read_request`) for both dialects; the query reader is Swagger 2.0's
+(werkzeug's args) or the 3.x one (styles.py), chosen per operation at startup
+(operation.py), and the body reader is the operation's (swagger2_body.py or bodies.py)."""
 
 from __future__ import annotations
 
@@ -18,80 +19,24 @@ class RequestReader:
 
     def read_request(self, path_values: dict, req=None) -> tuple[list, dict]:
         """Parse and validate everything the request carries: (args, kwargs) for the handler.
-        Every parameter and the body are read: a 400 lists all their violations.
+        Every parameter and the body are read: a 400 lists all their violations, in this
+        order: path, query, headers, form fields (Swagger 2.0) or cookies (3.x), body.
         ``req``: the request (werkzeug's; default: ``flask.request``)."""
         if req is None:
             req = request
         kwargs: dict = {}
         errors: list = []
-        for flask_name, param in self.path_params:
-            _read(errors, kwargs, param, param.parse, path_values[flask_name])
+        if self.path_params:
+            self._read_path(errors, kwargs, path_values)
         if self.query_params or self.reject_unknown_query:
-            args = req.args
-            if self.reject_unknown_query:
-                unknown = [k for k in args if k not in self.known_query]
-                if unknown:
-                    raise InvalidParameterError(
-                        f"query parameter '{unknown[0][:60]}' is not declared by {self.spec.label}"
-                    )
-            for param in self.query_params:
-                if param.name in args:
-                    _read(
-                        errors,
-                        kwargs,
-                        param,
-                        param.parse,
-                        args[param.name],
-                        args.getlist(param.name),
-                    )
-                else:
-                    _read(errors, kwargs, param, param.missing)
-        for param in self.header_params:
-            value = req.headers.get(param.name)
-            if value is not None:
-                _read(errors, kwargs, param, param.parse, value)
-            else:
-                _read(errors, kwargs, param, param.missing)
+            self.read_query(errors, kwargs, req)
+        if self.header_params:
+            self._read_headers(errors, kwargs, req.headers)
         if self.form_params:
             try:
                 self._read_form(kwargs, req)
             except InvalidParameterError as e:
                 errors.append(_item(e, "formData"))
-        body = (
-            _read_body_into(errors, self.body.read, self.spec.label, req)
-            if self.body is not None
-            else None
-        )
-        _raise_all(errors)
-        return ([body] if self.body is not None else []), kwargs
-
-    def _read_request_oas3(self, path_values: dict, req=None) -> tuple[list, dict]:
-        """:meth:`read_request` of a 3.x operation (bound at startup): every style of
-        styles.py, cookies, and the request body by its media type (bodies.py)."""
-        if req is None:
-            req = request
-        kwargs: dict = {}
-        errors: list = []
-        for flask_name, param in self.path_params:
-            _read(errors, kwargs, param, param.from_text, path_values[flask_name])
-        if self.query_params or self.reject_unknown_query:
-            query = parse_query(req.query_string)
-            if self.reject_unknown_query and not self.query_open:
-                for k in query:
-                    if k not in self.known_query and not k.startswith(self.query_prefixes):
-                        raise InvalidParameterError(
-                            f"query parameter '{k[:60]}' is not declared by {self.spec.label}"
-                        )
-            for param in self.query_params:
-                _read(errors, kwargs, param, param.from_pairs, query, self.known_query)
-        if self.header_params:
-            headers = req.headers
-            for param in self.header_params:
-                value = headers.get(param.name)
-                if value is not None:
-                    _read(errors, kwargs, param, param.from_text, value)
-                else:
-                    _read(errors, kwargs, param, param.missing)
         if self.cookie_params:
             cookies = parse_cookies(req.environ.get("HTTP_COOKIE"))
             for param in self.cookie_params:
@@ -102,6 +47,54 @@ class RequestReader:
             return [body], kwargs
         _raise_all(errors)
         return [], kwargs
+
+    def read_query(self, errors: list, kwargs: dict, req) -> None:
+        """Swagger 2.0's query parameters (werkzeug's parsed ``args``); a 3.x operation reads
+        with :meth:`_read_query_oas3` instead (bound at startup)."""
+        args = req.args
+        if self.reject_unknown_query:
+            unknown = [k for k in args if k not in self.known_query]
+            if unknown:
+                raise InvalidParameterError(
+                    f"query parameter '{unknown[0][:60]}' is not declared by {self.spec.label}"
+                )
+        for param in self.query_params:
+            if param.name in args:
+                _read(
+                    errors,
+                    kwargs,
+                    param,
+                    param.parse,
+                    args[param.name],
+                    args.getlist(param.name),
+                )
+            else:
+                _read(errors, kwargs, param, param.missing)
+
+    def _read_query_oas3(self, errors: list, kwargs: dict, req) -> None:
+        """3.x: every style of styles.py, from the raw query string."""
+        query = parse_query(req.query_string)
+        if self.reject_unknown_query and not self.query_open:
+            for k in query:
+                if k not in self.known_query and not k.startswith(self.query_prefixes):
+                    raise InvalidParameterError(
+                        f"query parameter '{k[:60]}' is not declared by {self.spec.label}"
+                    )
+        for param in self.query_params:
+            _read(errors, kwargs, param, param.from_pairs, query, self.known_query)
+
+    # both dialects: a path segment and a header are one text each (param.from_text)
+    def _read_path(self, errors: list, kwargs: dict, path_values: dict) -> None:
+        for flask_name, param in self.path_params:
+            _read(errors, kwargs, param, param.from_text, path_values[flask_name])
+
+    def _read_headers(self, errors: list, kwargs: dict, headers) -> None:
+        for param in self.header_params:
+            value = headers.get(param.name)
+            if value is not None:
+                _read(errors, kwargs, param, param.from_text, value)
+            else:
+                _read(errors, kwargs, param, param.missing)
 
     def _read_form(self, kwargs: dict, req=None) -> None:
         if req is None:

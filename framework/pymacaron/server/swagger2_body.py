@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from flask import request
 
-from ..exceptions import InvalidParameterError, PyMacaronException
+from ..exceptions import InvalidParameterError
 from ..spec.binding import model_of
 from ..spec.jsondoc import BodyError, parse_json_body
 from ..spec.validation import JsonSchemaValueException, to_json_schema, validator_for
-from .bodies import invalid_body
+from .bodies import invalid_body, no_media, to_model
 from .dispatch import request_body
 from .media import is_json, is_text, matches, media_types
 
@@ -52,16 +52,7 @@ class Swagger2Body:
         if not matches(mimetype, body.consumes) and not (
             body.json and is_json(mimetype) and mimetype != "application/x-ndjson"
         ):
-            if not req.content_length and not req.headers.get("Transfer-Encoding"):
-                if body.required:
-                    raise InvalidParameterError(body.missing(label))
-                return None
-            raise PyMacaronException(
-                f"body: expected Content-Type {' or '.join(body.consumes)}, "
-                f"got {mimetype or 'none'!r}",
-                status=415,
-                code="UNSUPPORTED_MEDIA_TYPE",
-            )
+            return no_media(body, label, req, mimetype)
         data = request_body(req)  # bounded by max_body_size (413)
         if not data:
             if body.required:
@@ -85,29 +76,4 @@ class Swagger2Body:
                 body.validator(value)
             except JsonSchemaValueException as e:
                 raise invalid_body(body.validator, value, e) from None
-        if body.model is not None:
-            if body.many:
-                if not isinstance(value, list):
-                    raise InvalidParameterError(
-                        f"body: expected an array of {body.model.__name__}, got {_kind(value)}"
-                    )
-                for i, v in enumerate(value):
-                    if not isinstance(v, dict):
-                        raise InvalidParameterError(
-                            f"body[{i}]: expected an object ({body.model.__name__}), got {_kind(v)}"
-                        )
-                return [body.model.from_json(v) for v in value]
-            if not isinstance(value, dict):
-                if value is None and body.nullable:
-                    return None
-                raise InvalidParameterError(
-                    f"body: expected an object ({body.model.__name__}), got {_kind(value)}"
-                )
-            return body.model.from_json(value)
-        return value
-
-
-def _kind(value) -> str:
-    from ..spec.validation import _json_type
-
-    return _json_type(value)
+        return to_model(value, body.model, body.many, body.nullable)

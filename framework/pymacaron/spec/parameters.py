@@ -106,12 +106,44 @@ def _coerce_scalar(raw: str, kind: str | None):
 
 
 class _Declared:
-    """What every declared parameter answers: its error, and its value when absent."""
+    """What every declared parameter is (its name, where it is, the handler's keyword, whether
+    it is required, its default and its label in errors) and answers: its error, and its value
+    when absent."""
 
-    __slots__ = ()
+    __slots__ = (
+        "name",
+        "location",
+        "kwarg",
+        "required",
+        "default",
+        "has_default",
+        "label",
+        "validator",
+    )
+
+    def __init__(self, spec: dict, kwarg: str, holder: dict, where: str | None = None):
+        """``holder``: where the default is (Swagger 2.0: the parameter; 3.x: its schema);
+        ``where``: how errors name the location (default: ``in``)."""
+        self.name: str = spec["name"]
+        self.location: str = spec["in"]
+        self.kwarg = kwarg
+        self.required = bool(spec.get("required")) or self.location == "path"
+        self.has_default = "default" in holder
+        self.default = holder.get("default")
+        self.label = f"{where or self.location} parameter '{self.name}'"
 
     def error(self, message: str) -> InvalidParameterError:
         return InvalidParameterError(f"{self.label}: {message}")
+
+    def checked(self, value):
+        """``value`` once its schema (``validator``, None: no constraint) accepts it."""
+        if self.validator is not None:
+            try:
+                self.validator(value)
+            except JsonSchemaValueException as e:
+                where, message = describe_violation(e, root="")
+                raise self.error(f"{where + ': ' if where else ''}{message}") from None
+        return value
 
     def missing(self):
         """The value when the request lacks the parameter (or raise if required)."""
@@ -126,36 +158,21 @@ class Param(_Declared):
     """One declared parameter, ready to be read from a request."""
 
     __slots__ = (
-        "name",
-        "location",
-        "kwarg",
-        "required",
-        "default",
-        "has_default",
         "kind",
         "items_kind",
         "separator",
         "multi",
-        "validator",
-        "label",
     )
 
     def __init__(self, spec: dict, kwarg: str):
-        self.name: str = spec["name"]
-        self.location: str = spec["in"]  # path | query | header | formData
-        self.kwarg = kwarg
-        self.required = bool(spec.get("required")) or self.location == "path"
-        self.has_default = "default" in spec
-        self.default = spec.get("default")
+        # in: path | query | header | formData
+        super().__init__(spec, kwarg, spec, "form" if spec["in"] == "formData" else None)
         self.kind = spec.get("type")
         items = spec.get("items") or {}
         self.items_kind = items.get("type")
         fmt = spec.get("collectionFormat", "csv")
         self.multi = self.kind == "array" and fmt == "multi"
         self.separator = _SEPARATORS.get(fmt, ",")
-        self.label = (
-            f"{'form' if self.location == 'formData' else self.location} parameter '{self.name}'"
-        )
         schema = {k: spec[k] for k in _CONSTRAINTS if k in spec}
         if self.kind == "array":
             schema["type"] = "array"
@@ -184,13 +201,9 @@ class Param(_Declared):
                 value = _coerce_scalar(raw, self.kind)
         except ParamError as e:
             raise self.error(str(e)) from None
-        if self.validator is not None:
-            try:
-                self.validator(value)
-            except JsonSchemaValueException as e:
-                where, message = describe_violation(e, root="")
-                raise self.error(f"{where + ': ' if where else ''}{message}") from None
-        return value
+        return self.checked(value)
+
+    from_text = parse  # one text (a path segment, a header), as OAS3Param.from_text
 
 
 # -- OpenAPI 3 ---------------------------------------------------------------------------
@@ -261,7 +274,7 @@ def _scalar_coercer(schema: dict, definitions: dict):
             types += [t for t in alt_types if t not in types]
     enum = schema.get("enum")
     if not types and isinstance(enum, list) and enum:
-        by_text = {_wire_text(v): v for v in enum}
+        by_text = {wire_text(v): v for v in enum}
 
         def from_enum(raw: str):
             if raw in by_text:
@@ -297,7 +310,7 @@ def _as_is(raw: str) -> str:
     return raw
 
 
-def _wire_text(value) -> str:
+def wire_text(value) -> str:
     """How a client writes one scalar (true/false, numbers as JSON writes them)."""
     if value is True:
         return "true"
@@ -352,13 +365,6 @@ class OAS3Param(_Declared):
     from a request; the client serialises with the same style table (styles.py)."""
 
     __slots__ = (
-        "name",
-        "location",
-        "kwarg",
-        "required",
-        "default",
-        "has_default",
-        "label",
         "schema",
         "shape",
         "style",
@@ -367,7 +373,6 @@ class OAS3Param(_Declared):
         "allow_reserved",
         "content_type",
         "coerce",
-        "validator",
         "keys",
         "kind",
         "items_kind",
@@ -383,15 +388,9 @@ class OAS3Param(_Declared):
         raw_definitions: dict | None = None,
         dialect: str | None = None,
     ):
-        self.name: str = spec["name"]
-        self.location: str = spec["in"]  # path | query | header | cookie
-        self.kwarg = kwarg
-        self.required = bool(spec.get("required")) or self.location == "path"
-        self.label = f"{self.location} parameter '{self.name}'"
         schema = spec.get("schema") or {}
+        super().__init__(spec, kwarg, schema)  # in: path | query | header | cookie
         self.schema = schema
-        self.has_default = "default" in schema
-        self.default = schema.get("default")
         default_style, default_explode = styles.default_style(self.location)
         self.style = spec.get("style") or default_style
         explode = spec.get("explode")
@@ -475,15 +474,6 @@ class OAS3Param(_Declared):
         values = raw_list if raw_list is not None else [raw]
         return self.from_pairs({self.name: [styles.quote_value(v) for v in values]})
 
-    def checked(self, value):
-        if self.validator is not None:
-            try:
-                self.validator(value)
-            except JsonSchemaValueException as e:
-                where, message = describe_violation(e, root="")
-                raise self.error(f"{where + ': ' if where else ''}{message}") from None
-        return value
-
     # -- writing (the client) -----------------------------------------------------------
     def wire(self, value):
         """The inverse of reading: a path/header string, or query/cookie (name, raw) pairs."""
@@ -491,11 +481,11 @@ class OAS3Param(_Declared):
             text = orjson.dumps(value).decode() if _is_json_media(self.content_type) else str(value)
             parts = text
         elif self.shape == "array":
-            parts = [_wire_text(v) for v in value]
+            parts = [wire_text(v) for v in value]
         elif self.shape == "object":
-            parts = [(str(k), _wire_text(v)) for k, v in value.items()]
+            parts = [(str(k), wire_text(v)) for k, v in value.items()]
         else:
-            parts = _wire_text(value)
+            parts = wire_text(value)
         return styles.encode(
             self.location,
             self.style,

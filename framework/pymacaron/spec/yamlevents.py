@@ -28,7 +28,15 @@ from yaml.events import (
 )
 from yaml.nodes import ScalarNode
 
-__all__ = ["Unusual", "build", "positions"]
+
+def duplicate_key(key, first: int, mark) -> yaml.constructor.ConstructorError:
+    """The error of a key given twice in one mapping (this module's reader and yamlfile.py's)."""
+    return yaml.constructor.ConstructorError(
+        None, None, f"duplicate key {key!r} (first at line {first})", mark
+    )
+
+
+__all__ = ["Unusual", "build", "duplicate_key", "positions"]
 
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
@@ -128,12 +136,7 @@ def build(loader, str_keys: bool = False) -> tuple[object, bool]:
                 except TypeError:
                     raise Unusual("unhashable key") from None
                 if first is not None:
-                    raise yaml.constructor.ConstructorError(
-                        None,
-                        None,
-                        f"duplicate key {value!r} (first at line {first})",
-                        event.start_mark,
-                    )
+                    raise duplicate_key(value, first, event.start_mark)
                 frame[3][value] = event.start_mark.line + 1
                 frame[2] = value if not str_keys or isinstance(value, str) else str(value)
             else:

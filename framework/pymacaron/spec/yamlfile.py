@@ -135,12 +135,7 @@ def _construct(loader, root, info: DocumentInfo | None = None, str_keys: bool = 
                         exact[0] = exact[1] = False
                         return loader.construct_object(node, deep=True)
                     if first is not None:
-                        raise yaml.constructor.ConstructorError(
-                            None,
-                            None,
-                            f"duplicate key {key!r} (first at line {first})",
-                            key_node.start_mark,
-                        )
+                        raise yamlevents.duplicate_key(key, first, key_node.start_mark)
                     lines[key] = key_node.start_mark.line + 1
                     item = build(value_node)
                     if key == "$ref" and not (isinstance(item, str) and item.startswith("#")):

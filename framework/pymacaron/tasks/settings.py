@@ -27,11 +27,11 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from ..config import get_config
+from ..config import get_config, schema_default
 
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_CONCURRENCY = 2
-DEFAULT_VISIBILITY_TIMEOUT = 900
+DEFAULT_VISIBILITY_TIMEOUT: int = schema_default("task_visibility_timeout")  # the schema's
 
 __all__ = ["TaskSettings", "task_settings", "with_async_enabled", "redact_url"]
 

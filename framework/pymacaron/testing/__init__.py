@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import os
 import unittest
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from functools import partialmethod
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 if TYPE_CHECKING:
@@ -113,6 +114,26 @@ class Reply:
     def summary(self, limit: int = 500) -> str:
         text = self.text
         return text if len(text) <= limit else text[:limit] + "..."
+
+
+_R = TypeVar("_R")
+
+
+def _verb(check: Callable[..., _R], method: str, body: bool = False) -> Callable[..., _R]:
+    """``check(self, method, path, data, ...)`` with its HTTP method bound, as pymacaron-unit
+    spelled it: ``(self, path, data, ...)``, or ``(self, path, ...)`` for a method that sends no
+    body."""
+    if body:
+
+        def with_body(self: Any, path: str, data: Body, *args: Any, **kwargs: Any) -> _R:
+            return check(self, method, path, data, *args, **kwargs)
+
+        return with_body
+
+    def without_body(self: Any, path: str, *args: Any, **kwargs: Any) -> _R:
+        return check(self, method, path, None, *args, **kwargs)
+
+    return without_body
 
 
 class PyMacaronTestCase(unittest.TestCase):
@@ -281,13 +302,15 @@ class PyMacaronTestCase(unittest.TestCase):
         self._assertStatus(r, status)
         return r
 
-    def _assertMethodReturnJson(
+    # The checks behind pymacaron-unit's assertions, method first. The verb assertions below
+    # are these with their method bound (_verb); the assertCall* ones take the method.
+    def _returnJson(
         self,
-        path: str,
         method: str,
+        path: str,
         data: Body,
-        status: int,
-        auth: str | None,
+        status: int = 200,
+        auth: str | None = None,
         verify_ssl: bool = True,
     ) -> Json:
         r = self._assertMethodReturnContent(
@@ -295,18 +318,18 @@ class PyMacaronTestCase(unittest.TestCase):
         )
         return r.json()
 
-    def _assertMethodReturnDict(
+    def _returnDict(
         self,
-        path: str,
         method: str,
+        path: str,
         data: Body,
         kv: JsonObject,
-        status: int,
-        auth: str | None,
+        status: int = 200,
+        auth: str | None = None,
         verify_ssl: bool = True,
     ) -> JsonObject:
         self.assertIsInstance(kv, dict, f"{kv!r} must be a dict")
-        j = self._assertMethodReturnJson(path, method, data, status, auth, verify_ssl=verify_ssl)
+        j = self._returnJson(method, path, data, status, auth, verify_ssl)
         self.assertIsInstance(
             j, dict, f"{method.upper()} {path}: expected a JSON object, got {j!r}"
         )
@@ -316,90 +339,14 @@ class PyMacaronTestCase(unittest.TestCase):
         found: JsonObject = j
         return found
 
-    # -- the pymacaron-unit assertions ---------------------------------------------------
-    def assertGetReturnJson(
-        self, path: str, status: int = 200, auth: str | None = None, verify_ssl: bool = True
-    ) -> Json:
-        return self._assertMethodReturnJson(path, "get", None, status, auth, verify_ssl=verify_ssl)
-
-    def assertDeleteReturnJson(
-        self, path: str, status: int = 200, auth: str | None = None, verify_ssl: bool = True
-    ) -> Json:
-        return self._assertMethodReturnJson(
-            path, "delete", None, status, auth, verify_ssl=verify_ssl
-        )
-
-    def assertPostReturnJson(
-        self,
-        path: str,
-        data: Body,
-        status: int = 200,
-        auth: str | None = None,
-        verify_ssl: bool = True,
-    ) -> Json:
-        return self._assertMethodReturnJson(path, "post", data, status, auth, verify_ssl=verify_ssl)
-
-    def assertPutReturnJson(
-        self,
-        path: str,
-        data: Body,
-        status: int = 200,
-        auth: str | None = None,
-        verify_ssl: bool = True,
-    ) -> Json:
-        return self._assertMethodReturnJson(path, "put", data, status, auth, verify_ssl=verify_ssl)
-
-    def assertGetReturnDict(
-        self,
-        path: str,
-        kv: JsonObject,
-        status: int = 200,
-        auth: str | None = None,
-        verify_ssl: bool = True,
-    ) -> JsonObject:
-        return self._assertMethodReturnDict(
-            path, "get", None, kv, status, auth, verify_ssl=verify_ssl
-        )
-
-    def assertPostReturnDict(
-        self,
-        path: str,
-        data: Body,
-        kv: JsonObject,
-        status: int = 200,
-        auth: str | None = None,
-        verify_ssl: bool = True,
-    ) -> JsonObject:
-        return self._assertMethodReturnDict(
-            path, "post", data, kv, status, auth, verify_ssl=verify_ssl
-        )
-
-    def assertGetReturnOk(self, path: str, auth: str | None = None) -> Json:
-        j = self.assertGetReturnJson(path, 200, auth)
+    def _returnOk(self, method: str, path: str, data: Body, auth: str | None = None) -> Json:
+        j = self._returnJson(method, path, data, 200, auth)
         self.assertDictEqual(j, {})
         return j
 
-    def assertPostReturnOk(self, path: str, data: Body, auth: str | None = None) -> Json:
-        j = self.assertPostReturnJson(path, data, 200, auth)
-        self.assertDictEqual(j, {})
-        return j
-
-    def _checkError(self, j: JsonObject, status: int, error: str) -> JsonObject:
-        for key in ("error_description", "error_id"):
-            self.assertIn(key, j, f"the error reply has no {key!r}: {j!r}")
-        return j
-
-    def assertGetReturnError(
-        self, path: str, status: int, error: str, auth: str | None = None, verify_ssl: bool = True
-    ) -> JsonObject:
-        self.assertIsInstance(error, str, f"{error!r} must be a str")
-        j = self.assertGetReturnDict(
-            path, {"status": status, "error": error}, status, auth, verify_ssl=verify_ssl
-        )
-        return self._checkError(j, status, error)
-
-    def assertPostReturnError(
+    def _returnError(
         self,
+        method: str,
         path: str,
         data: Body,
         status: int,
@@ -408,10 +355,25 @@ class PyMacaronTestCase(unittest.TestCase):
         verify_ssl: bool = True,
     ) -> JsonObject:
         self.assertIsInstance(error, str, f"{error!r} must be a str")
-        j = self.assertPostReturnDict(
-            path, data, {"status": status, "error": error}, status, auth, verify_ssl=verify_ssl
-        )
-        return self._checkError(j, status, error)
+        kv = {"status": status, "error": error}
+        j = self._returnDict(method, path, data, kv, status, auth, verify_ssl)
+        for key in ("error_description", "error_id"):
+            self.assertIn(key, j, f"the error reply has no {key!r}: {j!r}")
+        return j
+
+    # -- the pymacaron-unit assertions ---------------------------------------------------
+    # assertGetReturnJson(path, status=200, auth=None, verify_ssl=True), and so on: GET and
+    # DELETE send no body; POST and PUT take it second: assertPostReturnJson(path, data, ...).
+    assertGetReturnJson = _verb(_returnJson, "get")
+    assertDeleteReturnJson = _verb(_returnJson, "delete")
+    assertPostReturnJson = _verb(_returnJson, "post", body=True)
+    assertPutReturnJson = _verb(_returnJson, "put", body=True)
+    assertGetReturnDict = _verb(_returnDict, "get")  # (path, kv, status=200, ...)
+    assertPostReturnDict = _verb(_returnDict, "post", body=True)
+    assertGetReturnOk = _verb(_returnOk, "get")  # (path, auth=None)
+    assertPostReturnOk = _verb(_returnOk, "post", body=True)
+    assertGetReturnError = _verb(_returnError, "get")  # (path, status, error, auth=None, ...)
+    assertPostReturnError = _verb(_returnError, "post", body=True)
 
     def assertCallReturnJson(
         self,
@@ -428,7 +390,7 @@ class PyMacaronTestCase(unittest.TestCase):
             if r.status_code == 200:
                 self._assertStatus(r, status)
             return r.json()
-        return self._assertMethodReturnJson(path, method, data, status, auth, verify_ssl=verify_ssl)
+        return self._returnJson(method, path, data, status, auth, verify_ssl)
 
     def assertCallReturnDict(
         self,
@@ -440,16 +402,12 @@ class PyMacaronTestCase(unittest.TestCase):
         status: int = 200,
         verify_ssl: bool = True,
     ) -> JsonObject:
-        return self._assertMethodReturnDict(
-            path, method, data, kv, status, auth, verify_ssl=verify_ssl
-        )
+        return self._returnDict(method, path, data, kv, status, auth, verify_ssl)
 
     def assertCallReturnOk(
         self, method: str, path: str, data: Body = None, auth: str | None = None
     ) -> Json:
-        j = self.assertCallReturnJson(method, path, data, auth, 200)
-        self.assertDictEqual(j, {})
-        return j
+        return self._returnOk(method, path, data, auth)
 
     def assertCallReturnError(
         self,
@@ -460,57 +418,29 @@ class PyMacaronTestCase(unittest.TestCase):
         data: Body = None,
         auth: str | None = None,
     ) -> JsonObject:
-        self.assertIsInstance(error, str, f"{error!r} must be a str")
-        j = self.assertCallReturnDict(
-            method, path, {"status": status, "error": error}, data, auth, status
-        )
-        return self._checkError(j, status, error)
-
-    def assertCallReturnHtml(
-        self,
-        method: str,
-        path: str,
-        data: Body = None,
-        auth: str | None = None,
-        status: int = 200,
-        allow_redirects: bool = True,
-        verify_ssl: bool = True,
-    ) -> str:
-        return self._assertTextReply(
-            "text/html", method, path, data, auth, status, allow_redirects, verify_ssl
-        )
-
-    def assertCallReturnText(
-        self,
-        method: str,
-        path: str,
-        data: Body = None,
-        auth: str | None = None,
-        status: int = 200,
-        allow_redirects: bool = True,
-        verify_ssl: bool = True,
-    ) -> str:
-        return self._assertTextReply(
-            "text/plain", method, path, data, auth, status, allow_redirects, verify_ssl
-        )
+        return self._returnError(method, path, data, status, error, auth)
 
     def _assertTextReply(
         self,
         media: str,
         method: str,
         path: str,
-        data: Body,
-        auth: str | None,
-        status: int,
-        allow_redirects: bool,
-        verify: bool,
+        data: Body = None,
+        auth: str | None = None,
+        status: int = 200,
+        allow_redirects: bool = True,
+        verify_ssl: bool = True,
     ) -> str:
         """The reply's text, its Content-Type ``media`` in UTF-8."""
         r = self._assertMethodReturnContent(
-            path, method, data, status, auth, None, allow_redirects, verify
+            path, method, data, status, auth, None, allow_redirects, verify_ssl
         )
         self.assertEqual(r.headers.get("Content-Type", "").lower(), f"{media}; charset=utf-8")
         return r.text
+
+    # (method, path, data=None, auth=None, status=200, allow_redirects=True, verify_ssl=True)
+    assertCallReturnHtml = partialmethod(_assertTextReply, "text/html")
+    assertCallReturnText = partialmethod(_assertTextReply, "text/plain")
 
     def assertCallReturnRedirect(
         self,

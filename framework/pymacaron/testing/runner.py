@@ -33,7 +33,6 @@ from ..config import read_config_file
 from ..devsecret import read_dev_secret
 from ..ports import free_port
 
-UNREACHABLE = 2
 ACCEPTANCE_FILE = "acceptance.yaml"
 
 __all__ = ["AcceptanceOptions", "run_acceptance", "free_port", "wait_for_ping"]
@@ -212,12 +211,12 @@ def _service_name(directory: str) -> str:
 
 
 def run_acceptance(options: AcceptanceOptions) -> int:
-    """Run the acceptance tests; returns the exit code (pytest's, or 2 when unreachable)."""
+    """Run the acceptance tests; returns pytest's exit code. A target that is unreachable or
+    does not start, or no tests directory: AcceptanceError."""
     directory = os.path.abspath(options.directory)
     tests_dir = os.path.join(directory, options.tests)
     if not os.path.isdir(tests_dir):
-        say(f"no {options.tests}/ directory in {directory}")
-        return 4
+        raise AcceptanceError(f"no {options.tests}/ directory in {directory}")
     env = dict(os.environ)
     if options.env:
         env["PYM_ENV"] = options.env
@@ -253,18 +252,15 @@ def run_acceptance(options: AcceptanceOptions) -> int:
                 try:
                     wait_for_ping(service.base_url, options.start_timeout, service.process)
                 except AcceptanceError as e:
-                    say(f"{service.name} ({service.directory}) did not start: {e}")
                     say(f"last lines of {service.log_path}:\n{service.tail()}")
-                    return UNREACHABLE
+                    raise AcceptanceError(
+                        f"{service.name} ({service.directory}) did not start: {e}"
+                    ) from None
                 say(f"started {service.name} on {service.base_url}")
             host, port, https = "127.0.0.1", str(main.port), False
         else:
             host, port, https = _target(options)
-            try:
-                check_reachable(_base_url(host, port, https), verify=not options.no_ssl_check)
-            except AcceptanceError as e:
-                say(str(e))
-                return UNREACHABLE
+            check_reachable(_base_url(host, port, https), verify=not options.no_ssl_check)
         token = options.token or env.get("PYM_JWT_TOKEN") or _make_token(directory, env)
         if not token:
             say("no test JWT (no jwt_secret, --token or PYM_JWT_TOKEN): authenticated tests fail")
