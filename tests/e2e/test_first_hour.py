@@ -32,6 +32,7 @@ from tests.e2e.journey import (
     commit,
     live_digest,
     new_repository,
+    record_step,
     run,
 )
 from tests.image.image_helpers import BASE_IMAGE, REPO, free_port
@@ -304,6 +305,8 @@ def test_pipeline_local_with_fuzzing_for_both_specs(edited, kit, services, tmp_p
     # what the passing run did: every step, the repository's own unit tests, both reports,
     # the tested digest promoted to live
     data = json.loads(summary.read_text())
+    for s in data["steps"]:  # the pipeline's own steps, in the journey step times
+        record_step(STEPS.title, f"  pipeline step {s['step']}", s["seconds"])
     assert [s["step"] for s in data["steps"]] == [
         "unit-tests", "image", "staging", "acceptance", "promote", "live", "smoke"
     ]  # fmt: skip
