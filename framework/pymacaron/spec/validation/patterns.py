@@ -123,7 +123,35 @@ def _rs_refusal(schema: dict) -> str | None:
 
 
 def _rs_error(pattern: str, key: bool) -> str | None:
-    return _rs_refusal(_rs_schema(pattern, key))
+    if _rs_refusal(_rs_schema(pattern, key)) is None:
+        return None
+    return _rs_reason(pattern)
+
+
+# ECMA-262's Unicode property escapes (\p{L}, \P{Script=Greek}, \pL): fancy-regex knows
+# them, Python's re does not (they are set aside before re is asked why a pattern fails)
+_PROPERTY = re.compile(r"\\[pP](\{[^}]*\}|[A-Za-z])")
+ECMA_EXPECTED = "expected an ECMA-262 regular expression, as JSON Schema 2020-12 says"
+
+
+def _rs_reason(pattern: str) -> str:
+    """Why jsonschema-rs refuses ``pattern``, in the words of the draft 4 message. Its own
+    error is its meta-schema's (``"..." is not a "regex"``), which names nothing: the syntax
+    error is Python re's, asked about the pattern with ECMA-262's Unicode property escapes
+    set aside and its named groups spelt as Python's (the two dialects agree on the rest
+    that a spec uses); else the property escapes are what fancy-regex refused."""
+    probe = _PROPERTY.sub(lambda m: "x" * len(m.group(0)), pattern)  # positions kept
+    try:
+        re.compile(_python_named_groups(probe))
+    except (re.error, ValueError, RecursionError, OverflowError) as e:
+        return f"{e} ({ECMA_EXPECTED})"
+    properties = sorted({m.group(0) for m in _PROPERTY.finditer(pattern)})
+    if properties:
+        return (
+            f"unknown Unicode property {', '.join(properties)} (expected a General_Category "
+            "or Script such as \\p{L}, \\p{Lu}, \\p{Script=Greek})"
+        )
+    return f"not a regular expression fancy-regex can compile ({ECMA_EXPECTED})"
 
 
 def _rs_all_compile(candidates: set) -> bool:
