@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 
-__all__ = ["bad_pattern", "draft4_regex", "ENGINE_NAMES"]
+__all__ = ["bad_pattern", "draft4_regex", "python_named_groups", "PROPERTY_ESCAPE", "ENGINE_NAMES"]
 
 ENGINE_NAMES = {
     "swagger2": "Python re (draft 4)",
@@ -39,7 +39,7 @@ def _dollar_fixed(pattern: str) -> str:
     return DOLLAR_FINDER.sub(r"\\Z", pattern)
 
 
-def _python_named_groups(pattern: str) -> str:
+def python_named_groups(pattern: str) -> str:
     """``pattern`` with ECMA-262's ``(?<name>`` and ``\\k<name>`` spelt as Python's, outside
     character classes and escapes (lookbehinds ``(?<=`` / ``(?<!`` are left alone)."""
     out, i, n, in_class = [], 0, len(pattern), False
@@ -81,7 +81,7 @@ def draft4_regex(pattern: str) -> re.Pattern:
     try:
         return re.compile(fixed)
     except re.error:
-        translated = _python_named_groups(fixed)
+        translated = python_named_groups(fixed)
         if translated == fixed:
             raise
         try:
@@ -130,7 +130,7 @@ def _rs_error(pattern: str, key: bool) -> str | None:
 
 # ECMA-262's Unicode property escapes (\p{L}, \P{Script=Greek}, \pL): fancy-regex knows
 # them, Python's re does not (they are set aside before re is asked why a pattern fails)
-_PROPERTY = re.compile(r"\\[pP](\{[^}]*\}|[A-Za-z])")
+PROPERTY_ESCAPE = re.compile(r"\\[pP](\{[^}]*\}|[A-Za-z])")
 ECMA_EXPECTED = "expected an ECMA-262 regular expression, as JSON Schema 2020-12 says"
 
 
@@ -140,12 +140,12 @@ def _rs_reason(pattern: str) -> str:
     error is Python re's, asked about the pattern with ECMA-262's Unicode property escapes
     set aside and its named groups spelt as Python's (the two dialects agree on the rest
     that a spec uses); else the property escapes are what fancy-regex refused."""
-    probe = _PROPERTY.sub(lambda m: "x" * len(m.group(0)), pattern)  # positions kept
+    probe = PROPERTY_ESCAPE.sub(lambda m: "x" * len(m.group(0)), pattern)  # positions kept
     try:
-        re.compile(_python_named_groups(probe))
+        re.compile(python_named_groups(probe))
     except (re.error, ValueError, RecursionError, OverflowError) as e:
         return f"{e} ({ECMA_EXPECTED})"
-    properties = sorted({m.group(0) for m in _PROPERTY.finditer(pattern)})
+    properties = sorted({m.group(0) for m in PROPERTY_ESCAPE.finditer(pattern)})
     if properties:
         return (
             f"unknown Unicode property {', '.join(properties)} (expected a General_Category "
