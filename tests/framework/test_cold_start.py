@@ -59,3 +59,44 @@ def test_the_public_names_still_load_on_first_use(tmp_path):
         str(tmp_path),
     )
     assert "flask" in mods
+
+
+def test_the_supervisor_runs_serve_in_its_own_process(monkeypatch):
+    """``python -m pymacaron.serve`` with the supervisor's own interpreter: serve runs in the
+    supervisor's process and execs granian (no second interpreter); another command or
+    another Python is exec'd as it is."""
+    from pymacaron.run import serve
+    from pymacaron.tasks import supervise
+
+    class Exec(Exception):
+        pass
+
+    calls = []
+
+    def execv(path, argv):
+        calls.append(("execv", path, list(argv)))
+        raise Exec
+
+    def execvp(path, argv):
+        calls.append(("execvp", path, list(argv)))
+        raise Exec
+
+    monkeypatch.setattr(supervise, "_async_enabled", lambda: False)
+    monkeypatch.setattr(serve, "check_config", lambda: None)
+    monkeypatch.setattr(serve, "batch_scheduling", lambda: False)
+    monkeypatch.setattr(os, "execv", execv)
+    monkeypatch.setattr(os, "execvp", execvp)
+    monkeypatch.setenv("PORT", "18123")
+    try:
+        supervise.main([sys.executable, "-m", "pymacaron.serve"])
+    except Exec:
+        pass
+    kind, _, argv = calls[-1]
+    assert kind == "execv" and argv[0] == "granian" and "18123" in argv, calls
+    other = ["/some/other/venv/bin/python", "-m", "pymacaron.serve"]
+    for command in (other, [sys.executable, "-m", "pymacaron.tasks.worker"]):
+        try:
+            supervise.main(command)
+        except Exec:
+            pass
+        assert calls[-1] == ("execvp", command[0], command), calls
