@@ -16,8 +16,8 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
-from .client import ApiClient, build_client
 from .config import find_service_dir
 from .exceptions import StartupError
 from .persist import persisted_bases
@@ -36,6 +36,9 @@ from .spec.validation import compile_schema, json_definitions
 from .spec.yamlfile import display_path
 
 log = logging.getLogger("pymacaron")
+
+if TYPE_CHECKING:
+    from .client import ApiClient
 
 __all__ = ["ApiPool", "Api", "load_api", "load_clients", "spec_files"]
 
@@ -109,6 +112,8 @@ class Api:
     def client(self) -> ApiClient:
         """Client methods for the operations with ``x-bind-client``."""
         if self._client is None:
+            from .client import build_client  # a served API without clients never imports it
+
             self._client = build_client(self, builtin_error_model)
         return self._client
 

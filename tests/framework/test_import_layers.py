@@ -21,7 +21,9 @@ LAYERS = [
     "__main__ | test | cli | testing.cli",
     "commands",  # the pym command: every subcommand, its options, the error map
     "testing",  # the testing kit drives whole services
-    "__init__ | serve",  # the package's face; python -m pymacaron.serve
+    # the package's face; python -m pymacaron.serve; the image's entrypoint (which runs
+    # python -m pymacaron.serve in its own process)
+    "__init__ | serve | tasks.supervise",
     "api | guides",  # the v1 API; pym docs
     "run | tasks.worker",  # starting servers (dev, granian/gunicorn, mock); the task worker
     "builtin",  # /ping, /version: an API of its own

@@ -204,3 +204,44 @@ def test_pym_run_allow_unbound_answers_501_for_handlers_that_do_not_import(new_r
         assert body["status"] == 501 and body["error_id"]
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"^\p{L}+$",
+        r"^\p{Lu}\p{Ll}{2,}$",
+        r"^[\p{L}\d]{3}$",
+        r"^\P{L}$",
+        r"^\p{Script=Greek}+$",
+        r"^(?<year>\d{4})-(?<month>\d{2})$",
+    ],
+)
+def test_a_31_pattern_generates_a_value_its_validator_accepts(pattern):
+    """ECMA-262 patterns a 3.1 spec may hold (Unicode property escapes, named groups), which
+    Python's re cannot compile: the value is generated and checked by jsonschema-rs, the
+    engine that validates 3.1 replies."""
+    import jsonschema_rs
+
+    from pymacaron.spec.validation.compile import _patterns  # the validators' regex engine
+
+    schema = {"type": "string", "pattern": pattern}
+    value = generate(schema, {})
+    assert isinstance(value, str) and value
+    checker = jsonschema_rs.Draft202012Validator(schema, pattern_options=_patterns())
+    assert checker.is_valid(value), value
+
+
+def test_a_named_back_reference_generates_what_draft4_accepts():
+    """3.0 / 2.0: ECMA-262's named group and its back-reference (run by Python re, spelt as
+    Python's: validation/patterns.py)."""
+    from pymacaron.spec.validation.patterns import draft4_regex
+
+    pattern = r"^(?<year>\d{4})-\k<year>$"
+    value = generate({"type": "string", "pattern": pattern}, {})
+    assert value == "0000-0000" and draft4_regex(pattern).search(value)
+
+
+def test_a_pattern_no_engine_compiles_is_a_clear_refusal():
+    with pytest.raises(NoExample, match=r"pattern '\^\\\\p\{Foo\}\$' is not a regular expression"):
+        generate({"type": "string", "pattern": r"^\p{Foo}$"}, {})

@@ -38,6 +38,9 @@ def test_the_user_vocabulary_imports_from_pymacaron():
 
 
 def test_models_is_a_real_module():
+    from tests.conftest import reset_pymacaron
+
+    reset_pymacaron()  # models autoload the service's apis/: not a previous test's (a broken one)
     import pymacaron.models as models
     import pymacaron.spec.models as impl
 

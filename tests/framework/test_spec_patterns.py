@@ -168,3 +168,42 @@ def test_bad_pattern_finds_regexes_not_data(spec, dialect, found):
         assert result is None, result
     else:
         assert result is not None and found in result[0], result
+
+
+@pytest.mark.parametrize(
+    "pattern, reason",
+    [
+        ("([", "unterminated character set at position 1"),
+        (r"^\p{L}+(", "missing ), unterminated subpattern at position 7"),
+        ("a{2,1}", "min repeat greater than max repeat at position 2"),
+        (r"^\p{Foo}$", r"unknown Unicode property \p{Foo} (expected a General_Category"),
+    ],
+)
+def test_a_31_pattern_is_refused_in_the_words_of_the_draft4_message(tmp_path, pattern, reason):
+    """3.1 (jsonschema-rs) says why and what was expected, as 3.0/2.0 (Python re) do, not its
+    meta-schema's '"..." is not a "regex"'."""
+    (tmp_path / "apis").mkdir()
+    spec = tmp_path / "apis" / "p.yaml"
+    spec.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n"
+        "      parameters:\n        - name: q\n          in: query\n"
+        f"          schema: {{type: string, pattern: '{pattern}'}}\n"
+        "      responses:\n        '200': {description: ok}\n"
+    )
+    from pymacaron.spec.load import load_spec
+
+    with pytest.raises(StartupError) as e:
+        load_spec(str(spec))
+    message = str(e.value)
+    assert "\n" not in message
+    assert 'is not a "regex"' not in message
+    assert message.startswith(
+        f"{spec}: paths./a.get.parameters[0].schema.pattern (line 9): pattern {pattern!r} "
+        "cannot be compiled by pymacaron's validation engine (jsonschema-rs fancy-regex "
+        "(2020-12)): "
+    ), message
+    assert reason in message, message
+    if "Unicode property" not in reason:
+        assert message.endswith(
+            "(expected an ECMA-262 regular expression, as JSON Schema 2020-12 says)"
+        )

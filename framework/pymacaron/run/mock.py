@@ -71,10 +71,62 @@ def _resolve(schema, root: dict, definitions: dict):
     return schema
 
 
+# tried, in order, as the character a Unicode property escape (\\p{L}, \\P{N}...) stands for
+PROPERTY_SAMPLES = "aA0-_ +.,αΑаАé中ǅʰ٠"
+
+
+def _rs_pattern(pattern: str):
+    """jsonschema-rs' ``is_valid`` for a string and ``pattern`` (2020-12, ECMA-262, as the
+    3.1 validators run it), or NoExample naming the pattern when it does not compile."""
+    import jsonschema_rs
+
+    from ..spec.validation.compile import _patterns
+
+    try:
+        return jsonschema_rs.Draft202012Validator(
+            {"type": "string", "pattern": pattern}, pattern_options=_patterns()
+        ).is_valid
+    except (jsonschema_rs.ValidationError, ValueError):
+        raise NoExample(f"pattern {pattern!r} is not a regular expression") from None
+
+
+def _matcher(pattern: str):
+    """``text -> bool``: whether the validators accept ``text`` for ``pattern``: draft 4's
+    Python re (as validation/patterns.py compiles it) when the pattern compiles there, else
+    jsonschema-rs (a 3.1 pattern with what only ECMA-262 has, such as ``\\p{L}``)."""
+    from ..spec.validation.patterns import draft4_regex
+
+    try:
+        regex = draft4_regex(pattern)
+    except (re.error, ValueError, RecursionError, OverflowError):
+        return _rs_pattern(pattern)
+    return lambda text: regex.search(text) is not None
+
+
+def _property_sample(escape: str) -> str:
+    """A character that the Unicode property escape ``escape`` (``\\p{Lu}``) matches, asked
+    of the engine that knows the property (jsonschema-rs)."""
+    accepts = _rs_pattern(f"^{escape}$")
+    for ch in PROPERTY_SAMPLES:
+        if accepts(ch):
+            return ch
+    raise NoExample(f"no sample character for {escape}")
+
+
 def _from_regex(pattern: str) -> str:
-    """The shortest-ish string ``re.search(pattern)`` accepts, from the pattern's parse tree."""
+    """The shortest-ish string ``re.search(pattern)`` accepts, from the pattern's parse tree
+    (ECMA-262's Unicode property escapes replaced by a character each matches, its named
+    groups spelt as Python's)."""
     from re import _constants as c
     from re import _parser as parser
+
+    from ..spec.validation.patterns import PROPERTY_ESCAPE, python_named_groups
+
+    pattern = PROPERTY_ESCAPE.sub(lambda m: re.escape(_property_sample(m.group(0))), pattern)
+    try:
+        parser.parse(pattern)
+    except re.error:
+        pattern = python_named_groups(pattern)
 
     categories = {
         c.CATEGORY_DIGIT: "0",
@@ -99,6 +151,8 @@ def _from_regex(pattern: str) -> str:
             return categories.get(value, "a")
         raise NoExample(f"class {op}")
 
+    groups: dict[int, str] = {}  # a group's number -> what it matched (back-references)
+
     def walk(tree) -> str:
         out = []
         for op, value in tree:
@@ -114,7 +168,12 @@ def _from_regex(pattern: str) -> str:
                 low, _high, sub = value
                 out.append(walk(sub) * low)
             elif op is c.SUBPATTERN:
-                out.append(walk(value[-1]))
+                text = walk(value[-1])
+                if value[0] is not None:
+                    groups[value[0]] = text
+                out.append(text)
+            elif op is c.GROUPREF:
+                out.append(groups.get(value, ""))
             elif op is c.ATOMIC_GROUP:
                 out.append(walk(value))
             elif op is c.BRANCH:
@@ -135,6 +194,7 @@ def _string(schema: dict) -> str:
     pattern = schema.get("pattern")
     lo, hi = schema.get("minLength", 0), schema.get("maxLength")
     candidates = [value]
+    matches = _matcher(pattern) if pattern else None  # NoExample: a pattern no engine compiles
     if pattern:
         try:
             candidates.insert(0, _from_regex(pattern))
@@ -148,7 +208,7 @@ def _string(schema: dict) -> str:
         if pattern is None and hi is not None and len(text) > hi:
             text = text[:hi]
         fits = len(text) >= lo and (hi is None or len(text) <= hi)
-        if fits and (pattern is None or re.search(pattern, text)):
+        if fits and (matches is None or matches(text)):
             return text
     raise NoExample(f"no value found for pattern {pattern!r}")
 

@@ -41,16 +41,20 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
-from flask import Flask, g, has_request_context
-
-from ..auth import backend_token, decode_token, get_userid
 from ..config import get_config
 from ..exceptions import add_error
 from ..logs import _request_id, get_request_id, set_request_id
 from .serialize import TaskArgumentError, decode, encode
 from .settings import task_settings, with_async_enabled
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+# Flask and the auth helpers are imported where a task is enqueued or run, not here: the
+# image's entrypoint (tasks/supervise.py, in this package) must not import Flask before it
+# execs the server (issue 30: cold start).
 
 log = logging.getLogger("pymacaron.tasks")
 
@@ -177,6 +181,8 @@ def asynctask(
 
 # -- when to enqueue ---------------------------------------------------------------------
 def _in_request() -> bool:
+    from flask import has_request_context
+
     return has_request_context()
 
 
@@ -222,10 +228,16 @@ def make_envelope(
         "args": encode(list(args), f"{task.name}: argument"),
         "kwargs": encode(kwargs, f"{task.name}: argument"),
         "request_id": get_request_id(),
-        "user_id": get_userid() if _in_request() else None,
+        "user_id": _userid() if _in_request() else None,
         "enqueued_at": datetime.datetime.now(datetime.UTC).isoformat(),
     }
     return sign(envelope)
+
+
+def _userid() -> str | None:
+    from ..auth import get_userid
+
+    return get_userid()
 
 
 def resolve(name: str) -> AsyncTask[..., Any]:
@@ -254,6 +266,10 @@ def set_flask_app(app: Flask | None) -> None:
 @contextlib.contextmanager
 def task_context(envelope: Envelope) -> Iterator[None]:
     """Request id, identity and a Flask request context for a task run by the worker."""
+    from flask import Flask, g
+
+    from ..auth import backend_token, decode_token
+
     global _flask_app
     if _flask_app is None:
         _flask_app = Flask("pymacaron-task")

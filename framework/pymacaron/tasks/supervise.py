@@ -6,7 +6,8 @@ worker when with_async is on.
 (``pymacaron.serve`` execs granian, or gunicorn with ``PYM_SERVER=gunicorn``: run/serve.py.)
 
 With ``with_async`` off (config or ``PYM_WITH_ASYNC``) it simply ``exec``s the command: the
-server is PID 1, as before. With it on, it is a small supervisor: it starts the server
+server is PID 1, as before (``python -m pymacaron.serve`` with this same interpreter is run
+in this process, which then execs the server: one interpreter start fewer). With it on, it is a small supervisor: it starts the server
 command and ``python -m pymacaron.tasks.worker``, forwards SIGTERM/SIGINT to both (the server
 stops gracefully; the worker finishes its running tasks and returns unacknowledged ones to
 the queue), and if either exits it stops the other and exits with that code, so the
@@ -16,6 +17,7 @@ container is restarted (Beanstalk replaces it) rather than running half a servic
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -95,6 +97,17 @@ def supervise(server_cmd: list[str], worker_cmd: list[str]) -> int:
     return code if stopping["signal"] is None else 0
 
 
+def _runs_serve_here(argv: list[str]) -> bool:
+    """Whether ``argv`` is ``python -m pymacaron.serve`` with this very interpreter (the
+    image's CMD): then this process runs it instead of exec'ing a new interpreter that would
+    import and read pym-config again (issue 30: cold start). Any other command, or another
+    Python (another venv), is exec'd as before."""
+    if len(argv) != 3 or argv[1:] != ["-m", "pymacaron.serve"]:
+        return False
+    exe = argv[0] if os.sep in argv[0] else shutil.which(argv[0])
+    return exe is not None and os.path.abspath(exe) == os.path.abspath(sys.executable)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "--":
@@ -107,6 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         print(usage, file=sys.stderr)
         return 2
     if not _async_enabled():
+        if _runs_serve_here(argv):
+            from ..run.serve import main as serve
+
+            serve()  # execs the server: this process stays PID 1, one interpreter fewer
+            return 0  # pragma: no cover - serve() execs or exits
         os.execvp(argv[0], argv)
     worker = [
         sys.executable,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 
-__all__ = ["bad_pattern", "draft4_regex", "ENGINE_NAMES"]
+__all__ = ["bad_pattern", "draft4_regex", "python_named_groups", "PROPERTY_ESCAPE", "ENGINE_NAMES"]
 
 ENGINE_NAMES = {
     "swagger2": "Python re (draft 4)",
@@ -39,7 +39,7 @@ def _dollar_fixed(pattern: str) -> str:
     return DOLLAR_FINDER.sub(r"\\Z", pattern)
 
 
-def _python_named_groups(pattern: str) -> str:
+def python_named_groups(pattern: str) -> str:
     """``pattern`` with ECMA-262's ``(?<name>`` and ``\\k<name>`` spelt as Python's, outside
     character classes and escapes (lookbehinds ``(?<=`` / ``(?<!`` are left alone)."""
     out, i, n, in_class = [], 0, len(pattern), False
@@ -81,7 +81,7 @@ def draft4_regex(pattern: str) -> re.Pattern:
     try:
         return re.compile(fixed)
     except re.error:
-        translated = _python_named_groups(fixed)
+        translated = python_named_groups(fixed)
         if translated == fixed:
             raise
         try:
@@ -123,7 +123,35 @@ def _rs_refusal(schema: dict) -> str | None:
 
 
 def _rs_error(pattern: str, key: bool) -> str | None:
-    return _rs_refusal(_rs_schema(pattern, key))
+    if _rs_refusal(_rs_schema(pattern, key)) is None:
+        return None
+    return _rs_reason(pattern)
+
+
+# ECMA-262's Unicode property escapes (\p{L}, \P{Script=Greek}, \pL): fancy-regex knows
+# them, Python's re does not (they are set aside before re is asked why a pattern fails)
+PROPERTY_ESCAPE = re.compile(r"\\[pP](\{[^}]*\}|[A-Za-z])")
+ECMA_EXPECTED = "expected an ECMA-262 regular expression, as JSON Schema 2020-12 says"
+
+
+def _rs_reason(pattern: str) -> str:
+    """Why jsonschema-rs refuses ``pattern``, in the words of the draft 4 message. Its own
+    error is its meta-schema's (``"..." is not a "regex"``), which names nothing: the syntax
+    error is Python re's, asked about the pattern with ECMA-262's Unicode property escapes
+    set aside and its named groups spelt as Python's (the two dialects agree on the rest
+    that a spec uses); else the property escapes are what fancy-regex refused."""
+    probe = PROPERTY_ESCAPE.sub(lambda m: "x" * len(m.group(0)), pattern)  # positions kept
+    try:
+        re.compile(python_named_groups(probe))
+    except (re.error, ValueError, RecursionError, OverflowError) as e:
+        return f"{e} ({ECMA_EXPECTED})"
+    properties = sorted({m.group(0) for m in PROPERTY_ESCAPE.finditer(pattern)})
+    if properties:
+        return (
+            f"unknown Unicode property {', '.join(properties)} (expected a General_Category "
+            "or Script such as \\p{L}, \\p{Lu}, \\p{Script=Greek})"
+        )
+    return f"not a regular expression fancy-regex can compile ({ECMA_EXPECTED})"
 
 
 def _rs_all_compile(candidates: set) -> bool:
