@@ -27,7 +27,7 @@ class BuildWithGuides(build_py):
         os.makedirs(target, exist_ok=True)
         for path in sorted(glob.glob(os.path.join(HERE, "docs", "*.md"))):
             if os.path.basename(path) not in NOT_GUIDES:
-                shutil.copy(path, target)
+                shutil.copy2(path, target)  # its mtime kept: the same tree, the same wheel
 
 
 setup(

@@ -57,6 +57,21 @@ def source_tree_build_lock(source: str) -> Iterator[None]:
         yield
 
 
+def _reproducible(source: str) -> dict:
+    """The build's environment with SOURCE_DATE_EPOCH (kept when set; else the source's last
+    commit time): every entry of the wheel dated alike, so the same tree gives the same bytes
+    and an image rebuilt from an unchanged checkout reuses its installed-packages layer."""
+    env = dict(os.environ)
+    if not env.get("SOURCE_DATE_EPOCH"):
+        try:
+            out = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=source,
+                                 capture_output=True, text=True, timeout=30).stdout.strip()  # fmt: skip
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        env["SOURCE_DATE_EPOCH"] = out if out.isdigit() else "315532800"  # 1980: zip's first
+    return env
+
+
 def pymacaron_wheel(dest: str, quiet: bool = True) -> str:
     """Put the installed pymacaron's wheel in ``dest``; returns its path."""
     os.makedirs(dest, exist_ok=True)
@@ -73,7 +88,7 @@ def pymacaron_wheel(dest: str, quiet: bool = True) -> str:
             # setuptools builds in <source>/build/lib and never empties it: a module moved or
             # deleted since the last build would still ship in the wheel
             shutil.rmtree(os.path.join(path, "build", "lib"), ignore_errors=True)
-            proc = subprocess.run(cmd, capture_output=True, text=True)
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=_reproducible(path))
     else:
         cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
         cmd += ["--only-binary=:all:", "-d", dest, f"{DIST}=={version}"]

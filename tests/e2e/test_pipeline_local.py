@@ -20,6 +20,7 @@ import requests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "image"))
+from tests.e2e.journey import record_step  # noqa: E402
 from tests.image.image_helpers import (  # noqa: E402
     BASE_IMAGE,
     REPO,
@@ -108,6 +109,8 @@ def test_a_failing_acceptance_test_stops_the_run_before_promotion(services, engi
     proc, summary = pipeline_local(services, tmp_path, bad, "--accept-dir", str(failing))
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out[-5000:]
+    for s in summary["steps"]:  # in the journey step times (tests/conftest.py)
+        record_step("pipeline local (example)", f"pipeline step {s['step']}", s["seconds"])
     steps = {s["step"]: s["code"] for s in summary["steps"]}
     assert steps["unit-tests"] == 0 and steps["image"] == 0 and steps["staging"] == 0
     assert steps["acceptance"] != 0
