@@ -109,6 +109,10 @@ def _request(bridge, body_key: str, method: str, path: str, body: str | None):
 
 
 def child(target: str, n: int, cpu: bool) -> None:
+    # the access log's timer thread would flush every 0.1 s of wall time, and under
+    # valgrind that is a number of wake-ups (and GIL hand-offs) that follows the machine's
+    # load: only the size flush (every 64 lines), a fixed share of each request, is kept
+    os.environ["PYM_ACCESS_LOG_FLUSH_S"] = "3600"
     bridge, body_key = _load(target)
     endpoints = _endpoints()
     sink = tempfile.TemporaryFile()  # noqa: SIM115 (fd 2 until the process ends)
@@ -167,7 +171,7 @@ def _callgrind(target: str, n: int, names: list[str]) -> dict:
             "-n",
             str(n),
         ]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=_child_env())
         if proc.returncode != 0:
             raise SystemExit(f"cost: {target} under callgrind failed:\n{proc.stderr[-2000:]}")
         dumps = sorted(
@@ -179,6 +183,12 @@ def _callgrind(target: str, n: int, names: list[str]) -> dict:
     if len(counts) != len(names):
         raise SystemExit(f"cost: {target}: {len(counts)} measured regions for {len(names)}")
     return {name: c / n for name, c in zip(names, counts, strict=True)}
+
+
+def _child_env() -> dict:
+    """The child's environment: one string-hash seed for every run (set and dict probes,
+    hence instructions, otherwise differ from one process to the next)."""
+    return {**os.environ, "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")}
 
 
 def _total(path: str) -> int:

@@ -198,10 +198,17 @@ class _Clock:
 _clock = _Clock()
 
 
+_MILLIS = tuple(f"{i:03d}" for i in range(1000))  # a timestamp's ",mmm", formatted once
+
+
 def text_line(now: float, rid: str, method: str, path: str, status: str, ms: float) -> bytes:
+    clock = _clock
+    second = int(now)
+    if second != clock.second:
+        clock.text_stamp(now)
     return (
-        f"{_clock.text_stamp(now)} INFO [{rid}] pymacaron.access: {method} {path} {status} "
-        f"{ms:.1f}ms\n"
+        f"{clock.text},{_MILLIS[int((now - second) * 1000)]} INFO [{rid}] pymacaron.access: "
+        f"{method} {path} {status} {ms:.1f}ms\n"
     ).encode("utf-8", "backslashreplace")
 
 
