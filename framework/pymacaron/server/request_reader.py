@@ -5,12 +5,17 @@ type), chosen per operation at startup (operation.py)."""
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
+import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" decoding error handler
 from flask import request
 
 from ..exceptions import InvalidParameterError
 from ..spec.styles import parse_cookies, parse_query
 
-__all__ = ["RequestReader"]
+__all__ = ["RequestReader", "declared_query"]
+
+_URL_QUOTE = "werkzeug.url_quote"  # invalid bytes stay percent-encoded, as in request.args
 
 
 class RequestReader:
@@ -26,24 +31,25 @@ class RequestReader:
         errors: list = []
         for flask_name, param in self.path_params:
             _read(errors, kwargs, param, param.parse, path_values[flask_name])
-        if self.query_params or self.reject_unknown_query:
+        if self.reject_unknown_query:  # every key is looked at: werkzeug's args
             args = req.args
-            if self.reject_unknown_query:
-                unknown = [k for k in args if k not in self.known_query]
-                if unknown:
-                    raise InvalidParameterError(
-                        f"query parameter '{unknown[0][:60]}' is not declared by {self.spec.label}"
-                    )
+            unknown = [k for k in args if k not in self.known_query]
+            if unknown:
+                raise InvalidParameterError(
+                    f"query parameter '{unknown[0][:60]}' is not declared by {self.spec.label}"
+                )
             for param in self.query_params:
                 if param.name in args:
-                    _read(
-                        errors,
-                        kwargs,
-                        param,
-                        param.parse,
-                        args[param.name],
-                        args.getlist(param.name),
-                    )
+                    values = args.getlist(param.name)
+                    _read(errors, kwargs, param, param.parse, values[0], values)
+                else:
+                    _read(errors, kwargs, param, param.missing)
+        elif self.query_params:  # only the declared names' values are decoded
+            found = declared_query(req.query_string, self.known_query)
+            for param in self.query_params:
+                values = found.get(param.name)
+                if values is not None:
+                    _read(errors, kwargs, param, param.parse, values[0], values)
                 else:
                     _read(errors, kwargs, param, param.missing)
         for param in self.header_params:
@@ -121,6 +127,27 @@ class RequestReader:
                 kwargs[param.kwarg] = param.parse(form[param.name], form.getlist(param.name))
             else:
                 kwargs[param.kwarg] = param.missing()
+
+
+def declared_query(query_string: bytes, names: set[str] | frozenset[str]) -> dict[str, list[str]]:
+    """{name: its values, in order} for the ``names`` a query string carries, decoded as
+    werkzeug's ``request.args`` decodes them (``parse_qsl`` on the UTF-8 text, blank values
+    kept, ``+`` a space, invalid percent-escapes left as they are), without decoding the
+    values of other names nor building a MultiDict."""
+    found: dict[str, list[str]] = {}
+    if not query_string:
+        return found
+    for part in query_string.decode().split("&"):
+        if not part:
+            continue
+        name, eq, value = part.partition("=")
+        if "%" in name or "+" in name:
+            name = unquote(name.replace("+", " "), "utf-8", _URL_QUOTE)
+        if name in names:
+            if "%" in value or "+" in value:
+                value = unquote(value.replace("+", " "), "utf-8", _URL_QUOTE)
+            found.setdefault(name, []).append(value)
+    return found
 
 
 def _read(errors: list, kwargs: dict, param, fn, *args) -> None:
