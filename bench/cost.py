@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import io
 import json
 import os
@@ -109,8 +110,17 @@ def _request(bridge, body_key: str, method: str, path: str, body: str | None):
 
 
 def child(target: str, n: int, cpu: bool) -> None:
+    # the access log's timer thread would flush every 0.1 s of wall time, and under
+    # valgrind that is a number of wake-ups (and GIL hand-offs) that follows the machine's
+    # load: only the size flush (every 64 lines), a fixed share of each request, is kept
+    os.environ["PYM_ACCESS_LOG_FLUSH_S"] = "3600"
     bridge, body_key = _load(target)
     endpoints = _endpoints()
+    # start-up's objects out of the collector's way: a full collection over them landing
+    # in one endpoint's measured region or not (it moved with any change of allocations)
+    # put ~3k instructions on whichever endpoint came first
+    gc.collect()
+    gc.freeze()
     sink = tempfile.TemporaryFile()  # noqa: SIM115 (fd 2 until the process ends)
     os.dup2(sink.fileno(), 2)  # the access log writes to fd 2: a file, as under the server
     out = {}
@@ -167,7 +177,7 @@ def _callgrind(target: str, n: int, names: list[str]) -> dict:
             "-n",
             str(n),
         ]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=_child_env())
         if proc.returncode != 0:
             raise SystemExit(f"cost: {target} under callgrind failed:\n{proc.stderr[-2000:]}")
         dumps = sorted(
@@ -179,6 +189,12 @@ def _callgrind(target: str, n: int, names: list[str]) -> dict:
     if len(counts) != len(names):
         raise SystemExit(f"cost: {target}: {len(counts)} measured regions for {len(names)}")
     return {name: c / n for name, c in zip(names, counts, strict=True)}
+
+
+def _child_env() -> dict:
+    """The child's environment: one string-hash seed for every run (set and dict probes,
+    hence instructions, otherwise differ from one process to the next)."""
+    return {**os.environ, "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")}
 
 
 def _total(path: str) -> int:

@@ -34,7 +34,7 @@ def new_request_id() -> str:
     """A uuid4 as 32 hex digits, like ``uuid.uuid4().hex`` but without a UUID object nor a
     getrandom() system call per request (a request id is a label, not a secret: error ids
     and tokens keep using the OS's randomness). ``random`` reseeds itself in forked workers."""
-    return f"{_getrandbits(128) & _V4_CLEAR | _V4_SET:032x}"
+    return (_getrandbits(128) & _V4_CLEAR | _V4_SET).to_bytes(16, "big").hex()
 
 
 def get_request_id() -> str | None:

@@ -171,12 +171,12 @@ def writer() -> LineWriter:
 # -- lines -------------------------------------------------------------------------
 class _Clock:
     """A timestamp with milliseconds, its whole second formatted once per second:
-    ``pattern`` is strftime's, with ``{:03d}`` where the milliseconds go."""
+    ``pattern`` is strftime's, with ``{}`` where the milliseconds go."""
 
-    __slots__ = ("pattern", "convert", "second", "text")
+    __slots__ = ("head", "tail", "convert", "second", "text")
 
     def __init__(self, pattern: str, convert):
-        self.pattern = pattern
+        self.head, self.tail = pattern.split("{}")
         self.convert = convert  # time.localtime or time.gmtime
         self.second = -1
         self.text = ""
@@ -184,13 +184,14 @@ class _Clock:
     def stamp(self, now: float) -> str:
         second = int(now)
         if second != self.second:
-            self.text = time.strftime(self.pattern, self.convert(second))
+            self.text = time.strftime(self.head, self.convert(second))
             self.second = second
-        return self.text.format(int((now - second) * 1000))
+        return self.text + _MILLIS[int((now - second) * 1000)] + self.tail
 
 
-_text_clock = _Clock("%Y-%m-%d %H:%M:%S,{:03d}", time.localtime)  # as logging writes it
-_iso_clock = _Clock("%Y-%m-%dT%H:%M:%S.{:03d}Z", time.gmtime)  # the JSON line's, UTC
+_MILLIS = tuple(f"{i:03d}" for i in range(1000))  # a timestamp's milliseconds, formatted once
+_text_clock = _Clock("%Y-%m-%d %H:%M:%S,{}", time.localtime)  # as logging writes it
+_iso_clock = _Clock("%Y-%m-%dT%H:%M:%S.{}Z", time.gmtime)  # the JSON line's, UTC
 
 
 def text_line(now: float, rid: str, method: str, path: str, status: str, ms: float) -> bytes:

@@ -36,6 +36,7 @@ from ..spec.validation import (
     violation_text,
 )
 from .dispatch import request_body
+from .media import request_mimetype
 
 __all__ = ["RequestBody"]
 
@@ -212,7 +213,7 @@ class RequestBody:
     def read(self, label: str, req=None):
         if req is None:
             req = request
-        mimetype = req.mimetype
+        mimetype = request_mimetype(req)
         media = self.media_for(mimetype)
         if media is None:
             return no_media(self, label, req, mimetype)

@@ -15,6 +15,10 @@ writes one), so a layer that is off costs nothing per request; every wanted laye
 LAYERS is built, in that order, and nothing else (but a user's own middleware). Errors a
 layer answers itself are written by error_body.py, as every other error.
 
+When nothing of the user's sits between them, RequestId runs itself, SecurityHeaders and
+AccessLog as one layer (:func:`_folded`: one call, one ``start_response`` wrapper, the same
+headers in the same order, the same access line); the three objects stay in the chain.
+
 A user's own WSGI middleware goes at a named point (:class:`MiddlewarePosition`), e.g.
 ``create_app(__file__, middleware=[(MiddlewarePosition.BEFORE_DISPATCH, Gzip)])`` or
 ``service.add_middleware(Gzip, MiddlewarePosition.OUTERMOST)``: ``factory(wsgi_app)``
@@ -75,6 +79,9 @@ class RequestId:
         return True
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        inner = self.app
+        if type(inner) is SecurityHeaders:  # nothing of the user's between them: the fold
+            return _folded(inner, environ, start_response)
         rid = environ.get("HTTP_X_REQUEST_ID")
         if not rid or not _VALID_ID.match(rid):
             rid = new_request_id()
@@ -182,21 +189,63 @@ class AccessLog:
         try:
             return self.app(environ, start_response)
         finally:
-            if access_log.isEnabledFor(logging.INFO):
-                ms = (time.perf_counter() - start) * 1000
-                path = environ.get("PATH_INFO", "")
-                if len(path) > 200 or not path.isprintable():
-                    path = _safe_path(path)
-                status = environ.get(STATUS)
-                status = status.split(" ", 1)[0] if status else "-"
-                rid = environ.get(REQUEST_ID) or "-"
-                if self._writer is not None:
-                    method: str = environ.get("REQUEST_METHOD")  # type: ignore[assignment]  # PEP 3333: always set
-                    self._writer.write(self._line(time.time(), rid, method, path, status, ms))
-                else:
-                    access_log.info(
-                        "%s %s %s %.1fms", environ.get("REQUEST_METHOD"), path, status, ms
-                    )
+            self.log(environ, start)
+
+    def log(self, environ: WSGIEnvironment, start: float) -> None:
+        """The access line of the request of ``environ``, begun at ``start``
+        (``time.perf_counter()``): its status as recorded in ``environ[STATUS]``."""
+        if access_log.isEnabledFor(logging.INFO):
+            ms = (time.perf_counter() - start) * 1000
+            path = environ.get("PATH_INFO", "")
+            if len(path) > 200 or not path.isprintable():
+                path = _safe_path(path)
+            status = environ.get(STATUS)
+            status = status.split(" ", 1)[0] if status else "-"
+            rid = environ.get(REQUEST_ID) or "-"
+            if self._writer is not None:
+                method: str = environ.get("REQUEST_METHOD")  # type: ignore[assignment]  # PEP 3333: always set
+                self._writer.write(self._line(time.time(), rid, method, path, status, ms))
+            else:
+                access_log.info("%s %s %s %.1fms", environ.get("REQUEST_METHOD"), path, status, ms)
+
+
+def _folded(
+    security: SecurityHeaders, environ: WSGIEnvironment, start_response: StartResponse
+) -> Iterable[bytes]:
+    """RequestId, ``security`` (the SecurityHeaders layer right inside it) and the AccessLog
+    layer right inside that, if there is one, as one layer: what each does, in one call and
+    one ``start_response`` wrapper (the status recorded, the security headers then
+    ``X-Request-ID`` added, in the order the three separate layers add them). The layer
+    objects stay where :func:`wrap` put them (their ``.app`` is read on each request), so
+    a user's middleware between two of them ends the fold there."""
+    rid = environ.get("HTTP_X_REQUEST_ID")
+    if not rid or not _VALID_ID.match(rid):
+        rid = new_request_id()
+    environ[REQUEST_ID] = rid
+    token = _request_id.set(rid)
+    extra = security.headers
+
+    def _start_response(status: str, headers: Headers, exc_info: ExcInfo | None = None) -> Write:
+        environ[STATUS] = status
+        csp = environ.get(ROUTE_CSP)
+        if csp is None:
+            headers.extend(extra)
+        else:
+            headers.extend((k, csp if k == CSP else v) for k, v in extra)
+        headers.append(("X-Request-ID", rid))
+        return start_response(status, headers, exc_info)
+
+    inner = security.app
+    try:
+        if type(inner) is not AccessLog:
+            return inner(environ, _start_response)
+        start = time.perf_counter()
+        try:
+            return inner.app(environ, _start_response)
+        finally:
+            inner.log(environ, start)
+    finally:
+        _request_id.reset(token)
 
 
 class Cors:

@@ -3,7 +3,15 @@ made concrete for a reply, and which are JSON or text (startup and request time)
 
 from __future__ import annotations
 
-__all__ = ["JSON_TYPES", "is_json", "is_text", "media_types", "concrete", "matches"]
+__all__ = [
+    "JSON_TYPES",
+    "is_json",
+    "is_text",
+    "media_types",
+    "concrete",
+    "matches",
+    "request_mimetype",
+]
 
 JSON_TYPES = ("application/json", "text/json")
 
@@ -45,3 +53,12 @@ def matches(mimetype: str, declared: list[str]) -> bool:
         if d.endswith("/*") and mimetype.startswith(d[:-1]):
             return True
     return False
+
+
+def request_mimetype(req) -> str:
+    """``req.mimetype`` (werkzeug's: the Content-Type without parameters, lowercased), with
+    the common ``application/json`` taken from the environ as is, not parsed again."""
+    ctype = req.environ.get("CONTENT_TYPE")
+    if ctype == "application/json":
+        return ctype
+    return req.mimetype

@@ -37,14 +37,22 @@ __all__ = [
 JSON = "application/json"
 
 
+def dumps(data) -> bytes:
+    """``data`` as JSON bytes (orjson); dict keys that are not strings are written as
+    strings. orjson's OPT_NON_STR_KEYS costs ~60 % more on every dict (a list of 20 objects:
+    81k against 50k instructions), so it is asked for only when plain ``dumps`` refuses."""
+    try:
+        return _dumps(data)
+    except TypeError:  # orjson.JSONEncodeError: a non-str key (or what orjson refuses anyway)
+        return _dumps(data, option=orjson.OPT_NON_STR_KEYS)
+
+
+_dumps = orjson.dumps
+
+
 def json_reply(data, status: int = 200, headers=None) -> Response:
     """A JSON response serialised with orjson."""
-    return Response(
-        orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS),
-        status=status,
-        headers=headers,
-        mimetype=JSON,
-    )
+    return Response(dumps(data), status=status, headers=headers, mimetype=JSON)
 
 
 class BareReply:
@@ -67,7 +75,7 @@ class BareReply:
 
 def bare_json_reply(data, status: int = 200) -> BareReply:
     """:func:`json_reply` without a ``Response``: the same bytes, status and headers."""
-    return BareReply(status, orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS))
+    return BareReply(status, dumps(data))
 
 
 def error_reply(

@@ -6,12 +6,17 @@ form) and the body, all violations gathered into one 400: one pipeline
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
+import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" decoding error handler
 from flask import request
 
 from ..exceptions import InvalidParameterError
 from ..spec.styles import parse_cookies, parse_query
 
-__all__ = ["RequestReader"]
+__all__ = ["RequestReader", "declared_query"]
+
+_URL_QUOTE = "werkzeug.url_quote"  # invalid bytes stay percent-encoded, as in request.args
 
 
 class RequestReader:
@@ -49,25 +54,24 @@ class RequestReader:
         return [], kwargs
 
     def read_query(self, errors: list, kwargs: dict, req) -> None:
-        """Swagger 2.0's query parameters (werkzeug's parsed ``args``); a 3.x operation reads
-        with :meth:`_read_query_oas3` instead (bound at startup)."""
-        args = req.args
+        """Swagger 2.0's query parameters, decoded as werkzeug's ``args`` decodes them: only
+        the declared names' values (:func:`declared_query`), or werkzeug's ``args`` when
+        ``reject_unknown_query_params`` looks at every key. A 3.x operation reads with
+        :meth:`_read_query_oas3` instead (bound at startup)."""
         if self.reject_unknown_query:
+            args = req.args
             unknown = [k for k in args if k not in self.known_query]
             if unknown:
                 raise InvalidParameterError(
                     f"query parameter '{unknown[0][:60]}' is not declared by {self.spec.label}"
                 )
+            found = {p.name: args.getlist(p.name) for p in self.query_params if p.name in args}
+        else:
+            found = declared_query(req.query_string, self.known_query)
         for param in self.query_params:
-            if param.name in args:
-                _read(
-                    errors,
-                    kwargs,
-                    param,
-                    param.parse,
-                    args[param.name],
-                    args.getlist(param.name),
-                )
+            values = found.get(param.name)
+            if values is not None:
+                _read(errors, kwargs, param, param.parse, values[0], values)
             else:
                 _read(errors, kwargs, param, param.missing)
 
@@ -114,6 +118,27 @@ class RequestReader:
                 kwargs[param.kwarg] = param.parse(form[param.name], form.getlist(param.name))
             else:
                 kwargs[param.kwarg] = param.missing()
+
+
+def declared_query(query_string: bytes, names: set[str] | frozenset[str]) -> dict[str, list[str]]:
+    """{name: its values, in order} for the ``names`` a query string carries, decoded as
+    werkzeug's ``request.args`` decodes them (``parse_qsl`` on the UTF-8 text, blank values
+    kept, ``+`` a space, invalid percent-escapes left as they are), without decoding the
+    values of other names nor building a MultiDict."""
+    found: dict[str, list[str]] = {}
+    if not query_string:
+        return found
+    for part in query_string.decode().split("&"):
+        if not part:
+            continue
+        name, eq, value = part.partition("=")
+        if "%" in name or "+" in name:
+            name = unquote(name.replace("+", " "), "utf-8", _URL_QUOTE)
+        if name in names:
+            if "%" in value or "+" in value:
+                value = unquote(value.replace("+", " "), "utf-8", _URL_QUOTE)
+            found.setdefault(name, []).append(value)
+    return found
 
 
 def _read(errors: list, kwargs: dict, param, fn, *args) -> None:

@@ -12,7 +12,7 @@ from ..spec.jsondoc import BodyError, parse_json_body
 from ..spec.validation import JsonSchemaValueException, to_json_schema, validator_for
 from .bodies import invalid_body, no_media, to_model
 from .dispatch import request_body
-from .media import is_json, is_text, matches, media_types
+from .media import is_json, is_text, matches, media_types, request_mimetype
 
 __all__ = ["Swagger2Body"]
 
@@ -48,7 +48,7 @@ class Swagger2Body:
         body = self
         if req is None:
             req = request
-        mimetype = req.mimetype
+        mimetype = request_mimetype(req)
         if not matches(mimetype, body.consumes) and not (
             body.json and is_json(mimetype) and mimetype != "application/x-ndjson"
         ):

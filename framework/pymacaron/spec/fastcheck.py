@@ -125,7 +125,17 @@ class _Gen:
             self.emit(schema, "v0", body)
         finally:
             self.known = saved
-        self.blocks.append([f"def {name}(v0):", *_indent(body), "    return True"])
+        # a required property is read as v[name]: its absence is the KeyError (no keys() set)
+        self.blocks.append(
+            [
+                f"def {name}(v0):",
+                "    try:",
+                *_indent(_indent(body)),
+                "    except KeyError:",
+                "        return False",
+                "    return True",
+            ]
+        )
 
     # -- one schema applied to the value in variable v: lines that 'return False' ----
     def emit(self, schema, v: str, out: list[str]) -> None:
@@ -289,15 +299,19 @@ class _Gen:
         # objects
         lines = []
         present: frozenset = frozenset()
+        props = schema.get("properties") or {}
+        if not isinstance(props, dict):
+            raise Unsupported("properties")
         if "required" in schema:
             required = schema["required"]
             if not isinstance(required, list) or not all(type(r) is str for r in required):
                 raise Unsupported("required")
             present = frozenset(required)
-            if required:
-                lines.append(
-                    f"if not {self.const(frozenset(required))} <= {v}.keys(): return False"
-                )
+        # every required name has a property schema: each is read below as v[name], whose
+        # KeyError (caught by the function: False) is the required check
+        read_all = present <= props.keys()
+        if present and not read_all:
+            lines.append(f"if not {self.const(present)} <= {v}.keys(): return False")
         for key, op in (("minProperties", "<"), ("maxProperties", ">")):
             if key in schema:
                 if type(schema[key]) not in (int, float):
@@ -305,11 +319,15 @@ class _Gen:
                 lines.append(f"if len({v}) {op} {schema[key]!r}: return False")
         if "patternProperties" in schema or "dependencies" in schema:
             raise Unsupported("patternProperties/dependencies")
-        props = schema.get("properties") or {}
-        if not isinstance(props, dict):
-            raise Unsupported("properties")
         extra = schema.get("additionalProperties", True)
-        if extra is False:
+        count = None  # additionalProperties false: the properties present, counted
+        if extra is False and read_all and len(present) == len(props):
+            # every required name present (read below) and no other key: len(v) says it
+            lines.append(f"if len({v}) != {len(present)}: return False")
+        elif extra is False and read_all:
+            count = self.var()
+            lines.append(f"{count} = {len(present)}")
+        elif extra is False:
             lines.append(f"if not {v}.keys() <= {self.const(frozenset(props))}: return False")
         elif isinstance(extra, dict):
             key, item = self.var(), self.var()
@@ -326,13 +344,17 @@ class _Gen:
             item = self.var()
             body = []
             self.emit(sub, item, body)
-            if name in present:  # required: checked above, so it is there
+            if name in present:  # required: a KeyError when it is not there
                 lines.append(f"{item} = {v}[{name!r}]")
                 lines += body
             else:
                 lines.append(f"if {name!r} in {v}:")
+                if count is not None:
+                    lines.append(f"    {count} += 1")
                 lines.append(f"    {item} = {v}[{name!r}]")
                 lines += _indent(body)
+        if count is not None:  # the required ones and the optional ones present: no other
+            lines.append(f"if len({v}) != {count}: return False")
         guarded("object", lines)
 
         # composition: allOf and anyOf are exact under a conservative pre-check

@@ -162,6 +162,7 @@ class Param(_Declared):
         "items_kind",
         "separator",
         "multi",
+        "bounds",
     )
 
     def __init__(self, spec: dict, kwarg: str):
@@ -185,6 +186,9 @@ class Param(_Declared):
             self.validator = validator_for(json_schema)
         else:
             self.validator = None
+        # a number with only bounds (the common limit/offset/id): a value within them is
+        # valid without the validator, which runs (and words the 400) for any other
+        self.bounds = _bounds_of(json_schema) if self.validator is not None else None
 
     def parse(self, raw, raw_list=None):
         """Coerce and validate one raw value (``raw_list`` for multi arrays)."""
@@ -201,9 +205,32 @@ class Param(_Declared):
                 value = _coerce_scalar(raw, self.kind)
         except ParamError as e:
             raise self.error(str(e)) from None
+        bounds = self.bounds
+        if bounds is not None and bounds[0] <= value <= bounds[1]:
+            return value
         return self.checked(value)
 
     from_text = parse  # one text (a path segment, a header), as OAS3Param.from_text
+
+
+_BOUND_KEYS = frozenset({"type", "minimum", "maximum", "format"})
+
+
+def _bounds_of(json_schema: dict) -> tuple[float, float] | None:
+    """(low, high), inclusive, when ``json_schema`` is an integer or a number with nothing
+    but inclusive ``minimum`` / ``maximum`` (int32/int64 formats are such bounds already),
+    else None."""
+    if (
+        json_schema.get("type") not in ("integer", "number")
+        or not json_schema.keys() <= _BOUND_KEYS
+    ):
+        return None
+    if json_schema.get("format") not in (None, "int32", "int64"):
+        return None
+    low, high = json_schema.get("minimum", -math.inf), json_schema.get("maximum", math.inf)
+    if type(low) not in (int, float) or type(high) not in (int, float):
+        return None
+    return low, high
 
 
 # -- OpenAPI 3 ---------------------------------------------------------------------------
