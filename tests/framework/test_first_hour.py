@@ -167,6 +167,7 @@ def test_acceptance_local_gives_the_service_a_store_of_its_own(tmp_path, monkeyp
             raise runner.AcceptanceError("stop here")
 
     (tmp_path / "testaccept").mkdir()
+    (tmp_path / "pym-config.yaml").write_text("name: svc\n")
     monkeypatch.delenv("PYM_DYNAMODB_URL", raising=False)
     monkeypatch.delenv("PYM_DYNAMODB_PATH", raising=False)
     monkeypatch.setattr(runner, "LocalService", Stub)
@@ -174,6 +175,52 @@ def test_acceptance_local_gives_the_service_a_store_of_its_own(tmp_path, monkeyp
         runner.run_acceptance(runner.AcceptanceOptions(directory=str(tmp_path), local=True))
     path = seen["env"]["PYM_DYNAMODB_PATH"]
     assert path.endswith("dynamodb") and not path.startswith(str(tmp_path))
+
+
+def test_acceptance_local_refuses_the_config_the_service_would_refuse(tmp_path, monkeypatch):
+    """`pym acceptance --local` reads the typed config (the one the service's start reads):
+    a secret listed in env_secrets and not set stops the run with that one-line message,
+    naming the key, before any service starts (it used to read the raw file for the name,
+    start the service and report that it did not start)."""
+    from pymacaron.testing import runner
+
+    started = []
+
+    class Stub:
+        def __init__(self, name, directory, env, logdir):
+            started.append(name)
+            raise runner.AcceptanceError("stop here")
+
+    (tmp_path / "testaccept").mkdir()
+    (tmp_path / "pym-config.yaml").write_text("name: svc\nenv_secrets: [PYM_TEST_API_KEY]\n")
+    monkeypatch.delenv("PYM_TEST_API_KEY", raising=False)
+    monkeypatch.setattr(runner, "LocalService", Stub)
+    with pytest.raises(runner.AcceptanceError) as refused:
+        runner.run_acceptance(runner.AcceptanceOptions(directory=str(tmp_path), local=True))
+    message = str(refused.value)
+    assert started == []
+    assert "\n" not in message
+    assert "pym-config.yaml" in message and "env_secrets" in message
+    assert "PYM_TEST_API_KEY" in message
+
+
+def test_acceptance_local_names_the_service_from_its_typed_config(tmp_path, monkeypatch):
+    """The local service is named by pym-config's `name` (as its typed config reads it)."""
+    from pymacaron.testing import runner
+
+    started = []
+
+    class Stub:
+        def __init__(self, name, directory, env, logdir):
+            started.append(name)
+            raise runner.AcceptanceError("stop here")
+
+    (tmp_path / "testaccept").mkdir()
+    (tmp_path / "pym-config.yaml").write_text("name: petstore\n")
+    monkeypatch.setattr(runner, "LocalService", Stub)
+    with pytest.raises(runner.AcceptanceError, match="stop here"):
+        runner.run_acceptance(runner.AcceptanceOptions(directory=str(tmp_path), local=True))
+    assert started == ["petstore"]
 
 
 def test_acceptance_local_serves_with_the_dev_secret_so_pym_token_works(new_repo):
