@@ -155,25 +155,33 @@ def test_a_second_dynalite_on_the_same_data_names_the_lock(tmp_path):
     assert "\n" not in message and "another dynalite uses this data directory" in message
 
 
+def _run_local_acceptance(tmp_path, monkeypatch, config: str, started: list) -> None:
+    """Run `pym acceptance --local` on a service whose pym-config is ``config``, stopped
+    (AcceptanceError "stop here") where its first local service would start; ``started``
+    gets the (name, env) it would have started with."""
+    from pymacaron.testing import runner
+
+    class Stub:
+        def __init__(self, name, directory, env, logdir):
+            started.append((name, env))
+            raise runner.AcceptanceError("stop here")
+
+    (tmp_path / "testaccept").mkdir()
+    (tmp_path / "pym-config.yaml").write_text(config)
+    monkeypatch.setattr(runner, "LocalService", Stub)
+    runner.run_acceptance(runner.AcceptanceOptions(directory=str(tmp_path), local=True))
+
+
 def test_acceptance_local_gives_the_service_a_store_of_its_own(tmp_path, monkeypatch):
     """The runner's local service gets its own PYM_DYNAMODB_PATH (not .pym/dynamodb)."""
     from pymacaron.testing import runner
 
-    seen = {}
-
-    class Stub:
-        def __init__(self, name, directory, env, logdir):
-            seen["env"] = env
-            raise runner.AcceptanceError("stop here")
-
-    (tmp_path / "testaccept").mkdir()
-    (tmp_path / "pym-config.yaml").write_text("name: svc\n")
+    started: list = []
     monkeypatch.delenv("PYM_DYNAMODB_URL", raising=False)
     monkeypatch.delenv("PYM_DYNAMODB_PATH", raising=False)
-    monkeypatch.setattr(runner, "LocalService", Stub)
     with pytest.raises(runner.AcceptanceError):
-        runner.run_acceptance(runner.AcceptanceOptions(directory=str(tmp_path), local=True))
-    path = seen["env"]["PYM_DYNAMODB_PATH"]
+        _run_local_acceptance(tmp_path, monkeypatch, "name: svc\n", started)
+    path = started[0][1]["PYM_DYNAMODB_PATH"]
     assert path.endswith("dynamodb") and not path.startswith(str(tmp_path))
 
 
@@ -184,19 +192,11 @@ def test_acceptance_local_refuses_the_config_the_service_would_refuse(tmp_path, 
     start the service and report that it did not start)."""
     from pymacaron.testing import runner
 
-    started = []
-
-    class Stub:
-        def __init__(self, name, directory, env, logdir):
-            started.append(name)
-            raise runner.AcceptanceError("stop here")
-
-    (tmp_path / "testaccept").mkdir()
-    (tmp_path / "pym-config.yaml").write_text("name: svc\nenv_secrets: [PYM_TEST_API_KEY]\n")
+    started: list = []
     monkeypatch.delenv("PYM_TEST_API_KEY", raising=False)
-    monkeypatch.setattr(runner, "LocalService", Stub)
+    config = "name: svc\nenv_secrets: [PYM_TEST_API_KEY]\n"
     with pytest.raises(runner.AcceptanceError) as refused:
-        runner.run_acceptance(runner.AcceptanceOptions(directory=str(tmp_path), local=True))
+        _run_local_acceptance(tmp_path, monkeypatch, config, started)
     message = str(refused.value)
     assert started == []
     assert "\n" not in message
@@ -208,19 +208,10 @@ def test_acceptance_local_names_the_service_from_its_typed_config(tmp_path, monk
     """The local service is named by pym-config's `name` (as its typed config reads it)."""
     from pymacaron.testing import runner
 
-    started = []
-
-    class Stub:
-        def __init__(self, name, directory, env, logdir):
-            started.append(name)
-            raise runner.AcceptanceError("stop here")
-
-    (tmp_path / "testaccept").mkdir()
-    (tmp_path / "pym-config.yaml").write_text("name: petstore\n")
-    monkeypatch.setattr(runner, "LocalService", Stub)
+    started: list = []
     with pytest.raises(runner.AcceptanceError, match="stop here"):
-        runner.run_acceptance(runner.AcceptanceOptions(directory=str(tmp_path), local=True))
-    assert started == ["petstore"]
+        _run_local_acceptance(tmp_path, monkeypatch, "name: petstore\n", started)
+    assert [name for name, _ in started] == ["petstore"]
 
 
 def test_acceptance_local_serves_with_the_dev_secret_so_pym_token_works(new_repo):
