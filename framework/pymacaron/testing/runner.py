@@ -245,9 +245,10 @@ def run_acceptance(options: AcceptanceOptions) -> int:
                 # x-persist: a store of this run's own, never the data of a `make run` that
                 # may be up (dynalite locks its LevelDB directory: the second one fails)
                 env.setdefault("PYM_DYNAMODB_PATH", os.path.join(logdir, "dynamodb"))
-            config: PymConfig | None = _service_config(directory, env)
+            local_services = load_local_services(directory, options.tests)
+            config: PymConfig | None = _service_config(directory, env)  # before any start
             started_env = dict(env)
-            for name, service_dir in load_local_services(directory, options.tests).items():
+            for name, service_dir in local_services.items():
                 service = LocalService(name, service_dir, started_env, logdir)
                 services.append(service)
                 env[f"PYM_CLIENT_{name.upper().replace('-', '_')}_URL"] = service.base_url
