@@ -16,7 +16,8 @@ each ``PymService-<stage>``, with the id ``Default`` so their templates keep the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import jsii
 from aws_cdk import CfnOutput, Stack
@@ -51,6 +52,7 @@ from .vpc import ServiceNetwork
 __all__ = [
     "PymService",
     "PymShared",
+    "BuiltAtTop",
     "ServiceParts",
     "SharedParts",
 ]  # PymStage, PymPipeline: stages.py
@@ -78,7 +80,8 @@ class GrantsReadWrite(Protocol):
     def grant_read_write(self, grantee: iam.IGrantable, /) -> iam.Grant: ...
 
 
-def _config(config: str | ServiceConfig) -> ServiceConfig:
+def config_of(config: str | ServiceConfig) -> ServiceConfig:
+    """A loaded config, or the one a pym-config path names."""
     return config if isinstance(config, ServiceConfig) else load_service_config(config)
 
 
@@ -87,7 +90,7 @@ class SharedParts(_Scope):
 
     def _build_shared(self, config: str | ServiceConfig) -> None:
         scope = self  # a Construct (PymShared) or a Stack (the kit's SharedStack)
-        self.config = _config(config)
+        self.config = config_of(config)
         self.registry = ServiceRepository(
             scope, "Registry", repository_name=self.config.repository_name
         )
@@ -108,23 +111,45 @@ class PymShared(SharedParts, Construct):
         self._build_shared(config)
 
 
-class ServiceParts(_Scope):
-    """The body of :class:`PymService`, also built at the top of the kit's stage stacks
-    (their resources keep the paths and logical ids they always had)."""
+class BuiltAtTop(_Scope):
+    """A construct built at the top of its scope, a Construct or a Stack (whose resources
+    then keep the paths and logical ids they always had): its ``__init__`` holds the
+    options and the build; a subclass says only how its scope opens, ``_open_scope``:
+    ``Construct.__init__``, or ``Stack.__init__`` with the stack's name and options (env...)."""
 
-    def _build_service(
+    _open_scope: Callable[..., None]
+
+
+class ServiceParts(BuiltAtTop):
+    """One stage of a service: :class:`PymService` (a Construct) or the kit's stage stacks
+    (a Stack); ``_open_scope(scope, id, config, stage, prefix, **options)``, and with
+    ``SHARED_ELSEWHERE`` where the repository and application live when ``shared`` is
+    not given."""
+
+    # False: made here (one stage per app); True: another stack holds them (PymService-shared)
+    SHARED_ELSEWHERE = False
+
+    def __init__(
         self,
+        scope: Construct,
+        id: str,
         *,
-        config: str | ServiceConfig,
-        stage: str,
-        shared: PymShared | None,
-        shared_elsewhere: bool,
-        version: str | None,
-        image: str | None,
-        name_prefix: str | None,
-    ) -> None:
-        id = self.node.id
-        config = _config(config)
+        config: str | ServiceConfig = "pym-config.yaml",
+        stage: str = "staging",
+        shared: PymShared | None = None,
+        shared_elsewhere: bool | None = None,
+        version: str | None = None,
+        image: str | None = None,
+        name_prefix: str | None = None,
+        **scope_options: Any,
+    ):
+        config = config_of(config)
+        # name_prefix: the pipeline's stages use `<name>-pipeline` (stack, environment and
+        # queue names), so they never collide with direct deploys (`<name>-<stage>`).
+        prefix = name_prefix or config.name
+        self._open_scope(scope, id, config, stage, prefix, **scope_options)
+        if shared_elsewhere is None:
+            shared_elsewhere = self.SHARED_ELSEWHERE
         if stage not in STAGES:
             raise StartupError(
                 f"expected a stage among {', '.join(STAGES)}, got {stage!r}",
@@ -132,9 +157,6 @@ class ServiceParts(_Scope):
             )
         self.config = config
         self.stage_name = stage
-        # name_prefix: the pipeline's stages use `<name>-pipeline` (stack, environment and
-        # queue names), so they never collide with direct deploys (`<name>-<stage>`).
-        prefix = name_prefix or config.name
         stage_config = config.stages[stage]
         env_name = names.environment_name(prefix, stage)
         self.environment_name = env_name
@@ -400,29 +422,16 @@ class PymService(ServiceParts, Construct):
     its URI, else from pym-config's aws_account/aws_region).
     """
 
-    def __init__(
+    def _open_scope(
         self,
         scope: Construct,
         id: str,
-        *,
-        config: str | ServiceConfig = "pym-config.yaml",
-        stage: str = "staging",
-        shared: PymShared | None = None,
-        shared_elsewhere: bool = False,
-        version: str | None = None,
-        image: str | None = None,
-        name_prefix: str | None = None,
-    ):
-        Construct.__init__(self, scope, id)
-        self._build_service(
-            config=config,
-            stage=stage,
-            shared=shared,
-            shared_elsewhere=shared_elsewhere,
-            version=version,
-            image=image,
-            name_prefix=name_prefix,
-        )
+        config: ServiceConfig,
+        stage: str,
+        prefix: str,
+        **options: Any,
+    ) -> None:
+        Construct.__init__(self, scope, id, **options)
 
     @property
     def environment(self) -> eb.CfnEnvironment:

@@ -19,9 +19,13 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import bootstrap, cdk_cli, names
-from .release.common import EXIT_FAILED, EXIT_USAGE, ReleaseError, read_pym_config, service_name
+from .release.common import EXIT_FAILED, EXIT_USAGE, ReleaseError
+
+if TYPE_CHECKING:
+    from .config_model import ServiceConfig
 
 STACKS = ("shared", "staging", "live", "pipeline")
 # Direct deploys (<name>-staging/-live) and the pipeline's (<name>-pipeline-*) are separate
@@ -107,13 +111,12 @@ def caller_account(region: str | None) -> str | None:
         return None
 
 
-def synth_account(root: str, environ) -> str | None:
+def synth_account(config: ServiceConfig, environ) -> str | None:
     """Where the image lives when pym-config names no aws_account: CDK's or CodeBuild's
     environment, else the credentials' account (as the CDK CLI and Copilot do)."""
-    config = read_pym_config(root)
-    if config.get("aws_account"):
+    if config.account:
         return None
-    return account_from_environment(environ) or caller_account(config.get("aws_region"))
+    return account_from_environment(environ) or caller_account(config.region)
 
 
 def _metadata(manifest: str, art: dict) -> dict:
@@ -160,6 +163,7 @@ def print_annotations(out: str) -> int:
 
 def synth(root: str, version: str | None = None, out: str = "cdk.out", lint: bool = True) -> dict:
     started = time.monotonic()
+    config = typed_config(root)  # a file the kit refuses stops here, before the app runs
     app, context = cdk_app(root)
     if version:
         context = {**context, "version": version}
@@ -168,7 +172,7 @@ def synth(root: str, version: str | None = None, out: str = "cdk.out", lint: boo
     env = tool_env(root)
     env.update(CDK_OUTDIR=out, CDK_CONTEXT_JSON=json.dumps(context))
     if version and not env.get("CDK_DEFAULT_ACCOUNT"):
-        account = synth_account(root, env)
+        account = synth_account(config, env)
         if account:
             env["CDK_DEFAULT_ACCOUNT"] = account
     print(f"synth: {app} in {root}" + (f" (version {version})" if version else ""), flush=True)
@@ -219,7 +223,7 @@ def current_version(stack_name: str, region: str | None, cfn=None) -> str | None
     return image.rsplit(":", 1)[1] if image else None
 
 
-def typed_config(root: str):
+def typed_config(root: str) -> ServiceConfig:
     """The service's typed pym-config (infra/config.py); a bad file is a usage error."""
     from pymacaron.exceptions import StartupError
 
@@ -262,12 +266,14 @@ class DeployPlan:
 
 
 def plan_deploy(root: str, stage: str, version: str | None = None, cfn=None,
-                extra: tuple[str, ...] = ()) -> DeployPlan:  # fmt: skip
-    """What ``pym deploy STAGE`` will do, without doing it (testable without AWS)."""
+                extra: tuple[str, ...] = (), config: ServiceConfig | None = None,
+                ) -> DeployPlan:  # fmt: skip
+    """What ``pym deploy STAGE`` will do, without doing it (testable without AWS);
+    ``config``: the service's typed pym-config, read from ``root`` when not given."""
     if stage not in STACKS:
         raise ReleaseError(f"stage {stage!r}: expected one of {', '.join(STACKS)}", EXIT_USAGE)
-    name = service_name(root)
-    config = typed_config(root)
+    config = config or typed_config(root)
+    name = config.name
     if stage == "pipeline":
         check_connection(root, config)
     source = "--version"
@@ -293,17 +299,16 @@ def plan_deploy(root: str, stage: str, version: str | None = None, cfn=None,
 
 def deploy(root: str, stage: str, version: str | None = None, dry_run: bool = False,
            extra: tuple[str, ...] = ()) -> int:  # fmt: skip
-    plan = plan_deploy(root, stage, version, extra=extra)
+    config = typed_config(root)
+    plan = plan_deploy(root, stage, version, extra=extra, config=config)
     if plan.version:
         print(f"deploy: {plan.stack_id} with image version {plan.version} ({plan.version_source})")
     if plan.promote:
         live_tag = names.live_tag(plan.version)
         print(f"deploy: tag {plan.version} as {live_tag} in ECR first")
-    if plan.stage in ("staging", "live"):
-        config = read_pym_config(root)
-        if config.get("pipeline"):
-            note = BOTH_WAYS.format(name=service_name(root), stage=plan.stage)
-            print(f"deploy: note: {note}", flush=True)
+    if plan.stage in ("staging", "live") and config.pipeline is not None:
+        note = BOTH_WAYS.format(name=config.name, stage=plan.stage)
+        print(f"deploy: note: {note}", flush=True)
     print("deploy: $ " + " ".join(plan.command), flush=True)
     if dry_run:
         return 0
@@ -321,11 +326,9 @@ def deploy(root: str, stage: str, version: str | None = None, dry_run: bool = Fa
         low = proc.stderr.lower()
         hint = ""
         if "bootstrap" in low or "cdk-" in low or "ssm parameter" in low:
-            config = read_pym_config(root)
             hint = "; is the account bootstrapped for this service? " + bootstrap.advice(
-                config.get("aws_account"), config.get("aws_region"),
-                config.get("bootstrap_qualifier"),
-            )  # fmt: skip
+                config.account, config.region, config.bootstrap_qualifier
+            )
         elif "credentials" in low or "expiredtoken" in low:
             hint = "; no valid AWS credentials (AWS_PROFILE, aws sso login)"
         raise ReleaseError(f"cdk deploy {plan.stack_id} failed (exit {proc.returncode}){hint}")

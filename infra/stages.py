@@ -12,7 +12,7 @@ own CDK app.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_cdk import Annotations, Aws, CfnOutput, Environment, Stack, Stage, Tags, pipelines
 from aws_cdk import aws_codepipeline as codepipeline
@@ -22,20 +22,11 @@ from pymacaron.exceptions import StartupError
 
 from . import names
 from . import pipeline_steps as steps
-from .config import ServiceConfig, load_service_config
+from .config import ServiceConfig
+from .construct import BuiltAtTop, config_of
 from .names import repository_arn
 
 __all__ = ["PipelineParts", "PymPipeline", "PymStage"]
-
-if TYPE_CHECKING:
-    # PipelineParts is mixed into a Construct (PymPipeline) or a Stack (the kit's stack)
-    _Scope = Construct
-else:
-    _Scope = object
-
-
-def _config(config: str | ServiceConfig) -> ServiceConfig:
-    return config if isinstance(config, ServiceConfig) else load_service_config(config)
 
 
 class PymStage(Stage):
@@ -58,7 +49,7 @@ class PymStage(Stage):
         **kwargs: object,  # Stage's own (env, outdir...)
     ):
         super().__init__(scope, id, **kwargs)
-        config = _config(config)
+        config = config_of(config)
         self.config = config
         # Tags here: add_stage() synthesizes the stage before build_app could tag it.
         for key, value in (
@@ -81,20 +72,27 @@ class PymStage(Stage):
         )
 
 
-class PipelineParts(_Scope):
-    """The body of :class:`PymPipeline`, also built at the top of the kit's pipeline stack."""
+class PipelineParts(BuiltAtTop):
+    """The service's pipeline: :class:`PymPipeline` (a Construct) or the kit's pipeline
+    stack (a Stack); ``_open_scope(scope, id, config, **options)``."""
 
-    def _build_pipeline(
+    def __init__(
         self,
+        scope: Construct,
+        id: str,
         *,
-        config: ServiceConfig,
+        config: str | ServiceConfig = "pym-config.yaml",
         image: str | None = None,
         version: str | None = None,
         stage_env: Environment | None = None,
         customize_stage: Callable[[PymStage], object] | None = None,
-    ) -> None:
+        **scope_options: Any,
+    ):
         from .stacks.pipeline import acknowledge_generated, join_to_sub
 
+        config = config_of(config)
+        self._open_scope(scope, id, config, **scope_options)
+        self.config = config
         p = config.pipeline
         if p is None:
             raise StartupError(
@@ -243,24 +241,5 @@ class PymPipeline(PipelineParts, Construct):
     it (CDK Pipelines synthesizes a stage when it is added: later changes do not reach it).
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        config: str | ServiceConfig = "pym-config.yaml",
-        image: str | None = None,
-        version: str | None = None,
-        stage_env: Environment | None = None,
-        customize_stage: Callable[[PymStage], object] | None = None,
-    ):
-        Construct.__init__(self, scope, id)
-        config = _config(config)
-        self.config = config  # a config without `pipeline:` is refused by _build_pipeline
-        self._build_pipeline(
-            config=config,
-            image=image,
-            version=version,
-            stage_env=stage_env,
-            customize_stage=customize_stage,
-        )
+    def _open_scope(self, scope: Construct, id: str, config: ServiceConfig, **options: Any) -> None:
+        Construct.__init__(self, scope, id, **options)

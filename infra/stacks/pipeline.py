@@ -22,26 +22,18 @@ ServiceStage = PymStage  # its name before the stage became a public construct
 
 
 class PipelineStack(PipelineParts, Stack):
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        config: ServiceConfig,
-        image: str | None = None,
-        version: str | None = None,
-        stage_env=None,
-        **kwargs,
-    ):
+    """:class:`~infra.stages.PymPipeline`'s options, and a Stack's (``env``...)."""
+
+    def _open_scope(self, scope: Construct, id: str, config: ServiceConfig, **kwargs) -> None:
         assert config.pipeline is not None, "PipelineStack needs a `pipeline:` section"
-        super().__init__(
+        Stack.__init__(
+            self,
             scope,
             id,
             stack_name=config.stack_name(names.PIPELINE_INFIX),
             description=f"{config.name}: git push -> staging -> acceptance -> live (pymacaron)",
             **kwargs,
         )
-        self._build_pipeline(config=config, image=image, version=version, stage_env=stage_env)
 
 
 def _sub(value):

@@ -16,19 +16,14 @@ from ..names import environment_name
 
 
 class ServiceStageStack(ServiceParts, Stack):
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        config: ServiceConfig,
-        stage: str,
-        image: str | None = None,
-        version: str | None = None,
-        name_prefix: str | None = None,
-        **kwargs,
-    ):
-        prefix = name_prefix or config.name
+    """:class:`PymService`'s options, and a Stack's (``env``...); the repository and the
+    application live in PymService-shared (SharedStack)."""
+
+    SHARED_ELSEWHERE = True
+
+    def _open_scope(
+        self, scope: Construct, id: str, config: ServiceConfig, stage: str, prefix: str, **kwargs
+    ) -> None:
         Stack.__init__(
             self,
             scope,
@@ -36,14 +31,4 @@ class ServiceStageStack(ServiceParts, Stack):
             stack_name=environment_name(prefix, stage),
             description=f"{config.name}: the {stage} Beanstalk environment (pymacaron)",
             **kwargs,
-        )
-        # the repository and the application live in PymService-shared (SharedStack)
-        self._build_service(
-            config=config,
-            stage=stage,
-            shared=None,
-            shared_elsewhere=True,
-            image=image,
-            version=version,
-            name_prefix=name_prefix,
         )

@@ -155,25 +155,63 @@ def test_a_second_dynalite_on_the_same_data_names_the_lock(tmp_path):
     assert "\n" not in message and "another dynalite uses this data directory" in message
 
 
+def _run_local_acceptance(tmp_path, monkeypatch, config: str, started: list) -> None:
+    """Run `pym acceptance --local` on a service whose pym-config is ``config``, stopped
+    (AcceptanceError "stop here") where its first local service would start; ``started``
+    gets the (name, env) it would have started with."""
+    from pymacaron.testing import runner
+
+    class Stub:
+        def __init__(self, name, directory, env, logdir):
+            started.append((name, env))
+            raise runner.AcceptanceError("stop here")
+
+    (tmp_path / "testaccept").mkdir()
+    (tmp_path / "pym-config.yaml").write_text(config)
+    monkeypatch.setattr(runner, "LocalService", Stub)
+    runner.run_acceptance(runner.AcceptanceOptions(directory=str(tmp_path), local=True))
+
+
 def test_acceptance_local_gives_the_service_a_store_of_its_own(tmp_path, monkeypatch):
     """The runner's local service gets its own PYM_DYNAMODB_PATH (not .pym/dynamodb)."""
     from pymacaron.testing import runner
 
-    seen = {}
-
-    class Stub:
-        def __init__(self, name, directory, env, logdir):
-            seen["env"] = env
-            raise runner.AcceptanceError("stop here")
-
-    (tmp_path / "testaccept").mkdir()
+    started: list = []
     monkeypatch.delenv("PYM_DYNAMODB_URL", raising=False)
     monkeypatch.delenv("PYM_DYNAMODB_PATH", raising=False)
-    monkeypatch.setattr(runner, "LocalService", Stub)
     with pytest.raises(runner.AcceptanceError):
-        runner.run_acceptance(runner.AcceptanceOptions(directory=str(tmp_path), local=True))
-    path = seen["env"]["PYM_DYNAMODB_PATH"]
+        _run_local_acceptance(tmp_path, monkeypatch, "name: svc\n", started)
+    path = started[0][1]["PYM_DYNAMODB_PATH"]
     assert path.endswith("dynamodb") and not path.startswith(str(tmp_path))
+
+
+def test_acceptance_local_refuses_the_config_the_service_would_refuse(tmp_path, monkeypatch):
+    """`pym acceptance --local` reads the typed config (the one the service's start reads):
+    a secret listed in env_secrets and not set stops the run with that one-line message,
+    naming the key, before any service starts (it used to read the raw file for the name,
+    start the service and report that it did not start)."""
+    from pymacaron.testing import runner
+
+    started: list = []
+    monkeypatch.delenv("PYM_TEST_API_KEY", raising=False)
+    config = "name: svc\nenv_secrets: [PYM_TEST_API_KEY]\n"
+    with pytest.raises(runner.AcceptanceError) as refused:
+        _run_local_acceptance(tmp_path, monkeypatch, config, started)
+    message = str(refused.value)
+    assert started == []
+    assert "\n" not in message
+    assert "pym-config.yaml" in message and "env_secrets" in message
+    assert "PYM_TEST_API_KEY" in message
+
+
+def test_acceptance_local_names_the_service_from_its_typed_config(tmp_path, monkeypatch):
+    """The local service is named by pym-config's `name` (as its typed config reads it)."""
+    from pymacaron.testing import runner
+
+    started: list = []
+    with pytest.raises(runner.AcceptanceError, match="stop here"):
+        _run_local_acceptance(tmp_path, monkeypatch, "name: petstore\n", started)
+    assert [name for name, _ in started] == ["petstore"]
 
 
 def test_acceptance_local_serves_with_the_dev_secret_so_pym_token_works(new_repo):

@@ -21,13 +21,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 SOURCES = (ROOT / "framework" / "pymacaron", ROOT / "infra")
 # Who may call the one reader (read_config_file / read_stage_config): the runtime's model,
 # the kit's typed model, the release steps' dict view, `pym check` (it validates every
-# stage's file) and the acceptance runner's service name.
+# stage's file).
 READER_CALLERS = {
     "framework/pymacaron/config.py",
     "infra/config.py",
     "infra/release/common.py",
     "framework/pymacaron/commands/service.py",
-    "framework/pymacaron/testing/runner.py",
 }
 CONFIG_FILE = re.compile(r"^pym-config(\.[\w{}]+)?\.yaml$")  # a file name, not a message
 READERS = ("read_config_file", "read_stage_config")
@@ -324,3 +323,21 @@ def test_task_visibility_timeout_default_lives_in_the_schema():
     for path in _python_files():
         text = path.read_text()
         assert not re.search(r"VISIBILITY_TIMEOUT\w*\s*(:\s*int\s*)?=\s*\d", text), path
+
+
+# Commands that take the typed config (infra/config.py): never the release steps' dict view.
+TYPED_CONFIG_COMMANDS = ("infra/deploy.py",)
+DICT_VIEW = {"read_pym_config", "service_name"}
+
+
+def test_synth_plan_and_deploy_take_the_typed_config():
+    """`pym synth`, `pym plan`'s deploy plan and `pym deploy` read pym-config through the
+    typed config only, so a file it refuses is refused the same way by each."""
+    for rel in TYPED_CONFIG_COMMANDS:
+        tree = ast.parse((ROOT / rel).read_text(), rel)
+        raw = [
+            f"{rel}:{n.lineno}: {_call_name(n)}()"
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and _call_name(n) in DICT_VIEW
+        ]
+        assert raw == []

@@ -6,6 +6,7 @@ version in service)."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -232,6 +233,44 @@ def test_a_first_deploy_without_a_version_says_so():
     with stub, pytest.raises(ReleaseError, match="needs --version TAG") as e:
         plan_deploy(str(ROOT), "staging", None, cfn=cfn)
     assert e.value.code == 2
+
+
+def test_synth_refuses_what_the_typed_config_refuses_before_running_the_app(tmp_path):
+    """A deploy-key typo the runtime tolerates stops `pym synth` at once with the typed
+    config's one-line message naming the key; the CDK app is not run."""
+    from pymacaron_kit.deploy import synth
+
+    (tmp_path / "pym-config.yaml").write_text("name: svc\naws_host_max: 6\n")
+    ran = tmp_path / "ran"
+    app = f"{json.dumps(sys.executable)} -c \"open('ran', 'w')\""
+    (tmp_path / "cdk.json").write_text(json.dumps({"app": app}))
+    with pytest.raises(ReleaseError) as refused:
+        synth(str(tmp_path), version="v1", lint=False)
+    message = str(refused.value)
+    assert refused.value.code == 2 and "\n" not in message
+    assert "pym-config.yaml" in message and "'aws_host_max'" in message
+    assert "did you mean 'aws_hosts_max'" in message
+    assert not ran.exists()
+
+
+def test_plan_deploy_without_a_pym_config_says_there_is_none(tmp_path):
+    """The typed config's own message (it used to be the dict view's "no `name` key")."""
+    from pymacaron_kit.deploy import plan_deploy
+
+    with pytest.raises(ReleaseError, match="no pym-config file here") as refused:
+        plan_deploy(str(tmp_path), "live", "v1")
+    assert refused.value.code == 2 and "no `name` key" not in str(refused.value)
+
+
+def test_deploy_notes_both_ways_from_the_typed_config(capsys):
+    """The example has a pipeline: section, so a direct deploy says it runs apart from the
+    pipeline's stages (named from the typed config's `name`)."""
+    from pymacaron_kit import deploy
+
+    assert deploy.deploy(str(ROOT), "staging", "v1", dry_run=True) == 0
+    out = capsys.readouterr().out
+    assert "deploy: note: direct deploys (petshop-staging)" in out
+    assert "(petshop-pipeline-staging)" in out
 
 
 def test_deploy_live_tags_the_image_live_first(monkeypatch, capsys):

@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ..client.transport import failure_reason
-from ..config import read_config_file
+from ..config import PymConfig, load_config, set_config
 from ..devsecret import read_dev_secret
+from ..exceptions import StartupError
 from ..ports import free_port
 
 ACCEPTANCE_FILE = "acceptance.yaml"
@@ -182,17 +183,20 @@ def _base_url(host: str, port: str, https: bool) -> str:
     return f"{scheme}://{host}" if default else f"{scheme}://{host}:{port}"
 
 
-def _make_token(directory: str, env: dict) -> str | None:
+def _service_config(directory: str, env: dict) -> PymConfig:
+    """The service's typed config, as its own start reads it (``PYM_ENV`` and secrets from
+    ``env``); a file it refuses stops the run with its one-line message naming the key."""
+    try:
+        return load_config(service_dir=directory, env=env.get("PYM_ENV"), environ=env)
+    except StartupError as e:
+        raise AcceptanceError(str(e)) from None
+
+
+def _make_token(config: PymConfig | None) -> str | None:
     """A JWT signed with the service's jwt_secret, or None when there is none."""
     from pymacaron.auth import generate_token
-    from pymacaron.config import load_config, set_config
 
-    try:
-        config = load_config(service_dir=directory, env=env.get("PYM_ENV"), environ=env)
-    except Exception as e:
-        say(f"no test JWT: the service's config does not load ({e})")
-        return None
-    if not config.jwt_secret:
+    if config is None or not config.jwt_secret:
         return None
     set_config(config)
     try:
@@ -201,13 +205,14 @@ def _make_token(directory: str, env: dict) -> str | None:
         set_config(None)
 
 
-def _service_name(directory: str) -> str:
-    """The ``name`` of the service's pym-config.yaml (its directory name without one)."""
+def _config_for_token(directory: str, env: dict) -> PymConfig | None:
+    """The config a remote run signs its test JWT with; None (said) when it does not load
+    here (its secrets may be the target's, not this machine's)."""
     try:
-        name = read_config_file(os.path.join(directory, "pym-config.yaml"), deploy=False)["name"]
-    except Exception:  # no or a broken pym-config: the service's own start says why
-        name = None
-    return str(name or os.path.basename(directory) or "service")
+        return _service_config(directory, env)
+    except Exception as e:
+        say(f"no test JWT: the service's config does not load ({e})")
+        return None
 
 
 def run_acceptance(options: AcceptanceOptions) -> int:
@@ -240,13 +245,15 @@ def run_acceptance(options: AcceptanceOptions) -> int:
                 # x-persist: a store of this run's own, never the data of a `make run` that
                 # may be up (dynalite locks its LevelDB directory: the second one fails)
                 env.setdefault("PYM_DYNAMODB_PATH", os.path.join(logdir, "dynamodb"))
+            local_services = load_local_services(directory, options.tests)
+            config: PymConfig | None = _service_config(directory, env)  # before any start
             started_env = dict(env)
-            for name, service_dir in load_local_services(directory, options.tests).items():
+            for name, service_dir in local_services.items():
                 service = LocalService(name, service_dir, started_env, logdir)
                 services.append(service)
                 env[f"PYM_CLIENT_{name.upper().replace('-', '_')}_URL"] = service.base_url
                 provided.append(name)
-            main = LocalService(_service_name(directory), directory, env, logdir)
+            main = LocalService(str(config.name), directory, env, logdir)
             services.append(main)
             for service in services:
                 try:
@@ -261,7 +268,10 @@ def run_acceptance(options: AcceptanceOptions) -> int:
         else:
             host, port, https = _target(options)
             check_reachable(_base_url(host, port, https), verify=not options.no_ssl_check)
-        token = options.token or env.get("PYM_JWT_TOKEN") or _make_token(directory, env)
+            config = None
+        token = options.token or env.get("PYM_JWT_TOKEN")
+        if not token:
+            token = _make_token(config or _config_for_token(directory, env))
         if not token:
             say("no test JWT (no jwt_secret, --token or PYM_JWT_TOKEN): authenticated tests fail")
         test_env = dict(env)
