@@ -66,7 +66,7 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 
 test: setup system-tools lint
-	$(PY) -m pytest -q -n 2 --dist loadgroup --durations=40 tests
+	$(PY) -m pytest -q -n 3 --dist loadgroup --durations=40 tests
 
 # the hostile-client campaign's Goal figures (docs/hostile.md), printed; ~4 min
 chaos: setup system-tools
