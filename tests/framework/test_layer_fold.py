@@ -98,6 +98,7 @@ def test_the_fold_is_what_runs(monkeypatch):
 @pytest.mark.parametrize("path", ["/pets/1", "/docs"])
 def test_folded_replies_are_the_layers_replies(path, access_lines):
     seen: dict = {}
+    before = get_request_id()  # whatever this thread held before (None unless a test leaked)
     folded, apart = _stacks(seen)
     one, body1, env1 = _serve(folded, path)
     rid_seen_folded = seen["rid"]
@@ -111,7 +112,7 @@ def test_folded_replies_are_the_layers_replies(path, access_lines):
     for env in (env1, env2):
         assert env[STATUS] == "404 NOT FOUND" and env[REQUEST_ID] == "fold-1"
     assert rid_seen_folded == seen["rid"] == "fold-1"
-    assert get_request_id() is None  # reset after each request
+    assert get_request_id() == before  # reset after each request
     lines = access_lines.getvalue().splitlines()
     assert len(lines) == 2
     assert [line.rsplit(" ", 1)[0] for line in lines] == [f"fold-1|GET {path} 404"] * 2

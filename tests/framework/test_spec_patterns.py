@@ -197,8 +197,11 @@ def test_a_31_pattern_is_refused_in_the_words_of_the_draft4_message(tmp_path, pa
     message = str(e.value)
     assert "\n" not in message
     assert 'is not a "regex"' not in message
+    from pymacaron.spec.yamlfile import display_path  # relative to the cwd when shorter
+
     assert message.startswith(
-        f"{spec}: paths./a.get.parameters[0].schema.pattern (line 9): pattern {pattern!r} "
+        f"{display_path(str(spec))}: paths./a.get.parameters[0].schema.pattern (line 9): "
+        f"pattern {pattern!r} "
         "cannot be compiled by pymacaron's validation engine (jsonschema-rs fancy-regex "
         "(2020-12)): "
     ), message

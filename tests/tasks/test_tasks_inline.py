@@ -130,10 +130,13 @@ def test_identity_travels_signed_and_is_exchanged_for_a_fresh_token(jobs_app, tm
         },
     ):
         authenticate_request()
-        from pymacaron.logs import set_request_id
+        from pymacaron.logs import _request_id, set_request_id
 
-        set_request_id("rid-identity")
-        envelope = json.loads(json.dumps(make_envelope(tasks.record, ["signed", None], {})))
+        token = set_request_id("rid-identity")
+        try:
+            envelope = json.loads(json.dumps(make_envelope(tasks.record, ["signed", None], {})))
+        finally:
+            _request_id.reset(token)  # no request id left for the worker's next test
     assert envelope["user_id"] == "dave" and "sig" in envelope
     assert "token" not in json.dumps(envelope).lower()  # the user's token never travels
     run_envelope(envelope)
