@@ -2,9 +2,11 @@
 and ``kit``: a fresh venv holding the wheel built from this repository (the journeys).
 
 Started here (free 127.0.0.1 port, temp socket) and stopped by handle, like
-tests/image/conftest.py. The modules using podman and the registry share the image tests'
-xdist worker ("image"); the deploy journey (moto) and the docs page (chromium) contend for
-neither and run on another ("journey"), with the same kit.
+tests/image/conftest.py. The first hour and the example's pipeline run on one xdist worker
+("first-hour"), the `pym new` image beside the image tests on another ("image"): each
+worker starts its own registry and podman service on the engine's one storage (its layer
+cache); the deploy journey (moto) and the docs page (chromium) run on a third ("journey"),
+with the same kit.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ from tests.e2e.journey import (
 )
 from tests.image.image_helpers import BASE_IMAGE, REPO, free_port
 
-pytestmark = [pytest.mark.xdist_group("image"), pytest.mark.slow]
+pytestmark = [pytest.mark.xdist_group("first-hour"), pytest.mark.slow]
 
 NAME = "bookmarks"
 STEPS = Steps("first hour")

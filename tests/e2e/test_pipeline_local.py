@@ -2,8 +2,9 @@
 test stops it before promotion (the passing run is the first hour's, on a `pym new` repo).
 
 This module starts its own registry (free 127.0.0.1 port) and podman API service (temp
-socket), like tests/image/conftest.py, and stops them by handle. It shares the image tests'
-xdist worker (and so the engine's layer cache) through the "image" group.
+socket), like tests/image/conftest.py, and stops them by handle. It runs on the first
+hour's xdist worker ("first-hour" group); the engine's storage (its layer cache) is one for
+every worker.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from tests.image.image_helpers import (  # noqa: E402
     TEST_JWT_SECRET,
 )
 
-pytestmark = [pytest.mark.xdist_group("image"), pytest.mark.slow]
+pytestmark = [pytest.mark.xdist_group("first-hour"), pytest.mark.slow]
 
 MANIFESTS = ",".join(
     (
