@@ -35,6 +35,14 @@ def pytest_configure(config):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         open(path, "w").close()
         os.environ[STEP_LOG] = path  # inherited by the workers started after this hook
+        # Python's bytecode cache on for the run (this machine's shell sets
+        # PYTHONDONTWRITEBYTECODE=1; a user's does not): without it every one of the
+        # suite's Python processes compiled what it imported from source (the kit's
+        # venv, installed --no-compile, compiled aws-cdk-lib's modules in every `pym synth`)
+        # and each xdist worker re-ran pytest's assertion rewriting of every test module.
+        # Caches land in git-ignored __pycache__/ directories (docs/decisions.md).
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        sys.dont_write_bytecode = False
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -7,6 +7,9 @@ import pytest
 
 from .infra_helpers import option
 
+# on the worker that holds the session's synthesized app: elsewhere it would synthesize again
+pytestmark = pytest.mark.xdist_group("cdk")
+
 STAGES = ["PymService-staging", "PymService-live"]
 
 

@@ -230,6 +230,9 @@ def test_provisioned_capacity_comes_from_pym_config(tmp_path):
         table_settings(str(missing / "pym-config.yaml"), "live")
 
 
+# on the worker that holds the session's synthesized app (xdist group "cdk"): elsewhere
+# this one test would synthesize the whole app again
+@pytest.mark.xdist_group("cdk")
 def test_a_service_without_x_persist_has_no_tables_and_no_table_grants(synthesized):
     for stack in ("PymService-staging", "PymService-live"):
         assert synthesized.resources(stack, "AWS::DynamoDB::Table") == {}
