@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .config import find_service_dir
@@ -32,6 +32,7 @@ from .spec.models import (
     registered_models,
     set_autoloader,
 )
+from .spec.nametable import NameTable
 from .spec.validation import compile_schema, json_definitions
 from .spec.yamlfile import display_path
 
@@ -48,31 +49,15 @@ BUILTIN_DIR = os.path.join(os.path.dirname(__file__), "builtin")
 Models = dict[str, type[PyMacaronModel]]
 
 
-class _Namespace:
+class _Namespace(NameTable[type[PyMacaronModel]]):
     """Attribute access over the model classes, with an error that says what exists."""
 
     def __init__(self, kind: str, api: str, items: Models):
-        self._kind, self._api, self._items = kind, api, items
+        super().__init__(items)
+        self._kind, self._api = kind, api
 
-    def __getattr__(self, name: str) -> type[PyMacaronModel]:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        try:
-            return self._items[name]
-        except KeyError:
-            known = ", ".join(sorted(self._items)) or "none"
-            raise AttributeError(
-                f"ApiPool.{self._api}.{self._kind} has no {name!r} (known: {known})"
-            ) from None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __contains__(self, name: str) -> bool:
-        return name in self._items
-
-    def __dir__(self) -> list[str]:
-        return sorted(self._items)
+    def _missing(self, name: str, known: str) -> str:
+        return f"ApiPool.{self._api}.{self._kind} has no {name!r} (known: {known or 'none'})"
 
 
 class _LazyValidator:

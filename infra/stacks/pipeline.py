@@ -17,6 +17,7 @@ from .. import names
 from ..config import ServiceConfig
 from ..nag import acknowledge
 from ..stages import PipelineParts, PymStage
+from .base import open_service_stack
 
 ServiceStage = PymStage  # its name before the stage became a public construct
 
@@ -26,14 +27,9 @@ class PipelineStack(PipelineParts, Stack):
 
     def _open_scope(self, scope: Construct, id: str, config: ServiceConfig, **kwargs) -> None:
         assert config.pipeline is not None, "PipelineStack needs a `pipeline:` section"
-        Stack.__init__(
-            self,
-            scope,
-            id,
-            stack_name=config.stack_name(names.PIPELINE_INFIX),
-            description=f"{config.name}: git push -> staging -> acceptance -> live (pymacaron)",
-            **kwargs,
-        )
+        name = config.stack_name(names.PIPELINE_INFIX)
+        what = "git push -> staging -> acceptance -> live"
+        open_service_stack(self, scope, id, config, name, what, **kwargs)
 
 
 def _sub(value):

@@ -13,6 +13,7 @@ from constructs import Construct
 from ..config import ServiceConfig
 from ..construct import ServiceParts
 from ..names import environment_name
+from .base import open_service_stack
 
 
 class ServiceStageStack(ServiceParts, Stack):
@@ -24,11 +25,5 @@ class ServiceStageStack(ServiceParts, Stack):
     def _open_scope(
         self, scope: Construct, id: str, config: ServiceConfig, stage: str, prefix: str, **kwargs
     ) -> None:
-        Stack.__init__(
-            self,
-            scope,
-            id,
-            stack_name=environment_name(prefix, stage),
-            description=f"{config.name}: the {stage} Beanstalk environment (pymacaron)",
-            **kwargs,
-        )
+        what = f"the {stage} Beanstalk environment"
+        open_service_stack(self, scope, id, config, environment_name(prefix, stage), what, **kwargs)

@@ -8,18 +8,13 @@ from constructs import Construct
 from .. import names
 from ..config import ServiceConfig
 from ..construct import SharedParts
+from .base import open_service_stack
 
 
 class SharedStack(SharedParts, Stack):
     def __init__(self, scope: Construct, id: str, *, config: ServiceConfig, **kwargs):
-        Stack.__init__(
-            self,
-            scope,
-            id,
-            stack_name=config.stack_name(names.SHARED),
-            description=f"{config.name}: image repository and Beanstalk application (pymacaron)",
-            **kwargs,
-        )
+        what = "image repository and Beanstalk application"
+        open_service_stack(self, scope, id, config, config.stack_name(names.SHARED), what, **kwargs)
         # built by PymShared's code, at the top of the stack (paths and ids unchanged)
         self._build_shared(config)
         uri = self.registry.repository.repository_uri

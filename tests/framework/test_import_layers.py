@@ -33,7 +33,7 @@ LAYERS = [
     "client | security | persist",
     "config",
     "spec",  # specs as data: no Flask, no I/O at request time
-    "hooks | logs | devsecret | ports",
+    "hooks | logs | devsecret | ports | environ",
     "current | exceptions",
     "error_body | aliases",  # the error JSON; the old names (imported by name, lazily)
 ]

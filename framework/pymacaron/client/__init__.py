@@ -36,10 +36,11 @@ data=..., timeout=..., verify=...)`` (requests' signature) that returns the resp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..exceptions import StartupError
+from ..spec.nametable import NameTable
 from ..spec.yamlfile import display_path
 from .operation import OPTIONS, ClientOperation
 from .settings import ClientConfigError, base_url, client_settings, env_url_name
@@ -78,33 +79,22 @@ __all__ = [
 ]
 
 
-class ApiClient:
+class ApiClient(NameTable[ClientOperation]):
     """``ApiPool.<api>.client``: one callable per ``x-bind-client`` operation."""
 
     def __init__(self, api: Api, operations: dict[str, ClientOperation]):
+        super().__init__(operations)
         self._api = api
-        self._operations = operations
 
-    def __getattr__(self, name: str) -> ClientOperation:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        try:
-            return self._operations[name]
-        except KeyError:
-            known = ", ".join(sorted(self._operations)) or "none: add x-bind-client to operations"
-            raise AttributeError(
-                f"ApiPool.{self._api.name}.client has no {name!r} "
-                f"(x-bind-client names in {display_path(self._api.spec.path)}: {known})"
-            ) from None
-
-    def __dir__(self) -> list[str]:
-        return sorted(self._operations)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._operations)
+    def _missing(self, name: str, known: str) -> str:
+        return (
+            f"ApiPool.{self._api.name}.client has no {name!r} (x-bind-client names in "
+            f"{display_path(self._api.spec.path)}: "
+            f"{known or 'none: add x-bind-client to operations'})"
+        )
 
     def __repr__(self) -> str:
-        return f"<ApiClient {self._api.name}: {', '.join(sorted(self._operations))}>"
+        return f"<ApiClient {self._api.name}: {', '.join(sorted(self._items))}>"
 
 
 def build_client(

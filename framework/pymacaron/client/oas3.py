@@ -15,6 +15,7 @@ as JSON), or as it is (bytes, str) for other media types. Replies: JSON -> model
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterator
 
 import orjson
 
@@ -105,6 +106,13 @@ class _Media:
         except JsonSchemaValueException as e:
             raise ValueError(f"{where}: {violation_text(e, root='body')}") from None
 
+    def fields(self, data: dict) -> Iterator[tuple[str, object, dict, dict]]:
+        """Each field of a form body that is not None: (name, value, its property schema,
+        its ``encoding`` entry), in the body's order."""
+        for name, value in data.items():
+            if value is not None:
+                yield name, value, self.props.get(name) or {}, self.encoding.get(name) or {}
+
 
 class BodyWriter:
     """A 3.x requestBody, written as requests' keyword arguments."""
@@ -175,15 +183,10 @@ class BodyWriter:
     def _form(self, media: _Media, data: dict, where: str) -> dict:
         media.check(data, where)
         pairs = []
-        for name, value in data.items():
-            if value is None:
-                continue
-            enc = media.encoding.get(name) or {}
-            ctype = enc.get("contentType") or ""
-            if _is_json_media(ctype):
+        for name, value, prop, enc in media.fields(data):
+            if _is_json_media(enc.get("contentType") or ""):
                 pairs.append((name, styles.quote_value(orjson.dumps(value).decode())))
                 continue
-            prop = media.props.get(name) or {}
             shape, _ = coercer_for(prop, self.raw_definitions)
             style = enc.get("style") or "form"
             explode = enc.get("explode")
@@ -204,11 +207,8 @@ class BodyWriter:
         }
         media.check(checked, where)
         parts = []
-        for name, value in data.items():
-            if value is None:
-                continue
-            prop = media.props.get(name) or {}
-            ctype = (media.encoding.get(name) or {}).get("contentType") or ""
+        for name, value, prop, enc in media.fields(data):
+            ctype = enc.get("contentType") or ""
             many = isinstance(value, list) and shape_of(prop) == "array"
             values = value if many else [value]
             if _is_json_media(ctype) or (not ctype and isinstance(value, dict)):

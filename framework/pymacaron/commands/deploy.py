@@ -11,6 +11,7 @@ what to install).
 from __future__ import annotations
 
 from . import table
+from .errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, exit_codes
 from .table import Command, arg
 
 __all__ = ["add_commands", "cmd_new", "cmd_synth", "cmd_deploy", "cmd_bootstrap", "cmd_doctor"]
@@ -56,17 +57,19 @@ def cmd_doctor(args) -> int:
 
 DIR = arg("--dir", default=".", help="the service's repository (default: .)")
 
-COMMANDS = (
-    Command(
-        "new",
-        "write a new service repository NAME (spec, handlers, tests, config, CDK app)",
-        cmd_new,
-        (
-            arg("name", metavar="NAME", help="the service name (lowercase letters, digits)"),
-            arg("--dir", help="where to write it (default: ./NAME; must be empty or new)"),
-        ),
-        "exit codes: 0 written, 2 usage (bad NAME, non-empty directory)",
+NEW = Command(
+    "new",
+    "write a new service repository NAME (spec, handlers, tests, config, CDK app)",
+    cmd_new,
+    (
+        arg("name", metavar="NAME", help="the service name (lowercase letters, digits)"),
+        arg("--dir", help="where to write it (default: ./NAME; must be empty or new)"),
     ),
+    exit_codes((EXIT_OK, "written"), (EXIT_USAGE, "usage (bad NAME, non-empty directory)")),
+)
+
+# the commands on a service's repository: each takes --dir
+COMMANDS = (
     Command(
         "synth",
         "write every CloudFormation template to cdk.out/ (cdk-nag inside, then cfn-lint)",
@@ -75,9 +78,10 @@ COMMANDS = (
             arg("--version", help="the image tag the stage stacks deploy (-c version=)"),
             arg("--out", default="cdk.out", help="output directory (default: cdk.out)"),
             arg("--no-lint", action="store_true", help="skip cfn-lint"),
-            DIR,
         ),
-        "exit codes: 0 synthesized and lint-clean, 1 failed, 2 usage",
+        exit_codes(
+            (EXIT_OK, "synthesized and lint-clean"), (EXIT_FAILED, "failed"), (EXIT_USAGE, "usage")
+        ),
     ),
     Command(
         "deploy",
@@ -88,10 +92,15 @@ COMMANDS = (
             arg("--version", help="the image tag to deploy (default: the one in service)"),
             arg("--dry-run", action="store_true", help="print the plan, deploy nothing"),
             arg("--yes", action="store_true", help="no confirmation of IAM changes"),
-            DIR,
         ),
         "Without --version a stage keeps the version it runs. `live` tags the image "
-        "live-<version> in ECR first. exit codes: 0 deployed, 1 failed, 2 usage, 4 AWS refused",
+        "live-<version> in ECR first. "
+        + exit_codes(
+            (EXIT_OK, "deployed"),
+            (EXIT_FAILED, "failed"),
+            (EXIT_USAGE, "usage"),
+            (EXIT_REFUSED, "AWS refused"),
+        ),
     ),
     Command(
         "bootstrap",
@@ -110,20 +119,22 @@ COMMANDS = (
                 help="print a starting execution policy document and exit",
             ),
             arg("--dry-run", action="store_true", help="print the cdk command, run nothing"),
-            DIR,
         ),  # fmt: skip
-        "exit codes: 0 bootstrapped, 1 failed, 2 usage",
+        exit_codes((EXIT_OK, "bootstrapped"), (EXIT_FAILED, "failed"), (EXIT_USAGE, "usage")),
     ),
     Command(
         "doctor",
         "what a first deploy still needs: credentials, bootstrap, platform record, pipeline "
         "source, the kit for CodeBuild",
         cmd_doctor,
-        (DIR,),
-        "exit codes: 0 nothing missing, 1 something missing, 2 usage",
+        (),
+        exit_codes(
+            (EXIT_OK, "nothing missing"), (EXIT_FAILED, "something missing"), (EXIT_USAGE, "usage")
+        ),
     ),
 )
 
 
 def add_commands(sub) -> None:
-    table.add(sub, COMMANDS, needs_kit=True)
+    table.add(sub, (NEW,), needs_kit=True)
+    table.add(sub, COMMANDS, common=(DIR,), needs_kit=True)

@@ -32,6 +32,8 @@ import os
 import shutil
 import sys
 
+from ..environ import env_number
+
 __all__ = [
     "batch_scheduling",
     "check_config",
@@ -51,13 +53,7 @@ GUNICORN_MISSING = (
 
 
 def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise SystemExit(f"pymacaron.serve: {name}={value!r} is not an integer") from None
+    return env_number("pymacaron.serve", name, default, int)
 
 
 def cpu_count() -> int:

@@ -79,21 +79,17 @@ def bare_json_reply(data, status: int = 200) -> BareReply:
 
 
 def error_reply(
-    status: int,
-    code: str,
-    description: str,
-    error_id: str | None = None,
-    user_message: str | None = None,
+    body: dict[str, str | int],
     exc: BaseException | None = None,
     endpoint: str | None = None,
     error_model: dict | None = None,
     errors: list | None = None,
 ) -> Response:
-    """Log (and report a 5xx), then reply with the uniform error body (or, with
-    ``error_model`` from errormodel.py, in the operation's own error schema). ``errors``:
-    every violation of a request (``[{"loc", "msg", "type"}]``), the first one being the
-    ``error_description``."""
-    body = error_body(status, code, description, error_id, user_message)
+    """Log (and report a 5xx), then reply with ``body``, the uniform error body of
+    :func:`~pymacaron.error_body.error_body` (or, with ``error_model`` from errormodel.py,
+    in the operation's own error schema). ``errors``: every violation of a request
+    (``[{"loc", "msg", "type"}]``), the first one being the ``error_description``."""
+    status, code, description = int(body["status"]), body["error"], str(body["error_description"])
     if errors:
         body["errors"] = errors
     rid = get_request_id()
@@ -143,11 +139,7 @@ def exception_reply(
     """The reply for any exception raised while serving a request."""
     if isinstance(e, PyMacaronException):
         return error_reply(
-            e.status,
-            e.code,
-            e.message,
-            e.error_id,
-            e.user_message,
+            error_body(e.status, e.code, e.message, e.error_id, e.user_message),
             exc=e if e.status >= 500 else None,
             endpoint=endpoint,
             error_model=error_model,
@@ -155,20 +147,19 @@ def exception_reply(
         )
     if isinstance(e, HTTPException):
         status = e.code or 500
-        code = code_for(status)
         description = e.description or e.name
         if status == 405 and endpoint is None:
             description = "the method is not allowed on this path"
         if status == 404:
             description = "no such path on this service"
-        reply = error_reply(status, code, description, endpoint=endpoint, error_model=error_model)
+        body = error_body(status, code_for(status), description)
+        reply = error_reply(body, endpoint=endpoint, error_model=error_model)
         if status == 405 and getattr(e, "valid_methods", None):
             reply.headers["Allow"] = ", ".join(e.valid_methods)
         return reply
+    description = f"the server failed to handle the request ({type(e).__name__})"
     return error_reply(
-        500,
-        "UNHANDLED_SERVER_ERROR",
-        f"the server failed to handle the request ({type(e).__name__})",
+        error_body(500, "UNHANDLED_SERVER_ERROR", description),
         exc=e,
         endpoint=endpoint,
         error_model=error_model,

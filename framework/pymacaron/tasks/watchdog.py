@@ -21,6 +21,8 @@ import signal
 import threading
 import time
 
+from ..environ import env_number
+
 log = logging.getLogger("pymacaron.tasks")
 
 __all__ = ["STALL_EXIT", "ConsumerWatchdog", "ReplaceBudget", "install"]
@@ -143,13 +145,7 @@ def _children(pid: int) -> list[int]:
 
 
 def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise SystemExit(f"pymacaron worker: {name}={value!r} is not a number") from None
+    return env_number("pymacaron worker", name, default, float)
 
 
 def broker_waiting(celery):

@@ -200,17 +200,12 @@ def bound_integers(node) -> bool:
 
 
 def _leaves_the_file(node) -> bool:
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            ref = item.get("$ref")
-            if isinstance(ref, str) and not ref.startswith("#"):
-                return True
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+    from ..spec.walk import json_objects
+
+    return any(
+        isinstance(ref := o.get("$ref"), str) and not ref.startswith("#")
+        for o in json_objects(node)
+    )
 
 
 def fuzz_view(spec_path: str, out_dir: str) -> str:

@@ -8,6 +8,8 @@ definitions, with discriminators enforced and request/response variants where
 
 from __future__ import annotations
 
+from ..walk import json_objects
+
 DRAFT4 = "http://json-schema.org/draft-04/schema#"
 DRAFT2020 = "https://json-schema.org/draft/2020-12/schema"
 DIALECTS = ("swagger2", "oas30", "oas31")
@@ -205,29 +207,16 @@ def json_definitions(definitions: dict, dialect: str = "swagger2") -> dict:
 
 
 def _has_direction(schema) -> bool:
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if node.get("readOnly") is True or node.get("writeOnly") is True:
-                return True
-            stack.extend(v for v in node.values() if isinstance(v, dict | list))
-        elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, dict | list))
-    return False
+    return any(
+        o.get("readOnly") is True or o.get("writeOnly") is True for o in json_objects(schema)
+    )
 
 
 def _refs(node, found: set) -> set:
-    stack = [node]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/definitions/"):
-                found.add(ref[len("#/definitions/") :].split("/", 1)[0])
-            stack.extend(v for v in node.values() if isinstance(v, dict | list))
-        elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, dict | list))
+    for o in json_objects(node):
+        ref = o.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/definitions/"):
+            found.add(ref[len("#/definitions/") :].split("/", 1)[0])
     return found
 
 
