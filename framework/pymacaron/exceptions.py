@@ -148,3 +148,36 @@ BadResponseError = add_error("BadResponseError", "BAD_RESPONSE", 500)
 NotFoundError = add_error("NotFoundError", "NOT_FOUND", 404)
 MethodNotAllowedError = add_error("MethodNotAllowedError", "METHOD_NOT_ALLOWED", 405)
 RequestTooLargeError = add_error("RequestTooLargeError", "REQUEST_TOO_LARGE", 413)
+
+# The errors of the framework's packages are declared here too, so this is the one list of
+# the codes pymacaron returns; each package re-exports its own from its ``errors`` module.
+
+# pymacaron.security: authentication and authorization (401, 403, 503).
+# No credential of a scheme the operation accepts (API key, basic, cookie...).
+CredentialsMissingError = add_error("CredentialsMissingError", "CREDENTIALS_MISSING", 401)
+# A credential was given but the scheme's check refused it.
+CredentialsInvalidError = add_error("CredentialsInvalidError", "CREDENTIALS_INVALID", 401)
+# A verified identity that lacks a scope the operation requires.
+ForbiddenScopeError = add_error("ForbiddenScopeError", "FORBIDDEN_SCOPE", 403)
+# The identity provider (its JWKS) could not be reached: retry later.
+AuthUnavailableError = add_error("AuthUnavailableError", "AUTH_UNAVAILABLE", 503)
+
+# pymacaron.client: calling another service.
+# The service could not be reached or the connection failed (after the retries allowed).
+DownstreamUnavailableError = add_error("DownstreamUnavailableError", "DOWNSTREAM_UNAVAILABLE", 503)
+# It did not answer in time.
+DownstreamTimeoutError = add_error("DownstreamTimeoutError", "DOWNSTREAM_TIMEOUT", 504)
+# Its reply does not match its spec.
+DownstreamBadResponseError = add_error("DownstreamBadResponseError", "DOWNSTREAM_BAD_RESPONSE", 502)
+# An error status without a pymacaron error body (its own status kept when >= 400).
+DownstreamError = add_error("DownstreamError", "DOWNSTREAM_ERROR", 502)
+
+# pymacaron.persist: the errors a persisted model raises.
+# save()/delete() of an item that changed since it was loaded (or a new item whose key exists).
+PersistConflictError = add_error("PersistConflictError", "PERSIST_CONFLICT", 409)
+# The store cannot be reached, is throttling, or the table does not exist: retry later.
+PersistUnavailableError = add_error("PersistUnavailableError", "PERSIST_UNAVAILABLE", 503)
+# A stored row (or a model being saved) that the definition does not accept: a server bug.
+PersistInvalidItemError = add_error("PersistInvalidItemError", "PERSIST_INVALID_ITEM", 500)
+# A pagination token that this table did not hand out (a client mistake).
+PersistPageTokenError = add_error("PersistPageTokenError", "INVALID_PAGE_TOKEN", 400)

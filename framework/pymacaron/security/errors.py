@@ -1,4 +1,7 @@
-"""The errors of authentication and authorization (401, 403, 503); never carry a credential."""
+"""The errors of authentication and authorization (401, 403, 503); never carry a credential.
+
+Declared in :mod:`pymacaron.exceptions`, the one list of the codes pymacaron returns.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,10 @@ from ..exceptions import (
     AuthInvalidTokenError,
     AuthMissingHeaderError,
     AuthTokenExpiredError,
-    add_error,
+    AuthUnavailableError,
+    CredentialsInvalidError,
+    CredentialsMissingError,
+    ForbiddenScopeError,
 )
 
 __all__ = [
@@ -19,15 +25,6 @@ __all__ = [
     "AuthUnavailableError",
     "rank",
 ]
-
-# No credential of a scheme the operation accepts (API key, basic, cookie...).
-CredentialsMissingError = add_error("CredentialsMissingError", "CREDENTIALS_MISSING", 401)
-# A credential was given but the scheme's check refused it.
-CredentialsInvalidError = add_error("CredentialsInvalidError", "CREDENTIALS_INVALID", 401)
-# A verified identity that lacks a scope the operation requires.
-ForbiddenScopeError = add_error("ForbiddenScopeError", "FORBIDDEN_SCOPE", 403)
-# The identity provider (its JWKS) could not be reached: retry later.
-AuthUnavailableError = add_error("AuthUnavailableError", "AUTH_UNAVAILABLE", 503)
 
 _MISSING = (AuthMissingHeaderError, CredentialsMissingError)
 
