@@ -203,18 +203,27 @@ def test_the_renamed_runtime_names_warn(tmp_path):
     assert called == ["x"]
 
 
-def test_the_error_tables_have_one_shape():
-    """security/, persist/ and client/ each declare their error classes in an errors.py of
-    the same shape: one commented add_error line per class, nothing else."""
-    for package in ("security", "persist", "client"):
-        text = (PACKAGE / package / "errors.py").read_text()
-        lines = [line for line in text.splitlines() if "= add_error(" in line]
-        assert lines, package
-        for line in lines:
-            before = text.splitlines()[text.splitlines().index(line) - 1]
-            assert before.startswith("# "), f"{package}/errors.py: {line} has no comment"
+def test_every_error_code_is_declared_once_in_exceptions():
+    """The codes pymacaron returns are declared in one list, exceptions.py: one add_error
+    line per class; security/, persist/ and client/ errors modules re-export theirs
+    (none declares a code of its own) and each exported name is the class of that list."""
+    from pymacaron import exceptions
+
+    text = (PACKAGE / "exceptions.py").read_text().splitlines()
+    declared = {}
+    for line in text:
+        if "= add_error(" in line and not line.startswith(" "):  # not the docstrings' example
             name = line.split(" = ", 1)[0]
             assert f'add_error("{name}", "' in line, line
+            assert name not in declared, f"exceptions.py declares {name} twice"
+            declared[name] = line
+    for package in ("security", "persist", "client"):
+        module = importlib.import_module(f"pymacaron.{package}.errors")
+        assert "add_error(" not in (PACKAGE / package / "errors.py").read_text(), package
+        for name in module.__all__:
+            if name in declared:
+                assert getattr(module, name) is getattr(exceptions, name), (package, name)
+        assert [n for n in module.__all__ if n in declared], package
 
 
 @pytest.mark.parametrize(
