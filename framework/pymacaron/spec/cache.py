@@ -9,8 +9,8 @@ checking code and schema files, so a successful check is recorded under a hash o
 those, and a start that finds the record skips the check entirely. A spec that fails the check is never recorded:
 a broken spec fails every start with the same error.
 
-The records live in ``$PYM_CACHE_DIR`` (default ``$XDG_CACHE_HOME/pymacaron`` or
-``~/.cache/pymacaron``); ``PYM_CACHE_DIR=off`` disables them. ``pym check`` run while the
+The records live in pymacaron's per-user cache (``environ.cache_root``: ``$PYM_CACHE_DIR``,
+else the XDG cache); ``PYM_CACHE_DIR=off`` disables them. ``pym check`` run while the
 image is built writes them (see docs/performance.md). An unwritable directory only costs
 the check on every start.
 """
@@ -25,6 +25,8 @@ import logging
 import os
 import tempfile
 
+from ..environ import CACHE_OFF, cache_root
+
 __all__ = ["cache_dir", "cache_key", "lookup", "store"]
 
 log = logging.getLogger("pymacaron")
@@ -35,15 +37,12 @@ _MISSING = object()
 
 
 def cache_dir() -> str | None:
-    """Where records are kept, or None when disabled."""
+    """Where records are kept (``environ.cache_root``), or None when PYM_CACHE_DIR is set to
+    one of ``environ.CACHE_OFF``."""
     value = os.environ.get("PYM_CACHE_DIR")
-    if value is not None:
-        value = value.strip()
-        if value.lower() in ("", "0", "off", "no", "false", "none"):
-            return None
-        return value
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "pymacaron")
+    if value is not None and value.strip().lower() in CACHE_OFF:
+        return None
+    return cache_root()
 
 
 @functools.cache
