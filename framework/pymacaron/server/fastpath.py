@@ -281,19 +281,44 @@ LEAN = _lean_request_class()  # the class the fast path builds its requests with
 
 
 def plain_app(app: Flask, service, environ: dict) -> bool:
-    """True when Flask's request handling around a view does nothing observable here."""
+    """True when Flask's request handling around a view does nothing observable here.
+
+    Read on every request (a hook or a receiver may be added at any time), in straight
+    lines: the common answer (nothing registered) costs attribute reads and truth tests,
+    no generator; anything registered goes to :func:`_hooks_used` for the exact answer."""
     if (
         type(app) is not Flask
         or app.request_class is not Request
         or app.response_class is not Response
         or type(app.session_interface) is not SecureCookieSessionInterface
-        or (app.secret_key and "HTTP_COOKIE" in environ)
         or "werkzeug.debug.preserve_context" in environ
+        or ("HTTP_COOKIE" in environ and app.secret_key)
         or (service is not None and service.hooks.error_callback is not None)
+        or app.teardown_appcontext_funcs
     ):
         return False
-    if app.teardown_appcontext_funcs:
-        return False
+    if (
+        app.before_request_funcs
+        or app.after_request_funcs
+        or app.teardown_request_funcs
+        or app.url_value_preprocessors
+        or _S0.receivers
+        or _S1.receivers
+        or _S2.receivers
+        or _S3.receivers
+        or _S4.receivers
+        or _S5.receivers
+    ):
+        return not _hooks_used(app)
+    return True
+
+
+_S0, _S1, _S2, _S3, _S4, _S5 = _SIGNALS
+
+
+def _hooks_used(app: Flask) -> bool:
+    """A request hook of ``app`` with a function in it, or a receiver of ``app``'s request
+    and app-context signals (an empty list under a blueprint's name is none)."""
     for funcs in (
         app.before_request_funcs,
         app.after_request_funcs,
@@ -301,9 +326,9 @@ def plain_app(app: Flask, service, environ: dict) -> bool:
         app.url_value_preprocessors,
     ):
         if funcs and any(funcs.values()):
-            return False
+            return True
     # blinker's receivers_for(app), not .receivers: a receiver of another app is no reason
-    return not any(signal.receivers and signal.has_receivers_for(app) for signal in _SIGNALS)
+    return any(signal.receivers and signal.has_receivers_for(app) for signal in _SIGNALS)
 
 
 def serve(operation, service, rule, view_args: dict, environ: dict):
