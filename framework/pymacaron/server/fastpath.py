@@ -233,19 +233,18 @@ def _from_module(name, seen: set[str], is_class: bool = False) -> str | None:
 
 # -- per request -----------------------------------------------------------------------
 class LeanRequest(Request):
-    """``flask.Request`` whose ``server``, ``root_path`` and ``path`` (the host parsed, the
-    paths decoded: nothing the operation reads) are computed when first read, by werkzeug
-    itself. Used only when werkzeug's ``Request.__init__`` sets exactly the attributes set
-    here (:data:`LEAN`, checked at import), else the fast path builds a ``Request``."""
+    """``flask.Request`` whose ``server``, ``root_path``, ``path`` (the host parsed, the
+    paths decoded), ``headers`` (a werkzeug ``EnvironHeaders``), ``scheme`` and
+    ``remote_addr`` (nothing the operation reads on a plain JSON request) are computed when
+    first read, by werkzeug itself. Used only when werkzeug's ``Request.__init__`` sets
+    exactly the attributes set or computed here (:data:`LEAN`, checked at import), else the
+    fast path builds a ``Request``."""
 
-    def __init__(self, environ: dict) -> None:  # noqa: D107 (werkzeug's, minus 3 fields)
+    def __init__(self, environ: dict) -> None:  # noqa: D107 (werkzeug's, minus 6 fields)
         self.environ = environ
         self.shallow = False
         self.method = environ.get("REQUEST_METHOD", "GET").upper()
-        self.scheme = environ.get("wsgi.url_scheme", "http")
         self.query_string = environ.get("QUERY_STRING", "").encode("latin1")
-        self.headers = EnvironHeaders(environ)
-        self.remote_addr = environ.get("REMOTE_ADDR")
         environ["werkzeug.request"] = self
 
     def _full(self) -> Request:
@@ -263,9 +262,21 @@ class LeanRequest(Request):
     def path(self) -> str:  # type: ignore[override]
         return self._full().path
 
+    @cached_property
+    def headers(self) -> EnvironHeaders:  # type: ignore[override]
+        return EnvironHeaders(self.environ)
 
-_EAGER = {"method", "scheme", "query_string", "headers", "remote_addr", "environ", "shallow"}
-_LAZY = {"server", "root_path", "path"}
+    @cached_property
+    def scheme(self) -> str:  # type: ignore[override]
+        return self.environ.get("wsgi.url_scheme", "http")
+
+    @cached_property
+    def remote_addr(self) -> str | None:  # type: ignore[override]
+        return self.environ.get("REMOTE_ADDR")
+
+
+_EAGER = {"method", "query_string", "environ", "shallow"}
+_LAZY = {"server", "root_path", "path", "headers", "scheme", "remote_addr"}
 
 
 def _lean_request_class() -> type[Request]:
