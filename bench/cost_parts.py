@@ -22,7 +22,6 @@ import functools
 import gc
 import io
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -137,30 +136,9 @@ def main(argv=None) -> int:
         child(args.parts.split(","), args.n)
         return 0
     names = args.parts.split(",") if args.parts else list(_names())
-    with tempfile.TemporaryDirectory() as tmp:
-        outfile = os.path.join(tmp, "cg.out")
-        cmd = [
-            "valgrind",
-            "--tool=callgrind",
-            "--collect-atstart=no",
-            "--toggle-collect=functools_reduce",
-            "--dump-after=functools_reduce",
-            f"--callgrind-out-file={outfile}",
-            sys.executable,
-            os.path.abspath(__file__),
-            ",".join(names),
-            "-n",
-            str(args.n),
-            "--child",
-        ]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=cost._child_env())
-        if proc.returncode != 0:
-            raise SystemExit(f"cost_parts: failed under callgrind:\n{proc.stderr[-2000:]}")
-        dumps = sorted(
-            (f for f in os.listdir(tmp) if f.startswith("cg.out.")),
-            key=lambda f: int(f.rsplit(".", 1)[1]),
-        )
-        counts = [c for c in (cost._total(os.path.join(tmp, f)) for f in dumps) if c > 0]
+    counts = cost.callgrind_regions(
+        [os.path.abspath(__file__), ",".join(names), "-n", str(args.n), "--child"]
+    )
     if len(counts) != len(names):
         raise SystemExit(f"cost_parts: {len(counts)} measured regions for {len(names)} parts")
     print(f"instructions per call, -n {args.n}")
