@@ -161,6 +161,16 @@ def _layers(app) -> list:
 # -- the parent ----------------------------------------------------------------------------
 def _callgrind(target: str, n: int, names: list[str]) -> dict:
     """{endpoint: instructions per request} of ``target`` under callgrind."""
+    counts = callgrind_regions([os.path.abspath(__file__), "--child", target, "-n", str(n)])
+    counts = counts[: len(names)]
+    if len(counts) != len(names):
+        raise SystemExit(f"cost: {target}: {len(counts)} measured regions for {len(names)}")
+    return {name: c / n for name, c in zip(names, counts, strict=True)}
+
+
+def callgrind_regions(child_argv: list[str]) -> list[int]:
+    """The instructions of each measured region (each ``functools.reduce`` call) of
+    ``python CHILD_ARGV...`` under callgrind, in order (empty regions left out)."""
     with tempfile.TemporaryDirectory() as tmp:
         outfile = os.path.join(tmp, "cg.out")
         cmd = [
@@ -171,24 +181,19 @@ def _callgrind(target: str, n: int, names: list[str]) -> dict:
             "--dump-after=functools_reduce",
             f"--callgrind-out-file={outfile}",
             sys.executable,
-            os.path.abspath(__file__),
-            "--child",
-            target,
-            "-n",
-            str(n),
+            *child_argv,
         ]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=_child_env())
         if proc.returncode != 0:
-            raise SystemExit(f"cost: {target} under callgrind failed:\n{proc.stderr[-2000:]}")
+            raise SystemExit(
+                f"cost: {' '.join(child_argv[1:])} under callgrind failed:\n{proc.stderr[-2000:]}"
+            )
         dumps = sorted(
             (f for f in os.listdir(tmp) if f.startswith("cg.out.")),
             key=lambda f: int(f.rsplit(".", 1)[1]),
         )
         counts = [_total(os.path.join(tmp, f)) for f in dumps]
-    counts = [c for c in counts if c > 0][: len(names)]
-    if len(counts) != len(names):
-        raise SystemExit(f"cost: {target}: {len(counts)} measured regions for {len(names)}")
-    return {name: c / n for name, c in zip(names, counts, strict=True)}
+    return [c for c in counts if c > 0]
 
 
 def _child_env() -> dict:

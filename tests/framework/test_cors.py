@@ -17,7 +17,10 @@ def closed():
 
 
 @pytest.fixture(scope="module")
-def opened(tmp_path_factory):
+def opened(tmp_path_factory, closed):
+    # the copy leaves out the `library` package its x-parent names: `closed` (built from
+    # the fixture itself) makes it importable, also on an xdist worker that runs only the
+    # tests of this fixture
     root = tmp_path_factory.mktemp("cors") / "svc"
     shutil.copytree(LIBRARY, root, ignore=shutil.ignore_patterns("__pycache__", "library"))
     with open(root / "pym-config.yaml", "a") as f:

@@ -112,3 +112,35 @@ def test_closed_objects_are_counted_not_compared_as_key_sets():
     # a required name without a property schema is not read: the key-set test stays
     code, _ = fastcheck.source(SCHEMAS["required without a property schema"], {})
     assert ".keys()" in code
+
+
+def test_builtins_are_default_arguments_and_property_names_do_not_shadow_them():
+    # the generated functions read type/len/... and their constants as positional default
+    # arguments (locals); properties named like them are string keys, never those names
+    schema = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["type", "len", "_c0"],
+            "additionalProperties": False,
+            "properties": {
+                "type": {"type": "string", "enum": ["a", "b"]},
+                "len": {"type": "integer", "minimum": 0},
+                "_c0": {"type": "string", "enum": ["x"]},
+            },
+        },
+    }
+    code, consts = fastcheck.source(schema, {})
+    head = code.split("\n", 1)[0]
+    assert head.startswith("def check(v0, type=type, len=len") and "*" not in head
+    assert all(f"{name}={name}" in head for name in consts)
+    check = fastcheck.build(schema, {})
+    reference = jsonschema.Draft4Validator(schema)
+    for doc in (
+        [{"type": "a", "len": 3, "_c0": "x"}],
+        [{"type": "c", "len": 3, "_c0": "x"}],
+        [{"type": "a", "len": -1, "_c0": "x"}],
+        [{"type": "a", "len": 3, "_c0": "y"}],
+        [{"type": "a", "len": 3}],
+    ):
+        assert check(doc) == reference.is_valid(doc), doc

@@ -282,6 +282,34 @@ def test_a_signal_receiver_turns_it_off(build, contexts):
     assert contexts["n"] == 0  # disconnected: fast again
 
 
+def test_a_url_value_preprocessor_turns_it_off(build, contexts):
+    app = build("url_values_one")
+    seen = []
+    app.url_value_preprocessor(lambda endpoint, values: seen.append(endpoint))
+    _served_by_flask(app, contexts)
+    assert seen
+
+
+def test_registered_but_empty_hooks_and_another_apps_receiver_keep_it(build, contexts):
+    # plain_app's cheap test sees a non-empty dict or a signal with receivers and asks
+    # _hooks_used for the exact answer: an empty list under a name, a receiver of another
+    # sender, are no reason to build Flask's context
+    app = build("empty_hooks_one")
+    for funcs in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        funcs["some_blueprint"] = []
+    other = object()
+
+    def receiver(sender, **extra):
+        raise AssertionError("a receiver of another sender ran")
+
+    with signals.request_started.connected_to(receiver, other):
+        contexts["n"] = 0
+        r = app.test_client().get("/items/7")
+        assert r.status_code == 200 and contexts["n"] == 0
+    app.before_request_funcs["some_blueprint"].append(lambda: None)  # now one is used
+    _served_by_flask(app, contexts)
+
+
 def test_an_error_callback_or_a_session_cookie_turns_it_off(build, contexts):
     from pymacaron import current
 

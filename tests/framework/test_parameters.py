@@ -89,6 +89,18 @@ def test_violations_name_the_parameter(spec, raw, fragment):
     assert fragment in str(e.value), str(e.value)
 
 
+@pytest.mark.parametrize(
+    "raw", ["\u0663", "1\u0663", "\uff11\uff12", "\u00b2", "1\n", "", "-", "+1"]
+)
+def test_integers_are_ascii_digits_only(raw):
+    # str.isdigit() (the regex-free test of a plain integer) also takes Arabic-Indic,
+    # full-width and superscript digits: those stay refused, as _INT refuses them
+    with pytest.raises(InvalidParameterError) as e:
+        param(type="integer").parse(raw)
+    assert "expected an integer" in str(e.value)
+    assert param(type="integer").parse("-12") == -12 and param(type="integer").parse("0") == 0
+
+
 def test_required_default_and_optional():
     with pytest.raises(InvalidParameterError, match="query parameter 'p': is required but missing"):
         param(type="string", required=True).missing()

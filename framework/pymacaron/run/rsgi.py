@@ -224,7 +224,8 @@ class WSGIOverRSGI:
             if len(self._servers) < 16:
                 self._servers[server] = address
         environ["SERVER_NAME"], environ["SERVER_PORT"] = address
-        environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = _split_address(scope.client)
+        host, _, environ["REMOTE_PORT"] = scope.client.rpartition(":")  # _split_address
+        environ["REMOTE_ADDR"] = host.strip("[]")
         path = scope.path
         query = scope.query_string
         environ["REQUEST_METHOD"] = scope.method

@@ -194,10 +194,24 @@ _text_clock = _Clock("%Y-%m-%d %H:%M:%S,{}", time.localtime)  # as logging write
 _iso_clock = _Clock("%Y-%m-%dT%H:%M:%S.{}Z", time.gmtime)  # the JSON line's, UTC
 
 
+_text_second: tuple[int, str] = (-1, "")  # (a second, its text): replaced whole, never mutated
+
+
+def _text_second_of(second: int) -> tuple[int, str]:
+    global _text_second
+    _text_second = (second, time.strftime("%Y-%m-%d %H:%M:%S,", time.localtime(second)))
+    return _text_second
+
+
 def text_line(now: float, rid: str, method: str, path: str, status: str, ms: float) -> bytes:
+    # _text_clock.stamp inlined (no method call, no slot reads: ~1/3 of the line's cost)
+    second = int(now)
+    known = _text_second
+    if known[0] != second:
+        known = _text_second_of(second)
     return (
-        f"{_text_clock.stamp(now)} INFO [{rid}] pymacaron.access: {method} {path} {status} "
-        f"{ms:.1f}ms\n"
+        f"{known[1]}{_MILLIS[int((now - second) * 1000)]} INFO [{rid}] pymacaron.access: "
+        f"{method} {path} {status} {ms:.1f}ms\n"
     ).encode("utf-8", "backslashreplace")
 
 

@@ -219,7 +219,9 @@ class SpecDispatch:
         url_map.add = add_and_forget_the_table
 
     def __call__(self, environ, start_response):
-        table = self.table()
+        table = self._table
+        if table is None or self.app.url_map is not self._map:  # self.table(), inlined
+            table = self.table()
         method = environ.get("REQUEST_METHOD", "GET")
         found = (
             table.match(method, environ.get("PATH_INFO") or "/")

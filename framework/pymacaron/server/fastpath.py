@@ -233,19 +233,18 @@ def _from_module(name, seen: set[str], is_class: bool = False) -> str | None:
 
 # -- per request -----------------------------------------------------------------------
 class LeanRequest(Request):
-    """``flask.Request`` whose ``server``, ``root_path`` and ``path`` (the host parsed, the
-    paths decoded: nothing the operation reads) are computed when first read, by werkzeug
-    itself. Used only when werkzeug's ``Request.__init__`` sets exactly the attributes set
-    here (:data:`LEAN`, checked at import), else the fast path builds a ``Request``."""
+    """``flask.Request`` whose ``server``, ``root_path``, ``path`` (the host parsed, the
+    paths decoded), ``headers`` (a werkzeug ``EnvironHeaders``), ``scheme`` and
+    ``remote_addr`` (nothing the operation reads on a plain JSON request) are computed when
+    first read, by werkzeug itself. Used only when werkzeug's ``Request.__init__`` sets
+    exactly the attributes set or computed here (:data:`LEAN`, checked at import), else the
+    fast path builds a ``Request``."""
 
-    def __init__(self, environ: dict) -> None:  # noqa: D107 (werkzeug's, minus 3 fields)
+    def __init__(self, environ: dict) -> None:  # noqa: D107 (werkzeug's, minus 6 fields)
         self.environ = environ
         self.shallow = False
         self.method = environ.get("REQUEST_METHOD", "GET").upper()
-        self.scheme = environ.get("wsgi.url_scheme", "http")
         self.query_string = environ.get("QUERY_STRING", "").encode("latin1")
-        self.headers = EnvironHeaders(environ)
-        self.remote_addr = environ.get("REMOTE_ADDR")
         environ["werkzeug.request"] = self
 
     def _full(self) -> Request:
@@ -263,9 +262,21 @@ class LeanRequest(Request):
     def path(self) -> str:  # type: ignore[override]
         return self._full().path
 
+    @cached_property
+    def headers(self) -> EnvironHeaders:  # type: ignore[override]
+        return EnvironHeaders(self.environ)
 
-_EAGER = {"method", "scheme", "query_string", "headers", "remote_addr", "environ", "shallow"}
-_LAZY = {"server", "root_path", "path"}
+    @cached_property
+    def scheme(self) -> str:  # type: ignore[override]
+        return self.environ.get("wsgi.url_scheme", "http")
+
+    @cached_property
+    def remote_addr(self) -> str | None:  # type: ignore[override]
+        return self.environ.get("REMOTE_ADDR")
+
+
+_EAGER = {"method", "query_string", "environ", "shallow"}
+_LAZY = {"server", "root_path", "path", "headers", "scheme", "remote_addr"}
 
 
 def _lean_request_class() -> type[Request]:
@@ -281,19 +292,44 @@ LEAN = _lean_request_class()  # the class the fast path builds its requests with
 
 
 def plain_app(app: Flask, service, environ: dict) -> bool:
-    """True when Flask's request handling around a view does nothing observable here."""
+    """True when Flask's request handling around a view does nothing observable here.
+
+    Read on every request (a hook or a receiver may be added at any time), in straight
+    lines: the common answer (nothing registered) costs attribute reads and truth tests,
+    no generator; anything registered goes to :func:`_hooks_used` for the exact answer."""
     if (
         type(app) is not Flask
         or app.request_class is not Request
         or app.response_class is not Response
         or type(app.session_interface) is not SecureCookieSessionInterface
-        or (app.secret_key and "HTTP_COOKIE" in environ)
         or "werkzeug.debug.preserve_context" in environ
+        or ("HTTP_COOKIE" in environ and app.secret_key)
         or (service is not None and service.hooks.error_callback is not None)
+        or app.teardown_appcontext_funcs
     ):
         return False
-    if app.teardown_appcontext_funcs:
-        return False
+    if (
+        app.before_request_funcs
+        or app.after_request_funcs
+        or app.teardown_request_funcs
+        or app.url_value_preprocessors
+        or _S0.receivers
+        or _S1.receivers
+        or _S2.receivers
+        or _S3.receivers
+        or _S4.receivers
+        or _S5.receivers
+    ):
+        return not _hooks_used(app)
+    return True
+
+
+_S0, _S1, _S2, _S3, _S4, _S5 = _SIGNALS
+
+
+def _hooks_used(app: Flask) -> bool:
+    """A request hook of ``app`` with a function in it, or a receiver of ``app``'s request
+    and app-context signals (an empty list under a blueprint's name is none)."""
     for funcs in (
         app.before_request_funcs,
         app.after_request_funcs,
@@ -301,9 +337,9 @@ def plain_app(app: Flask, service, environ: dict) -> bool:
         app.url_value_preprocessors,
     ):
         if funcs and any(funcs.values()):
-            return False
+            return True
     # blinker's receivers_for(app), not .receivers: a receiver of another app is no reason
-    return not any(signal.receivers and signal.has_receivers_for(app) for signal in _SIGNALS)
+    return any(signal.receivers and signal.has_receivers_for(app) for signal in _SIGNALS)
 
 
 def serve(operation, service, rule, view_args: dict, environ: dict):

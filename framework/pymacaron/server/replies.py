@@ -64,18 +64,33 @@ class BareReply:
 
     def __init__(self, status_code: int, body: bytes):
         self.status_code = status_code
-        name = HTTP_STATUS_CODES.get(status_code)
-        # werkzeug's status line: "201 CREATED", "299 UNKNOWN"
-        self.status = f"{status_code} {name.upper() if name else 'UNKNOWN'}"
+        status = _STATUS_LINES.get(status_code)
+        if status is None:
+            status = _status_line(status_code)
+        self.status = status
         self.body = body
 
     def headers(self) -> list[tuple[str, str]]:
         return [("Content-Type", JSON), ("Content-Length", str(len(self.body)))]
 
 
+def _status_line(status_code: int) -> str:
+    """werkzeug's status line: "201 CREATED", "299 UNKNOWN"."""
+    name = HTTP_STATUS_CODES.get(status_code)
+    return f"{status_code} {name.upper() if name else 'UNKNOWN'}"
+
+
+# the status lines of the codes werkzeug names, made once (not per reply)
+_STATUS_LINES = {code: _status_line(code) for code in HTTP_STATUS_CODES}
+
+
 def bare_json_reply(data, status: int = 200) -> BareReply:
     """:func:`json_reply` without a ``Response``: the same bytes, status and headers."""
-    return BareReply(status, dumps(data))
+    try:  # dumps() inlined: one call less per reply
+        body = _dumps(data)
+    except TypeError:
+        body = _dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    return BareReply(status, body)
 
 
 def error_reply(

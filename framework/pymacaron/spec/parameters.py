@@ -81,7 +81,8 @@ def snake_case(name: str) -> str:
 
 def _coerce_scalar(raw: str, kind: str | None):
     if kind == "integer":
-        if not _INT.match(raw):
+        # ASCII digits only: [0-9]+, what _INT reads without its sign (no regex to run)
+        if not (raw.isdigit() and raw.isascii()) and not _INT.match(raw):
             raise ParamError(f"expected an integer, got {raw[:40]!r}")
         if len(raw) > 20 or not _INT64_MIN <= (value := int(raw)) <= _INT64_MAX:
             raise ParamError(f"expected an integer within the int64 range, got {raw[:40]!r}")
