@@ -54,6 +54,15 @@ CONTAINER_PORT = 8080
 HEALTH_CHECK_PATH = "/ping"
 
 
+def _given(name: str, doc: str) -> property:
+    """A read-only flag of a config dataclass: whether its optional field ``name`` is set."""
+
+    def flag(self: object) -> bool:
+        return getattr(self, name) is not None
+
+    return property(flag, doc=doc)
+
+
 @dataclass(frozen=True)
 class Platform:
     """The Beanstalk platform: a solution stack name, a platform ARN, or neither (the
@@ -78,9 +87,7 @@ class Network:
     name: str = schema_default("vpc", "name")
     cidr: str = schema_default("vpc", "cidr")
 
-    @property
-    def existing(self) -> bool:
-        return self.vpc_id is not None
+    existing = _given("vpc_id", "An existing VPC is used (``vpc_id`` given), none created.")
 
 
 @dataclass(frozen=True)
@@ -127,9 +134,7 @@ class StageConfig:
     # config_rules.beanstalk_options_of
     beanstalk_options: tuple[BeanstalkOption, ...] = ()
 
-    @property
-    def https(self) -> bool:
-        return self.cert_arn is not None
+    https = _given("cert_arn", "The stage serves HTTPS (a certificate, ``cert_arn``, given).")
 
 
 @dataclass(frozen=True)

@@ -204,26 +204,11 @@ class ServiceParts(BuiltAtTop):
             grantee=self.roles.instance_role,
             settings=stage_config.data,
         )
-        self.release = None
-        if image and version:
-            self.release = ImageVersion(
-                self,
-                "Release",
-                application_name=config.application_name,
-                image=image,
-                version=version,
-                https_redirect=stage_config.https,
-                max_body_size=stage_config.max_body_size,
-            )
-            # Instances download the source bundle with their own role: that object only.
-            bundle = self.release.bundle
-            self.roles.instance_role.add_to_policy(
-                iam.PolicyStatement(
-                    sid="ReadOwnSourceBundle",
-                    actions=["s3:GetObject"],
-                    resources=[bundle.bucket.arn_for_objects(bundle.s3_object_key)],
-                )
-            )
+        self.release = (
+            self._release(config.application_name, stage_config, image, version)
+            if image and version
+            else None
+        )
         options = environment_options(
             stage=stage_config,
             vpc_id=self.network.vpc_id,
@@ -266,6 +251,31 @@ class ServiceParts(BuiltAtTop):
         if shared is not None:  # the environment runs the application's versions
             self.beanstalk.node.add_dependency(shared.application)
         self._outputs(env_name, stage_config, name_prefix, image)
+
+    def _release(
+        self, application_name: str, stage_config: StageConfig, image: str, version: str
+    ) -> ImageVersion:
+        """The application version that runs ``image``, its source bundle readable by this
+        stage's instances (and only that object)."""
+        release = ImageVersion(
+            self,
+            "Release",
+            application_name=application_name,
+            image=image,
+            version=version,
+            https_redirect=stage_config.https,
+            max_body_size=stage_config.max_body_size,
+        )
+        # Instances download the source bundle with their own role: that object only.
+        bundle = release.bundle
+        self.roles.instance_role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadOwnSourceBundle",
+                actions=["s3:GetObject"],
+                resources=[bundle.bucket.arn_for_objects(bundle.s3_object_key)],
+            )
+        )
+        return release
 
     def _outputs(
         self,
