@@ -256,3 +256,49 @@ def handover_lost(value: str = "handover-lost", wait: float = 30.0) -> bool:
         finally:
             if worker is not None:
                 _stop(worker)
+
+
+REPUBLISH_FAILS_ONCE = r"""
+import json, os, sys
+sys.path.insert(0, os.environ["PYM_SERVICE_DIR"])
+from pymacaron.config import set_service_dir
+set_service_dir(os.environ["PYM_SERVICE_DIR"])
+from pymacaron.tasks import engine
+from pymacaron.tasks.outbox import reconcile
+from jobs.tasks import record
+
+record.enqueue(sys.argv[1], None)
+box = engine.outbox()
+s = engine.settings()
+box.client.delete(s.task_queue)  # the message is gone from the queue: only the outbox has it
+box.redeliver_after = -1.0  # due now
+app = engine.celery_app()
+real = app.send_task
+
+def refused(*a, **k):  # the broker refuses this one send (a fault injected here)
+    raise ConnectionError("broker restarting")
+
+app.send_task = refused
+try:
+    reconcile(box, engine.publish)
+    first = "no error"
+except Exception as e:
+    first = type(e).__name__
+kept = len(box.client.hkeys(box.key))
+app.send_task = real
+again = reconcile(box, engine.publish)
+print(json.dumps({"first": first, "kept": kept, "again": again,
+                  "queued": box.client.llen(s.task_queue)}))
+"""
+
+
+def republish_after_a_failed_send(value: str = "republish-1") -> dict:
+    """The outbox's re-publish of an acknowledged task meets a broker that refuses the send
+    once (injected); what the outbox holds after it, and what the next round does."""
+    with redis_service() as (server, env, out):
+        proc = subprocess.run(
+            [sys.executable, "-c", REPUBLISH_FAILS_ONCE, value],
+            cwd=SERVICE, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -165,8 +165,14 @@ def _finished(envelope) -> None:
         box.done(envelope.get("id"))
 
 
-def publish(envelope: dict, delay: float = 0, queue: str | None = None) -> None:
-    """Send an envelope to the task queue; raises TaskQueueUnavailableError if it cannot."""
+def publish(
+    envelope: dict, delay: float = 0, queue: str | None = None, *, again: bool = False
+) -> None:
+    """Send an envelope to the task queue; raises TaskQueueUnavailableError if it cannot.
+
+    ``again``: the outbox's re-publishing of a task already acknowledged to its caller
+    (tasks/outbox.py); when that send fails the outbox entry stays, so the next round tries
+    again (a first publish that fails is forgotten: its caller hears it failed)."""
     app = celery_app()
     try:
         box = outbox()
@@ -182,7 +188,8 @@ def publish(envelope: dict, delay: float = 0, queue: str | None = None) -> None:
             retry_policy=PUBLISH_RETRY_POLICY,
         )
     except Exception as e:
-        _finished(envelope)  # the caller hears it failed: not to be run later
+        if not again:
+            _finished(envelope)  # the caller hears it failed: not to be run later
         log.error("cannot enqueue task %s: %s: %s", envelope.get("task"), type(e).__name__, e)
         raise TaskQueueUnavailableError(
             f"the task queue is unreachable ({_settings.describe()}): {type(e).__name__}"

@@ -75,7 +75,8 @@ def reconcile(outbox: Outbox, publish) -> int:
     count = 0
     for entry in outbox.due():
         envelope = entry["envelope"]
-        publish(envelope, queue=entry.get("queue"))  # records it again: due one period on
+        # records it again (due one period on); a failed send leaves the entry for next round
+        publish(envelope, queue=entry.get("queue"), again=True)
         log.warning(
             "task %s id=%s not finished %.0f s after it was due: published again",
             envelope.get("task"),
