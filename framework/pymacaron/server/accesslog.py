@@ -190,21 +190,22 @@ class _Clock:
 
 
 _MILLIS = tuple(f"{i:03d}" for i in range(1000))  # a timestamp's milliseconds, formatted once
-_text_clock = _Clock("%Y-%m-%d %H:%M:%S,{}", time.localtime)  # as logging writes it
 _iso_clock = _Clock("%Y-%m-%dT%H:%M:%S.{}Z", time.gmtime)  # the JSON line's, UTC
 
-
+# The text line's clock: a _Clock's stamp for "%Y-%m-%d %H:%M:%S,{}" in local time (as
+# logging writes it), inlined in text_line (no method call, no slot reads: ~1/3 of the
+# line's cost).
+_TEXT_SECOND = "%Y-%m-%d %H:%M:%S,"
 _text_second: tuple[int, str] = (-1, "")  # (a second, its text): replaced whole, never mutated
 
 
 def _text_second_of(second: int) -> tuple[int, str]:
     global _text_second
-    _text_second = (second, time.strftime("%Y-%m-%d %H:%M:%S,", time.localtime(second)))
+    _text_second = (second, time.strftime(_TEXT_SECOND, time.localtime(second)))
     return _text_second
 
 
 def text_line(now: float, rid: str, method: str, path: str, status: str, ms: float) -> bytes:
-    # _text_clock.stamp inlined (no method call, no slot reads: ~1/3 of the line's cost)
     second = int(now)
     known = _text_second
     if known[0] != second:
