@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 import re
 
+from ..walk import json_objects
+
 # Formats pymacaron checks with a regex of its own (the engine's draft 4 does not know them;
 # the uuid regex is exactly jsonschema-rs' 2020-12 uuid check).
 SWAGGER_FORMATS = {
@@ -151,15 +153,7 @@ def _formats_of(schema) -> dict:
     ones (jsonschema-rs' loaded now for those it checks), a yes for any other name (an
     annotation, or a Swagger 2.0 format nobody checks; fastjsonschema's own regexes, which
     disagree with schemathesis, are never used)."""
-    names, stack = set(), [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if isinstance(node.get("format"), str):
-                names.add(node["format"])
-            stack.extend(v for v in node.values() if isinstance(v, dict | list))
-        elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, dict | list))
+    names = {o["format"] for o in json_objects(schema) if isinstance(o.get("format"), str)}
     checks = _format_checks(4)
     out = {}
     for name in names:
