@@ -9,9 +9,9 @@ With ``with_async`` off (config or ``PYM_WITH_ASYNC``) it simply ``exec``s the c
 server is PID 1, as before (``python -m pymacaron.serve`` with this same interpreter is run
 in this process, which then execs the server: one interpreter start fewer). With it on, it
 is a small supervisor: it starts the server command and ``python -m pymacaron.tasks.worker``,
-forwards SIGTERM/SIGINT to both (the server stops gracefully; the worker finishes its running tasks and returns unacknowledged ones to
-the queue), and if either exits it stops the other and exits with that code, so the
-container is restarted (Beanstalk replaces it) rather than running half a service.
+forwards SIGTERM/SIGINT to both (the server stops gracefully; the worker finishes its
+running tasks and returns unacknowledged ones to the queue), and if either exits it stops
+the other and exits with that code, so the container is restarted (Beanstalk replaces it) rather than running half a service.
 """
 
 from __future__ import annotations
