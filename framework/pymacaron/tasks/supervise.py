@@ -11,7 +11,8 @@ in this process, which then execs the server: one interpreter start fewer). With
 is a small supervisor: it starts the server command and ``python -m pymacaron.tasks.worker``,
 forwards SIGTERM/SIGINT to both (the server stops gracefully; the worker finishes its
 running tasks and returns unacknowledged ones to the queue), and if either exits it stops
-the other and exits with that code, so the container is restarted (Beanstalk replaces it) rather than running half a service.
+the other and exits with that code, so the container is restarted (Beanstalk replaces it)
+rather than running half a service.
 """
 
 from __future__ import annotations
