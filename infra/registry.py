@@ -24,8 +24,8 @@ class ServiceRepository(Construct):
             self,
             "Repository",
             repository_name=repository_name,
-            image_scan_on_push=True,
             image_tag_mutability=ecr.TagMutability.IMMUTABLE,
+            image_scan_on_push=True,
             encryption=ecr.RepositoryEncryption.AES_256,
             # Images are release artifacts that live may still run: never deleted with the stack.
             removal_policy=RemovalPolicy.RETAIN,

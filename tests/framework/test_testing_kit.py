@@ -78,6 +78,17 @@ def test_html_text_and_redirect_assertions(petshop_case):
     assert c.assertCallReturnHtml("GET", "/page") == "<p>hi</p>"
     assert c.assertCallReturnText("GET", "plain") == "hi"
     assert c.assertCallReturnRedirect("GET", "/go") == "http://localhost/pets/1"
+    # pymacaron-unit's positional order: (method, path, data, auth, status, allow_redirects)
+    assert c.assertCallReturnRedirect("GET", "/go", None, None, 302, False) == (
+        "http://localhost/pets/1"
+    )
+    assert c.assertCallReturnText("GET", "plain", None, None, 200, True) == "hi"
+    with pytest.raises(AssertionError, match="expected status 200, got 302"):
+        c.assertCallReturnHtml("GET", "/go", None, None, 200, False)
+    with pytest.raises(AssertionError, match="not a redirect"):
+        c.assertCallReturnRedirect("GET", "/go", None, None, 200, True)  # followed: the pet
+    with pytest.raises(TypeError):  # call's options after the body go by name
+        c.call("GET", "/ping", None, "Bearer x")
 
 
 def test_failures_say_what_and_where(petshop_case):

@@ -113,3 +113,17 @@ def test_a_spec_loads_without_a_node_tree_and_warnings_still_name_lines(tmp_path
     assert yamlfile.line_of(str(path), ["a", "b", 1, "d", 1]) == 4
     assert yamlfile.line_of(str(path), ["a", "200"]) == 5
     assert not composed  # the positions came from the events too
+
+
+def test_a_file_nested_deeper_than_python_recurses_gets_no_line_and_no_crash(tmp_path):
+    depth = 1200  # libyaml reads it; a recursive reader of its events cannot
+    text = "".join(" " * i + "k:\n" for i in range(depth)) + " " * depth + "v\n"
+    with pytest.raises(yamlevents.Unusual, match="nested deeper"):
+        yamlevents.positions(yamlfile._Loader(text.encode()))
+    path = tmp_path / "deep.yaml"
+    path.write_text(text)
+    assert yamlfile.line_of(str(path), ["k", "k"]) is None
+    shallow = tmp_path / "shallow.yaml"
+    shallow.write_text("a:\n  b: [1, {c: 2}]\n  b: 3\nd: x\n")
+    assert yamlfile.line_of(str(shallow), ["a", "b", 1, "c"]) == 2  # the first b
+    assert yamlfile.line_of(str(shallow), ["d"]) == 4

@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import time
+from dataclasses import dataclass, field
 
 from ..ports import free_port
 
@@ -46,21 +47,21 @@ def find_dynalite(start: str | None = None, install: bool = False) -> str | None
     return cached_dynalite()
 
 
+@dataclass(eq=False)
 class Dynalite:
-    """One dynalite process on 127.0.0.1 with its own data directory."""
+    """One dynalite process on 127.0.0.1 with its own data directory: ``path`` (made
+    absolute), ``port`` (None: a free one), ``binary`` (None: :func:`find_dynalite`),
+    ``log_file`` (None: its output discarded)."""
 
-    def __init__(
-        self,
-        path: str,
-        port: int | None = None,
-        binary: str | None = None,
-        log_file: str | None = None,
-    ):
-        self.path = os.path.abspath(path)
-        self.port = port
-        self.binary = binary or find_dynalite()
-        self.log_file = log_file
-        self.proc: subprocess.Popen | None = None
+    path: str
+    port: int | None = None
+    binary: str | None = None
+    log_file: str | None = None
+    proc: subprocess.Popen | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.path = os.path.abspath(self.path)
+        self.binary = self.binary or find_dynalite()
 
     @property
     def url(self) -> str:

@@ -183,42 +183,32 @@ def positions(loader) -> Positions | None:
     if _open(loader) is None:
         return None
     get = loader.get_event
-    root = None
-    stack: list = []  # [children, is_mapping, pending key]
-    while True:
-        event = get()
+
+    def node(event) -> tuple:
+        """(line, children) of the node ``event`` starts, its events read to its end."""
         kind = type(event)
-        if kind is MappingEndEvent or kind is SequenceEndEvent:
-            stack.pop()
-            if not stack:
-                break
-            continue
-        if kind is AliasEvent:
-            raise Unusual("alias")
         line = event.start_mark.line + 1
         if kind is ScalarEvent:
-            node = (line, None)
-        elif kind is MappingStartEvent:
-            node = (line, {})
-        elif kind is SequenceStartEvent:
-            node = (line, [])
-        else:
-            raise Unusual(f"unexpected {kind.__name__}")
-        if not stack:
-            root = node
-        else:
-            frame = stack[-1]
-            if not frame[1]:
-                frame[0].append(node)
-            elif frame[2] is _NO_KEY:
-                if node[1] is not None:
-                    raise Unusual("a collection as a key")
-                frame[2] = event.value
-            else:
-                frame[0].setdefault(frame[2], node)
-                frame[2] = _NO_KEY
-        if node[1] is not None:
-            stack.append([node[1], kind is MappingStartEvent, _NO_KEY])
-        elif not stack:
-            break
-    return Positions(root)
+            return (line, None)
+        if kind is MappingStartEvent:
+            members: dict = {}
+            key = get()
+            while type(key) is ScalarEvent:
+                members.setdefault(key.value, node(get()))  # the first of a key given twice
+                key = get()
+            if type(key) is not MappingEndEvent:
+                raise Unusual("alias" if type(key) is AliasEvent else "a collection as a key")
+            return (line, members)
+        if kind is SequenceStartEvent:
+            items = []
+            item = get()
+            while type(item) is not SequenceEndEvent:
+                items.append(node(item))
+                item = get()
+            return (line, items)
+        raise Unusual("alias" if kind is AliasEvent else f"unexpected {kind.__name__}")
+
+    try:
+        return Positions(node(get()))
+    except RecursionError:
+        raise Unusual("nested deeper than the interpreter recurses") from None

@@ -243,7 +243,7 @@ def _index_of(text: bytes):
         loader.dispose()
     try:
         node = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):  # nested deeper than Python recurses: no lines
         return None
     return _Positions(node) if node is not None else None
 

@@ -190,13 +190,15 @@ class PyMacaronTestCase(unittest.TestCase):
         method: str,
         path: str,
         data: Body = None,
+        *,
+        headers: dict[str, str] | None = None,
         auth: str | None = None,
         content_type: str | None = "application/json",
         allow_redirects: bool = True,
         verify_ssl: bool = True,
-        headers: dict[str, str] | None = None,
     ) -> Reply:
-        """Send one request to the service; a connection failure fails the test clearly."""
+        """Send one request to the service (its options by name); a connection failure fails
+        the test clearly."""
         method = method.upper()
         self.assertIsInstance(path, str, f"path {path!r} must be a string")
         path = "/" + path.lstrip("/")
@@ -323,7 +325,7 @@ class PyMacaronTestCase(unittest.TestCase):
         method: str,
         path: str,
         data: Body,
-        kv: JsonObject,
+        kv: dict[str, Json],
         status: int = 200,
         auth: str | None = None,
         verify_ssl: bool = True,
@@ -396,7 +398,7 @@ class PyMacaronTestCase(unittest.TestCase):
         self,
         method: str,
         path: str,
-        kv: JsonObject,
+        kv: dict[str, Json],
         data: Body = None,
         auth: str | None = None,
         status: int = 200,
@@ -420,45 +422,43 @@ class PyMacaronTestCase(unittest.TestCase):
     ) -> JsonObject:
         return self._returnError(method, path, data, status, error, auth)
 
-    def _assertTextReply(
+    def _assertReply(
         self,
-        media: str,
+        expect: str,
         method: str,
         path: str,
         data: Body = None,
         auth: str | None = None,
-        status: int = 200,
-        allow_redirects: bool = True,
-        verify_ssl: bool = True,
-    ) -> str:
-        """The reply's text, its Content-Type ``media`` in UTF-8."""
-        r = self._assertMethodReturnContent(
-            path, method, data, status, auth, None, allow_redirects, verify_ssl
-        )
-        self.assertEqual(r.headers.get("Content-Type", "").lower(), f"{media}; charset=utf-8")
-        return r.text
-
-    # (method, path, data=None, auth=None, status=200, allow_redirects=True, verify_ssl=True)
-    assertCallReturnHtml = partialmethod(_assertTextReply, "text/html")
-    assertCallReturnText = partialmethod(_assertTextReply, "text/plain")
-
-    def assertCallReturnRedirect(
-        self,
-        method: str,
-        path: str,
-        data: Body = None,
-        auth: str | None = None,
-        status: int = 302,
-        allow_redirects: bool = False,
+        status: int | None = None,
+        allow_redirects: bool | None = None,
         verify_ssl: bool = True,
     ) -> str | None:
+        """pymacaron-unit's text and redirect assertions. ``expect`` a media type: the reply's
+        text, its Content-Type that type in UTF-8 (status 200, redirects followed, unless
+        given); ``expect`` "redirect": its Location (status 302, redirects not followed)."""
+        redirect = expect == "redirect"
         r = self._assertMethodReturnContent(
-            path, method, data, status, auth, None, allow_redirects, verify_ssl
+            path,
+            method,
+            data,
+            (302 if redirect else 200) if status is None else status,
+            auth,
+            None,
+            not redirect if allow_redirects is None else allow_redirects,
+            verify_ssl,
         )
-        self.assertTrue(r.is_redirect, f"{r.method} {r.url}: not a redirect ({r.status_code})")
-        return r.location
+        if redirect:
+            self.assertTrue(r.is_redirect, f"{r.method} {r.url}: not a redirect ({r.status_code})")
+            return r.location
+        self.assertEqual(r.headers.get("Content-Type", "").lower(), f"{expect}; charset=utf-8")
+        return r.text
 
-    # -- the built-in endpoints ----------------------------------------------------------
+    # (method, path, data=None, auth=None, status=200, allow_redirects=True, verify_ssl=True);
+    # for a redirect status=302, allow_redirects=False
+    assertCallReturnHtml = partialmethod(_assertReply, "text/html")
+    assertCallReturnText = partialmethod(_assertReply, "text/plain")
+    assertCallReturnRedirect = partialmethod(_assertReply, "redirect")
+
     def assertIsVersion(self, j: JsonObject) -> None:
         for key in ("version", "name", "container", "pym_env"):
             self.assertIsInstance(j.get(key), str, f"/version: {key!r} must be a string: {j!r}")
