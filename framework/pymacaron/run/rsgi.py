@@ -174,7 +174,8 @@ class WSGIOverRSGI:
             ):
                 return self._refuse(proto, environ, 413, too_large)
             try:
-                body = await asyncio.wait_for(self._read(proto, limit), self.body_timeout)
+                async with asyncio.timeout(self.body_timeout):  # no task of its own (wait_for's)
+                    body = await self._read(proto, limit, length)
             except _TooLarge:
                 return self._refuse(proto, environ, 413, too_large)
             except TimeoutError:
@@ -191,7 +192,14 @@ class WSGIOverRSGI:
         await done  # the reply is sent by the request thread; this ends the request
         return None
 
-    async def _read(self, proto, limit: int | None) -> bytes:
+    async def _read(self, proto, limit: int | None, length: str | None) -> bytes:
+        """The whole body: in one read when its length is declared (and within ``limit``:
+        granian frames it, so it is never longer), else chunk by chunk up to ``limit``."""
+        if length is not None and length.isdigit():
+            body = await proto()
+            if limit is not None and len(body) > limit:
+                raise _TooLarge
+            return body
         chunks, size = [], 0
         async for chunk in proto:
             size += len(chunk)
