@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import time
 
 import pytest
 import requests
 
-from pymacaron.testing.runner import free_port  # noqa: F401  (re-exported to tests)
+from pymacaron.testing.runner import (
+    free_port,  # noqa: F401  (re-exported to tests)
+    start_logged,
+    stop_process,
+)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(REPO, "tests", "fixtures")
@@ -109,14 +111,7 @@ class LiveServer:
         full_env = {**os.environ, **(env or {})}
         self.log_path = log_path or os.path.join("/tmp", f"pym-live-{port}.log")
         self.log = open(self.log_path, "w+b")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            cmd,
-            cwd=cwd,
-            env=full_env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self.proc = start_logged(cmd, cwd, full_env, self.log)
 
     def wait(self, timeout: float = 30.0) -> LiveServer:
         deadline = time.monotonic() + timeout
@@ -137,13 +132,7 @@ class LiveServer:
             return f.read().decode("utf-8", "replace")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        stop_process(self.proc, grace=20, group=True)
         self.log.close()
 
 

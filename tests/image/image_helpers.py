@@ -8,7 +8,11 @@ import subprocess
 import sys
 import time
 
-from pymacaron.testing.runner import free_port  # noqa: F401  (re-exported to tests)
+from pymacaron.testing.runner import (
+    free_port,  # noqa: F401  (re-exported to tests)
+    start_logged,
+    stop_process,
+)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BASE_IMAGE = os.environ.get("PYM_TEST_BASE_IMAGE", "localhost/pym-base:bookworm")
@@ -50,9 +54,7 @@ class Proc:
     def __init__(self, cmd: list[str], log: str, env: dict | None = None):
         self.log_path = log
         self.log = open(log, "wb")  # noqa: SIM115 - closed in stop()
-        self.p = subprocess.Popen(
-            cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
+        self.p = start_logged(cmd, None, env, self.log)
 
     def alive(self) -> bool:
         return self.p.poll() is None
@@ -62,11 +64,5 @@ class Proc:
             return f.read()[-4000:]
 
     def stop(self) -> None:
-        if self.alive():
-            self.p.terminate()
-            try:
-                self.p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait(timeout=5)
+        stop_process(self.p, grace=15)
         self.log.close()

@@ -12,6 +12,8 @@ import re
 import subprocess
 import sys
 
+from pymacaron.tasks.watchdog import _children
+
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -20,12 +22,7 @@ def _tree(pid: int) -> list[int]:
     while todo:
         p = todo.pop()
         found.append(p)
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo.extend(int(c) for c in f.read().split())
-        except OSError:
-            pass
+        todo.extend(_children(p))
     return found
 
 

@@ -141,16 +141,14 @@ def start_image_server(
 
 def example_token(user: str = "tester") -> str:
     """A token the example service (the repo's pym-config, TEST_SECRET) accepts."""
-    from pymacaron import config
-    from pymacaron.auth import generate_token
+    from unittest import mock
 
-    conf = config.load_config(REPO, environ={"JWT_SECRET": TEST_SECRET})
-    previous = config._current
-    config.set_config(conf)
-    try:
-        return generate_token(user, expire_in=600)
-    finally:
-        config.set_config(previous)
+    from pymacaron.testing.fuzz import make_token
+
+    with mock.patch.dict(os.environ, {"JWT_SECRET": TEST_SECRET}):
+        token = make_token(REPO, user)
+    assert token, "the example's pym-config has no jwt_secret"
+    return token
 
 
 def raw_exchange(

@@ -85,18 +85,10 @@ class Dynalite:
         self.port = self.port or free_port()
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         try:
+            argv = [self.binary, "--host", "127.0.0.1", "--port", str(self.port)]
+            argv += ["--path", self.path, "--createTableMs", "50"]
             self.proc = subprocess.Popen(
-                [
-                    self.binary,
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--path",
-                    self.path,
-                    "--createTableMs",
-                    "50",
-                ],
+                argv,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -72,6 +72,28 @@ def _transport_options(s: TaskSettings) -> dict:
     }
 
 
+# Celery settings that no configuration changes: JSON only, no results, acknowledged after
+# the task ran (a worker lost mid-task returns it to the queue), one task prefetched.
+_CELERY_SETTINGS = {
+    "task_serializer": "json",
+    "accept_content": ["json"],
+    "result_serializer": "json",
+    "result_backend": None,
+    "task_ignore_result": True,
+    "task_acks_late": True,
+    "task_reject_on_worker_lost": True,
+    "task_acks_on_failure_or_timeout": True,
+    "worker_prefetch_multiplier": 1,
+    "worker_hijack_root_logger": False,
+    "worker_redirect_stdouts": False,
+    "worker_send_task_events": False,
+    "worker_enable_remote_control": False,
+    "worker_cancel_long_running_tasks_on_connection_loss": True,
+    "task_send_sent_event": False,
+    "enable_utc": True,
+}
+
+
 def build_app(s: TaskSettings) -> Celery:
     """A Celery app configured for these settings (no connection is made here)."""
     if s.is_sqs:
@@ -90,22 +112,7 @@ def build_app(s: TaskSettings) -> Celery:
         task_default_queue=s.task_queue,
         task_queues=[Queue(s.task_queue)],
         task_create_missing_queues=not s.is_sqs,
-        task_serializer="json",
-        accept_content=["json"],
-        result_serializer="json",
-        result_backend=None,
-        task_ignore_result=True,
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        task_acks_on_failure_or_timeout=True,
-        worker_prefetch_multiplier=1,
-        worker_hijack_root_logger=False,
-        worker_redirect_stdouts=False,
-        worker_send_task_events=False,
-        worker_enable_remote_control=False,
-        worker_cancel_long_running_tasks_on_connection_loss=True,
-        task_send_sent_event=False,
-        enable_utc=True,
+        **_CELERY_SETTINGS,
     )
 
     @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True)

@@ -125,6 +125,29 @@ def load_local_services(directory: str, tests: str) -> dict[str, str]:
     return out
 
 
+def start_logged(argv: list[str], cwd: str, env: dict | None, log) -> subprocess.Popen:
+    """``argv`` started in its own session (it and what it forks stop together), its output
+    and errors into the open file ``log``."""
+    return subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop_process(process: subprocess.Popen, grace: float = 5.0, group: bool = False) -> None:
+    """SIGTERM, then SIGKILL (to its whole session with ``group``) after ``grace`` seconds."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        if group:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+        process.wait(timeout=5)
+
+
 class LocalService:
     """A service started as a real process on a free port, its output in a log file."""
 
@@ -135,14 +158,8 @@ class LocalService:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = os.path.join(logdir, f"{name}.log")
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop())
-        self.process = subprocess.Popen(
-            [sys.executable, "server.py", "--port", str(self.port), "--host", "127.0.0.1"],
-            cwd=directory,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        argv = [sys.executable, "server.py", "--port", str(self.port), "--host", "127.0.0.1"]
+        self.process = start_logged(argv, directory, env, self._log)
 
     def tail(self, lines: int = 15) -> str:
         with open(self.log_path, "rb") as f:
@@ -150,13 +167,7 @@ class LocalService:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process)
         self._log.close()
 
 
