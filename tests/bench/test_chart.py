@@ -74,7 +74,9 @@ def test_without_rounds_it_says_so_and_the_cli_reads_a_results_file(tmp_path, ca
 
 
 def test_the_recorded_charts_are_those_of_the_recorded_run(tmp_path):
-    recorded = os.path.join(ROOT, "bench", "recorded", "2026-12-07-s10-run3.json")  # the charted run
+    recorded = os.path.join(
+        ROOT, "bench", "recorded", "2026-12-07-s10-run3.json"
+    )  # the charted run
     with open(recorded) as f:
         results = json.load(f)
     for path in chart.write_charts(results, str(tmp_path)):
