@@ -193,8 +193,9 @@ class WSGIOverRSGI:
         return None
 
     async def _read(self, proto, limit: int | None, length: str | None) -> bytes:
-        """The whole body: in one read when its length is declared (and within ``limit``:
-        granian frames it, so it is never longer), else chunk by chunk up to ``limit``."""
+        """The whole body: in one read when its length is declared (the caller refused one
+        over ``limit``; granian frames the body by it, and the size is checked again after),
+        else chunk by chunk up to ``limit``."""
         if length is not None and length.isdigit():
             body = await proto()
             if limit is not None and len(body) > limit:

@@ -437,15 +437,12 @@ class PyMacaronTestCase(unittest.TestCase):
         text, its Content-Type that type in UTF-8 (status 200, redirects followed, unless
         given); ``expect`` "redirect": its Location (status 302, redirects not followed)."""
         redirect = expect == "redirect"
+        if status is None:
+            status = 302 if redirect else 200
+        if allow_redirects is None:
+            allow_redirects = not redirect
         r = self._assertMethodReturnContent(
-            path,
-            method,
-            data,
-            (302 if redirect else 200) if status is None else status,
-            auth,
-            None,
-            not redirect if allow_redirects is None else allow_redirects,
-            verify_ssl,
+            path, method, data, status, auth, None, allow_redirects, verify_ssl
         )
         if redirect:
             self.assertTrue(r.is_redirect, f"{r.method} {r.url}: not a redirect ({r.status_code})")
@@ -459,6 +456,7 @@ class PyMacaronTestCase(unittest.TestCase):
     assertCallReturnText = partialmethod(_assertReply, "text/plain")
     assertCallReturnRedirect = partialmethod(_assertReply, "redirect")
 
+    # -- the built-in endpoints ----------------------------------------------------------
     def assertIsVersion(self, j: JsonObject) -> None:
         for key in ("version", "name", "container", "pym_env"):
             self.assertIsInstance(j.get(key), str, f"/version: {key!r} must be a string: {j!r}")
